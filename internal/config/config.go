@@ -1,0 +1,118 @@
+// Package config reads the environment into one validated Config, once, at
+// start-up. Nothing else in the program reads the environment.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is every setting of the tracker. It is passed down explicitly.
+type Config struct {
+	// DatabaseURL is the PostgreSQL connection string (DATABASE_URL).
+	DatabaseURL string
+	// Addr is the address serve listens on (ADDR).
+	Addr string
+	// BaseURL is the address people reach the service at (BASE_URL). When it
+	// is https, cookies are Secure with a __Host- name and HSTS is sent.
+	BaseURL *url.URL
+	// LogLevel is the lowest level written to the log (LOG_LEVEL).
+	LogLevel slog.Level
+	// SessionIdleTimeout ends a session nobody has used for this long.
+	SessionIdleTimeout time.Duration
+	// SessionLifetime ends every session this long after sign-in.
+	SessionLifetime time.Duration
+	// ShutdownTimeout is how long in-flight requests get to finish on SIGTERM.
+	ShutdownTimeout time.Duration
+	// TrustProxyHeaders makes the client address come from X-Forwarded-For,
+	// for deployments behind a load balancer that sets it.
+	TrustProxyHeaders bool
+}
+
+// Var describes one environment variable, for the README and for errors.
+type Var struct {
+	Name, Default, Meaning string
+}
+
+// Vars lists every variable Load reads, with its default.
+var Vars = []Var{
+	{"DATABASE_URL", "", "PostgreSQL connection string. Required by every command that uses the database; `make run` starts a local cluster and sets it when unset."},
+	{"ADDR", ":8080", "Address the web server listens on."},
+	{"BASE_URL", "http://localhost:8080", "Address people use to reach the service; an https address turns on Secure `__Host-` cookies and HSTS, and is the start of set-password links."},
+	{"LOG_LEVEL", "info", "Lowest level logged: debug, info, warn or error."},
+	{"SESSION_IDLE_TIMEOUT", "30m", "A session unused this long ends (a warning is shown 5 minutes before)."},
+	{"SESSION_LIFETIME", "12h", "Every session ends this long after sign-in."},
+	{"SHUTDOWN_TIMEOUT", "15s", "On SIGTERM or Ctrl-C, how long in-flight requests get to finish."},
+	{"TRUST_PROXY_HEADERS", "false", "Take the client address from X-Forwarded-For (only behind a proxy that sets it)."},
+}
+
+// Load builds a Config from getenv. Every bad value is reported, each naming
+// its variable, so one start-up attempt shows everything to fix.
+func Load(getenv func(string) string) (Config, error) {
+	get := func(name string) string {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			return v
+		}
+		for _, v := range Vars {
+			if v.Name == name {
+				return v.Default
+			}
+		}
+		return ""
+	}
+	var errs []error
+	bad := func(name, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", name, fmt.Sprintf(format, args...)))
+	}
+	duration := func(name string) time.Duration {
+		d, err := time.ParseDuration(get(name))
+		if err != nil || d <= 0 {
+			bad(name, "%q is not a positive duration such as 30m or 12h", get(name))
+		}
+		return d
+	}
+
+	c := Config{
+		DatabaseURL:        get("DATABASE_URL"),
+		Addr:               get("ADDR"),
+		SessionIdleTimeout: duration("SESSION_IDLE_TIMEOUT"),
+		SessionLifetime:    duration("SESSION_LIFETIME"),
+		ShutdownTimeout:    duration("SHUTDOWN_TIMEOUT"),
+	}
+	if c.SessionIdleTimeout > c.SessionLifetime {
+		bad("SESSION_IDLE_TIMEOUT", "must not be longer than SESSION_LIFETIME")
+	}
+	if !strings.Contains(c.Addr, ":") {
+		bad("ADDR", "%q is not an address such as :8080 or 127.0.0.1:8080", c.Addr)
+	}
+	u, err := url.Parse(get("BASE_URL"))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		bad("BASE_URL", "%q is not an http or https address such as https://tracker.example.nhs.uk", get("BASE_URL"))
+	} else {
+		u.Path = strings.TrimSuffix(u.Path, "/")
+		c.BaseURL = u
+	}
+	if err := c.LogLevel.UnmarshalText([]byte(get("LOG_LEVEL"))); err != nil {
+		bad("LOG_LEVEL", "%q is not one of debug, info, warn, error", get("LOG_LEVEL"))
+	}
+	if c.TrustProxyHeaders, err = strconv.ParseBool(get("TRUST_PROXY_HEADERS")); err != nil {
+		bad("TRUST_PROXY_HEADERS", "%q is not true or false", get("TRUST_PROXY_HEADERS"))
+	}
+	return c, errors.Join(errs...)
+}
+
+// RequireDatabase reports a clear error when DATABASE_URL is not set.
+func (c Config) RequireDatabase() error {
+	if c.DatabaseURL == "" {
+		return errors.New("DATABASE_URL: not set; set it to a PostgreSQL connection string, or use `make run`, which starts a local database")
+	}
+	return nil
+}
+
+// Secure reports whether the service is reached over https.
+func (c Config) Secure() bool { return c.BaseURL != nil && c.BaseURL.Scheme == "https" }

@@ -1,0 +1,128 @@
+package org
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"ccgtracker/internal/paging"
+	"ccgtracker/internal/postgres"
+)
+
+// Region is an NHS England commissioning region.
+type Region struct {
+	Code          string
+	Name          string
+	DueDay        int
+	CCGCount      int
+	PracticeCount int
+}
+
+// CCG is a Clinical Commissioning Group with its counts.
+type CCG struct {
+	Code           string
+	Name           string
+	RegionCode     string
+	RegionName     string
+	STPCode        string
+	STPName        string
+	DueDayOverride *int
+	RegionDueDay   int
+	Active         bool
+	PracticeCount  int
+	Patients       int64
+}
+
+// DueDay is the day of month M+1 the CCG's return for month M is due: the
+// admin's override when set, else the region's default (DOMAIN.md §6).
+func (c CCG) DueDay() int {
+	if c.DueDayOverride != nil {
+		return *c.DueDayOverride
+	}
+	return c.RegionDueDay
+}
+
+// ListRegions returns every region with how many CCGs and open practices
+// fall in the scope.
+func ListRegions(ctx context.Context, db postgres.Querier, scope Scope) ([]Region, error) {
+	all, ccg := scope.sqlArgs()
+	const q = `
+		SELECT r.code, r.name, r.due_day,
+		       count(DISTINCT c.code),
+		       count(p.code)
+		FROM regions r
+		LEFT JOIN ccgs c ON c.region_code = r.code AND ($1 OR c.code = $2)
+		LEFT JOIN practices p ON p.ccg_code = c.code AND p.status = 'A'
+		GROUP BY r.code
+		ORDER BY r.name`
+	rows, err := db.Query(ctx, q, all, ccg)
+	if err != nil {
+		return nil, fmt.Errorf("list regions: %w", err)
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (Region, error) {
+		var r Region
+		err := row.Scan(&r.Code, &r.Name, &r.DueDay, &r.CCGCount, &r.PracticeCount)
+		return r, err
+	})
+}
+
+// CCGFilter narrows the CCG list.
+type CCGFilter struct {
+	Query  string // part of the name or code, any case
+	Region string // a region code, or empty for all
+}
+
+const ccgColumns = `
+	c.code, c.name, c.region_code, r.name, c.stp_code, c.stp_name, c.due_day, r.due_day, c.active,
+	(SELECT count(*) FROM practices p WHERE p.ccg_code = c.code AND p.status = 'A'),
+	(SELECT coalesce(sum(p.list_size), 0) FROM practices p WHERE p.ccg_code = c.code AND p.status = 'A')`
+
+func scanCCG(row pgx.CollectableRow) (CCG, error) {
+	var c CCG
+	err := row.Scan(&c.Code, &c.Name, &c.RegionCode, &c.RegionName, &c.STPCode, &c.STPName,
+		&c.DueDayOverride, &c.RegionDueDay, &c.Active, &c.PracticeCount, &c.Patients)
+	return c, err
+}
+
+// SearchCCGs returns one page of the CCGs in scope that match the filter,
+// ordered by name.
+func SearchCCGs(ctx context.Context, db postgres.Querier, scope Scope, f CCGFilter, page paging.Page) (paging.Result[CCG], error) {
+	all, ccg := scope.sqlArgs()
+	res := paging.Result[CCG]{Page: page}
+	const where = `
+		FROM ccgs c JOIN regions r ON r.code = c.region_code
+		WHERE ($1 OR c.code = $2)
+		  AND ($3 = '' OR c.name ILIKE '%' || $3 || '%' OR c.code = upper($3))
+		  AND ($4 = '' OR c.region_code = $4)`
+	if err := db.QueryRow(ctx, `SELECT count(*) `+where, all, ccg, f.Query, f.Region).Scan(&res.Total); err != nil {
+		return res, fmt.Errorf("count CCGs: %w", err)
+	}
+	rows, err := db.Query(ctx, `SELECT `+ccgColumns+where+` ORDER BY c.name LIMIT $5 OFFSET $6`,
+		all, ccg, f.Query, f.Region, page.Size, page.Offset())
+	if err != nil {
+		return res, fmt.Errorf("search CCGs: %w", err)
+	}
+	res.Rows, err = pgx.CollectRows(rows, scanCCG)
+	if err != nil {
+		return res, fmt.Errorf("search CCGs: %w", err)
+	}
+	return res, nil
+}
+
+// GetCCG returns one CCG, or NotFound when it does not exist or is outside
+// the scope: a buyer cannot tell another CCG's page from a missing one.
+func GetCCG(ctx context.Context, db postgres.Querier, scope Scope, code string) (CCG, error) {
+	all, ccg := scope.sqlArgs()
+	rows, err := db.Query(ctx, `SELECT `+ccgColumns+`
+		FROM ccgs c JOIN regions r ON r.code = c.region_code
+		WHERE c.code = $3 AND ($1 OR c.code = $2)`, all, ccg, code)
+	if err != nil {
+		return CCG{}, fmt.Errorf("get CCG %s: %w", code, err)
+	}
+	c, err := pgx.CollectExactlyOneRow(rows, scanCCG)
+	if err != nil {
+		return CCG{}, postgres.NotFound(err, "No CCG has the code %s.", code)
+	}
+	return c, nil
+}

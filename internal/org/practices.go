@@ -1,0 +1,96 @@
+package org
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"ccgtracker/internal/paging"
+	"ccgtracker/internal/postgres"
+)
+
+// Practice is a GP practice: a service recipient.
+type Practice struct {
+	Code         string
+	Name         string
+	Postcode     string
+	CCGCode      string
+	CCGName      string
+	PCNCode      string
+	PCNName      string
+	OpenDate     *time.Time
+	CloseDate    *time.Time
+	Status       string // A, C, D or P, as in ODS
+	ListSize     *int
+	ListSizeDate *time.Time
+}
+
+// StatusName is the ODS status in words.
+func (p Practice) StatusName() string {
+	switch p.Status {
+	case "A":
+		return "Active"
+	case "C":
+		return "Closed"
+	case "D":
+		return "Dormant"
+	case "P":
+		return "Proposed"
+	}
+	return p.Status
+}
+
+const practiceColumns = `
+	p.code, p.name, p.postcode, p.ccg_code, c.name, p.pcn_code, p.pcn_name,
+	p.open_date, p.close_date, p.status, p.list_size, p.list_size_date`
+
+func scanPractice(row pgx.CollectableRow) (Practice, error) {
+	var p Practice
+	err := row.Scan(&p.Code, &p.Name, &p.Postcode, &p.CCGCode, &p.CCGName, &p.PCNCode, &p.PCNName,
+		&p.OpenDate, &p.CloseDate, &p.Status, &p.ListSize, &p.ListSizeDate)
+	return p, err
+}
+
+// ListPractices returns one page of a CCG's practices matching query (name,
+// ODS code or postcode), ordered by name. The CCG must be in scope.
+func ListPractices(ctx context.Context, db postgres.Querier, scope Scope, ccgCode, query string, page paging.Page) (paging.Result[Practice], error) {
+	res := paging.Result[Practice]{Page: page}
+	if !scope.Allows(ccgCode) {
+		return res, nil
+	}
+	const where = `
+		FROM practices p JOIN ccgs c ON c.code = p.ccg_code
+		WHERE p.ccg_code = $1
+		  AND ($2 = '' OR p.name ILIKE '%' || $2 || '%' OR p.code = upper($2) OR p.postcode ILIKE $2 || '%')`
+	if err := db.QueryRow(ctx, `SELECT count(*)`+where, ccgCode, query).Scan(&res.Total); err != nil {
+		return res, fmt.Errorf("count practices of %s: %w", ccgCode, err)
+	}
+	rows, err := db.Query(ctx, `SELECT `+practiceColumns+where+` ORDER BY p.name, p.code LIMIT $3 OFFSET $4`,
+		ccgCode, query, page.Size, page.Offset())
+	if err != nil {
+		return res, fmt.Errorf("list practices of %s: %w", ccgCode, err)
+	}
+	if res.Rows, err = pgx.CollectRows(rows, scanPractice); err != nil {
+		return res, fmt.Errorf("list practices of %s: %w", ccgCode, err)
+	}
+	return res, nil
+}
+
+// GetPractice returns one practice, or NotFound when it does not exist or
+// belongs to a CCG outside the scope.
+func GetPractice(ctx context.Context, db postgres.Querier, scope Scope, code string) (Practice, error) {
+	all, ccg := scope.sqlArgs()
+	rows, err := db.Query(ctx, `SELECT `+practiceColumns+`
+		FROM practices p JOIN ccgs c ON c.code = p.ccg_code
+		WHERE p.code = $3 AND ($1 OR p.ccg_code = $2)`, all, ccg, code)
+	if err != nil {
+		return Practice{}, fmt.Errorf("get practice %s: %w", code, err)
+	}
+	p, err := pgx.CollectExactlyOneRow(rows, scanPractice)
+	if err != nil {
+		return Practice{}, postgres.NotFound(err, "No practice has the code %s.", code)
+	}
+	return p, nil
+}

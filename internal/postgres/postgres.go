@@ -1,0 +1,168 @@
+// Package postgres opens the connection pool, runs transactions, applies the
+// embedded migrations and checks that the schema is not behind the code.
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/golang-migrate/migrate/v4"
+	migratepgx "github.com/golang-migrate/migrate/v4/database/pgx/v5"
+	"github.com/golang-migrate/migrate/v4/source/iofs"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+
+	"ccgtracker/internal/apperr"
+	"ccgtracker/migrations"
+)
+
+// Open connects to the database at url and checks that it answers.
+func Open(ctx context.Context, url string) (*pgxpool.Pool, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connect to database: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("connect to database: %w", err)
+	}
+	return pool, nil
+}
+
+// Querier is what both a pool and a transaction offer: domain functions that
+// take one work inside or outside a caller's transaction alike.
+type Querier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
+	CopyFrom(ctx context.Context, table pgx.Identifier, cols []string, src pgx.CopyFromSource) (int64, error)
+}
+
+// Tx runs fn in a transaction, committing when it returns nil and rolling
+// back otherwise, so a change, its audit record and its jobs land together.
+func Tx(ctx context.Context, pool *pgxpool.Pool, fn func(pgx.Tx) error) error {
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after commit
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// NotFound turns pgx.ErrNoRows into a NotFound error with a safe message.
+func NotFound(err error, format string, args ...any) error {
+	if errors.Is(err, pgx.ErrNoRows) {
+		e := apperr.New(apperr.NotFound, format, args...)
+		e.Err = err
+		return e
+	}
+	return err
+}
+
+// IsUniqueViolation reports whether err is a unique-constraint failure.
+func IsUniqueViolation(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "23505"
+}
+
+func newMigrate(pool *pgxpool.Pool) (*migrate.Migrate, func(), error) {
+	src, err := iofs.New(migrations.FS, ".")
+	if err != nil {
+		return nil, nil, fmt.Errorf("read migrations: %w", err)
+	}
+	db := stdlib.OpenDBFromPool(pool)
+	driver, err := migratepgx.WithInstance(db, &migratepgx.Config{})
+	if err != nil {
+		db.Close()
+		return nil, nil, fmt.Errorf("migration driver: %w", err)
+	}
+	m, err := migrate.NewWithInstance("iofs", src, "pgx5", driver)
+	if err != nil {
+		db.Close()
+		return nil, nil, fmt.Errorf("migrate: %w", err)
+	}
+	return m, func() { m.Close() }, nil
+}
+
+// MigrateUp applies every migration not yet applied.
+func MigrateUp(pool *pgxpool.Pool) error {
+	m, done, err := newMigrate(pool)
+	if err != nil {
+		return err
+	}
+	defer done()
+	if err := m.Up(); err != nil && !errors.Is(err, migrate.ErrNoChange) {
+		return fmt.Errorf("migrate up: %w", err)
+	}
+	return nil
+}
+
+// MigrateDown reverts the last n migrations.
+func MigrateDown(pool *pgxpool.Pool, n int) error {
+	m, done, err := newMigrate(pool)
+	if err != nil {
+		return err
+	}
+	defer done()
+	if err := m.Steps(-n); err != nil {
+		return fmt.Errorf("migrate down %d: %w", n, err)
+	}
+	return nil
+}
+
+// SchemaVersion returns the applied migration version and whether the last
+// migration failed half-way (dirty). Version 0 means none applied.
+func SchemaVersion(ctx context.Context, db Querier) (version uint, dirty bool, err error) {
+	var exists bool
+	if err := db.QueryRow(ctx, `SELECT to_regclass('schema_migrations') IS NOT NULL`).Scan(&exists); err != nil {
+		return 0, false, fmt.Errorf("read schema version: %w", err)
+	}
+	if !exists {
+		return 0, false, nil
+	}
+	var v int64
+	err = db.QueryRow(ctx, `SELECT version, dirty FROM schema_migrations LIMIT 1`).Scan(&v, &dirty)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("read schema version: %w", err)
+	}
+	return uint(v), dirty, nil
+}
+
+// CheckSchema refuses a database whose schema is behind (or ahead of) the
+// code, saying which command fixes it.
+func CheckSchema(ctx context.Context, db Querier) error {
+	want, err := migrations.Latest()
+	if err != nil {
+		return err
+	}
+	got, dirty, err := SchemaVersion(ctx, db)
+	if err != nil {
+		return err
+	}
+	switch {
+	case dirty:
+		return fmt.Errorf("the database schema is dirty at version %d (a migration failed half-way): fix it by hand, then run `tracker migrate up`", got)
+	case got < want:
+		return fmt.Errorf("the database schema is at version %d but this build needs %d: run `tracker migrate up`", got, want)
+	case got > want:
+		return fmt.Errorf("the database schema is at version %d, newer than this build (%d): run a newer build", got, want)
+	}
+	return nil
+}
