@@ -1,0 +1,249 @@
+// Command tracker is the CCG Order Tracker: one binary that serves the web
+// application and runs its chores.
+//
+//	tracker serve                 serve the web application
+//	tracker migrate up            apply every pending migration
+//	tracker migrate down N        revert the last N migrations
+//	tracker seed [--demo]         load the reference data (and demo users)
+//	tracker import ods FILE       update practices from an ODS epraccur file
+//	tracker version               print the version
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"strconv"
+	"syscall"
+	"time"
+	_ "time/tzdata" // business dates are Europe/London wherever this runs
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"ccgtracker/internal/auth"
+	"ccgtracker/internal/config"
+	"ccgtracker/internal/logging"
+	"ccgtracker/internal/org"
+	"ccgtracker/internal/postgres"
+	"ccgtracker/internal/refdata"
+	"ccgtracker/internal/server"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = ""
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "tracker:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `usage: tracker COMMAND
+
+commands:
+  serve                 serve the web application on ADDR
+  migrate up            apply every pending migration
+  migrate down N        revert the last N migrations
+  seed [--demo]         load the reference data; --demo adds demo users
+  import ods FILE       update practices from an ODS practice file (epraccur format)
+  version               print the version
+
+Configuration comes from the environment: see README.md.`
+
+// run is the whole program, with its surroundings passed in so tests can
+// start it on any port against any database.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return errors.New(usage)
+	}
+	if args[0] == "version" {
+		fmt.Fprintln(stdout, buildVersion())
+		return nil
+	}
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return fmt.Errorf("configuration:\n%w", err)
+	}
+	log := logging.New(stderr, cfg.LogLevel)
+
+	switch args[0] {
+	case "serve", "migrate", "seed", "import":
+	default:
+		return fmt.Errorf("unknown command %q\n\n%s", args[0], usage)
+	}
+	if err := cfg.RequireDatabase(); err != nil {
+		return err
+	}
+	pool, err := postgres.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+
+	switch args[0] {
+	case "serve":
+		return serve(ctx, cfg, pool, log, stdout)
+	case "migrate":
+		return migrate(pool, args[1:], stdout)
+	case "seed":
+		return seed(ctx, pool, args[1:], stdout)
+	default:
+		return importFile(ctx, pool, args[1:], stdout)
+	}
+}
+
+func buildVersion() string {
+	if version != "" {
+		return version
+	}
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range info.Settings {
+			if s.Key == "vcs.revision" {
+				return s.Value
+			}
+		}
+	}
+	return "dev"
+}
+
+func serve(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log *slog.Logger, stdout io.Writer) error {
+	if err := postgres.CheckSchema(ctx, pool); err != nil {
+		return err
+	}
+	srv := server.New(cfg, pool, log)
+	defer srv.Close()
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("ADDR: %w", err)
+	}
+	httpServer := &http.Server{
+		Handler:           srv,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      120 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	go forgetOldFailures(ctx, pool, log)
+
+	errc := make(chan error, 1)
+	go func() { errc <- httpServer.Serve(ln) }()
+	log.Info("serving", "addr", ln.Addr().String(), "base_url", cfg.BaseURL.String(), "version", buildVersion())
+	fmt.Fprintf(stdout, "CCG Order Tracker listening on %s\n", ln.Addr())
+
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	// Stop taking new connections; let in-flight requests finish.
+	log.Info("shutting down", "timeout", cfg.ShutdownTimeout.String())
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := httpServer.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// forgetOldFailures keeps the sign-in failure table small.
+func forgetOldFailures(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := auth.ForgetFailures(ctx, pool, time.Now().Add(-24*time.Hour)); err != nil {
+				log.Warn("forget old sign-in failures", "err", err)
+			}
+		}
+	}
+}
+
+func migrate(pool *pgxpool.Pool, args []string, stdout io.Writer) error {
+	switch {
+	case len(args) == 1 && args[0] == "up":
+		if err := postgres.MigrateUp(pool); err != nil {
+			return err
+		}
+	case len(args) == 2 && args[0] == "down":
+		n, err := strconv.Atoi(args[1])
+		if err != nil || n < 1 {
+			return fmt.Errorf("migrate down: %q is not a number of migrations (1 or more)", args[1])
+		}
+		if err := postgres.MigrateDown(pool, n); err != nil {
+			return err
+		}
+	default:
+		return errors.New("usage: tracker migrate up | tracker migrate down N")
+	}
+	v, dirty, err := postgres.SchemaVersion(context.Background(), pool)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "schema at version %d (dirty: %v)\n", v, dirty)
+	return nil
+}
+
+func seed(ctx context.Context, pool *pgxpool.Pool, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("seed", flag.ContinueOnError)
+	demo := fs.Bool("demo", false, "also create the demo users (never in a real deployment)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := postgres.CheckSchema(ctx, pool); err != nil {
+		return err
+	}
+	return postgres.Tx(ctx, pool, func(tx pgx.Tx) error {
+		counts, err := org.SeedReference(ctx, tx, refdata.FS())
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "reference data added: %s\n", counts)
+		if !*demo {
+			return nil
+		}
+		n, err := auth.SeedDemoUsers(ctx, tx, time.Now())
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "demo users added: %d\n", n)
+		return nil
+	})
+}
+
+func importFile(ctx context.Context, pool *pgxpool.Pool, args []string, stdout io.Writer) error {
+	if len(args) != 2 || args[0] != "ods" {
+		return errors.New("usage: tracker import ods FILE")
+	}
+	if err := postgres.CheckSchema(ctx, pool); err != nil {
+		return err
+	}
+	f, err := os.Open(args[1])
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	report, err := org.ImportODS(ctx, pool, time.Now(), f)
+	if err != nil {
+		return err
+	}
+	fmt.Fprint(stdout, report.Summary())
+	return nil
+}

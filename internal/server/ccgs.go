@@ -1,0 +1,125 @@
+package server
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"ccgtracker/internal/auth"
+	"ccgtracker/internal/org"
+	"ccgtracker/internal/paging"
+	"ccgtracker/web/views"
+)
+
+const pageSize = 25
+
+func ccgRow(c org.CCG) views.CCGRow {
+	return views.CCGRow{
+		Code: c.Code, Name: c.Name, Region: c.RegionName, STP: c.STPName,
+		Practices: c.PracticeCount, Patients: c.Patients,
+		DueDay: c.DueDay(), DueDayOverridden: c.DueDayOverride != nil,
+	}
+}
+
+// ccgList is the searchable, paged list of CCGs in the user's scope.
+func (s *Server) ccgList(w http.ResponseWriter, r *http.Request) error {
+	u := currentUser(r)
+	q := r.URL.Query()
+	filter := org.CCGFilter{Query: strings.TrimSpace(q.Get("q")), Region: q.Get("region")}
+	res, err := org.SearchCCGs(r.Context(), s.pool, u.Scope(), filter, paging.Parse(q.Get("page"), pageSize))
+	if err != nil {
+		return err
+	}
+	regions, err := org.ListRegions(r.Context(), s.pool, u.Scope())
+	if err != nil {
+		return err
+	}
+	options := []views.Option{{Value: "", Label: "All regions"}}
+	for _, rg := range regions {
+		options = append(options, views.Option{Value: rg.Code, Label: rg.Name})
+	}
+	rows := make([]views.CCGRow, len(res.Rows))
+	for i, c := range res.Rows {
+		rows[i] = ccgRow(c)
+	}
+	s.render(w, r, http.StatusOK, views.CCGList(s.page(r, "CCGs"), rows,
+		pager(res, "/ccgs", url.Values{"q": {filter.Query}, "region": {filter.Region}}), filter.Query, filter.Region, options))
+	return nil
+}
+
+// ccgShow is one CCG with its practices; another CCG's page is a 404 to a buyer.
+func (s *Server) ccgShow(w http.ResponseWriter, r *http.Request) error {
+	u := currentUser(r)
+	c, err := org.GetCCG(r.Context(), s.pool, u.Scope(), strings.ToUpper(chi.URLParam(r, "code")))
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	query := strings.TrimSpace(q.Get("q"))
+	res, err := org.ListPractices(r.Context(), s.pool, u.Scope(), c.Code, query, paging.Parse(q.Get("page"), pageSize))
+	if err != nil {
+		return err
+	}
+	rows := make([]views.PracticeRow, len(res.Rows))
+	for i, p := range res.Rows {
+		rows[i] = practiceRow(p)
+	}
+	crumbs := []views.Link{{Label: "Dashboard", Href: "/"}}
+	if u.Role != auth.Buyer {
+		crumbs = append(crumbs, views.Link{Label: "CCGs", Href: "/ccgs"})
+	}
+	s.render(w, r, http.StatusOK, views.CCGShow(s.page(r, c.Name, crumbs...), ccgRow(c), rows,
+		pager(res, "/ccgs/"+c.Code, url.Values{"q": {query}}), query))
+	return nil
+}
+
+// practiceShow is one practice, within the user's scope.
+func (s *Server) practiceShow(w http.ResponseWriter, r *http.Request) error {
+	u := currentUser(r)
+	p, err := org.GetPractice(r.Context(), s.pool, u.Scope(), strings.ToUpper(chi.URLParam(r, "code")))
+	if err != nil {
+		return err
+	}
+	s.render(w, r, http.StatusOK, views.PracticeShow(s.page(r, p.Name,
+		views.Link{Label: "Dashboard", Href: "/"}, views.Link{Label: p.CCGName, Href: "/ccgs/" + p.CCGCode}), practiceRow(p)))
+	return nil
+}
+
+func practiceRow(p org.Practice) views.PracticeRow {
+	row := views.PracticeRow{
+		Code: p.Code, Name: p.Name, Postcode: p.Postcode, PCN: p.PCNName, Status: p.StatusName(),
+		CCGCode: p.CCGCode, CCGName: p.CCGName, ListSize: "Not known",
+		OpenDate: longDate(p.OpenDate), CloseDate: longDate(p.CloseDate),
+	}
+	if p.OpenDate == nil {
+		row.OpenDate = "Not known"
+	}
+	if p.ListSize != nil {
+		row.ListSize = views.Number(*p.ListSize)
+		if p.ListSizeDate != nil {
+			row.ListSize += " (" + p.ListSizeDate.Format("January 2006") + ")"
+		}
+	}
+	return row
+}
+
+// longDate prints a date as the NHS style guide asks: 1 April 1974.
+func longDate(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return t.Format("2 January 2006")
+}
+
+// pager turns a page of results into what the pagination component shows.
+func pager[T any](res paging.Result[T], path string, query url.Values) views.Pager {
+	for k, v := range query {
+		if len(v) == 0 || v[0] == "" {
+			delete(query, k)
+		}
+	}
+	return views.Pager{Page: res.Page.Number, Pages: res.Pages(), First: res.First(), Last: res.Last(), Total: res.Total, Query: query, Path: path}
+}

@@ -1,0 +1,137 @@
+package server
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/go-chi/chi/v5"
+
+	"ccgtracker/internal/apperr"
+	"ccgtracker/internal/auth"
+	"ccgtracker/web/views"
+)
+
+// loginPage shows the sign-in form; someone already signed in goes home.
+func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) error {
+	if currentUser(r) != nil {
+		return redirect(w, r, "/")
+	}
+	notice := ""
+	switch {
+	case r.URL.Query().Get("timeout") != "":
+		notice = "You were signed out because you did nothing for a while. Sign in again to carry on."
+	case r.URL.Query().Get("signedout") != "":
+		notice = "You have signed out."
+	}
+	s.render(w, r, http.StatusOK, views.Login(s.page(r, "Sign in"), views.Form{}, localPath(r.URL.Query().Get("next")), notice))
+	return nil
+}
+
+// login checks the credentials under the throttle, renews the session and
+// sends the person where they were going.
+func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
+	if err := r.ParseForm(); err != nil {
+		return apperr.New(apperr.Invalid, "The form could not be read")
+	}
+	email, password := r.PostForm.Get("email"), r.PostForm.Get("password")
+	next := localPath(r.PostForm.Get("next"))
+	res, err := auth.Authenticate(r.Context(), s.pool, s.throttle, s.now(), email, password, s.clientAddress(r))
+	if res.Delay > 0 {
+		s.sleep(r.Context(), res.Delay)
+	}
+	if err != nil {
+		f, ok := formOf(err, r.PostForm, "email", "password")
+		if !ok {
+			return err
+		}
+		f.Values["password"] = "" // never echo a password back
+		status := http.StatusUnauthorized
+		if apperr.Is(err, apperr.Forbidden) {
+			status = http.StatusTooManyRequests
+		}
+		s.log.InfoContext(r.Context(), "sign-in refused", "email", strings.ToLower(strings.TrimSpace(email)), "address", s.clientAddress(r), "reason", apperr.MessageOf(err))
+		s.render(w, r, status, views.Login(s.page(r, "Sign in"), f, next, ""))
+		return nil
+	}
+	if err := s.signIn(r.Context(), res.User); err != nil {
+		return err
+	}
+	s.log.InfoContext(r.Context(), "signed in", "user_id", res.User.ID, "role", res.User.Role)
+	return redirect(w, r, next)
+}
+
+// localPath keeps a post-sign-in destination on this site: only a path
+// starting with a single slash is allowed, anything else goes home.
+func localPath(p string) string {
+	if p == "" || !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") ||
+		strings.ContainsAny(p, "\r\n\t") || strings.HasPrefix(p, "/login") {
+		return "/"
+	}
+	return p
+}
+
+// logout destroys the session, server side as well as the cookie.
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
+	if err := s.sessions.Destroy(r.Context()); err != nil {
+		return err
+	}
+	return redirect(w, r, "/login?signedout=1")
+}
+
+// extendSession is the "Stay signed in" button: loading the session has
+// already reset its idle timer, so there is nothing more to do. The script
+// calls it with fetch (204); without the script the form posts and the
+// person goes back to the page they were on.
+func (s *Server) extendSession(w http.ResponseWriter, r *http.Request) error {
+	if r.Header.Get("Sec-Fetch-Mode") == "navigate" {
+		back := "/"
+		if ref, err := url.Parse(r.Referer()); err == nil && ref.Host == r.Host {
+			back = localPath(ref.RequestURI())
+		}
+		return redirect(w, r, back)
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// setPasswordPage shows the form of a one-time set-password link.
+func (s *Server) setPasswordPage(w http.ResponseWriter, r *http.Request) error {
+	token := chi.URLParam(r, "token")
+	u, err := auth.PasswordLinkUser(r.Context(), s.pool, s.now(), token)
+	if err != nil {
+		return err
+	}
+	s.render(w, r, http.StatusOK, views.SetPassword(s.page(r, "Set your password"), views.Form{}, u.Email, "/set-password/"+token))
+	return nil
+}
+
+// setPassword uses the link, then signs the person in.
+func (s *Server) setPassword(w http.ResponseWriter, r *http.Request) error {
+	if err := r.ParseForm(); err != nil {
+		return apperr.New(apperr.Invalid, "The form could not be read")
+	}
+	token := chi.URLParam(r, "token")
+	u, err := auth.SetPasswordWithLink(r.Context(), s.pool, s.now(), token, r.PostForm.Get("password"), r.PostForm.Get("confirm"))
+	if errors.Is(err, auth.ErrLinkNotValid) {
+		return err
+	}
+	if f, ok := formOf(err, r.PostForm, "password", "confirm"); ok {
+		linkUser, lerr := auth.PasswordLinkUser(r.Context(), s.pool, s.now(), token)
+		if lerr != nil {
+			return lerr
+		}
+		f.Values = map[string]string{}
+		s.render(w, r, http.StatusBadRequest, views.SetPassword(s.page(r, "Set your password"), f, linkUser.Email, "/set-password/"+token))
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := s.signIn(r.Context(), u); err != nil {
+		return err
+	}
+	s.flash(r.Context(), "Your password is set. You are signed in.")
+	return redirect(w, r, "/")
+}

@@ -1,0 +1,139 @@
+package server
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/a-h/templ"
+
+	"ccgtracker/internal/apperr"
+	"ccgtracker/web/views"
+)
+
+// handlerFunc is an HTTP handler that returns its error instead of writing
+// it, so that errors become responses in exactly one place: adapt.
+type handlerFunc func(http.ResponseWriter, *http.Request) error
+
+var (
+	errNotFound  = apperr.New(apperr.NotFound, "Page not found")
+	errForbidden = apperr.New(apperr.Forbidden, "You do not have access to this page")
+)
+
+// adapt turns a handlerFunc into an http.Handler, rendering any error.
+func (s *Server) adapt(h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			s.fail(w, r, err)
+		}
+	})
+}
+
+// fail is the one place an error becomes a response: its class picks the
+// status and the page; only internal errors are logged in full, and no
+// internal detail ever reaches the page.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	code := apperr.CodeOf(err)
+	status, heading, message := http.StatusInternalServerError,
+		"Sorry, there is a problem with the service",
+		"Try again later. If the problem continues, contact the service desk and quote the reference "+w.Header().Get("X-Request-Id")+"."
+	switch code {
+	case apperr.NotFound:
+		status, heading = http.StatusNotFound, "Page not found"
+		message = "If you typed the web address, check it is correct. If you pasted the web address, check you copied the entire address."
+	case apperr.Forbidden:
+		status, heading = http.StatusForbidden, "You do not have access to this page"
+		message = apperr.MessageOf(err)
+		if errors.Is(err, errForbidden) {
+			message = "Your role does not include this page. If you think it should, ask an administrator of the service."
+		}
+	case apperr.Invalid:
+		status, heading, message = http.StatusBadRequest, "There is a problem", apperr.MessageOf(err)
+	case apperr.Conflict:
+		status, heading, message = http.StatusConflict, "This has changed", apperr.MessageOf(err)
+	default:
+		s.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	if status != http.StatusInternalServerError {
+		s.log.InfoContext(r.Context(), "request refused", "status", status, "path", r.URL.Path, "reason", err.Error())
+	}
+	s.render(w, r, status, views.ErrorPage(s.page(r, heading), heading, message))
+}
+
+// render writes a component with a status. Pages are never cached: they
+// carry one person's data.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, c templ.Component) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	if r.Method == http.MethodHead {
+		return
+	}
+	if err := c.Render(r.Context(), w); err != nil {
+		s.log.ErrorContext(r.Context(), "render failed", "path", r.URL.Path, "err", err)
+	}
+}
+
+// page fills in what the layout needs: the user, their menu, and a flash
+// message left by the previous request (read once, then gone).
+func (s *Server) page(r *http.Request, title string, crumbs ...views.Link) views.Page {
+	u := currentUser(r)
+	p := views.Page{Title: title, Breadcrumbs: crumbs}
+	if u == nil {
+		return p
+	}
+	p.User = &views.CurrentUser{Name: u.Name, RoleName: u.Role.Name(), CCGName: u.CCGName}
+	p.IdleTimeoutSeconds = int(s.idleTimeout().Seconds())
+	p.Flash = s.sessions.PopString(r.Context(), sessionFlash)
+	for _, n := range s.navigation(r, u) {
+		current := n.href == r.URL.Path || (n.href != "/" && strings.HasPrefix(r.URL.Path, n.href+"/"))
+		p.Nav = append(p.Nav, views.NavItem{Label: n.label, Href: n.href, Current: current})
+	}
+	return p
+}
+
+// redirect sends the browser on after a successful POST (303 See Other,
+// so a reload does not post again).
+func redirect(w http.ResponseWriter, r *http.Request, to string) error {
+	http.Redirect(w, r, to, http.StatusSeeOther)
+	return nil
+}
+
+// formOf turns a domain validation error into the form to re-render, in
+// the order the form lists its fields. ok is false for any other error.
+func formOf(err error, values url.Values, order ...string) (views.Form, bool) {
+	var e *apperr.Error
+	if !errors.As(err, &e) || e.Code != apperr.Invalid {
+		return views.Form{}, false
+	}
+	f := views.Form{Values: map[string]string{}}
+	for k := range values {
+		f.Values[k] = values.Get(k)
+	}
+	seen := map[string]bool{}
+	for _, field := range order {
+		if msg, ok := e.Fields[field]; ok {
+			f.Errors = append(f.Errors, views.FieldError{Field: field, Message: msg})
+			seen[field] = true
+		}
+	}
+	for field, msg := range e.Fields {
+		if !seen[field] {
+			f.Errors = append(f.Errors, views.FieldError{Field: field, Message: msg})
+		}
+	}
+	if len(f.Errors) == 0 {
+		f.Errors = []views.FieldError{{Field: firstOr(order, ""), Message: e.Message}}
+	}
+	return f, true
+}
+
+func firstOr(s []string, def string) string {
+	if len(s) > 0 {
+		return s[0]
+	}
+	return def
+}
+
+var errCrossOrigin = apperr.New(apperr.Forbidden, "This request came from another website, so it was refused. Go back to the service and try again.")

@@ -1,0 +1,104 @@
+package server
+
+import (
+	"net/http"
+
+	"github.com/go-chi/chi/v5"
+
+	"ccgtracker/internal/auth"
+)
+
+// route is one line of the route table.
+type route struct {
+	method  string
+	pattern string
+	access  access
+	handler handlerFunc
+}
+
+// routes is the whole site map: every page and action, and who may use it.
+// Nothing is served that is not listed here.
+func (s *Server) routes() []route {
+	return []route{
+		// For load balancers and people arriving.
+		{"GET", "/healthz", anyone(), s.healthz},
+		{"GET", "/readyz", anyone(), s.readyz},
+		{"GET", "/static/*", anyone(), s.staticFiles},
+		{"GET", "/assets/*", anyone(), s.designSystemAssets},
+
+		// Signing in and out.
+		{"GET", "/login", anyone(), s.loginPage},
+		{"POST", "/login", anyone(), s.login},
+		{"POST", "/logout", anyone(), s.logout},
+		{"POST", "/session/extend", signedIn(), s.extendSession},
+		{"GET", "/set-password/{token}", anyone(), s.setPasswordPage},
+		{"POST", "/set-password/{token}", anyone(), s.setPassword},
+
+		// Everyone signed in; buyers see only their own CCG.
+		{"GET", "/", signedIn(), s.dashboard},
+		{"GET", "/ccgs", signedIn(), s.ccgList},
+		{"GET", "/ccgs/{code}", signedIn(), s.ccgShow},
+		{"GET", "/practices/{code}", signedIn(), s.practiceShow},
+		{"GET", "/catalogue", signedIn(), s.catalogueList},
+		{"GET", "/catalogue/{id}", signedIn(), s.catalogueShow},
+
+		// Administration.
+		{"GET", "/admin/users", only(auth.Admin), s.adminUsers},
+		{"GET", "/admin/users/new", only(auth.Admin), s.adminNewUser},
+		{"POST", "/admin/users", only(auth.Admin), s.adminCreateUser},
+		{"GET", "/admin/users/{id}", only(auth.Admin), s.adminUser},
+		{"POST", "/admin/users/{id}/deactivate", only(auth.Admin), s.adminDeactivateUser},
+		{"POST", "/admin/users/{id}/password-link", only(auth.Admin), s.adminPasswordLink},
+		{"GET", "/admin/audit", only(auth.Admin), s.adminAudit},
+	}
+}
+
+// register adds every route to the router, each behind its access check.
+func (s *Server) register(r chi.Router) {
+	for _, rt := range s.routes() {
+		r.Method(rt.method, rt.pattern, s.adapt(s.authorize(rt.access, rt.handler)))
+		if rt.method == http.MethodGet {
+			r.Method(http.MethodHead, rt.pattern, s.adapt(s.authorize(rt.access, rt.handler)))
+		}
+	}
+}
+
+// navigation is the header menu: only the pages the user may open.
+func (s *Server) navigation(r *http.Request, u *auth.User) []navLink {
+	if u == nil {
+		return nil
+	}
+	items := []navLink{{"Dashboard", "/"}}
+	if u.Role == auth.Buyer {
+		items = append(items, navLink{"Your CCG", "/ccgs/" + u.CCGCode})
+	} else {
+		items = append(items, navLink{"CCGs", "/ccgs"})
+	}
+	items = append(items, navLink{"Catalogue", "/catalogue"})
+	items = append(items, navLink{"Users", "/admin/users"}, navLink{"Audit log", "/admin/audit"})
+
+	allowed := map[string]access{}
+	for _, rt := range s.routes() {
+		if rt.method == http.MethodGet {
+			allowed[rt.pattern] = rt.access
+		}
+	}
+	var out []navLink
+	for _, it := range items {
+		if a, ok := allowed[s.patternOf(it.href)]; ok && a.allows(u) {
+			out = append(out, it)
+		}
+	}
+	return out
+}
+
+type navLink struct{ label, href string }
+
+// patternOf finds the route pattern a path is served by.
+func (s *Server) patternOf(path string) string {
+	rctx := chi.NewRouteContext()
+	if s.mux.Match(rctx, http.MethodGet, path) {
+		return rctx.RoutePattern()
+	}
+	return ""
+}

@@ -1,0 +1,98 @@
+// Package server is the tracker's HTTP side: the route table, the
+// middleware every request passes through, one file per resource, and the
+// one place where errors become responses.
+package server
+
+import (
+	"context"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/alexedwards/scs/pgxstore"
+	"github.com/alexedwards/scs/v2"
+	"github.com/go-chi/chi/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"ccgtracker/internal/auth"
+	"ccgtracker/internal/config"
+	"ccgtracker/web"
+)
+
+// Server holds what the handlers share. Build it with New.
+type Server struct {
+	cfg      config.Config
+	pool     *pgxpool.Pool
+	log      *slog.Logger
+	sessions *scs.SessionManager
+	store    *pgxstore.PostgresStore
+	static   fs.FS
+	now      func() time.Time
+	throttle auth.Throttle
+	sleep    func(context.Context, time.Duration)
+	handler  http.Handler
+	mux      *chi.Mux
+}
+
+// Option changes a default of New, for tests.
+type Option func(*Server)
+
+// WithClock makes the server take the time from now.
+func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = now } }
+
+// WithThrottle replaces the sign-in throttle policy.
+func WithThrottle(th auth.Throttle) Option { return func(s *Server) { s.throttle = th } }
+
+// New builds the server and its routes.
+func New(cfg config.Config, pool *pgxpool.Pool, log *slog.Logger, opts ...Option) *Server {
+	s := &Server{
+		cfg:      cfg,
+		pool:     pool,
+		log:      log,
+		static:   web.Static(),
+		now:      time.Now,
+		throttle: auth.DefaultThrottle,
+		sleep: func(ctx context.Context, d time.Duration) {
+			select {
+			case <-time.After(d):
+			case <-ctx.Done():
+			}
+		},
+	}
+	for _, o := range opts {
+		o(s)
+	}
+	s.store = pgxstore.NewWithCleanupInterval(pool, 10*time.Minute)
+	s.sessions = newSessionManager(cfg, s.store)
+	s.handler = s.buildHandler()
+	return s
+}
+
+// ServeHTTP serves a request through the middleware and the route table.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// Close stops the session store's background cleanup.
+func (s *Server) Close() { s.store.StopCleanup() }
+
+// buildHandler wraps the router in the middleware, outermost first: every
+// response gets a request id, is logged, survives a panic, carries the
+// security headers and is refused if it is a cross-origin state change,
+// before the session is loaded.
+func (s *Server) buildHandler() http.Handler {
+	r := chi.NewRouter()
+	r.NotFound(s.adapt(func(http.ResponseWriter, *http.Request) error { return errNotFound }).ServeHTTP)
+	r.MethodNotAllowed(s.adapt(func(http.ResponseWriter, *http.Request) error { return errNotFound }).ServeHTTP)
+	s.register(r)
+	s.mux = r
+
+	var h http.Handler = r
+	h = s.loadUser(h)
+	h = s.sessions.LoadAndSave(h)
+	h = s.crossOriginProtection(h)
+	h = securityHeaders(s.cfg.Secure(), h)
+	h = s.recoverPanics(h)
+	h = s.logRequests(h)
+	h = requestID(h)
+	return h
+}

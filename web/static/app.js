@@ -1,0 +1,49 @@
+// The NHS.UK design system's behaviour, and the session timeout warning.
+// Loaded as an ES module from /static (the CSP allows scripts from 'self' only).
+import { initAll } from './vendor/nhsuk-frontend.min.js'
+
+initAll()
+
+// Warn five minutes before the idle timeout signs the person out, and let
+// them stay signed in (WCAG 2.2.1 Timing Adjustable).
+const dialog = document.getElementById('session-timeout')
+if (dialog) {
+  const timeout = Number(dialog.dataset.idleTimeout) * 1000
+  const warnBefore = Math.min(5 * 60 * 1000, timeout / 2)
+  const remaining = document.getElementById('session-timeout-remaining')
+  let warnTimer, endTimer, tickTimer, deadline
+
+  const schedule = () => {
+    clearTimeout(warnTimer)
+    clearTimeout(endTimer)
+    clearInterval(tickTimer)
+    deadline = Date.now() + timeout
+    warnTimer = setTimeout(warn, timeout - warnBefore)
+    endTimer = setTimeout(() => {
+      window.location.assign('/login?timeout=1')
+    }, timeout)
+  }
+
+  const warn = () => {
+    const tick = () => {
+      const minutes = Math.max(1, Math.ceil((deadline - Date.now()) / 60000))
+      remaining.textContent = minutes === 1 ? '1 minute' : `${minutes} minutes`
+    }
+    tick()
+    tickTimer = setInterval(tick, 15000)
+    dialog.showModal()
+  }
+
+  document.getElementById('session-extend-form').addEventListener('submit', async (event) => {
+    event.preventDefault()
+    const response = await fetch('/session/extend', { method: 'POST', credentials: 'same-origin' })
+    if (!response.ok) {
+      window.location.assign('/login?timeout=1')
+      return
+    }
+    dialog.close()
+    schedule()
+  })
+
+  schedule()
+}

@@ -1,0 +1,57 @@
+package views
+
+// RegionRow is one region on the overview dashboard.
+type RegionRow struct {
+	Code, Name           string
+	DueDay, CCGs, Practices int
+}
+
+// CCGRow is one CCG in a list, or the head of its own page.
+type CCGRow struct {
+	Code, Name, Region, STP string
+	Practices               int
+	Patients                int64
+	DueDay                  int
+	DueDayOverridden        bool
+}
+
+// PracticeRow is one GP practice.
+type PracticeRow struct {
+	Code, Name, Postcode, PCN, Status string
+	CCGCode, CCGName                  string
+	ListSize                          string // "5,903 (January 2021)" or "Not known"
+	OpenDate, CloseDate               string
+}
+
+// ItemRow is one catalogue item in a list.
+type ItemRow struct {
+	ID, Name, Kind, SupplierName, SupplierID, Frameworks string
+	Prices                                              int
+	Published                                           bool
+}
+
+// PriceRow is one price of a catalogue item.
+type PriceRow struct {
+	Price, Per, Provisioning, Calculation string
+}
+
+// ItemDetail is a catalogue item's page.
+type ItemDetail struct {
+	ItemRow
+	Parent     *Link
+	PriceRows  []PriceRow
+	Additional []ItemRow
+}
+
+// UserRow is one user on the admin pages.
+type UserRow struct {
+	ID                         int64
+	Email, Name, Role, CCG     string
+	Active, HasPassword        bool
+	Created                    string
+}
+
+// AuditRow is one entry of the audit log.
+type AuditRow struct {
+	At, Actor, Action, Entity, Before, After string
+}

@@ -1,0 +1,123 @@
+// Package views renders every page of the tracker as templ components, from
+// view models the server fills in. It knows nothing of the database.
+package views
+
+import (
+	"fmt"
+	"net/url"
+	"strconv"
+)
+
+// Page is what the layout needs on every page.
+type Page struct {
+	Title string
+	User  *CurrentUser // nil when nobody is signed in
+	Nav   []NavItem
+	// Flash is a one-time success message after a redirect.
+	Flash string
+	// IdleTimeoutSeconds drives the session warning; 0 turns it off.
+	IdleTimeoutSeconds int
+	// Breadcrumbs lead back up from the page.
+	Breadcrumbs []Link
+}
+
+// CurrentUser is the signed-in person as the header shows them.
+type CurrentUser struct {
+	Name     string
+	RoleName string
+	CCGName  string
+}
+
+// NavItem is one link of the header navigation.
+type NavItem struct {
+	Label   string
+	Href    string
+	Current bool
+}
+
+// Link is a labelled address.
+type Link struct {
+	Label string
+	Href  string
+}
+
+// FieldError is what is wrong with one form field.
+type FieldError struct {
+	Field   string // the input's name
+	Message string
+}
+
+// Form carries what a person typed and what is wrong with it, so a refused
+// form comes back filled in with the NHS error summary.
+type Form struct {
+	Values map[string]string
+	Errors []FieldError
+}
+
+// Value returns what was typed into a field.
+func (f Form) Value(field string) string { return f.Values[field] }
+
+// Error returns the message for a field, or "".
+func (f Form) Error(field string) string {
+	for _, e := range f.Errors {
+		if e.Field == field {
+			return e.Message
+		}
+	}
+	return ""
+}
+
+// HasErrors reports whether anything is wrong.
+func (f Form) HasErrors() bool { return len(f.Errors) > 0 }
+
+// Pager is the state of a paged list.
+type Pager struct {
+	Page, Pages, First, Last, Total int
+	// Query holds the list's filters, kept on the page links.
+	Query url.Values
+	Path  string
+}
+
+// href is the link to page n with the same filters.
+func (p Pager) href(n int) string {
+	q := url.Values{}
+	for k, v := range p.Query {
+		q[k] = v
+	}
+	q.Set("page", strconv.Itoa(n))
+	return p.Path + "?" + q.Encode()
+}
+
+// Summary says which rows are shown: "Showing 1 to 20 of 106".
+func (p Pager) Summary() string {
+	if p.Total == 0 {
+		return "No results"
+	}
+	return fmt.Sprintf("Showing %s to %s of %s", Number(p.First), Number(p.Last), Number(p.Total))
+}
+
+// Number prints a count with thousands separators: 60,606,345.
+func Number[T ~int | ~int64](n T) string {
+	s := strconv.FormatInt(int64(n), 10)
+	neg := n < 0
+	if neg {
+		s = s[1:]
+	}
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	if neg {
+		return "-" + s
+	}
+	return s
+}
+
+func itoa64(n int64) string { return strconv.FormatInt(n, 10) }
+
+// roleLine is the user's role, and their CCG if they have one.
+func roleLine(u *CurrentUser) string {
+	if u.CCGName == "" {
+		return u.RoleName
+	}
+	return u.RoleName + ", " + u.CCGName
+}
