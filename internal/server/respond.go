@@ -100,11 +100,13 @@ func redirect(w http.ResponseWriter, r *http.Request, to string) error {
 	return nil
 }
 
-// formOf turns a domain validation error into the form to re-render, in
-// the order the form lists its fields. ok is false for any other error.
+// formOf turns an error about form fields (a validation error, or a
+// refusal such as sign-in throttling that names a field) into the form to
+// re-render, in the order the form lists its fields. ok is false for any
+// other error.
 func formOf(err error, values url.Values, order ...string) (views.Form, bool) {
 	var e *apperr.Error
-	if !errors.As(err, &e) || e.Code != apperr.Invalid {
+	if !errors.As(err, &e) || (e.Code != apperr.Invalid && len(e.Fields) == 0) {
 		return views.Form{}, false
 	}
 	f := views.Form{Values: map[string]string{}}
