@@ -1,0 +1,82 @@
+package auth_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"ccgtracker/internal/apperr"
+	"ccgtracker/internal/auth"
+	"ccgtracker/internal/postgres/pgtest"
+)
+
+func TestCreateUserWritesItsAuditRecord(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := pgtest.New(t)
+	now := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
+
+	u, err := auth.CreateUser(ctx, pool, now, nil, auth.NewUser{Email: "b@example.nhs.uk", Name: "B", Role: auth.Buyer, CCGCode: "16c"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.CCGCode != "16C" || u.CCGName != "NHS Tees Valley CCG" || u.HasPassword || !u.Active {
+		t.Errorf("created %+v", u)
+	}
+	if scope := u.Scope(); !scope.Allows("16C") || scope.Allows("03Q") {
+		t.Error("a buyer's scope must be their CCG alone")
+	}
+	var n int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM audit_log WHERE action = 'user.create' AND entity_id = $1 AND after->>'ccg' = '16C'`, fmt.Sprint(u.ID)).Scan(&n); err != nil || n != 1 {
+		t.Errorf("audit records: %d (%v)", n, err)
+	}
+
+	cases := []struct {
+		name  string
+		in    auth.NewUser
+		field string
+	}{
+		{"ErrDuplicateEmail", auth.NewUser{Email: "B@example.nhs.uk", Name: "B2", Role: auth.Admin}, "email"},
+		{"ErrUnknownCCG", auth.NewUser{Email: "c@example.nhs.uk", Name: "C", Role: auth.Buyer, CCGCode: "99Z"}, "ccg"},
+	}
+	for _, c := range cases {
+		_, err := auth.CreateUser(ctx, pool, now, nil, c.in)
+		var e *apperr.Error
+		if !apperr.Is(err, apperr.Invalid) || !errors.As(err, &e) || e.Fields[c.field] == "" {
+			t.Errorf("%s: err = %v, want an Invalid error on %s", c.name, err, c.field)
+		}
+	}
+	// Nothing half-way: the refused users left no rows and no audit records.
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM users WHERE email IN ('c@example.nhs.uk')`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("refused user stored: %d", n)
+	}
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM audit_log`).Scan(&n); err != nil || n != 1 {
+		t.Errorf("audit rows: %d, want 1", n)
+	}
+}
+
+func TestDeactivateYourselfIsRefused(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := pgtest.New(t)
+	u, err := auth.CreateUser(ctx, pool, time.Now(), nil, auth.NewUser{Email: "a@example.nhs.uk", Name: "A", Role: auth.Admin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := auth.Deactivate(ctx, pool, time.Now(), u.ID, u.ID); !apperr.Is(err, apperr.Invalid) {
+		t.Errorf("self-deactivation: %v", err)
+	}
+	other, _ := auth.CreateUser(ctx, pool, time.Now(), nil, auth.NewUser{Email: "b@example.nhs.uk", Name: "B", Role: auth.Finance})
+	if err := auth.Deactivate(ctx, pool, time.Now(), u.ID, other.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := auth.Deactivate(ctx, pool, time.Now(), u.ID, other.ID); !apperr.Is(err, apperr.Conflict) {
+		t.Errorf("second deactivation: %v, want a conflict", err)
+	}
+	got, _ := auth.GetUser(ctx, pool, other.ID)
+	if got.Active || got.SessionEpoch != 2 {
+		t.Errorf("after deactivation: active %v epoch %d", got.Active, got.SessionEpoch)
+	}
+}
