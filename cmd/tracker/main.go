@@ -123,7 +123,6 @@ func serve(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log *slog
 		return err
 	}
 	srv := server.New(cfg, pool, log)
-	defer srv.Close()
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -137,7 +136,7 @@ func serve(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log *slog
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	go forgetOldFailures(ctx, pool, log)
+	go housekeeping(ctx, pool, log)
 
 	errc := make(chan error, 1)
 	go func() { errc <- httpServer.Serve(ln) }()
@@ -160,8 +159,8 @@ func serve(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log *slog
 	return nil
 }
 
-// forgetOldFailures keeps the sign-in failure table small.
-func forgetOldFailures(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) {
+// housekeeping deletes expired sessions and old sign-in failures hourly.
+func housekeeping(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {
@@ -169,8 +168,9 @@ func forgetOldFailures(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if err := auth.ForgetFailures(ctx, pool, time.Now().Add(-24*time.Hour)); err != nil {
-				log.Warn("forget old sign-in failures", "err", err)
+			now := time.Now()
+			if err := auth.Tidy(ctx, pool, now.Add(-24*time.Hour), now); err != nil {
+				log.Warn("housekeeping", "err", err)
 			}
 		}
 	}

@@ -165,9 +165,14 @@ func userByEmail(ctx context.Context, pool *pgxpool.Pool, email string) (User, s
 	return u, *hash, err
 }
 
-// ForgetFailures deletes failures older than the window: kept tidy by the
-// server now and then, it bounds the table.
-func ForgetFailures(ctx context.Context, pool *pgxpool.Pool, before time.Time) error {
-	_, err := pool.Exec(ctx, `DELETE FROM login_failures WHERE failed_at < $1`, before)
-	return err
+// Tidy deletes sign-in failures older than before and sessions that have
+// expired: run now and then by the server, it keeps both tables small.
+func Tidy(ctx context.Context, pool *pgxpool.Pool, before, now time.Time) error {
+	if _, err := pool.Exec(ctx, `DELETE FROM login_failures WHERE failed_at < $1`, before); err != nil {
+		return fmt.Errorf("forget old sign-in failures: %w", err)
+	}
+	if _, err := pool.Exec(ctx, `DELETE FROM sessions WHERE expiry < $1`, now); err != nil {
+		return fmt.Errorf("delete expired sessions: %w", err)
+	}
+	return nil
 }

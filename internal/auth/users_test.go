@@ -80,3 +80,29 @@ func TestDeactivateYourselfIsRefused(t *testing.T) {
 		t.Errorf("after deactivation: active %v epoch %d", got.Active, got.SessionEpoch)
 	}
 }
+
+func TestTidyDeletesOnlyWhatHasExpired(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := pgtest.New(t)
+	now := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
+	if _, err := pool.Exec(ctx, `
+		INSERT INTO sessions (token, data, expiry) VALUES ('old', '', $1), ('live', '', $2);
+		`, now.Add(-time.Minute), now.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, `INSERT INTO login_failures (email, address, failed_at) VALUES ('a', 'x', $1), ('b', 'x', $2)`,
+		now.Add(-25*time.Hour), now.Add(-time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := auth.Tidy(ctx, pool, now.Add(-24*time.Hour), now); err != nil {
+		t.Fatal(err)
+	}
+	var sessions, failures string
+	if err := pool.QueryRow(ctx, `SELECT string_agg(token, ','), (SELECT string_agg(email, ',') FROM login_failures) FROM sessions`).Scan(&sessions, &failures); err != nil {
+		t.Fatal(err)
+	}
+	if sessions != "live" || failures != "b" {
+		t.Errorf("left sessions %q and failures %q, want live and b", sessions, failures)
+	}
+}

@@ -69,7 +69,6 @@ func newTestApp(t *testing.T, env map[string]string, opts ...Option) *testApp {
 	a.ts.Config.Handler = a.srv
 	a.ts.Start()
 	t.Cleanup(a.ts.Close)
-	t.Cleanup(a.srv.Close)
 	return a
 }
 

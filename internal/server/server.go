@@ -26,7 +26,6 @@ type Server struct {
 	pool     *pgxpool.Pool
 	log      *slog.Logger
 	sessions *scs.SessionManager
-	store    *pgxstore.PostgresStore
 	static   fs.FS
 	now      func() time.Time
 	throttle auth.Throttle
@@ -63,17 +62,15 @@ func New(cfg config.Config, pool *pgxpool.Pool, log *slog.Logger, opts ...Option
 	for _, o := range opts {
 		o(s)
 	}
-	s.store = pgxstore.NewWithCleanupInterval(pool, 10*time.Minute)
-	s.sessions = newSessionManager(cfg, s.store)
+	// The store's own cleanup goroutine races with its StopCleanup; expired
+	// sessions are deleted by the housekeeping of `tracker serve` instead.
+	s.sessions = newSessionManager(cfg, pgxstore.NewWithCleanupInterval(pool, 0))
 	s.handler = s.buildHandler()
 	return s
 }
 
 // ServeHTTP serves a request through the middleware and the route table.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
-
-// Close stops the session store's background cleanup.
-func (s *Server) Close() { s.store.StopCleanup() }
 
 // buildHandler wraps the router in the middleware, outermost first: every
 // response gets a request id, is logged, survives a panic, carries the

@@ -1,0 +1,127 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"ccgtracker/internal/postgres/pgtest"
+)
+
+func envOf(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestBadConfigurationNamesTheVariable(t *testing.T) {
+	t.Parallel()
+	err := run(context.Background(), []string{"serve"}, envOf(map[string]string{"SESSION_LIFETIME": "forever"}), io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "SESSION_LIFETIME") {
+		t.Errorf("err = %v, want one naming SESSION_LIFETIME", err)
+	}
+	err = run(context.Background(), []string{"serve"}, envOf(nil), io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "DATABASE_URL") {
+		t.Errorf("err = %v, want one naming DATABASE_URL", err)
+	}
+	err = run(context.Background(), []string{"launch"}, envOf(nil), io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), `unknown command "launch"`) {
+		t.Errorf("err = %v", err)
+	}
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"version"}, envOf(nil), &out, io.Discard); err != nil || out.Len() == 0 {
+		t.Errorf("version: %v %q", err, out.String())
+	}
+}
+
+func TestServeRefusesASchemaBehindTheCode(t *testing.T) {
+	t.Parallel()
+	_, url := pgtest.NewWithURL(t)
+	env := envOf(map[string]string{"DATABASE_URL": url, "ADDR": "127.0.0.1:0"})
+	ctx := context.Background()
+
+	var out bytes.Buffer
+	if err := run(ctx, []string{"migrate", "down", "1"}, env, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	err := run(ctx, []string{"serve"}, env, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "run `tracker migrate up`") {
+		t.Fatalf("serve on an old schema: %v, want a refusal naming the fix", err)
+	}
+	if err := run(ctx, []string{"migrate", "up"}, env, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "schema at version 2") {
+		t.Errorf("migrate output: %q", out.String())
+	}
+	if err := run(ctx, []string{"migrate", "down", "none"}, env, io.Discard, io.Discard); err == nil {
+		t.Error("migrate down none: no error")
+	}
+}
+
+func TestSeedIsIdempotentFromTheCommandLine(t *testing.T) {
+	t.Parallel()
+	_, url := pgtest.NewWithURL(t)
+	env := envOf(map[string]string{"DATABASE_URL": url})
+	for i, want := range []string{"demo users added: 5", "demo users added: 0"} {
+		var out bytes.Buffer
+		if err := run(context.Background(), []string{"seed", "--demo"}, env, &out, io.Discard); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(out.String(), want) || !strings.Contains(out.String(), "practices 0") {
+			t.Errorf("seed run %d: %q, want %q and no practices added (the template is seeded)", i+1, out.String(), want)
+		}
+	}
+}
+
+// serve listens on the address, answers, and stops cleanly when its
+// context ends (as on SIGTERM), logging JSON lines.
+func TestServeStartsAndShutsDownGracefully(t *testing.T) {
+	t.Parallel()
+	_, url := pgtest.NewWithURL(t)
+	env := envOf(map[string]string{"DATABASE_URL": url, "ADDR": "127.0.0.1:0", "SHUTDOWN_TIMEOUT": "5s"})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+
+	stdoutR, stdoutW := io.Pipe()
+	var logs syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"serve"}, env, stdoutW, &logs)
+		stdoutW.Close()
+	}()
+
+	line, err := bufio.NewReader(stdoutR).ReadString('\n')
+	if err != nil {
+		t.Fatalf("no listening line: %v (logs: %s)", err, logs.String())
+	}
+	go io.Copy(io.Discard, stdoutR) //nolint:errcheck
+	addr := strings.TrimSpace(strings.TrimPrefix(line, "CCG Order Tracker listening on "))
+	for _, path := range []string{"/healthz", "/readyz"} {
+		resp, err := http.Get("http://" + addr + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("GET %s = %d", path, resp.StatusCode)
+		}
+	}
+
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("serve returned %v on shutdown", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+	if _, err := http.Get("http://" + addr + "/healthz"); err == nil {
+		t.Error("still answering after shutdown")
+	}
+	if !strings.Contains(logs.String(), `"msg":"stopped"`) || !strings.Contains(logs.String(), `"request_id"`) {
+		t.Errorf("logs lack the JSON lines expected:\n%s", logs.String())
+	}
+}
