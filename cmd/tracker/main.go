@@ -66,7 +66,8 @@ Configuration comes from the environment: see README.md.`
 // start it on any port against any database.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return errors.New(usage)
+		fmt.Fprintln(stderr, usage)
+		return errors.New("no command given")
 	}
 	if args[0] == "version" {
 		fmt.Fprintln(stdout, buildVersion())
@@ -81,7 +82,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	switch args[0] {
 	case "serve", "migrate", "seed", "import":
 	default:
-		return fmt.Errorf("unknown command %q\n\n%s", args[0], usage)
+		fmt.Fprintln(stderr, usage)
+		return fmt.Errorf("unknown command %q", args[0])
 	}
 	if err := cfg.RequireDatabase(); err != nil {
 		return err

@@ -97,20 +97,11 @@ func scanItem(row pgx.CollectableRow) (Item, error) {
 
 // SearchItems returns one page of catalogue items, by supplier then id.
 func SearchItems(ctx context.Context, db postgres.Querier, f ItemFilter, page paging.Page) (paging.Result[Item], error) {
-	res := paging.Result[Item]{Page: page}
-	const where = `
+	res, err := postgres.Paged(ctx, db, page, itemColumns, itemFrom+`
 		WHERE ($1 = '' OR i.name ILIKE '%' || $1 || '%' OR i.id = $1 OR s.name ILIKE '%' || $1 || '%')
 		  AND ($2 = '' OR i.kind = $2)
-		  AND ($3 = '' OR i.supplier_id = $3)`
-	if err := db.QueryRow(ctx, `SELECT count(*)`+itemFrom+where, f.Query, f.Kind, f.Supplier).Scan(&res.Total); err != nil {
-		return res, fmt.Errorf("count catalogue items: %w", err)
-	}
-	rows, err := db.Query(ctx, `SELECT `+itemColumns+itemFrom+where+` ORDER BY s.name, i.id LIMIT $4 OFFSET $5`,
-		f.Query, f.Kind, f.Supplier, page.Size, page.Offset())
+		  AND ($3 = '' OR i.supplier_id = $3)`, `s.name, i.id`, scanItem, f.Query, f.Kind, f.Supplier)
 	if err != nil {
-		return res, fmt.Errorf("search catalogue: %w", err)
-	}
-	if res.Rows, err = pgx.CollectRows(rows, scanItem); err != nil {
 		return res, fmt.Errorf("search catalogue: %w", err)
 	}
 	return res, nil

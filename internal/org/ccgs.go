@@ -89,21 +89,12 @@ func scanCCG(row pgx.CollectableRow) (CCG, error) {
 // ordered by name.
 func SearchCCGs(ctx context.Context, db postgres.Querier, scope Scope, f CCGFilter, page paging.Page) (paging.Result[CCG], error) {
 	all, ccg := scope.sqlArgs()
-	res := paging.Result[CCG]{Page: page}
-	const where = `
+	res, err := postgres.Paged(ctx, db, page, ccgColumns, `
 		FROM ccgs c JOIN regions r ON r.code = c.region_code
 		WHERE ($1 OR c.code = $2)
 		  AND ($3 = '' OR c.name ILIKE '%' || $3 || '%' OR c.code = upper($3))
-		  AND ($4 = '' OR c.region_code = $4)`
-	if err := db.QueryRow(ctx, `SELECT count(*) `+where, all, ccg, f.Query, f.Region).Scan(&res.Total); err != nil {
-		return res, fmt.Errorf("count CCGs: %w", err)
-	}
-	rows, err := db.Query(ctx, `SELECT `+ccgColumns+where+` ORDER BY c.name LIMIT $5 OFFSET $6`,
-		all, ccg, f.Query, f.Region, page.Size, page.Offset())
-	if err != nil {
-		return res, fmt.Errorf("search CCGs: %w", err)
-	}
-	res.Rows, err = pgx.CollectRows(rows, scanCCG)
+		  AND ($4 = '' OR c.region_code = $4)`, `c.name`, scanCCG,
+		all, ccg, f.Query, f.Region)
 	if err != nil {
 		return res, fmt.Errorf("search CCGs: %w", err)
 	}

@@ -56,23 +56,15 @@ func scanPractice(row pgx.CollectableRow) (Practice, error) {
 // ListPractices returns one page of a CCG's practices matching query (name,
 // ODS code or postcode), ordered by name. The CCG must be in scope.
 func ListPractices(ctx context.Context, db postgres.Querier, scope Scope, ccgCode, query string, page paging.Page) (paging.Result[Practice], error) {
-	res := paging.Result[Practice]{Page: page}
 	if !scope.Allows(ccgCode) {
-		return res, nil
+		return paging.Result[Practice]{Page: page}, nil
 	}
-	const where = `
+	res, err := postgres.Paged(ctx, db, page, practiceColumns, `
 		FROM practices p JOIN ccgs c ON c.code = p.ccg_code
 		WHERE p.ccg_code = $1
-		  AND ($2 = '' OR p.name ILIKE '%' || $2 || '%' OR p.code = upper($2) OR p.postcode ILIKE $2 || '%')`
-	if err := db.QueryRow(ctx, `SELECT count(*)`+where, ccgCode, query).Scan(&res.Total); err != nil {
-		return res, fmt.Errorf("count practices of %s: %w", ccgCode, err)
-	}
-	rows, err := db.Query(ctx, `SELECT `+practiceColumns+where+` ORDER BY p.name, p.code LIMIT $3 OFFSET $4`,
-		ccgCode, query, page.Size, page.Offset())
+		  AND ($2 = '' OR p.name ILIKE '%' || $2 || '%' OR p.code = upper($2) OR p.postcode ILIKE $2 || '%')`,
+		`p.name, p.code`, scanPractice, ccgCode, query)
 	if err != nil {
-		return res, fmt.Errorf("list practices of %s: %w", ccgCode, err)
-	}
-	if res.Rows, err = pgx.CollectRows(rows, scanPractice); err != nil {
 		return res, fmt.Errorf("list practices of %s: %w", ccgCode, err)
 	}
 	return res, nil

@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 
 	"ccgtracker/internal/apperr"
+	"ccgtracker/internal/paging"
 	"ccgtracker/migrations"
 )
 
@@ -165,4 +166,24 @@ func CheckSchema(ctx context.Context, db Querier) error {
 		return fmt.Errorf("the database schema is at version %d, newer than this build (%d): run a newer build", got, want)
 	}
 	return nil
+}
+
+// Paged returns one page of rows and the total they come from. from is the
+// FROM ... WHERE ... part both queries share; its placeholders take args,
+// and LIMIT and OFFSET are appended after them.
+func Paged[T any](ctx context.Context, db Querier, page paging.Page, columns, from, orderBy string, scan pgx.RowToFunc[T], args ...any) (paging.Result[T], error) {
+	res := paging.Result[T]{Page: page}
+	if err := db.QueryRow(ctx, `SELECT count(*) `+from, args...).Scan(&res.Total); err != nil {
+		return res, fmt.Errorf("count: %w", err)
+	}
+	n := len(args)
+	rows, err := db.Query(ctx, fmt.Sprintf(`SELECT %s %s ORDER BY %s LIMIT $%d OFFSET $%d`, columns, from, orderBy, n+1, n+2),
+		append(args, page.Size, page.Offset())...)
+	if err != nil {
+		return res, err
+	}
+	if res.Rows, err = pgx.CollectRows(rows, scan); err != nil {
+		return res, err
+	}
+	return res, nil
 }
