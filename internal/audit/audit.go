@@ -27,24 +27,44 @@ type Entry struct {
 	After      json.RawMessage
 }
 
+const insertEntry = `
+	INSERT INTO audit_log (at, actor_id, action, entity_type, entity_id, before, after)
+	VALUES ($1, $2, $3, $4, $5, $6, $7)`
+
 // Record writes one entry in tx. before and after are marshalled to JSON;
 // pass nil for a side that does not exist (a creation has no before).
 func Record(ctx context.Context, tx pgx.Tx, at time.Time, actorID *int64, action, entityType, entityID string, before, after any) error {
-	b, err := marshal(before)
+	args, err := entryArgs(at, actorID, action, entityType, entityID, before, after)
 	if err != nil {
-		return fmt.Errorf("audit %s: %w", action, err)
+		return err
 	}
-	a, err := marshal(after)
-	if err != nil {
-		return fmt.Errorf("audit %s: %w", action, err)
-	}
-	_, err = tx.Exec(ctx, `
-		INSERT INTO audit_log (at, actor_id, action, entity_type, entity_id, before, after)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`, at, actorID, action, entityType, entityID, b, a)
-	if err != nil {
+	if _, err := tx.Exec(ctx, insertEntry, args...); err != nil {
 		return fmt.Errorf("audit %s: %w", action, err)
 	}
 	return nil
+}
+
+// Queue adds one entry to a batch that the caller sends inside its
+// transaction: for changes made in bulk, such as an import.
+func Queue(batch *pgx.Batch, at time.Time, actorID *int64, action, entityType, entityID string, before, after any) error {
+	args, err := entryArgs(at, actorID, action, entityType, entityID, before, after)
+	if err != nil {
+		return err
+	}
+	batch.Queue(insertEntry, args...)
+	return nil
+}
+
+func entryArgs(at time.Time, actorID *int64, action, entityType, entityID string, before, after any) ([]any, error) {
+	b, err := marshal(before)
+	if err != nil {
+		return nil, fmt.Errorf("audit %s: %w", action, err)
+	}
+	a, err := marshal(after)
+	if err != nil {
+		return nil, fmt.Errorf("audit %s: %w", action, err)
+	}
+	return []any{at, actorID, action, entityType, entityID, b, a}, nil
 }
 
 func marshal(v any) ([]byte, error) {

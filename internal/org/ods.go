@@ -64,15 +64,16 @@ func ParseODS(r io.Reader) ([]ODSRecord, []ODSRowError) {
 	cr.ReuseRecord = true
 	var recs []ODSRecord
 	var errs []ODSRowError
-	for line := 1; ; line++ {
+	for {
 		fields, err := cr.Read()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
+			line := 0
 			var perr *csv.ParseError
 			if errors.As(err, &perr) {
-				line = perr.Line
+				line = perr.StartLine
 			}
 			errs = append(errs, ODSRowError{Line: line, Message: "the row is not valid CSV: " + err.Error()})
 			if len(errs) >= 1000 {
@@ -80,6 +81,9 @@ func ParseODS(r io.Reader) ([]ODSRecord, []ODSRowError) {
 			}
 			continue
 		}
+		// The physical line the record starts on, so a blank line or a
+		// quoted field spanning lines does not shift later numbers.
+		line, _ := cr.FieldPos(0)
 		if len(fields) != odsColumns {
 			errs = append(errs, ODSRowError{Line: line, Message: fmt.Sprintf("has %d columns; an ODS practice file has %d", len(fields), odsColumns)})
 			continue

@@ -100,6 +100,10 @@ func (s *Server) extendSession(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) setPasswordPage(w http.ResponseWriter, r *http.Request) error {
 	token := chi.URLParam(r, "token")
 	u, err := auth.PasswordLinkUser(r.Context(), s.pool, s.now(), token)
+	if errors.Is(err, auth.ErrLinkNotValid) {
+		s.linkNotValid(w, r)
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -115,10 +119,15 @@ func (s *Server) setPassword(w http.ResponseWriter, r *http.Request) error {
 	token := chi.URLParam(r, "token")
 	u, err := auth.SetPasswordWithLink(r.Context(), s.pool, s.now(), token, r.PostForm.Get("password"), r.PostForm.Get("confirm"))
 	if errors.Is(err, auth.ErrLinkNotValid) {
-		return err
+		s.linkNotValid(w, r)
+		return nil
 	}
 	if f, ok := formOf(err, r.PostForm, "password", "confirm"); ok {
 		linkUser, lerr := auth.PasswordLinkUser(r.Context(), s.pool, s.now(), token)
+		if errors.Is(lerr, auth.ErrLinkNotValid) {
+			s.linkNotValid(w, r)
+			return nil
+		}
 		if lerr != nil {
 			return lerr
 		}
@@ -134,4 +143,11 @@ func (s *Server) setPassword(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.flash(r.Context(), "Your password is set. You are signed in.")
 	return redirect(w, r, "/")
+}
+
+// linkNotValid says why a set-password link cannot be used (404): unknown,
+// expired and used links all read the same.
+func (s *Server) linkNotValid(w http.ResponseWriter, r *http.Request) {
+	const heading = "This link cannot be used"
+	s.render(w, r, http.StatusNotFound, views.ErrorPage(s.page(r, heading), heading, apperr.MessageOf(auth.ErrLinkNotValid)))
 }

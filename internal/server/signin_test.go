@@ -242,8 +242,12 @@ func TestSetPasswordLinkWorksOnceAndExpires(t *testing.T) {
 	if h1 := doc(t, newcomer.get("/")).Find("h1").Text(); h1 != "NHS Tees Valley CCG" {
 		t.Errorf("after setting a password the dashboard says %q", h1)
 	}
-	// Used once: gone.
-	wantStatus(t, app.client().get(second), http.StatusNotFound)
+	// Used once: gone, and the page says why.
+	resp = app.client().get(second)
+	wantStatus(t, resp, http.StatusNotFound)
+	if body := doc(t, resp).Find("main").Text(); !strings.Contains(body, "expired or has already been used") {
+		t.Errorf("used link page: %q", body)
+	}
 	wantStatus(t, app.client().post(second, url.Values{"password": {"another long password"}, "confirm": {"another long password"}}), http.StatusNotFound)
 
 	// A link not used within 24 hours expires.

@@ -36,8 +36,9 @@ if (dialog) {
 
   document.getElementById('session-extend-form').addEventListener('submit', async (event) => {
     event.preventDefault()
-    const response = await fetch('/session/extend', { method: 'POST', credentials: 'same-origin' })
-    if (!response.ok) {
+    const response = await fetch('/session/extend', { method: 'POST', credentials: 'same-origin', redirect: 'manual' })
+    // Only 204 means the session was extended: an expired one is refused.
+    if (response.status !== 204) {
       window.location.assign('/login?timeout=1')
       return
     }

@@ -1,0 +1,324 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/jackc/pgx/v5"
+
+	"ccgtracker/internal/auth"
+	"ccgtracker/internal/config"
+	"ccgtracker/internal/postgres"
+	"ccgtracker/internal/postgres/pgtest"
+	"ccgtracker/internal/server"
+)
+
+// newApp starts the tracker on a fresh database with the demo users and
+// returns its base address. env overrides configuration variables.
+func newApp(t *testing.T, env map[string]string) string {
+	t.Helper()
+	ctx := context.Background()
+	pool := pgtest.New(t)
+	if err := postgres.Tx(ctx, pool, func(tx pgx.Tx) error {
+		_, err := auth.SeedDemoUsers(ctx, tx, time.Now())
+		return err
+	}); err != nil {
+		t.Fatalf("seed demo users: %v", err)
+	}
+
+	// The server's log is kept and shown only when the test fails. This
+	// cleanup is registered first so that it runs last, after the server
+	// has stopped writing.
+	logs := &syncBuffer{}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("server log:\n%s", logs.String())
+		}
+	})
+
+	// The listener exists before the configuration so that BASE_URL (and
+	// with it the set-password links) names the real address. It is
+	// 127.0.0.1, the origin the browser sends, so the cross-origin check
+	// lets the forms through.
+	ts := httptest.NewUnstartedServer(nil)
+	base := "http://" + ts.Listener.Addr().String()
+	vars := map[string]string{"BASE_URL": base}
+	for k, v := range env {
+		vars[k] = v
+	}
+	cfg, err := config.Load(func(k string) string { return vars[k] })
+	if err != nil {
+		t.Fatalf("config: %v", err)
+	}
+	srv := server.New(cfg, pool, slog.New(slog.NewTextHandler(logs, nil)))
+	ts.Config.Handler = srv
+	ts.Start()
+	t.Cleanup(ts.Close)
+	return base
+}
+
+// syncBuffer is a bytes.Buffer that the server's goroutines can share.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// newBrowser starts a headless Chromium with a fresh profile and returns
+// the context of its tab. Every action in the test shares one deadline, so
+// a page that never shows what the test waits for fails the test instead
+// of hanging it.
+func newBrowser(t *testing.T) context.Context {
+	t.Helper()
+	path := os.Getenv("CHROMIUM_PATH")
+	if path == "" {
+		path = "/usr/bin/chromium"
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("Chromium is needed for the browser tests: %v (install Debian's chromium, or set CHROMIUM_PATH)", err)
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.NoSandbox,  // the tests may run as root, where the sandbox refuses to start
+		chromedp.DisableGPU, // there is no GPU
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		// Wide enough for the desktop layout: the header menu and the
+		// tables show as they do for most people.
+		chromedp.WindowSize(1280, 1024),
+	)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancelAlloc)
+	tabCtx, cancelTab := chromedp.NewContext(allocCtx)
+	t.Cleanup(cancelTab)
+	// Start the browser with a context that has no deadline, so that the
+	// deadline below limits the actions and not the life of the browser.
+	if err := chromedp.Do(tabCtx); err != nil {
+		t.Fatalf("start Chromium: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(tabCtx, 3*time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// visit opens url and returns the HTTP status of the document (after any
+// redirect).
+func visit(t *testing.T, ctx context.Context, url string) int64 {
+	t.Helper()
+	resp, err := chromedp.Run(ctx, chromedp.NavigateResponse(url))
+	if err != nil {
+		t.Fatalf("open %s: %v", url, err)
+	}
+	return resp.Status
+}
+
+// click clicks the first element matching css and waits for the page it
+// leads to; it returns that page's HTTP status (after any redirect).
+func click(t *testing.T, ctx context.Context, css string) int64 {
+	t.Helper()
+	resp, err := chromedp.RunResponse(ctx, chromedp.Click(chromedp.CSS(css)))
+	if err != nil {
+		t.Fatalf("click %s on %s: %v", css, location(t, ctx), err)
+	}
+	return resp.Status
+}
+
+// fill sets the value of the form field with this id (an input or a
+// select), as typing or choosing would, and checks that it took.
+//
+// It does not use chromedp.SetValue, which cannot empty a field: cdproto
+// leaves an argument whose JSON is "" out of the call (omitempty), so the
+// page receives undefined and the field reads "undefined".
+func fill(t *testing.T, ctx context.Context, id, value string) {
+	t.Helper()
+	got, err := chromedp.Run(ctx, chromedp.Evaluate[*string](`(() => {
+		const e = document.getElementById(`+jsString(id)+`)
+		if (!e) return null
+		e.value = `+jsString(value)+`
+		e.dispatchEvent(new Event('input', {bubbles: true}))
+		e.dispatchEvent(new Event('change', {bubbles: true}))
+		return e.value
+	})()`))
+	switch {
+	case err != nil:
+		t.Fatalf("fill #%s: %v", id, err)
+	case got == nil:
+		t.Fatalf("%s: there is no field #%s to fill", location(t, ctx), id)
+	case *got != value:
+		// A select keeps no value when no option has the new one: catch
+		// a typo here rather than as a puzzling error from the server.
+		t.Fatalf("#%s has the value %q after filling in %q", id, *got, value)
+	}
+}
+
+// location is the address of the page the tab shows.
+func location(t *testing.T, ctx context.Context) string {
+	t.Helper()
+	loc, err := chromedp.Run(ctx, chromedp.Location())
+	if err != nil {
+		t.Fatalf("read the location: %v", err)
+	}
+	return loc
+}
+
+// jsString quotes s for a JavaScript expression.
+func jsString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+// texts returns the visible text of every element matching css, trimmed.
+// It does not wait: the page has loaded when the helpers above return.
+func texts(t *testing.T, ctx context.Context, css string) []string {
+	t.Helper()
+	out, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](
+		`[...document.querySelectorAll(`+jsString(css)+`)].map(e => e.innerText.trim())`))
+	if err != nil {
+		t.Fatalf("read %s: %v", css, err)
+	}
+	return out
+}
+
+// text returns the visible text of the one element matching css, and
+// fails the test when there is none.
+func text(t *testing.T, ctx context.Context, css string) string {
+	t.Helper()
+	all := texts(t, ctx, css)
+	if len(all) == 0 {
+		t.Fatalf("%s: no element matches %s", location(t, ctx), css)
+	}
+	return all[0]
+}
+
+// wantText fails the test unless the element matching css has exactly this text.
+func wantText(t *testing.T, ctx context.Context, css, want string) {
+	t.Helper()
+	if got := text(t, ctx, css); got != want {
+		t.Errorf("%s: %s is %q, want %q", location(t, ctx), css, got, want)
+	}
+}
+
+// wantContains fails the test unless the element matching css contains want.
+func wantContains(t *testing.T, ctx context.Context, css, want string) {
+	t.Helper()
+	if got := text(t, ctx, css); !strings.Contains(got, want) {
+		t.Errorf("%s: %s is %q, want it to contain %q", location(t, ctx), css, got, want)
+	}
+}
+
+// wantPath fails the test unless the tab shows base+path exactly.
+func wantPath(t *testing.T, ctx context.Context, base, path string) {
+	t.Helper()
+	if got := location(t, ctx); got != base+path {
+		t.Fatalf("the browser is at %s, want %s", got, base+path)
+	}
+}
+
+// signIn signs in on the login page, and fails unless it leads away from it.
+func signIn(t *testing.T, ctx context.Context, base, email, password string) {
+	t.Helper()
+	visit(t, ctx, base+"/login")
+	fill(t, ctx, "email", email)
+	fill(t, ctx, "password", password)
+	if status := click(t, ctx, `form[action="/login"] button[type=submit]`); status != 200 {
+		t.Fatalf("sign in as %s: status %d at %s", email, status, location(t, ctx))
+	}
+	if loc := location(t, ctx); strings.HasPrefix(loc, base+"/login") {
+		t.Fatalf("sign in as %s: still at %s: %q", email, loc, texts(t, ctx, ".nhsuk-error-summary"))
+	}
+}
+
+// signOut presses the header's "Sign out" button.
+func signOut(t *testing.T, ctx context.Context, base string) {
+	t.Helper()
+	click(t, ctx, ".nhsuk-header__account-button")
+	wantPath(t, ctx, base, "/login?signedout=1")
+}
+
+// axeSource is axe-core, read once for every test.
+var axeSource = sync.OnceValues(func() (string, error) {
+	b, err := os.ReadFile("../../web/node_modules/axe-core/axe.min.js")
+	if err != nil {
+		return "", fmt.Errorf("%w (run `make assets`, which installs axe-core)", err)
+	}
+	return string(b), nil
+})
+
+// axeViolation is what the test reports of one failed axe rule.
+type axeViolation struct {
+	ID      string   `json:"id"`
+	Impact  string   `json:"impact"`
+	Help    string   `json:"help"`
+	Targets []string `json:"targets"`
+}
+
+// axeRun runs axe on the document against WCAG 2.0, 2.1 and 2.2 A and AA,
+// and keeps only what the report needs.
+const axeRun = `axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']}})
+	.then(r => r.violations.map(v => ({
+		id: v.id,
+		impact: v.impact || '',
+		help: v.help,
+		targets: v.nodes.map(n => n.target.join(' ')),
+	})))`
+
+// checkAccessibility runs axe-core on the page the tab shows and fails the
+// test with every violation found. The script is injected through the
+// DevTools protocol, which the page's Content-Security-Policy does not
+// govern, so the page itself needs no change to be tested.
+func checkAccessibility(t *testing.T, ctx context.Context, pageName string) {
+	t.Helper()
+	src, err := axeSource()
+	if err != nil {
+		t.Fatalf("axe-core: %v", err)
+	}
+	loaded, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`typeof window.axe === 'object'`))
+	if err != nil {
+		t.Fatalf("%s: %v", pageName, err)
+	}
+	if !loaded {
+		// The script's own last value is not serialisable; end on a plain one.
+		if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](src+"\n;true")); err != nil {
+			t.Fatalf("%s: inject axe-core: %v", pageName, err)
+		}
+	}
+	violations, err := chromedp.Run(ctx, chromedp.Evaluate[[]axeViolation](axeRun, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("%s: run axe-core: %v", pageName, err)
+	}
+	if len(violations) == 0 {
+		return
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s (%s): %d accessibility violations:", pageName, location(t, ctx), len(violations))
+	for _, v := range violations {
+		fmt.Fprintf(&b, "\n  %s [%s] %s", v.ID, v.Impact, v.Help)
+		for _, target := range v.Targets {
+			fmt.Fprintf(&b, "\n    at %s", target)
+		}
+	}
+	t.Error(b.String())
+}
