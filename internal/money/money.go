@@ -77,3 +77,35 @@ func (a Amount) String() string {
 	frac = fmt.Sprintf("%04d", a%Scale)[:2] + frac
 	return sign + "£" + whole + "." + frac
 }
+
+// Penny is one penny as an Amount.
+const Penny Amount = Scale / 100
+
+// Times multiplies the amount by a whole number, exactly.
+func (a Amount) Times(n int64) Amount { return a * Amount(n) }
+
+// DivRound divides the amount by d and rounds the result half away from
+// zero to the penny: the one rounding a report line gets (DOMAIN.md §2).
+func (a Amount) DivRound(d int64) Amount {
+	if d <= 0 {
+		panic("money: DivRound by a number that is not positive")
+	}
+	num := int64(a)
+	den := d * int64(Penny)
+	q, r := num/den, num%den
+	// Compare twice the remainder with the divisor, away from zero.
+	if r < 0 {
+		r = -r
+	}
+	if 2*r >= den {
+		if num < 0 {
+			q--
+		} else {
+			q++
+		}
+	}
+	return Amount(q) * Penny
+}
+
+// RoundPenny rounds the amount half away from zero to the penny.
+func (a Amount) RoundPenny() Amount { return a.DivRound(1) }

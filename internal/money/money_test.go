@@ -38,3 +38,35 @@ func TestParseRefusesWhatIsNotMoney(t *testing.T) {
 		}
 	}
 }
+
+func TestDivRoundHalfAwayFromZero(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name string
+		in   string
+		d    int64
+		want string
+	}{
+		{"Exact", "12.00", 12, "1.0000"},
+		{"EmisWebGPYearToMonth", "7437.78", 12, "619.8200"}, // 5,903 patients × £1.26 = £7,437.78 a year
+		{"HalfPennyUp", "0.125", 1, "0.1300"},               // half away from zero
+		{"JustBelowHalf", "0.1249", 1, "0.1200"},
+		{"NegativeHalfPennyAway", "-0.125", 1, "-0.1300"},
+		{"NegativeBelowHalf", "-0.1249", 1, "-0.1200"},
+		{"ThirdOfAPound", "1", 3, "0.3300"},
+		{"TwoThirds", "2", 3, "0.6700"},
+		{"ProRataNovember", "619.82", 30, "20.6600"},
+	}
+	for _, c := range cases {
+		a, err := Parse(c.in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := a.DivRound(c.d).Decimal(); got != c.want {
+			t.Errorf("%s: %s / %d = %s, want %s", c.name, c.in, c.d, got, c.want)
+		}
+	}
+	if got := Amount(12600).Times(5903).String(); got != "£7,437.78" {
+		t.Errorf("£1.26 × 5,903 = %s", got)
+	}
+}

@@ -46,7 +46,7 @@ func (c CCG) DueDay() int {
 // ListRegions returns every region with how many CCGs and open practices
 // fall in the scope.
 func ListRegions(ctx context.Context, db postgres.Querier, scope Scope) ([]Region, error) {
-	all, ccg := scope.sqlArgs()
+	all, ccg := scope.SQLArgs()
 	const q = `
 		SELECT r.code, r.name, r.due_day,
 		       count(DISTINCT c.code),
@@ -88,7 +88,7 @@ func scanCCG(row pgx.CollectableRow) (CCG, error) {
 // SearchCCGs returns one page of the CCGs in scope that match the filter,
 // ordered by name.
 func SearchCCGs(ctx context.Context, db postgres.Querier, scope Scope, f CCGFilter, page paging.Page) (paging.Result[CCG], error) {
-	all, ccg := scope.sqlArgs()
+	all, ccg := scope.SQLArgs()
 	res, err := postgres.Paged(ctx, db, page, ccgColumns, `
 		FROM ccgs c JOIN regions r ON r.code = c.region_code
 		WHERE ($1 OR c.code = $2)
@@ -104,7 +104,7 @@ func SearchCCGs(ctx context.Context, db postgres.Querier, scope Scope, f CCGFilt
 // GetCCG returns one CCG, or NotFound when it does not exist or is outside
 // the scope: a buyer cannot tell another CCG's page from a missing one.
 func GetCCG(ctx context.Context, db postgres.Querier, scope Scope, code string) (CCG, error) {
-	all, ccg := scope.sqlArgs()
+	all, ccg := scope.SQLArgs()
 	rows, err := db.Query(ctx, `SELECT `+ccgColumns+`
 		FROM ccgs c JOIN regions r ON r.code = c.region_code
 		WHERE c.code = $3 AND ($1 OR c.code = $2)`, all, ccg, code)

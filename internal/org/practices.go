@@ -73,7 +73,7 @@ func ListPractices(ctx context.Context, db postgres.Querier, scope Scope, ccgCod
 // GetPractice returns one practice, or NotFound when it does not exist or
 // belongs to a CCG outside the scope.
 func GetPractice(ctx context.Context, db postgres.Querier, scope Scope, code string) (Practice, error) {
-	all, ccg := scope.sqlArgs()
+	all, ccg := scope.SQLArgs()
 	rows, err := db.Query(ctx, `SELECT `+practiceColumns+`
 		FROM practices p JOIN ccgs c ON c.code = p.ccg_code
 		WHERE p.code = $3 AND ($1 OR p.ccg_code = $2)`, all, ccg, code)

@@ -21,6 +21,6 @@ func (s Scope) Allows(ccgCode string) bool {
 	return s.all || (s.ccg != "" && s.ccg == ccgCode)
 }
 
-// sqlArgs returns the two query arguments every scoped query takes:
+// SQLArgs returns the two query arguments every scoped query takes:
 // ($n::bool all, $n+1::text ccg), used as "($1 OR ccg_code = $2)".
-func (s Scope) sqlArgs() (bool, string) { return s.all, s.ccg }
+func (s Scope) SQLArgs() (bool, string) { return s.all, s.ccg }

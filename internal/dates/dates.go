@@ -1,0 +1,94 @@
+// Package dates holds the business calendar: dates are calendar days in
+// Europe/London (DOMAIN.md §6), carried as time.Time at midnight UTC, the
+// way pgx reads a PostgreSQL date.
+package dates
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	_ "time/tzdata" // Europe/London wherever the binary runs
+)
+
+// London is the time zone of business dates.
+var London = mustLoad("Europe/London")
+
+func mustLoad(name string) *time.Location {
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		panic(err)
+	}
+	return loc
+}
+
+// Today is the London calendar day of the instant now.
+func Today(now time.Time) time.Time {
+	y, m, d := now.In(London).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+// Date is the calendar day y-m-d.
+func Date(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }
+
+// Long prints a date as the NHS style guide asks: 1 April 2026.
+func Long(t time.Time) string { return t.Format("2 January 2006") }
+
+// LongPtr is Long for an optional date, "" when there is none.
+func LongPtr(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return Long(*t)
+}
+
+// Parse reads a date typed into the NHS date input (day, month, year as
+// separate fields). It returns what is wrong in words a person
+// understands, naming the part to fix, or "" and the date.
+func Parse(day, month, year string) (time.Time, string) {
+	day, month, year = strings.TrimSpace(day), strings.TrimSpace(month), strings.TrimSpace(year)
+	if day == "" && month == "" && year == "" {
+		return time.Time{}, "Enter a date"
+	}
+	var missing []string
+	for _, p := range []struct{ name, v string }{{"day", day}, {"month", month}, {"year", year}} {
+		if p.v == "" {
+			missing = append(missing, p.name)
+		}
+	}
+	if len(missing) > 0 {
+		return time.Time{}, "The date must include a " + strings.Join(missing, " and a ")
+	}
+	d, errD := strconv.Atoi(day)
+	m, errM := strconv.Atoi(month)
+	y, errY := strconv.Atoi(year)
+	if errD != nil || errM != nil || errY != nil {
+		return time.Time{}, "The date must be written in numbers, like 27 3 2026"
+	}
+	if len(year) != 4 {
+		return time.Time{}, "The year must be 4 numbers, like 2026"
+	}
+	t := Date(y, time.Month(m), d)
+	if m < 1 || m > 12 || d < 1 || t.Day() != d || t.Month() != time.Month(m) {
+		return time.Time{}, fmt.Sprintf("%s/%s/%s is not a real date", day, month, year)
+	}
+	return t, ""
+}
+
+// ParseISO reads a YYYY-MM-DD date from a file, or says what is wrong.
+func ParseISO(s string) (time.Time, string) {
+	t, err := time.Parse(time.DateOnly, strings.TrimSpace(s))
+	if err != nil {
+		return time.Time{}, fmt.Sprintf("%q is not a date in the form YYYY-MM-DD, like 2026-03-27", s)
+	}
+	return t, ""
+}
+
+// AddMonths adds n calendar months, the way contract terms run: 31 January
+// plus one month is 28 (or 29) February, never 3 March.
+func AddMonths(t time.Time, n int) time.Time {
+	y, m, d := t.Date()
+	first := time.Date(y, m+time.Month(n), 1, 0, 0, 0, 0, time.UTC)
+	last := first.AddDate(0, 1, -1).Day()
+	return time.Date(first.Year(), first.Month(), min(d, last), 0, 0, 0, 0, time.UTC)
+}

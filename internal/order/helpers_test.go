@@ -1,0 +1,115 @@
+package order_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"ccgtracker/internal/dates"
+	"ccgtracker/internal/order"
+	"ccgtracker/internal/org"
+	"ccgtracker/internal/postgres/pgtest"
+)
+
+// now is the day the tests stand on.
+var now = time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
+
+var ctx = context.Background()
+
+// fixture is a database with a user and an order being built in it.
+type fixture struct {
+	t     *testing.T
+	pool  *pgxpool.Pool
+	actor *int64
+	scope org.Scope
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	pool := pgtest.New(t)
+	var id int64
+	if err := pool.QueryRow(ctx, `INSERT INTO users (email, name, role, ccg_code) VALUES ('b@example.nhs.uk', 'Bea Buyer', 'buyer', '16C') RETURNING id`).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	return &fixture{t: t, pool: pool, actor: &id, scope: org.OnlyCCG("16C")}
+}
+
+// details is a valid order of EMIS Health for 16C starting 1 December 2026.
+func details() order.Details {
+	return order.Details{CCGCode: "16C", SupplierID: "10000", Description: "Emis Web GP for Stockton",
+		Commencement: dates.Date(2026, 12, 1), InitialPeriod: 12, MaximumTerm: 36}
+}
+
+func (f *fixture) create(d order.Details) order.Order {
+	f.t.Helper()
+	o, err := order.Create(ctx, f.pool, now, f.actor, f.scope, d)
+	if err != nil {
+		f.t.Fatalf("create order: %v", err)
+	}
+	return o
+}
+
+func (f *fixture) get(callOff string) order.Order {
+	f.t.Helper()
+	o, err := order.Get(ctx, f.pool, f.scope, callOff)
+	if err != nil {
+		f.t.Fatalf("get %s: %v", callOff, err)
+	}
+	return o
+}
+
+func (f *fixture) addItem(callOff, itemID string) order.Order {
+	f.t.Helper()
+	o := f.get(callOff)
+	if err := order.AddItem(ctx, f.pool, now, f.actor, f.scope, callOff, o.Version, itemID); err != nil {
+		f.t.Fatalf("add %s: %v", itemID, err)
+	}
+	return f.get(callOff)
+}
+
+func (f *fixture) item(o order.Order, catalogueID string) order.Item {
+	f.t.Helper()
+	for _, it := range o.Items {
+		if it.CatalogueItemID == catalogueID {
+			return it
+		}
+	}
+	f.t.Fatalf("%s is not on %s", catalogueID, o.CallOffID())
+	return order.Item{}
+}
+
+func (f *fixture) fund(callOff, catalogueID string) {
+	f.t.Helper()
+	o := f.get(callOff)
+	if err := order.SetFunding(ctx, f.pool, now, f.actor, f.scope, callOff, o.Version, f.item(o, catalogueID).ID, 1); err != nil {
+		f.t.Fatalf("fund %s: %v", catalogueID, err)
+	}
+}
+
+func (f *fixture) recipients(callOff, catalogueID string, in ...order.RecipientInput) error {
+	o := f.get(callOff)
+	return order.SaveRecipients(ctx, f.pool, now, f.actor, f.scope, callOff, o.Version, f.item(o, catalogueID).ID, in)
+}
+
+func at(practice string, y int, m time.Month, d int) order.RecipientInput {
+	t := dates.Date(y, m, d)
+	return order.RecipientInput{Practice: practice, PlannedDelivery: &t}
+}
+
+func qty(n int) *int { return &n }
+
+// readyOrder is an order of Emis Web GP for three practices of 16C, funded
+// and dated: ready to complete.
+func (f *fixture) readyOrder() order.Order {
+	f.t.Helper()
+	o := f.create(details())
+	f.addItem(o.CallOffID(), "10000-001")
+	f.fund(o.CallOffID(), "10000-001")
+	if err := f.recipients(o.CallOffID(), "10000-001",
+		at("A81001", 2027, 1, 4), at("A81002", 2027, 1, 4), at("A81004", 2027, 2, 1)); err != nil {
+		f.t.Fatal(err)
+	}
+	return f.get(o.CallOffID())
+}
