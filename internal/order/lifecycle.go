@@ -179,12 +179,11 @@ const (
 	FieldTerminationDate = "termination-day"
 )
 
-// Terminate ends the order in force on a future date, for a reason. Its
-// service instances get that date as their cessation date; they cease
-// (or, never live, are cancelled) when the date comes.
-func Terminate(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int64, scope org.Scope, callOffID string, version int, reason string, date time.Time) error {
-	reason = strings.TrimSpace(reason)
+// CheckTermination says what is wrong with a termination's reason and
+// date (a zero date is not checked: the form reports it).
+func CheckTermination(reason string, date time.Time, now time.Time) map[string]string {
 	errs := map[string]string{}
+	reason = strings.TrimSpace(reason)
 	if reason == "" {
 		errs[FieldReason] = "Enter the reason the order is terminated"
 	} else if len([]rune(reason)) > 1000 {
@@ -192,6 +191,18 @@ func Terminate(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *
 	}
 	if !date.IsZero() && !date.After(dates.Today(now)) {
 		errs[FieldTerminationDate] = "Termination date must be in the future"
+	}
+	return errs
+}
+
+// Terminate ends the order in force on a future date, for a reason. Its
+// service instances get that date as their cessation date; they cease
+// (or, never live, are cancelled) when the date comes.
+func Terminate(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int64, scope org.Scope, callOffID string, version int, reason string, date time.Time) error {
+	reason = strings.TrimSpace(reason)
+	errs := CheckTermination(reason, date, now)
+	if date.IsZero() {
+		errs[FieldTerminationDate] = "Enter the termination date"
 	}
 	if len(errs) > 0 {
 		return invalid("The order could not be terminated", errs)

@@ -251,8 +251,8 @@ type Filter struct {
 // Summary is one order in the list: its latest revision.
 type Summary struct {
 	Order
-	Recipients int
-	Items      int
+	RecipientCount int
+	ItemCount      int
 }
 
 // List returns one page of orders in scope, newest first: each order
@@ -278,7 +278,7 @@ func List(ctx context.Context, db postgres.Querier, scope org.Scope, f Filter, p
 			err := row.Scan(&o.ID, &o.Number, &o.Revision, &o.CCGCode, &o.CCGName, &o.SupplierID, &o.SupplierName, &o.Description,
 				&o.Commencement, &o.InitialPeriod, &o.MaximumTerm, &o.Status, &o.CompletedBy, &o.CompletedAt,
 				&o.TerminationReason, &o.TerminationDate, &o.TerminatedBy, &o.CreatedBy, &o.CreatedAt, &o.Version,
-				&s.Recipients, &s.Items)
+				&s.RecipientCount, &s.ItemCount)
 			return s, err
 		}, all, ccg, string(f.Status), f.Query)
 	if err != nil {
@@ -289,6 +289,9 @@ func List(ctx context.Context, db postgres.Querier, scope org.Scope, f Filter, p
 
 // Revision is one revision in an order's history, with what it added.
 type Revision struct {
+	ID              int64
+	Number          int
+	Revision        int
 	CallOffID       string
 	Status          Status
 	CompletedAt     *time.Time
@@ -301,7 +304,7 @@ type Revision struct {
 func Revisions(ctx context.Context, db postgres.Querier, scope org.Scope, number int) ([]Revision, error) {
 	all, ccg := scope.SQLArgs()
 	rows, err := db.Query(ctx, `
-		SELECT o.order_number, o.revision, o.status, o.completed_at, coalesce(u.name, ''),
+		SELECT o.id, o.order_number, o.revision, o.status, o.completed_at, coalesce(u.name, ''),
 		       coalesce((SELECT array_agg(ci.name ORDER BY ci.name) FROM order_items oi JOIN catalogue_items ci ON ci.id = oi.catalogue_item_id
 		                 WHERE oi.order_id = o.id AND oi.added_in_revision = o.revision), '{}'),
 		       (SELECT count(*) FROM order_recipients r JOIN order_items oi ON oi.id = r.order_item_id
@@ -314,9 +317,8 @@ func Revisions(ctx context.Context, db postgres.Querier, scope org.Scope, number
 	}
 	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (Revision, error) {
 		var r Revision
-		var n, rev int
-		err := row.Scan(&n, &rev, &r.Status, &r.CompletedAt, &r.CompletedBy, &r.ItemsAdded, &r.RecipientsAdded)
-		r.CallOffID = CallOffID(n, rev)
+		err := row.Scan(&r.ID, &r.Number, &r.Revision, &r.Status, &r.CompletedAt, &r.CompletedBy, &r.ItemsAdded, &r.RecipientsAdded)
+		r.CallOffID = CallOffID(r.Number, r.Revision)
 		return r, err
 	})
 }

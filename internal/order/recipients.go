@@ -72,77 +72,14 @@ func SaveRecipients(ctx context.Context, pool *pgxpool.Pool, now time.Time, acto
 		if !ok {
 			return apperr.New(apperr.NotFound, "That item is not on order %s.", callOffID)
 		}
-		earlier := map[string]bool{}
-		for _, r := range it.Recipients {
-			if r.AddedInRevision < o.Revision {
-				earlier[r.PracticeCode] = true
-			}
-		}
-		codes := make([]string, len(inputs))
-		for i := range inputs {
-			inputs[i].Practice = strings.ToUpper(strings.TrimSpace(inputs[i].Practice))
-			codes[i] = inputs[i].Practice
-		}
-		facts, err := practicesByCode(ctx, tx, codes)
+		rows, errs, err := checkRecipients(ctx, tx, o, it, inputs)
 		if err != nil {
 			return err
-		}
-		errs := map[string]string{}
-		var problems []string
-		seen := map[string]bool{}
-		type row struct {
-			code     string
-			quantity int
-			date     *time.Time
-		}
-		var rows []row
-		for _, in := range inputs {
-			p, known := facts[in.Practice]
-			switch {
-			case !known:
-				problems = append(problems, fmt.Sprintf("%s is not a practice", in.Practice))
-				continue
-			case p.ccg != o.CCGCode:
-				problems = append(problems, fmt.Sprintf("%s (%s) is not a practice of %s", p.name, in.Practice, o.CCGName))
-				continue
-			case seen[in.Practice]:
-				problems = append(problems, fmt.Sprintf("%s (%s) is picked more than once", p.name, in.Practice))
-				continue
-			case earlier[in.Practice]:
-				problems = append(problems, fmt.Sprintf("%s (%s) was ordered in an earlier revision", p.name, in.Practice))
-				continue
-			case p.status != "A":
-				problems = append(problems, fmt.Sprintf("%s (%s) is not open, so it cannot receive services", p.name, in.Practice))
-				continue
-			}
-			seen[in.Practice] = true
-			q := 1
-			switch {
-			case in.Quantity != nil:
-				q = *in.Quantity
-			case it.PerPatient() && p.listSize != nil:
-				q = *p.listSize
-			case it.PerPatient():
-				errs[FieldQuantity(in.Practice)] = fmt.Sprintf("Enter the number of patients at %s: its list size is not known", p.name)
-			}
-			switch {
-			case q < 1:
-				errs[FieldQuantity(in.Practice)] = fmt.Sprintf("Quantity for %s must be 1 or more", p.name)
-			case q > MaxQuantity:
-				errs[FieldQuantity(in.Practice)] = fmt.Sprintf("Quantity for %s must be %d or fewer", p.name, MaxQuantity)
-			}
-			if d := in.PlannedDelivery; d != nil && (d.Before(o.Commencement) || d.After(o.EndDate())) {
-				errs[FieldDelivery(in.Practice)] = fmt.Sprintf("Planned delivery date for %s must be between %s and %s, the order's term",
-					p.name, dates.Long(o.Commencement), dates.Long(o.EndDate()))
-			}
-			rows = append(rows, row{in.Practice, q, in.PlannedDelivery})
-		}
-		if len(problems) > 0 {
-			errs[FieldPractices] = strings.Join(problems, "; ")
 		}
 		if len(errs) > 0 {
 			return invalid("The service recipients could not be saved", errs)
 		}
+		earlier := len(it.Recipients) - countAdded(it, o.Revision)
 		if _, err := tx.Exec(ctx, `DELETE FROM order_recipients WHERE order_item_id = $1 AND added_in_revision = $2`, orderItemID, o.Revision); err != nil {
 			return fmt.Errorf("replace recipients: %w", err)
 		}
@@ -154,7 +91,7 @@ func SaveRecipients(ctx context.Context, pool *pgxpool.Pool, now time.Time, acto
 			}
 		}
 		return audit.Record(ctx, tx, now, actorID, "order.set_recipients", "order", callOffID,
-			map[string]any{"item": it.CatalogueItemID, "recipients": len(it.Recipients) - len(earlier)},
+			map[string]any{"item": it.CatalogueItemID, "recipients": len(it.Recipients) - earlier},
 			map[string]any{"item": it.CatalogueItemID, "recipients": len(rows)})
 	})
 }
@@ -230,4 +167,99 @@ func CheckPractices(ctx context.Context, db postgres.Querier, ccgCode string, co
 		seen[c] = true
 	}
 	return ok, problems, nil
+}
+
+type recipientRow struct {
+	code     string
+	quantity int
+	date     *time.Time
+}
+
+func countAdded(it Item, revision int) int {
+	n := 0
+	for _, r := range it.Recipients {
+		if r.AddedInRevision == revision {
+			n++
+		}
+	}
+	return n
+}
+
+// CheckRecipients says what is wrong with recipients for an item without
+// saving anything, so a form with problems of its own (a date that does
+// not exist) can still show every other problem at once.
+func CheckRecipients(ctx context.Context, db postgres.Querier, o Order, orderItemID int64, inputs []RecipientInput) (map[string]string, error) {
+	it, ok := itemOf(o, orderItemID)
+	if !ok {
+		return nil, apperr.New(apperr.NotFound, "That item is not on order %s.", o.CallOffID())
+	}
+	_, errs, err := checkRecipients(ctx, db, o, it, inputs)
+	return errs, err
+}
+
+func checkRecipients(ctx context.Context, db postgres.Querier, o Order, it Item, inputs []RecipientInput) ([]recipientRow, map[string]string, error) {
+	earlier := map[string]bool{}
+	for _, r := range it.Recipients {
+		if r.AddedInRevision < o.Revision {
+			earlier[r.PracticeCode] = true
+		}
+	}
+	codes := make([]string, len(inputs))
+	for i := range inputs {
+		inputs[i].Practice = strings.ToUpper(strings.TrimSpace(inputs[i].Practice))
+		codes[i] = inputs[i].Practice
+	}
+	facts, err := practicesByCode(ctx, db, codes)
+	if err != nil {
+		return nil, nil, err
+	}
+	errs := map[string]string{}
+	var problems []string
+	seen := map[string]bool{}
+	var rows []recipientRow
+	for _, in := range inputs {
+		p, known := facts[in.Practice]
+		switch {
+		case !known:
+			problems = append(problems, fmt.Sprintf("%s is not a practice", in.Practice))
+			continue
+		case p.ccg != o.CCGCode:
+			problems = append(problems, fmt.Sprintf("%s (%s) is not a practice of %s", p.name, in.Practice, o.CCGName))
+			continue
+		case seen[in.Practice]:
+			problems = append(problems, fmt.Sprintf("%s (%s) is picked more than once", p.name, in.Practice))
+			continue
+		case earlier[in.Practice]:
+			problems = append(problems, fmt.Sprintf("%s (%s) was ordered in an earlier revision", p.name, in.Practice))
+			continue
+		case p.status != "A":
+			problems = append(problems, fmt.Sprintf("%s (%s) is not open, so it cannot receive services", p.name, in.Practice))
+			continue
+		}
+		seen[in.Practice] = true
+		q := 1
+		switch {
+		case in.Quantity != nil:
+			q = *in.Quantity
+		case it.PerPatient() && p.listSize != nil:
+			q = *p.listSize
+		case it.PerPatient():
+			errs[FieldQuantity(in.Practice)] = fmt.Sprintf("Enter the number of patients at %s: its list size is not known", p.name)
+		}
+		switch {
+		case q < 1:
+			errs[FieldQuantity(in.Practice)] = fmt.Sprintf("Quantity for %s must be 1 or more", p.name)
+		case q > MaxQuantity:
+			errs[FieldQuantity(in.Practice)] = fmt.Sprintf("Quantity for %s must be %d or fewer", p.name, MaxQuantity)
+		}
+		if d := in.PlannedDelivery; d != nil && (d.Before(o.Commencement) || d.After(o.EndDate())) {
+			errs[FieldDelivery(in.Practice)] = fmt.Sprintf("Planned delivery date for %s must be between %s and %s, the order's term",
+				p.name, dates.Long(o.Commencement), dates.Long(o.EndDate()))
+		}
+		rows = append(rows, recipientRow{in.Practice, q, in.PlannedDelivery})
+	}
+	if len(problems) > 0 {
+		errs[FieldPractices] = strings.Join(problems, "; ")
+	}
+	return rows, errs, nil
 }

@@ -26,9 +26,11 @@ func TestEveryRouteAdmitsOnlyItsRoles(t *testing.T) {
 		t.Fatal(err)
 	}
 	params := map[string]string{
-		"{code}":  "16C",
-		"{id}":    targetID,
-		"{token}": "not-a-real-token",
+		"{code}":      "16C",
+		"{id}":        targetID,
+		"{token}":     "not-a-real-token",
+		"{callOffID}": "C010001-01",
+		"{itemID}":    "1",
 	}
 	concrete := func(method, pattern string) string {
 		p := pattern

@@ -42,6 +42,30 @@ func (s *Server) routes() []route {
 		{"GET", "/catalogue", signedIn(), s.catalogueList},
 		{"GET", "/catalogue/{id}", signedIn(), s.catalogueShow},
 
+		// Call-off orders: buyers for their own CCG, reviewers for any;
+		// finance reads.
+		{"GET", "/orders", orderReaders, s.orderList},
+		{"GET", "/orders/new", orderWriters, s.orderNew},
+		{"POST", "/orders", orderWriters, s.orderCreate},
+		{"GET", "/orders/{callOffID}", orderReaders, s.orderShow},
+		{"GET", "/orders/{callOffID}/summary", orderReaders, s.orderSummary},
+		{"GET", "/orders/{callOffID}/export.csv", orderReaders, s.orderExport},
+		{"GET", "/orders/{callOffID}/details", orderWriters, s.orderDetailsEdit},
+		{"POST", "/orders/{callOffID}/details", orderWriters, s.orderDetailsUpdate},
+		{"GET", "/orders/{callOffID}/items/new", orderWriters, s.orderItemNew},
+		{"POST", "/orders/{callOffID}/items", orderWriters, s.orderItemAdd},
+		{"GET", "/orders/{callOffID}/items/{itemID}", orderWriters, s.orderItemShow},
+		{"POST", "/orders/{callOffID}/items/{itemID}/funding", orderWriters, s.orderItemFunding},
+		{"POST", "/orders/{callOffID}/items/{itemID}/practices", orderWriters, s.orderItemPractices},
+		{"POST", "/orders/{callOffID}/items/{itemID}/upload", orderWriters, s.orderItemUpload},
+		{"GET", "/orders/{callOffID}/items/{itemID}/recipients", orderWriters, s.orderRecipientsEdit},
+		{"POST", "/orders/{callOffID}/items/{itemID}/recipients", orderWriters, s.orderRecipientsSave},
+		{"POST", "/orders/{callOffID}/items/{itemID}/delete", orderWriters, s.orderItemDelete},
+		{"POST", "/orders/{callOffID}/complete", orderWriters, s.orderComplete},
+		{"POST", "/orders/{callOffID}/amend", orderWriters, s.orderAmend},
+		{"GET", "/orders/{callOffID}/terminate", orderWriters, s.orderTerminateForm},
+		{"POST", "/orders/{callOffID}/terminate", orderWriters, s.orderTerminate},
+
 		// Administration.
 		{"GET", "/admin/users", only(auth.Admin), s.adminUsers},
 		{"GET", "/admin/users/new", only(auth.Admin), s.adminNewUser},
@@ -74,7 +98,7 @@ func (s *Server) navigation(r *http.Request, u *auth.User) []navLink {
 	} else {
 		items = append(items, navLink{"CCGs", "/ccgs"})
 	}
-	items = append(items, navLink{"Catalogue", "/catalogue"})
+	items = append(items, navLink{"Orders", "/orders"}, navLink{"Catalogue", "/catalogue"})
 	items = append(items, navLink{"Users", "/admin/users"}, navLink{"Audit log", "/admin/audit"})
 
 	allowed := map[string]access{}

@@ -48,3 +48,16 @@ if (dialog) {
 
   schedule()
 }
+
+// Filter the rows of a long table as the person types (the practice
+// picker): without the script every row simply shows.
+for (const input of document.querySelectorAll('input[data-filter-rows]')) {
+  const rows = document.querySelectorAll(`${input.dataset.filterRows} tbody tr`)
+  input.addEventListener('input', () => {
+    const words = input.value.trim().toLowerCase().split(/\s+/).filter(Boolean)
+    for (const row of rows) {
+      const text = row.textContent.toLowerCase()
+      row.hidden = !words.every((w) => text.includes(w))
+    }
+  })
+}

@@ -121,3 +121,19 @@ func roleLine(u *CurrentUser) string {
 	}
 	return u.RoleName + ", " + u.CCGName
 }
+
+// orDash shows a missing value as a dash, read out as "none".
+func orDash(s string) string {
+	if s == "" {
+		return "–"
+	}
+	return s
+}
+
+// pluralise adds an s to word unless n is 1.
+func pluralise(n int, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
+}

@@ -1,0 +1,141 @@
+package server
+
+import (
+	"bytes"
+	"net/http"
+	"time"
+
+	"ccgtracker/internal/apperr"
+	"ccgtracker/internal/dates"
+	"ccgtracker/internal/order"
+	"ccgtracker/web/views"
+)
+
+// orderComplete signs the order; a refusal (incomplete, or changed by
+// someone else) shows the order as it is now with the reason.
+func (s *Server) orderComplete(w http.ResponseWriter, r *http.Request) error {
+	if err := r.ParseForm(); err != nil {
+		return apperr.New(apperr.Invalid, "The form could not be read")
+	}
+	u := currentUser(r)
+	o, err := s.loadOrder(r)
+	if err != nil {
+		return err
+	}
+	err = order.Complete(r.Context(), s.pool, s.now(), &u.ID, u.Scope(), o.CallOffID(), version(r))
+	if code := apperr.CodeOf(err); code == apperr.Invalid || code == apperr.Conflict {
+		status := http.StatusBadRequest
+		if code == apperr.Conflict {
+			status = http.StatusConflict
+		}
+		return s.renderOrder(w, r, o, status, views.Form{Errors: []views.FieldError{{Field: "maincontent", Message: apperr.MessageOf(err)}}})
+	}
+	if err != nil {
+		return err
+	}
+	s.flash(r.Context(), "Order "+o.CallOffID()+" is completed. Its services are planned.")
+	return redirect(w, r, "/orders/"+o.CallOffID())
+}
+
+// orderAmend starts the next revision and opens it.
+func (s *Server) orderAmend(w http.ResponseWriter, r *http.Request) error {
+	if err := r.ParseForm(); err != nil {
+		return apperr.New(apperr.Invalid, "The form could not be read")
+	}
+	u := currentUser(r)
+	o, err := s.loadOrder(r)
+	if err != nil {
+		return err
+	}
+	next, err := order.Amend(r.Context(), s.pool, s.now(), &u.ID, u.Scope(), o.CallOffID(), version(r))
+	if apperr.Is(err, apperr.Conflict) {
+		return s.renderOrder(w, r, o, http.StatusConflict, views.Form{Errors: []views.FieldError{{Field: "maincontent", Message: apperr.MessageOf(err)}}})
+	}
+	if err != nil {
+		return err
+	}
+	s.flash(r.Context(), "Amendment "+next+" started. Add practices or Additional Services, then complete it.")
+	return redirect(w, r, "/orders/"+next)
+}
+
+// orderTerminateForm asks for the reason and date.
+func (s *Server) orderTerminateForm(w http.ResponseWriter, r *http.Request) error {
+	o, err := s.loadOrder(r)
+	if err != nil {
+		return err
+	}
+	return s.renderTerminate(w, r, o, http.StatusOK, views.Form{})
+}
+
+func (s *Server) renderTerminate(w http.ResponseWriter, r *http.Request, o order.Order, status int, f views.Form) error {
+	if o.Status != order.Completed {
+		return apperr.New(apperr.Conflict, "Only the order in force can be terminated.")
+	}
+	v, err := s.orderView(r, o)
+	if err != nil {
+		return err
+	}
+	s.render(w, r, status, views.OrderTerminate(s.orderPage(r, o, "Terminate the order"), v, f))
+	return nil
+}
+
+// orderTerminate ends the order on a future date.
+func (s *Server) orderTerminate(w http.ResponseWriter, r *http.Request) error {
+	if err := r.ParseForm(); err != nil {
+		return apperr.New(apperr.Invalid, "The form could not be read")
+	}
+	u := currentUser(r)
+	o, err := s.loadOrder(r)
+	if err != nil {
+		return err
+	}
+	f := r.PostForm
+	date, msg := dates.Parse(f.Get("termination-day"), f.Get("termination-month"), f.Get("termination-year"))
+	if msg != "" {
+		errs := order.CheckTermination(f.Get("reason"), time.Time{}, s.now())
+		errs[order.FieldTerminationDate] = "Termination date: " + msg
+		err = &apperr.Error{Code: apperr.Invalid, Message: "The order could not be terminated", Fields: errs}
+	} else {
+		err = order.Terminate(r.Context(), s.pool, s.now(), &u.ID, u.Scope(), o.CallOffID(), version(r), f.Get("reason"), date)
+	}
+	if form, ok := formOf(err, f, order.FieldReason, order.FieldTerminationDate); ok {
+		return s.renderTerminate(w, r, o, http.StatusBadRequest, form)
+	}
+	if err != nil {
+		return err
+	}
+	s.flash(r.Context(), "Order "+o.CallOffID()+" is terminated from "+dates.Long(date)+".")
+	return redirect(w, r, "/orders/"+o.CallOffID())
+}
+
+// orderSummary is the printable summary.
+func (s *Server) orderSummary(w http.ResponseWriter, r *http.Request) error {
+	o, err := s.loadOrder(r)
+	if err != nil {
+		return err
+	}
+	v, err := s.orderView(r, o)
+	if err != nil {
+		return err
+	}
+	s.render(w, r, http.StatusOK, views.OrderSummary(s.orderPage(r, o, "Order "+o.CallOffID()+" summary"), v))
+	return nil
+}
+
+// orderExport sends the order as a CSV in the finance layout, under a
+// file name the server chooses.
+func (s *Server) orderExport(w http.ResponseWriter, r *http.Request) error {
+	o, err := s.loadOrder(r)
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	if err := order.WriteCSV(&buf, o); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="order-`+o.CallOffID()+`.csv"`)
+	w.Header().Set("Cache-Control", "no-store")
+	_, err = w.Write(buf.Bytes())
+	return err
+}

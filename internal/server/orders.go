@@ -1,0 +1,386 @@
+package server
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/go-chi/chi/v5"
+
+	"ccgtracker/internal/apperr"
+	"ccgtracker/internal/auth"
+	"ccgtracker/internal/dates"
+	"ccgtracker/internal/ledger"
+	"ccgtracker/internal/order"
+	"ccgtracker/internal/org"
+	"ccgtracker/internal/paging"
+	"ccgtracker/web/views"
+)
+
+// Who may do what with orders (DOMAIN.md §1): buyers for their own CCG,
+// reviewers on any CCG's behalf; finance reads.
+var (
+	orderReaders = only(auth.Buyer, auth.Reviewer, auth.Finance)
+	orderWriters = only(auth.Buyer, auth.Reviewer)
+)
+
+var orderCrumbs = []views.Link{{Label: "Dashboard", Href: "/"}, {Label: "Orders", Href: "/orders"}}
+
+func statusTag(s order.Status) string {
+	switch s {
+	case order.InProgress:
+		return "nhsuk-tag--blue"
+	case order.Completed:
+		return "nhsuk-tag--green"
+	case order.Terminated:
+		return "nhsuk-tag--red"
+	}
+	return "nhsuk-tag--grey"
+}
+
+// orderList is the searchable list of orders in the user's scope.
+func (s *Server) orderList(w http.ResponseWriter, r *http.Request) error {
+	u := currentUser(r)
+	q := r.URL.Query()
+	f := order.Filter{Query: strings.TrimSpace(q.Get("q")), Status: order.Status(q.Get("status"))}
+	res, err := order.List(r.Context(), s.pool, u.Scope(), f, paging.Parse(q.Get("page"), pageSize))
+	if err != nil {
+		return err
+	}
+	rows := make([]views.OrderRow, len(res.Rows))
+	for i, o := range res.Rows {
+		rows[i] = views.OrderRow{
+			CallOffID: o.CallOffID(), Description: o.Description, CCG: o.CCGName, Supplier: o.SupplierName,
+			Status: o.Status.Name(), StatusTag: statusTag(o.Status), Commencement: dates.Long(o.Commencement),
+			Items: o.ItemCount, Recipients: o.RecipientCount,
+		}
+	}
+	statuses := []views.Option{{Value: "", Label: "Any status"}}
+	for _, st := range []order.Status{order.InProgress, order.Completed, order.Terminated} {
+		statuses = append(statuses, views.Option{Value: string(st), Label: st.Name()})
+	}
+	form := views.Form{Values: map[string]string{"q": f.Query, "status": string(f.Status)}}
+	s.render(w, r, http.StatusOK, views.OrderList(s.page(r, "Call-off orders"), rows,
+		pager(res, "/orders", url.Values{"q": {f.Query}, "status": {string(f.Status)}}), form, statuses, orderWriters.allows(u)))
+	return nil
+}
+
+// orderFormOptions are the CCG choices (reviewers only) and the suppliers.
+func (s *Server) orderFormOptions(r *http.Request) ([]views.Option, []views.Option, error) {
+	u := currentUser(r)
+	var ccgs []views.Option
+	if u.Role != auth.Buyer {
+		res, err := org.SearchCCGs(r.Context(), s.pool, u.Scope(), org.CCGFilter{}, paging.Page{Number: 1, Size: 10000})
+		if err != nil {
+			return nil, nil, err
+		}
+		ccgs = append(ccgs, views.Option{Value: "", Label: "Select a CCG"})
+		for _, c := range res.Rows {
+			ccgs = append(ccgs, views.Option{Value: c.Code, Label: c.Name + " (" + c.Code + ")"})
+		}
+	}
+	suppliers, err := org.ListSuppliers(r.Context(), s.pool)
+	if err != nil {
+		return nil, nil, err
+	}
+	opts := []views.Option{{Value: "", Label: "Select a supplier"}}
+	for _, sp := range suppliers {
+		opts = append(opts, views.Option{Value: sp.ID, Label: sp.Name})
+	}
+	return ccgs, opts, nil
+}
+
+// orderNew shows the form that starts an order.
+func (s *Server) orderNew(w http.ResponseWriter, r *http.Request) error {
+	ccgs, suppliers, err := s.orderFormOptions(r)
+	if err != nil {
+		return err
+	}
+	s.render(w, r, http.StatusOK, views.OrderDetailsForm(s.page(r, "Create an order", orderCrumbs...), views.Form{}, "/orders", 0, ccgs, suppliers, false))
+	return nil
+}
+
+// parseDetails reads the details form; dateErrs holds what is wrong with
+// numbers and dates the domain never sees.
+func parseDetails(r *http.Request, ccg string) (order.Details, map[string]string) {
+	f := r.PostForm
+	errs := map[string]string{}
+	d := order.Details{CCGCode: ccg, SupplierID: f.Get("supplier"), Description: f.Get("description")}
+	var msg string
+	if d.Commencement, msg = dates.Parse(f.Get("commencement-day"), f.Get("commencement-month"), f.Get("commencement-year")); msg != "" {
+		errs[order.FieldCommencement] = "Commencement date: " + msg
+	}
+	d.InitialPeriod = wholeNumber(f.Get("initial-period"), order.FieldInitialPeriod, "Initial period", errs)
+	d.MaximumTerm = wholeNumber(f.Get("maximum-term"), order.FieldMaximumTerm, "Maximum term", errs)
+	return d, errs
+}
+
+// wholeNumber reads a count typed into a form, noting a problem in errs.
+func wholeNumber(s, field, label string, errs map[string]string) int {
+	s = strings.TrimSpace(strings.ReplaceAll(s, ",", ""))
+	if s == "" {
+		errs[field] = "Enter the " + strings.ToLower(label)
+		return 0
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		errs[field] = label + " must be a whole number, like 12"
+		return 0
+	}
+	return n
+}
+
+// mergeErrors returns err with the form's own problems added, so the
+// person sees every problem at once.
+func mergeErrors(err error, formErrs map[string]string, msg string) error {
+	if len(formErrs) == 0 {
+		return err
+	}
+	e := &apperr.Error{Code: apperr.Invalid, Message: msg, Fields: map[string]string{}}
+	if ae, ok := err.(*apperr.Error); ok && ae.Code == apperr.Invalid {
+		for k, v := range ae.Fields {
+			e.Fields[k] = v
+		}
+	} else if err != nil {
+		return err
+	}
+	for k, v := range formErrs {
+		e.Fields[k] = v
+	}
+	return e
+}
+
+var detailsOrder = []string{"ccg", "supplier", "description", order.FieldCommencement, order.FieldInitialPeriod, order.FieldMaximumTerm}
+
+// orderCreate starts an order, or shows the form again with what is wrong.
+func (s *Server) orderCreate(w http.ResponseWriter, r *http.Request) error {
+	if err := r.ParseForm(); err != nil {
+		return apperr.New(apperr.Invalid, "The form could not be read")
+	}
+	u := currentUser(r)
+	ccg := r.PostForm.Get("ccg")
+	if u.Role == auth.Buyer {
+		ccg = u.CCGCode // a buyer orders for their own CCG, whatever the form says
+	}
+	d, formErrs := parseDetails(r, ccg)
+	var o order.Order
+	var err error
+	if len(formErrs) > 0 {
+		// Validate the rest too, so every problem shows at once.
+		errs := d.Validate(s.now())
+		delete(errs, order.FieldCommencement)
+		err = mergeErrors(&apperr.Error{Code: apperr.Invalid, Fields: errs}, formErrs, "The order could not be created")
+	} else {
+		o, err = order.Create(r.Context(), s.pool, s.now(), &u.ID, u.Scope(), d)
+	}
+	if f, ok := formOf(err, r.PostForm, detailsOrder...); ok {
+		ccgs, suppliers, oerr := s.orderFormOptions(r)
+		if oerr != nil {
+			return oerr
+		}
+		s.render(w, r, http.StatusBadRequest, views.OrderDetailsForm(s.page(r, "Create an order", orderCrumbs...), f, "/orders", 0, ccgs, suppliers, false))
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	s.flash(r.Context(), "Order "+o.CallOffID()+" created. Add its catalogue items.")
+	return redirect(w, r, "/orders/"+o.CallOffID())
+}
+
+// loadOrder reads the order of the URL in the user's scope.
+func (s *Server) loadOrder(r *http.Request) (order.Order, error) {
+	return order.Get(r.Context(), s.pool, currentUser(r).Scope(), chi.URLParam(r, "callOffID"))
+}
+
+// orderView fills the order page's view model.
+func (s *Server) orderView(r *http.Request, o order.Order) (views.OrderView, error) {
+	u := currentUser(r)
+	v := views.OrderView{
+		CallOffID: o.CallOffID(), Status: o.Status.Name(), StatusTag: statusTag(o.Status), CCGCode: o.CCGCode, CCGName: o.CCGName,
+		SupplierID: o.SupplierID, SupplierName: o.SupplierName, Description: o.Description,
+		Commencement: dates.Long(o.Commencement), EndDate: dates.Long(o.EndDate()),
+		InitialPeriod: o.InitialPeriod, MaximumTerm: o.MaximumTerm, Version: o.Version,
+		Editable: o.Editable(), IsAmendment: o.IsAmendment(), CanEdit: orderWriters.allows(u),
+		CompletedBy: o.CompletedBy, TerminationReason: o.TerminationReason, TerminationDate: dates.LongPtr(o.TerminationDate),
+		CreatedBy: o.CreatedBy,
+	}
+	if o.CompletedAt != nil {
+		v.CompletedAt = o.CompletedAt.In(dates.London).Format("2 January 2006 15:04")
+	}
+	v.CanAmend = v.CanEdit && o.Status == order.Completed
+	v.CanTerminate = v.CanEdit && o.Status == order.Completed
+	lines, total := order.OrderCost(o)
+	v.Total = costView(total)
+	for i, it := range o.Items {
+		v.Items = append(v.Items, itemView(o, it, lines[i]))
+	}
+	if o.Editable() {
+		v.Problems = order.Problems(o)
+	}
+	revs, err := order.Revisions(r.Context(), s.pool, u.Scope(), o.Number)
+	if err != nil {
+		return v, err
+	}
+	// The services of the order in force include those its earlier
+	// revisions created.
+	var ids []int64
+	for _, rv := range revs {
+		added := fmt.Sprintf("%d %s", rv.RecipientsAdded, plural(rv.RecipientsAdded, "practice"))
+		if len(rv.ItemsAdded) > 0 {
+			added = strings.Join(rv.ItemsAdded, ", ") + "; " + added
+		}
+		at := ""
+		if rv.CompletedAt != nil {
+			at = rv.CompletedAt.In(dates.London).Format("2 January 2006") + " by " + rv.CompletedBy
+		}
+		v.Revisions = append(v.Revisions, views.RevisionView{CallOffID: rv.CallOffID, Status: rv.Status.Name(), CompletedAt: at, Added: added, Current: rv.CallOffID == o.CallOffID()})
+		if rv.Revision <= o.Revision {
+			ids = append(ids, rv.ID)
+		}
+	}
+	if !o.Editable() {
+		services, err := ledger.ForOrders(r.Context(), s.pool, ids)
+		if err != nil {
+			return v, err
+		}
+		for _, si := range services {
+			v.Services = append(v.Services, serviceRow(si))
+		}
+	}
+	return v, nil
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
+}
+
+func costView(c order.Cost) views.CostView {
+	return views.CostView{OneOff: c.OneOff.String(), Monthly: c.Monthly.String(), Annual: c.Annual.String(), Total: c.Total.String()}
+}
+
+func itemView(o order.Order, it order.Item, c order.Cost) views.OrderItemView {
+	v := views.OrderItemView{
+		ID: it.ID, CatalogueItemID: it.CatalogueItemID, Name: it.Name, Kind: org.KindName(it.Kind),
+		Price: it.UnitPrice.String(), Per: it.Per(), Funding: it.FundingType, Cost: costView(c),
+		AddedEarlier: it.AddedInRevision < o.Revision,
+	}
+	for _, rc := range it.Recipients {
+		if rc.PlannedDelivery == nil {
+			v.Datesmissing++
+		}
+		v.Recipients = append(v.Recipients, views.RecipientView{
+			PracticeCode: rc.PracticeCode, PracticeName: rc.PracticeName, Quantity: views.Number(rc.Quantity),
+			PlannedDelivery: dates.LongPtr(rc.PlannedDelivery), AddedEarlier: rc.AddedInRevision < o.Revision,
+		})
+	}
+	return v
+}
+
+func stateTag(st ledger.State) string {
+	switch st {
+	case ledger.Planned:
+		return "nhsuk-tag--blue"
+	case ledger.Active:
+		return "nhsuk-tag--green"
+	case ledger.Ceased:
+		return "nhsuk-tag--grey"
+	}
+	return "nhsuk-tag--red"
+}
+
+func serviceRow(si ledger.Instance) views.ServiceRow {
+	return views.ServiceRow{
+		ID: si.ID, Ref: si.Ref(), PracticeCode: si.PracticeCode, PracticeName: si.PracticeName, ItemName: si.ItemName,
+		Supplier: si.SupplierName, Source: si.Source(), State: strings.ToUpper(string(si.State[:1])) + string(si.State[1:]),
+		StateTag: stateTag(si.State), PlannedM1: dates.LongPtr(si.PlannedM1), ActualM1: dates.LongPtr(si.ActualM1),
+		M2: dates.LongPtr(si.M2), Cessation: dates.LongPtr(si.Cessation), CCGCode: si.CCGCode,
+	}
+}
+
+func (s *Server) orderPage(r *http.Request, o order.Order, title string) views.Page {
+	return s.page(r, title, append(append([]views.Link{}, orderCrumbs...), views.Link{Label: o.CallOffID(), Href: "/orders/" + o.CallOffID()})...)
+}
+
+// orderShow is an order's page.
+func (s *Server) orderShow(w http.ResponseWriter, r *http.Request) error {
+	o, err := s.loadOrder(r)
+	if err != nil {
+		return err
+	}
+	return s.renderOrder(w, r, o, http.StatusOK, views.Form{})
+}
+
+func (s *Server) renderOrder(w http.ResponseWriter, r *http.Request, o order.Order, status int, f views.Form) error {
+	v, err := s.orderView(r, o)
+	if err != nil {
+		return err
+	}
+	s.render(w, r, status, views.OrderPage(s.page(r, "Order "+o.CallOffID(), orderCrumbs...), v, f))
+	return nil
+}
+
+// version reads the version the person saw from the form.
+func version(r *http.Request) int {
+	v, _ := strconv.Atoi(r.PostForm.Get("version"))
+	return v
+}
+
+// orderDetailsEdit shows the details form of an order in progress.
+func (s *Server) orderDetailsEdit(w http.ResponseWriter, r *http.Request) error {
+	o, err := s.loadOrder(r)
+	if err != nil {
+		return err
+	}
+	if !o.Editable() {
+		return order.ErrNotEditable(o)
+	}
+	_, suppliers, err := s.orderFormOptions(r)
+	if err != nil {
+		return err
+	}
+	f := views.Form{Values: map[string]string{
+		"supplier": o.SupplierID, "description": o.Description,
+		"commencement-day": strconv.Itoa(o.Commencement.Day()), "commencement-month": strconv.Itoa(int(o.Commencement.Month())),
+		"commencement-year": strconv.Itoa(o.Commencement.Year()),
+		"initial-period":    strconv.Itoa(o.InitialPeriod), "maximum-term": strconv.Itoa(o.MaximumTerm),
+	}}
+	s.render(w, r, http.StatusOK, views.OrderDetailsForm(s.orderPage(r, o, "Order details"), f, "/orders/"+o.CallOffID()+"/details", o.Version, nil, suppliers, len(o.Items) > 0))
+	return nil
+}
+
+// orderDetailsUpdate saves the details of an order in progress.
+func (s *Server) orderDetailsUpdate(w http.ResponseWriter, r *http.Request) error {
+	if err := r.ParseForm(); err != nil {
+		return apperr.New(apperr.Invalid, "The form could not be read")
+	}
+	u := currentUser(r)
+	o, err := s.loadOrder(r)
+	if err != nil {
+		return err
+	}
+	d, formErrs := parseDetails(r, o.CCGCode)
+	if len(formErrs) == 0 {
+		err = order.UpdateDetails(r.Context(), s.pool, s.now(), &u.ID, u.Scope(), o.CallOffID(), version(r), d)
+	} else {
+		err = mergeErrors(nil, formErrs, "The order could not be saved")
+	}
+	if f, ok := formOf(err, r.PostForm, detailsOrder...); ok {
+		_, suppliers, oerr := s.orderFormOptions(r)
+		if oerr != nil {
+			return oerr
+		}
+		s.render(w, r, http.StatusBadRequest, views.OrderDetailsForm(s.orderPage(r, o, "Order details"), f, "/orders/"+o.CallOffID()+"/details", version(r), nil, suppliers, len(o.Items) > 0))
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	s.flash(r.Context(), "The order details are saved.")
+	return redirect(w, r, "/orders/"+o.CallOffID())
+}
