@@ -322,3 +322,12 @@ func checkAccessibility(t *testing.T, ctx context.Context, pageName string) {
 	}
 	t.Error(b.String())
 }
+
+// tick clicks a radio button or checkbox: unlike click it waits for no
+// page load, as none follows.
+func tick(t *testing.T, ctx context.Context, css string) {
+	t.Helper()
+	if _, err := chromedp.Run(ctx, chromedp.Click(chromedp.CSS(css))); err != nil {
+		t.Fatalf("tick %s on %s: %v", css, location(t, ctx), err)
+	}
+}
