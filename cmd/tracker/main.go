@@ -6,6 +6,7 @@
 //	tracker migrate down N        revert the last N migrations
 //	tracker seed [--demo]         load the reference data (and demo users)
 //	tracker import ods FILE       update practices from an ODS epraccur file
+//	tracker import continuity FILE  load Continuity Call-Off Agreement services
 //	tracker version               print the version
 package main
 
@@ -31,6 +32,7 @@ import (
 
 	"ccgtracker/internal/auth"
 	"ccgtracker/internal/config"
+	"ccgtracker/internal/ledger"
 	"ccgtracker/internal/logging"
 	"ccgtracker/internal/org"
 	"ccgtracker/internal/postgres"
@@ -58,6 +60,7 @@ commands:
   migrate down N        revert the last N migrations
   seed [--demo]         load the reference data; --demo adds demo users
   import ods FILE       update practices from an ODS practice file (epraccur format)
+  import continuity FILE  load continuity agreement services (CSV: practice,supplier,item,start_date)
   version               print the version
 
 Configuration comes from the environment: see README.md.`
@@ -226,13 +229,24 @@ func seed(ctx context.Context, pool *pgxpool.Pool, args []string, stdout io.Writ
 			return err
 		}
 		fmt.Fprintf(stdout, "demo users added: %d\n", n)
+		// Practices' GP systems continue under Continuity Call-Off
+		// Agreements from the start of the framework.
+		services, err := ledger.SeedDemoContinuity(ctx, tx, time.Now(), refdata.FS(), demoContinuityStart)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "demo continuity services added: %d\n", services)
 		return nil
 	})
 }
 
+// demoContinuityStart is when the demo's continuity agreements begin: the
+// GP IT Futures framework's first year.
+var demoContinuityStart = time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+
 func importFile(ctx context.Context, pool *pgxpool.Pool, args []string, stdout io.Writer) error {
-	if len(args) != 2 || args[0] != "ods" {
-		return errors.New("usage: tracker import ods FILE")
+	if len(args) != 2 || (args[0] != "ods" && args[0] != "continuity") {
+		return errors.New("usage: tracker import ods FILE | tracker import continuity FILE")
 	}
 	if err := postgres.CheckSchema(ctx, pool); err != nil {
 		return err
@@ -242,6 +256,14 @@ func importFile(ctx context.Context, pool *pgxpool.Pool, args []string, stdout i
 		return err
 	}
 	defer f.Close()
+	if args[0] == "continuity" {
+		report, err := ledger.ImportContinuity(ctx, pool, time.Now(), nil, f)
+		if err != nil {
+			return err
+		}
+		fmt.Fprint(stdout, report.Summary())
+		return nil
+	}
 	report, err := org.ImportODS(ctx, pool, time.Now(), f)
 	if err != nil {
 		return err

@@ -28,6 +28,12 @@ func Today(now time.Time) time.Time {
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 }
 
+// Of is the calendar day of t where t is, at midnight UTC: how dates come
+// back from PostgreSQL, so that two of them compare with Equal.
+func Of(t time.Time) time.Time {
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+}
+
 // Date is the calendar day y-m-d.
 func Date(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }
 
@@ -43,12 +49,13 @@ func LongPtr(t *time.Time) string {
 }
 
 // Parse reads a date typed into the NHS date input (day, month, year as
-// separate fields). It returns what is wrong in words a person
-// understands, naming the part to fix, or "" and the date.
-func Parse(day, month, year string) (time.Time, string) {
+// separate fields). name is what the date is ("Start date"); a problem is
+// said in the design system's words, naming the part to fix, such as
+// "Start date must include a month". It returns the date, or a problem.
+func Parse(name, day, month, year string) (time.Time, string) {
 	day, month, year = strings.TrimSpace(day), strings.TrimSpace(month), strings.TrimSpace(year)
 	if day == "" && month == "" && year == "" {
-		return time.Time{}, "Enter a date"
+		return time.Time{}, "Enter the " + strings.ToLower(name[:1]) + name[1:]
 	}
 	var missing []string
 	for _, p := range []struct{ name, v string }{{"day", day}, {"month", month}, {"year", year}} {
@@ -57,20 +64,20 @@ func Parse(day, month, year string) (time.Time, string) {
 		}
 	}
 	if len(missing) > 0 {
-		return time.Time{}, "The date must include a " + strings.Join(missing, " and a ")
+		return time.Time{}, name + " must include a " + strings.Join(missing, " and a ")
 	}
 	d, errD := strconv.Atoi(day)
 	m, errM := strconv.Atoi(month)
 	y, errY := strconv.Atoi(year)
 	if errD != nil || errM != nil || errY != nil {
-		return time.Time{}, "The date must be written in numbers, like 27 3 2026"
+		return time.Time{}, name + " must be a real date, written in numbers like 27 3 2026"
 	}
 	if len(year) != 4 {
-		return time.Time{}, "The year must be 4 numbers, like 2026"
+		return time.Time{}, "Year must include 4 numbers"
 	}
 	t := Date(y, time.Month(m), d)
 	if m < 1 || m > 12 || d < 1 || t.Day() != d || t.Month() != time.Month(m) {
-		return time.Time{}, fmt.Sprintf("%s/%s/%s is not a real date", day, month, year)
+		return time.Time{}, fmt.Sprintf("%s must be a real date: %s/%s/%s does not exist", name, day, month, year)
 	}
 	return t, ""
 }

@@ -16,16 +16,16 @@ func TestParse(t *testing.T) {
 	}{
 		{"OK", "27", "3", "2026", Date(2026, 3, 27), ""},
 		{"LeapDay", "29", "2", "2028", Date(2028, 2, 29), ""},
-		{"ErrNotALeapYear", "29", "2", "2026", time.Time{}, "not a real date"},
-		{"ErrThirtyFirstOfApril", "31", "4", "2026", time.Time{}, "not a real date"},
-		{"ErrMonth13", "1", "13", "2026", time.Time{}, "not a real date"},
-		{"ErrEmpty", "", "", "", time.Time{}, "Enter a date"},
-		{"ErrNoMonth", "1", "", "2026", time.Time{}, "must include a month"},
-		{"ErrWords", "one", "3", "2026", time.Time{}, "in numbers"},
-		{"ErrShortYear", "1", "3", "26", time.Time{}, "4 numbers"},
+		{"ErrNotALeapYear", "29", "2", "2026", time.Time{}, "Start date must be a real date: 29/2/2026 does not exist"},
+		{"ErrThirtyFirstOfApril", "31", "4", "2026", time.Time{}, "31/4/2026 does not exist"},
+		{"ErrMonth13", "1", "13", "2026", time.Time{}, "1/13/2026 does not exist"},
+		{"ErrEmpty", "", "", "", time.Time{}, "Enter the start date"},
+		{"ErrNoMonth", "1", "", "2026", time.Time{}, "Start date must include a month"},
+		{"ErrWords", "one", "3", "2026", time.Time{}, "Start date must be a real date"},
+		{"ErrShortYear", "1", "3", "26", time.Time{}, "Year must include 4 numbers"},
 	}
 	for _, c := range cases {
-		got, msg := Parse(c.day, c.month, c.year)
+		got, msg := Parse("Start date", c.day, c.month, c.year)
 		if c.err == "" && (msg != "" || !got.Equal(c.want)) || c.err != "" && !strings.Contains(msg, c.err) {
 			t.Errorf("%s: Parse = %v %q", c.name, got, msg)
 		}

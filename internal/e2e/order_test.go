@@ -78,13 +78,13 @@ func TestBuyerOrdersASolution(t *testing.T) {
 
 	click(t, ctx, `form[action="/orders/C010001-01/complete"] button[type=submit]`)
 	wantContains(t, ctx, ".nhsuk-notification-banner", "is completed")
-	rows := texts(t, ctx, "[data-testid=service-instances] tbody tr")
+	rows := texts(t, ctx, "[data-testid=ledger] tbody tr")
 	if len(rows) != 3 {
 		t.Fatalf("%d service instances, want 3", len(rows))
 	}
 	for _, r := range rows {
-		if !containsAll(r, "Planned", dates.Long(live)) {
-			t.Errorf("service instance row %q: want Planned from %s", r, dates.Long(live))
+		if !containsAll(r, "Planned", live.Format("2 Jan 2006")) {
+			t.Errorf("service instance row %q: want Planned from %s", r, live.Format("2 Jan 2006"))
 		}
 	}
 	checkAccessibility(t, ctx, "completed order")

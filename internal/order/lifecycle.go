@@ -242,6 +242,10 @@ func Terminate(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *
 		}
 		for _, id := range ids {
 			if _, err := ledger.Change(ctx, tx, now, actorID, id, "order "+callOffID+" terminated", nil, func(i *ledger.Instance) error {
+				if i.ActualM1 != nil && date.Before(*i.ActualM1) {
+					return invalid("The order could not be terminated", map[string]string{FieldTerminationDate: fmt.Sprintf(
+						"Termination date must be on or after %s, when %s went live at %s", dates.Long(*i.ActualM1), i.ItemName, i.PracticeName)})
+				}
 				d := date
 				i.Cessation = &d
 				return nil

@@ -3,13 +3,13 @@ package server
 import (
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/go-chi/chi/v5"
 
 	"ccgtracker/internal/apperr"
 	"ccgtracker/internal/audit"
 	"ccgtracker/internal/auth"
+	"ccgtracker/internal/dates"
 	"ccgtracker/internal/org"
 	"ccgtracker/internal/paging"
 	"ccgtracker/web/views"
@@ -22,19 +22,8 @@ func userRow(u auth.User) views.UserRow {
 	}
 	return views.UserRow{
 		ID: u.ID, Email: u.Email, Name: u.Name, Role: u.Role.Name(), CCG: ccg,
-		Active: u.Active, HasPassword: u.HasPassword, Created: u.CreatedAt.In(london).Format("2 January 2006 15:04"),
+		Active: u.Active, HasPassword: u.HasPassword, Created: u.CreatedAt.In(dates.London).Format("2 January 2006 15:04"),
 	}
-}
-
-// london is the time zone business dates and times are shown in.
-var london = mustLoadLocation("Europe/London")
-
-func mustLoadLocation(name string) *time.Location {
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		panic(err) // the tz database is embedded by cmd/tracker (time/tzdata)
-	}
-	return loc
 }
 
 var adminCrumbs = []views.Link{{Label: "Dashboard", Href: "/"}, {Label: "Users", Href: "/admin/users"}}
@@ -177,7 +166,7 @@ func auditRows(entries []audit.Entry) []views.AuditRow {
 	rows := make([]views.AuditRow, len(entries))
 	for i, e := range entries {
 		rows[i] = views.AuditRow{
-			At: e.At.In(london).Format("2 Jan 2006 15:04:05"), Actor: e.ActorEmail, Action: e.Action,
+			At: e.At.In(dates.London).Format("2 Jan 2006 15:04:05"), Actor: e.ActorEmail, Action: e.Action,
 			Entity: e.EntityType + " " + e.EntityID, Before: jsonText(e.Before), After: jsonText(e.After),
 		}
 	}

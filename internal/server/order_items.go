@@ -399,9 +399,9 @@ func (s *Server) orderRecipientsSave(w http.ResponseWriter, r *http.Request) err
 	var inputs []order.RecipientInput
 	var fields []string
 	if applyAll {
-		d, msg := dates.Parse(form.Get("all-day"), form.Get("all-month"), form.Get("all-year"))
+		d, msg := dates.Parse("Date to apply to every practice", form.Get("all-day"), form.Get("all-month"), form.Get("all-year"))
 		if msg != "" {
-			formErrs["all-day"] = "Date to apply to every practice: " + msg
+			formErrs["all-day"] = msg
 		} else {
 			for _, rc := range it.Recipients {
 				if rc.AddedInRevision == o.Revision {
@@ -423,9 +423,9 @@ func (s *Server) orderRecipientsSave(w http.ResponseWriter, r *http.Request) err
 		in.Quantity = &q
 		day, month, year := form.Get("delivery-"+code+"-day"), form.Get("delivery-"+code+"-month"), form.Get("delivery-"+code+"-year")
 		if day+month+year != "" {
-			d, msg := dates.Parse(day, month, year)
+			d, msg := dates.Parse("Planned delivery date for "+rc.PracticeName, day, month, year)
 			if msg != "" {
-				formErrs[order.FieldDelivery(code)] = "Planned delivery date for " + rc.PracticeName + ": " + msg
+				formErrs[order.FieldDelivery(code)] = msg
 			} else {
 				in.PlannedDelivery = &d
 			}

@@ -90,10 +90,10 @@ func (s *Server) orderTerminate(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	f := r.PostForm
-	date, msg := dates.Parse(f.Get("termination-day"), f.Get("termination-month"), f.Get("termination-year"))
+	date, msg := dates.Parse("Termination date", f.Get("termination-day"), f.Get("termination-month"), f.Get("termination-year"))
 	if msg != "" {
 		errs := order.CheckTermination(f.Get("reason"), time.Time{}, s.now())
-		errs[order.FieldTerminationDate] = "Termination date: " + msg
+		errs[order.FieldTerminationDate] = msg
 		err = &apperr.Error{Code: apperr.Invalid, Message: "The order could not be terminated", Fields: errs}
 	} else {
 		err = order.Terminate(r.Context(), s.pool, s.now(), &u.ID, u.Scope(), o.CallOffID(), version(r), f.Get("reason"), date)

@@ -109,8 +109,8 @@ func parseDetails(r *http.Request, ccg string) (order.Details, map[string]string
 	errs := map[string]string{}
 	d := order.Details{CCGCode: ccg, SupplierID: f.Get("supplier"), Description: f.Get("description")}
 	var msg string
-	if d.Commencement, msg = dates.Parse(f.Get("commencement-day"), f.Get("commencement-month"), f.Get("commencement-year")); msg != "" {
-		errs[order.FieldCommencement] = "Commencement date: " + msg
+	if d.Commencement, msg = dates.Parse("Commencement date", f.Get("commencement-day"), f.Get("commencement-month"), f.Get("commencement-year")); msg != "" {
+		errs[order.FieldCommencement] = msg
 	}
 	d.InitialPeriod = wholeNumber(f.Get("initial-period"), order.FieldInitialPeriod, "Initial period", errs)
 	d.MaximumTerm = wholeNumber(f.Get("maximum-term"), order.FieldMaximumTerm, "Maximum term", errs)
@@ -247,7 +247,7 @@ func (s *Server) orderView(r *http.Request, o order.Order) (views.OrderView, err
 			return v, err
 		}
 		for _, si := range services {
-			v.Services = append(v.Services, serviceRow(si))
+			v.Services = append(v.Services, ledgerRow(si))
 		}
 	}
 	return v, nil
@@ -280,27 +280,6 @@ func itemView(o order.Order, it order.Item, c order.Cost) views.OrderItemView {
 		})
 	}
 	return v
-}
-
-func stateTag(st ledger.State) string {
-	switch st {
-	case ledger.Planned:
-		return "nhsuk-tag--blue"
-	case ledger.Active:
-		return "nhsuk-tag--green"
-	case ledger.Ceased:
-		return "nhsuk-tag--grey"
-	}
-	return "nhsuk-tag--red"
-}
-
-func serviceRow(si ledger.Instance) views.ServiceRow {
-	return views.ServiceRow{
-		ID: si.ID, Ref: si.Ref(), PracticeCode: si.PracticeCode, PracticeName: si.PracticeName, ItemName: si.ItemName,
-		Supplier: si.SupplierName, Source: si.Source(), State: strings.ToUpper(string(si.State[:1])) + string(si.State[1:]),
-		StateTag: stateTag(si.State), PlannedM1: dates.LongPtr(si.PlannedM1), ActualM1: dates.LongPtr(si.ActualM1),
-		M2: dates.LongPtr(si.M2), Cessation: dates.LongPtr(si.Cessation), CCGCode: si.CCGCode,
-	}
 }
 
 func (s *Server) orderPage(r *http.Request, o order.Order, title string) views.Page {

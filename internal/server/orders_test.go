@@ -79,7 +79,7 @@ func TestBuyerBuildsAndCompletesAnOrder(t *testing.T) {
 	wantStatus(t, resp, http.StatusBadRequest)
 	d := doc(t, resp)
 	summary := d.Find(".nhsuk-error-summary").Text()
-	if !strings.Contains(summary, "31/2/2027 is not a real date") || !strings.Contains(summary, "must be 1 or more") {
+	if !strings.Contains(summary, "31/2/2027 does not exist") || !strings.Contains(summary, "must be 1 or more") {
 		t.Errorf("error summary: %q", summary)
 	}
 	if d.Find("#delivery-A81002-day-error").Length() != 1 {
@@ -102,10 +102,10 @@ func TestBuyerBuildsAndCompletesAnOrder(t *testing.T) {
 	resp = buyer.post(orderPath+"/complete", url.Values{"version": {versionOf(t, buyer, orderPath)}})
 	wantRedirect(t, resp, orderPath)
 	d = doc(t, buyer.get(orderPath))
-	if n := d.Find("[data-testid=service-instances] tbody tr").Length(); n != 3 {
+	if n := d.Find("[data-testid=ledger] tbody tr").Length(); n != 3 {
 		t.Errorf("%d service instances shown, want 3", n)
 	}
-	if !strings.Contains(d.Find("[data-testid=service-instances]").Text(), "Planned") {
+	if !strings.Contains(d.Find("[data-testid=ledger]").Text(), "Planned") {
 		t.Error("the services are not shown as planned")
 	}
 

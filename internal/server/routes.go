@@ -42,6 +42,15 @@ func (s *Server) routes() []route {
 		{"GET", "/catalogue", signedIn(), s.catalogueList},
 		{"GET", "/catalogue/{id}", signedIn(), s.catalogueShow},
 
+		// Continuity agreements and the service ledger: everyone signed in
+		// reads (a buyer only their own CCG); reviewers change agreements.
+		{"GET", "/ccgs/{code}/agreements", signedIn(), s.agreementList},
+		{"GET", "/ccgs/{code}/agreements/{id}", signedIn(), s.agreementShow},
+		{"POST", "/ccgs/{code}/agreements/{id}/services", only(auth.Reviewer), s.agreementAddService},
+		{"POST", "/ccgs/{code}/agreements/{id}/cancellations", only(auth.Reviewer), s.agreementCancel},
+		{"GET", "/ccgs/{code}/services", signedIn(), s.serviceList},
+		{"GET", "/ccgs/{code}/services/{id}", signedIn(), s.serviceShow},
+
 		// Call-off orders: buyers for their own CCG, reviewers for any;
 		// finance reads.
 		{"GET", "/orders", orderReaders, s.orderList},

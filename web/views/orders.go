@@ -3,39 +3,39 @@ package views
 // OrderRow is one order in the list.
 type OrderRow struct {
 	CallOffID, Description, CCG, Supplier, Status, StatusTag string
-	Commencement                                              string
-	Items, Recipients                                         int
+	Commencement                                             string
+	Items, Recipients                                        int
 }
 
 // OrderView is an order revision's page.
 type OrderView struct {
 	CallOffID, Status, StatusTag, CCGCode, CCGName, SupplierID, SupplierName, Description string
-	Commencement, EndDate                                                                  string
-	InitialPeriod, MaximumTerm, Version                                                    int
-	Editable, IsAmendment, CanEdit, CanAmend, CanTerminate                                 bool
-	CompletedBy, CompletedAt, TerminationReason, TerminationDate, CreatedBy                string
-	Items                                                                                  []OrderItemView
-	Total                                                                                  CostView
-	Problems                                                                               []string
-	Revisions                                                                              []RevisionView
-	Services                                                                               []ServiceRow
+	Commencement, EndDate                                                                 string
+	InitialPeriod, MaximumTerm, Version                                                   int
+	Editable, IsAmendment, CanEdit, CanAmend, CanTerminate                                bool
+	CompletedBy, CompletedAt, TerminationReason, TerminationDate, CreatedBy               string
+	Items                                                                                 []OrderItemView
+	Total                                                                                 CostView
+	Problems                                                                              []string
+	Revisions                                                                             []RevisionView
+	Services                                                                              []LedgerRow
 }
 
 // OrderItemView is one item of an order.
 type OrderItemView struct {
-	ID                                     int64
+	ID                                      int64
 	CatalogueItemID, Name, Kind, Price, Per string
-	Funding                                string
-	Recipients                             []RecipientView
-	Cost                                   CostView
-	AddedEarlier                           bool // ordered in an earlier revision
-	Datesmissing                           int
+	Funding                                 string
+	Recipients                              []RecipientView
+	Cost                                    CostView
+	AddedEarlier                            bool // ordered in an earlier revision
+	Datesmissing                            int
 }
 
 // RecipientView is one practice receiving an item.
 type RecipientView struct {
 	PracticeCode, PracticeName, Quantity, PlannedDelivery string
-	AddedEarlier                                        bool
+	AddedEarlier                                          bool
 }
 
 // CostView is a cost summary line, in pounds.
@@ -46,15 +46,7 @@ type CostView struct {
 // RevisionView is one revision in an order's history.
 type RevisionView struct {
 	CallOffID, Status, CompletedAt, CompletedBy, Added string
-	Current                                           bool
-}
-
-// ServiceRow is one service instance in a list.
-type ServiceRow struct {
-	ID                                                          int64
-	Ref, PracticeCode, PracticeName, ItemName, Supplier, Source string
-	State, StateTag, PlannedM1, ActualM1, M2, Cessation         string
-	CCGCode                                                     string
+	Current                                            bool
 }
 
 // OrderableRow is a catalogue item that can be added to an order.

@@ -1,0 +1,214 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"ccgtracker/internal/apperr"
+	"ccgtracker/internal/auth"
+	"ccgtracker/internal/dates"
+	"ccgtracker/internal/ledger"
+	"ccgtracker/internal/org"
+	"ccgtracker/internal/paging"
+	"ccgtracker/web/views"
+)
+
+// ledgerCCG is the CCG the URL names, or NotFound when the user may not
+// see it: a buyer cannot tell another CCG's pages from missing ones.
+func (s *Server) ledgerCCG(r *http.Request) (org.CCG, error) {
+	return org.GetCCG(r.Context(), s.pool, currentUser(r).Scope(), strings.ToUpper(chi.URLParam(r, "code")))
+}
+
+// ledgerCrumbs lead from a CCG's sub-pages back to the CCG.
+func ledgerCrumbs(u *auth.User, c org.CCG, more ...views.Link) []views.Link {
+	crumbs := []views.Link{{Label: "Dashboard", Href: "/"}}
+	if u.Role != auth.Buyer {
+		crumbs = append(crumbs, views.Link{Label: "CCGs", Href: "/ccgs"})
+	}
+	crumbs = append(crumbs, views.Link{Label: c.Name, Href: "/ccgs/" + c.Code})
+	return append(crumbs, more...)
+}
+
+func agreementPath(ccgCode string, id int64) string {
+	return "/ccgs/" + ccgCode + "/agreements/" + strconv.FormatInt(id, 10)
+}
+
+func agreementRow(a ledger.Agreement) views.AgreementRow {
+	return views.AgreementRow{
+		Href: agreementPath(a.CCGCode, a.ID), SupplierID: a.SupplierID, SupplierName: a.SupplierName,
+		StartDate: a.StartDate.Format("2 January 2006"), Services: a.Services,
+	}
+}
+
+// agreementList is a CCG's continuity agreements.
+func (s *Server) agreementList(w http.ResponseWriter, r *http.Request) error {
+	u := currentUser(r)
+	c, err := s.ledgerCCG(r)
+	if err != nil {
+		return err
+	}
+	list, err := ledger.ListAgreements(r.Context(), s.pool, u.Scope(), c.Code)
+	if err != nil {
+		return err
+	}
+	rows := make([]views.AgreementRow, len(list))
+	for i, a := range list {
+		rows[i] = agreementRow(a)
+	}
+	s.render(w, r, http.StatusOK, views.AgreementList(s.page(r, "Continuity agreements", ledgerCrumbs(u, c)...), ccgRow(c), rows))
+	return nil
+}
+
+// agreementShow is one agreement with its services; reviewers also get
+// the forms to change it.
+func (s *Server) agreementShow(w http.ResponseWriter, r *http.Request) error {
+	return s.renderAgreement(w, r, http.StatusOK, views.Form{}, views.Form{})
+}
+
+// agreementOfRequest is the agreement the URL names, within its CCG.
+func (s *Server) agreementOfRequest(r *http.Request) (org.CCG, ledger.Agreement, error) {
+	c, err := s.ledgerCCG(r)
+	if err != nil {
+		return c, ledger.Agreement{}, err
+	}
+	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
+	if err != nil || id <= 0 {
+		return c, ledger.Agreement{}, errNotFound
+	}
+	a, err := ledger.GetAgreement(r.Context(), s.pool, currentUser(r).Scope(), c.Code, id)
+	return c, a, err
+}
+
+// renderAgreement shows the agreement page with the two forms as given:
+// empty, or refused with what is wrong.
+func (s *Server) renderAgreement(w http.ResponseWriter, r *http.Request, status int, add, cancel views.Form) error {
+	u := currentUser(r)
+	c, a, err := s.agreementOfRequest(r)
+	if err != nil {
+		return err
+	}
+	res, err := ledger.ListAgreementServices(r.Context(), s.pool, u.Scope(), c.Code, a.ID, paging.Parse(r.URL.Query().Get("page"), pageSize))
+	if err != nil {
+		return err
+	}
+	rows := make([]views.LedgerRow, len(res.Rows))
+	for i, inst := range res.Rows {
+		rows[i] = ledgerRow(inst)
+	}
+	v := views.AgreementView{AgreementRow: agreementRow(a), CCGCode: c.Code, CCGName: c.Name, CanEdit: u.Role == auth.Reviewer}
+	if v.CanEdit {
+		items, err := org.SearchItems(r.Context(), s.pool, org.ItemFilter{Supplier: a.SupplierID}, paging.Page{Number: 1, Size: 1000})
+		if err != nil {
+			return err
+		}
+		v.Items = []views.Option{{Value: "", Label: "Select a service"}}
+		for _, it := range items.Rows {
+			// Without a price there is nothing to snapshot: AddAgreementService refuses it.
+			if it.PriceCount > 0 {
+				v.Items = append(v.Items, views.Option{Value: it.ID, Label: it.Name + " (" + it.ID + ")"})
+			}
+		}
+	}
+	title := "Continuity agreement with " + a.SupplierName
+	if add.HasErrors() || cancel.HasErrors() {
+		title = "Error: " + title
+	}
+	crumbs := ledgerCrumbs(u, c, views.Link{Label: "Continuity agreements", Href: "/ccgs/" + c.Code + "/agreements"})
+	s.render(w, r, status, views.AgreementPage(s.page(r, title, crumbs...), v, rows,
+		pager(res, agreementPath(c.Code, a.ID), url.Values{}), add, cancel))
+	return nil
+}
+
+// agreementAddService adds a service to the agreement (reviewers).
+func (s *Server) agreementAddService(w http.ResponseWriter, r *http.Request) error {
+	if err := r.ParseForm(); err != nil {
+		return apperr.New(apperr.Invalid, "The form could not be read")
+	}
+	u := currentUser(r)
+	c, a, err := s.agreementOfRequest(r)
+	if err != nil {
+		return err
+	}
+	start, dateProblem := ledgerFormDate(r.PostForm, "start", "Start date")
+	inst, err := ledger.AddAgreementService(r.Context(), s.pool, s.now(), u.ID, u.Scope(), c.Code, a.ID,
+		r.PostForm.Get(ledger.FieldPractice), r.PostForm.Get(ledger.FieldItem), start)
+	err = ledgerDateProblem(err, ledger.FieldStart, dateProblem)
+	if f, ok := formOf(err, r.PostForm, ledger.FieldPractice, ledger.FieldItem, ledger.FieldStart); ok {
+		return s.renderAgreement(w, r, http.StatusBadRequest, f, views.Form{})
+	}
+	if err != nil {
+		return err
+	}
+	s.flash(r.Context(), fmt.Sprintf("%s added for %s (%s) from %s.", inst.ItemName, inst.PracticeName, inst.Ref(), longDate(inst.ActualM1)))
+	return redirect(w, r, agreementPath(c.Code, a.ID))
+}
+
+// agreementCancel records a practice's cancellation (reviewers).
+func (s *Server) agreementCancel(w http.ResponseWriter, r *http.Request) error {
+	if err := r.ParseForm(); err != nil {
+		return apperr.New(apperr.Invalid, "The form could not be read")
+	}
+	u := currentUser(r)
+	c, a, err := s.agreementOfRequest(r)
+	if err != nil {
+		return err
+	}
+	date, dateProblem := ledgerFormDate(r.PostForm, "cancel-date", "Cancellation date")
+	practice := strings.ToUpper(strings.TrimSpace(r.PostForm.Get(ledger.FieldCancelPractice)))
+	n, err := ledger.RecordAgreementCancellation(r.Context(), s.pool, s.now(), u.ID, u.Scope(), c.Code, a.ID, practice, date)
+	err = ledgerDateProblem(err, ledger.FieldCancelDate, dateProblem)
+	if f, ok := formOf(err, r.PostForm, ledger.FieldCancelPractice, ledger.FieldCancelDate); ok {
+		return s.renderAgreement(w, r, http.StatusBadRequest, views.Form{}, f)
+	}
+	if err != nil {
+		return err
+	}
+	services := "services end"
+	if n == 1 {
+		services = "service ends"
+	}
+	s.flash(r.Context(), fmt.Sprintf("Cancellation recorded: %d %s of %s on %s.", n, services, practice, longDate(&date)))
+	return redirect(w, r, agreementPath(c.Code, a.ID))
+}
+
+// ledgerFormDate reads an NHS date input (name-day, name-month, name-year). It
+// returns the zero time with no problem when all three are empty (the
+// domain says the date is missing), and a problem in words when the date
+// is incomplete or does not exist.
+func ledgerFormDate(form url.Values, name, what string) (time.Time, string) {
+	day, month, year := form.Get(name+"-day"), form.Get(name+"-month"), form.Get(name+"-year")
+	if strings.TrimSpace(day+month+year) == "" {
+		return time.Time{}, ""
+	}
+	return dates.Parse(what, day, month, year)
+}
+
+// ledgerDateProblem puts what is wrong with a date as typed in place of the
+// domain's "enter the date" (it was given a zero date), keeping the other
+// fields' problems so that the form shows them all at once.
+func ledgerDateProblem(err error, field, problem string) error {
+	if problem == "" {
+		return err
+	}
+	var e *apperr.Error
+	if !errors.As(err, &e) || e.Code != apperr.Invalid {
+		return err
+	}
+	fields := map[string]string{}
+	for k, v := range e.Fields {
+		fields[k] = v
+	}
+	fields[field] = problem
+	msg := e.Message
+	if _, ok := e.Fields[field]; ok && msg == e.Fields[field] {
+		msg = problem
+	}
+	return &apperr.Error{Code: apperr.Invalid, Message: msg, Fields: fields}
+}
