@@ -18,8 +18,10 @@ import (
 
 	"ccgtracker/internal/auth"
 	"ccgtracker/internal/config"
+	"ccgtracker/internal/ledger"
 	"ccgtracker/internal/postgres"
 	"ccgtracker/internal/postgres/pgtest"
+	"ccgtracker/internal/refdata"
 	"ccgtracker/internal/server"
 )
 
@@ -29,11 +31,16 @@ func newApp(t *testing.T, env map[string]string) string {
 	t.Helper()
 	ctx := context.Background()
 	pool := pgtest.New(t)
+	// What `tracker seed --demo` adds: the demo users and the continuity
+	// agreements of every practice's GP system.
 	if err := postgres.Tx(ctx, pool, func(tx pgx.Tx) error {
-		_, err := auth.SeedDemoUsers(ctx, tx, time.Now())
+		if _, err := auth.SeedDemoUsers(ctx, tx, time.Now()); err != nil {
+			return err
+		}
+		_, err := ledger.SeedDemoContinuity(ctx, tx, time.Now(), refdata.FS(), time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC))
 		return err
 	}); err != nil {
-		t.Fatalf("seed demo users: %v", err)
+		t.Fatalf("seed demo data: %v", err)
 	}
 
 	// The server's log is kept and shown only when the test fails. This
