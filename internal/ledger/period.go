@@ -1,0 +1,75 @@
+package ledger
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"ccgtracker/internal/postgres"
+)
+
+// InPeriod returns a CCG's services that are planned, or live at some
+// time in [first, last]: what a monthly return is pre-populated with.
+func InPeriod(ctx context.Context, db postgres.Querier, ccgCode string, first, last time.Time) ([]Instance, error) {
+	rows, err := db.Query(ctx, `SELECT `+instanceColumns+instanceFrom+`
+		WHERE si.ccg_code = $1
+		  AND (si.state = 'planned'
+		       OR (si.actual_m1 <= $3 AND (si.cessation_date IS NULL OR si.cessation_date > $2)))
+		ORDER BY p.name, si.practice_code, ci.name, si.id`, ccgCode, first, last)
+	if err != nil {
+		return nil, fmt.Errorf("services of %s in the period: %w", ccgCode, err)
+	}
+	return pgx.CollectRows(rows, scanInstance)
+}
+
+// ByIDs returns the instances with these ids, in any order.
+func ByIDs(ctx context.Context, db postgres.Querier, ids []int64) (map[int64]Instance, error) {
+	rows, err := db.Query(ctx, `SELECT `+instanceColumns+instanceFrom+` WHERE si.id = ANY($1)`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("service instances: %w", err)
+	}
+	list, err := pgx.CollectRows(rows, scanInstance)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[int64]Instance, len(list))
+	for _, i := range list {
+		out[i.ID] = i
+	}
+	return out, nil
+}
+
+// OfPractice returns a practice's planned and active services.
+func OfPractice(ctx context.Context, db postgres.Querier, practice string) ([]Instance, error) {
+	rows, err := db.Query(ctx, `SELECT `+instanceColumns+instanceFrom+`
+		WHERE si.practice_code = $1 AND si.state IN ('planned', 'active') ORDER BY si.id`, practice)
+	if err != nil {
+		return nil, fmt.Errorf("services of %s: %w", practice, err)
+	}
+	return pgx.CollectRows(rows, scanInstance)
+}
+
+// Term is the window a service's dates must fall in: its order's term, or
+// from its agreement's start; zero times mean no bound.
+type Term struct{ From, To time.Time }
+
+// TermOf returns the term of an instance's order or agreement.
+func TermOf(ctx context.Context, db postgres.Querier, i Instance) (Term, error) {
+	var t Term
+	var err error
+	switch {
+	case i.OrderID != nil:
+		err = db.QueryRow(ctx, `
+			SELECT commencement_date,
+			       (commencement_date + make_interval(months => maximum_term_months) - interval '1 day')::date
+			FROM orders WHERE id = $1`, *i.OrderID).Scan(&t.From, &t.To)
+	case i.AgreementID != nil:
+		err = db.QueryRow(ctx, `SELECT start_date FROM continuity_agreements WHERE id = $1`, *i.AgreementID).Scan(&t.From)
+	}
+	if err != nil {
+		return t, fmt.Errorf("term of %s: %w", i.Ref(), err)
+	}
+	return t, nil
+}

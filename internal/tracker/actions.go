@@ -1,0 +1,387 @@
+package tracker
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"ccgtracker/internal/apperr"
+	"ccgtracker/internal/audit"
+	"ccgtracker/internal/dates"
+	"ccgtracker/internal/ledger"
+	"ccgtracker/internal/org"
+	"ccgtracker/internal/postgres"
+)
+
+func inputOf(l Line) LineInput {
+	return LineInput{Kind: l.Kind, Practice: l.PracticeCode, Instance: l.InstanceRef, NewInstance: l.NewInstanceRef,
+		Targets: append([]string(nil), l.Targets...), Corrects: l.Corrects, Date: l.Date, Note: l.Note, CarriedFrom: l.CarriedFrom}
+}
+
+// checkAll validates lines in the order the ledger would take them and
+// returns the problems of each, by its index in ls.
+func checkAll(ctx context.Context, db postgres.Querier, r Return, ls []LineInput) (map[int]map[string]string, error) {
+	ins := append([]LineInput(nil), ls...)
+	idx := make([]int, len(ls))
+	for i := range idx {
+		idx[i] = i
+	}
+	orderIdx(ins, idx)
+	c := newChecker(ctx, db, r)
+	out := map[int]map[string]string{}
+	for k, i := range idx {
+		in := ins[k]
+		errs, err := c.check(&in)
+		if err != nil {
+			return nil, err
+		}
+		for j := range ls {
+			if j == i || len(errs) > 0 {
+				continue
+			}
+			if why := contradiction(ls[i], ls[j]); why != "" {
+				field := FieldInstance
+				if !ls[i].Kind.NeedsInstance() {
+					field = FieldPractice
+				}
+				errs = map[string]string{field: "This change contradicts another line of the return: " + why}
+			}
+		}
+		if len(errs) > 0 {
+			out[i] = errs
+		}
+		ls[i] = in // with its codes normalised
+	}
+	return out, nil
+}
+
+// orderIdx sorts ins as orderLines does, permuting idx alongside.
+func orderIdx(ins []LineInput, idx []int) {
+	for a := 1; a < len(ins); a++ {
+		for b := a; b > 0 && before(ins[b], ins[b-1]); b-- {
+			ins[b], ins[b-1] = ins[b-1], ins[b]
+			idx[b], idx[b-1] = idx[b-1], idx[b]
+		}
+	}
+}
+
+func before(x, y LineInput) bool {
+	if !x.Date.Equal(y.Date) {
+		return x.Date.Before(y.Date)
+	}
+	return kindRank[x.Kind] < kindRank[y.Kind]
+}
+
+// edit runs fn on an editable return, locked, after checking the version
+// the person saw; the return becomes a draft and its version moves on.
+func edit(ctx context.Context, pool *pgxpool.Pool, scope org.Scope, ccgCode string, p Period, version int, fn func(pgx.Tx, Return) error) error {
+	return postgres.Tx(ctx, pool, func(tx pgx.Tx) error {
+		r, err := lock(ctx, tx, scope, ccgCode, p)
+		if err != nil {
+			return err
+		}
+		if r.Version != version {
+			return ErrChanged(r)
+		}
+		if !r.Status.Editable() {
+			return apperr.New(apperr.Conflict, "The return for %s is %s, so it cannot be changed.", p.Name(), lowerFirst(r.Status.Name()))
+		}
+		if err := fn(tx, r); err != nil {
+			return err
+		}
+		return bump(ctx, tx, r, Draft)
+	})
+}
+
+// AddLine adds a change line after checking it against the ledger and the
+// return's other lines. Problems are keyed by field; nothing is saved
+// unless the line is right.
+func AddLine(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int64, scope org.Scope, ccgCode string, p Period, version int, in LineInput) error {
+	return edit(ctx, pool, scope, ccgCode, p, version, func(tx pgx.Tx, r Return) error {
+		if r.NilReturn {
+			return apperr.New(apperr.Invalid, "This return says there were no changes this month.")
+		}
+		all := make([]LineInput, 0, len(r.Lines)+1)
+		for _, l := range r.Lines {
+			all = append(all, inputOf(l))
+		}
+		all = append(all, in)
+		problems, err := checkAll(ctx, tx, r, all)
+		if err != nil {
+			return err
+		}
+		if errs := problems[len(all)-1]; len(errs) > 0 {
+			return &apperr.Error{Code: apperr.Invalid, Message: "The change could not be added", Fields: errs}
+		}
+		in = all[len(all)-1]
+		var instanceID, newID *int64
+		if id, _, ok := ParseRef(in.Instance); ok && in.Kind.NeedsInstance() {
+			instanceID = &id
+		}
+		if id, _, ok := ParseRef(in.NewInstance); ok && in.Kind == Migration {
+			newID = &id
+		}
+		var corrects *string
+		if in.Kind == Correction {
+			corrects = &in.Corrects
+		}
+		targets := in.Targets
+		if targets == nil || (in.Kind != Merger && in.Kind != Split) {
+			targets = []string{}
+		}
+		var lineID int64
+		if err := tx.QueryRow(ctx, `
+			INSERT INTO return_lines (return_id, kind, practice_code, instance_id, new_instance_id, target_practices, corrects,
+				effective_date, note, carried_from, created_at, created_by)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
+			r.ID, in.Kind, in.Practice, instanceID, newID, targets, corrects, in.Date, in.Note, in.CarriedFrom, now, actorID).Scan(&lineID); err != nil {
+			return fmt.Errorf("add line: %w", err)
+		}
+		return audit.Record(ctx, tx, now, actorID, "return.add_line", "return", r.CCGCode+"/"+p.String(), nil, lineView(in))
+	})
+}
+
+func lineView(in LineInput) map[string]any {
+	return map[string]any{"kind": in.Kind, "practice": in.Practice, "service": in.Instance, "new_service": in.NewInstance,
+		"targets": in.Targets, "corrects": in.Corrects, "date": in.Date.Format(time.DateOnly), "note": in.Note}
+}
+
+// DeleteLine takes a line off an editable return.
+func DeleteLine(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int64, scope org.Scope, ccgCode string, p Period, version int, lineID int64) error {
+	return edit(ctx, pool, scope, ccgCode, p, version, func(tx pgx.Tx, r Return) error {
+		for _, l := range r.Lines {
+			if l.ID == lineID {
+				if _, err := tx.Exec(ctx, `DELETE FROM return_lines WHERE id = $1`, lineID); err != nil {
+					return fmt.Errorf("delete line: %w", err)
+				}
+				return audit.Record(ctx, tx, now, actorID, "return.delete_line", "return", r.CCGCode+"/"+p.String(), lineView(inputOf(l)), nil)
+			}
+		}
+		return apperr.New(apperr.NotFound, "That change is not on the return.")
+	})
+}
+
+// Problems re-checks every line of a return against the ledger as it is
+// now: what "check your answers" shows, and what stops a submission.
+func Problems(ctx context.Context, db postgres.Querier, r Return) ([]string, error) {
+	ins := make([]LineInput, len(r.Lines))
+	for i, l := range r.Lines {
+		ins[i] = inputOf(l)
+	}
+	probs, err := checkAll(ctx, db, r, ins)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for i, l := range r.Lines {
+		for _, msg := range probs[i] {
+			out = append(out, fmt.Sprintf("Change %d (%s at %s): %s", i+1, strings.ToLower(l.Kind.Name()), l.PracticeName, msg))
+		}
+	}
+	return out, nil
+}
+
+// Submit sends the return to NHS Digital: it records who and when and
+// keeps a frozen copy of this version. nilReturn says explicitly that
+// there were no changes this month. A second submit of the same version
+// (a double click, a retry) finds it submitted and does nothing.
+func Submit(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int64, scope org.Scope, ccgCode string, p Period, version int, nilReturn bool) error {
+	return postgres.Tx(ctx, pool, func(tx pgx.Tx) error {
+		r, err := lock(ctx, tx, scope, ccgCode, p)
+		if err != nil {
+			return err
+		}
+		if r.Status == Submitted && r.Version == version+1 {
+			return nil // this very submission, sent twice
+		}
+		if r.Version != version {
+			return ErrChanged(r)
+		}
+		if !r.Status.Editable() {
+			return apperr.New(apperr.Conflict, "The return for %s is %s already.", p.Name(), lowerFirst(r.Status.Name()))
+		}
+		switch {
+		case nilReturn && len(r.Lines) > 0:
+			return apperr.New(apperr.Invalid, "The return has changes: remove them to send a nil return, or submit them.")
+		case !nilReturn && len(r.Lines) == 0:
+			return apperr.New(apperr.Invalid, "Add this month's changes, or say there were none with a nil return.")
+		}
+		probs, err := Problems(ctx, tx, r)
+		if err != nil {
+			return err
+		}
+		if len(probs) > 0 {
+			return apperr.New(apperr.Invalid, "The return cannot be submitted until these are put right: %s.", strings.Join(probs, "; "))
+		}
+		snapshot := make([]map[string]any, len(r.Lines))
+		for i, l := range r.Lines {
+			snapshot[i] = lineView(inputOf(l))
+		}
+		b, err := json.Marshal(snapshot)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `
+			INSERT INTO return_submissions (return_id, number, submitted_at, submitted_by, nil_return, lines)
+			VALUES ($1, $2, $3, $4, $5, $6)`, r.ID, r.Submissions+1, now, actorID, nilReturn, b); err != nil {
+			return fmt.Errorf("keep submission: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `
+			UPDATE tracker_returns SET status = 'submitted', nil_return = $2, submitted_at = $3, submitted_by = $4, version = version + 1
+			WHERE id = $1`, r.ID, nilReturn, now, actorID); err != nil {
+			return fmt.Errorf("submit: %w", err)
+		}
+		return audit.Record(ctx, tx, now, actorID, "return.submit", "return", r.CCGCode+"/"+p.String(),
+			map[string]any{"status": r.Status}, map[string]any{"status": Submitted, "nil_return": nilReturn, "lines": len(r.Lines), "days_late": r.DaysLate(now)})
+	})
+}
+
+// ReturnToCCG sends a submitted return back to the CCG with the reviewer's
+// comment overall and comments per line (by line id).
+func ReturnToCCG(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int64, ccgCode string, p Period, version int, comment string, lineComments map[int64]string) error {
+	comment = strings.TrimSpace(comment)
+	return postgres.Tx(ctx, pool, func(tx pgx.Tx) error {
+		r, err := lock(ctx, tx, org.AllCCGs(), ccgCode, p)
+		if err != nil {
+			return err
+		}
+		if r.Version != version {
+			return ErrChanged(r)
+		}
+		if r.Status != Submitted {
+			return apperr.New(apperr.Conflict, "Only a submitted return can be returned, and this one is %s.", lowerFirst(r.Status.Name()))
+		}
+		commented := comment != ""
+		for _, l := range r.Lines {
+			c := strings.TrimSpace(lineComments[l.ID])
+			commented = commented || c != ""
+			if _, err := tx.Exec(ctx, `UPDATE return_lines SET reviewer_comment = $2 WHERE id = $1`, l.ID, c); err != nil {
+				return err
+			}
+		}
+		if !commented {
+			return apperr.Invalidf("comment", "Say what the CCG must put right: a comment on the return or on a change")
+		}
+		if _, err := tx.Exec(ctx, `
+			UPDATE tracker_returns SET status = 'returned', reviewed_at = $2, reviewed_by = $3, review_comment = $4, version = version + 1
+			WHERE id = $1`, r.ID, now, actorID, comment); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, now, actorID, "return.return", "return", r.CCGCode+"/"+p.String(), nil, map[string]any{"comment": comment})
+	})
+}
+
+// Accept applies every change of a submitted return dated in its period to
+// the service ledger, each with its history, in one transaction; requested
+// changes (dated later) wait for a later return. An accepted return is
+// immutable. If the ledger moved so a change no longer fits, nothing is
+// applied and the reviewer is told which.
+func Accept(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int64, ccgCode string, p Period, version int) error {
+	return postgres.Tx(ctx, pool, func(tx pgx.Tx) error {
+		r, err := lock(ctx, tx, org.AllCCGs(), ccgCode, p)
+		if err != nil {
+			return err
+		}
+		if r.Version != version {
+			return ErrChanged(r)
+		}
+		if r.Status != Submitted {
+			return apperr.New(apperr.Conflict, "Only a submitted return can be accepted, and this one is %s.", lowerFirst(r.Status.Name()))
+		}
+		probs, err := Problems(ctx, tx, r)
+		if err != nil {
+			return err
+		}
+		if len(probs) > 0 {
+			return apperr.New(apperr.Conflict, "The service ledger has changed since the return was submitted, so it cannot be accepted as it is: %s. Return it to the CCG.", strings.Join(probs, "; "))
+		}
+		applied := 0
+		ordered := append([]Line(nil), r.Lines...)
+		ins := make([]LineInput, len(ordered))
+		idx := make([]int, len(ordered))
+		for i, l := range ordered {
+			ins[i], idx[i] = inputOf(l), i
+		}
+		orderIdx(ins, idx)
+		for _, i := range idx {
+			l := r.Lines[i]
+			if l.Requested {
+				continue
+			}
+			n, err := apply(ctx, tx, now, actorID, l)
+			if err != nil {
+				return fmt.Errorf("apply %s of %s: %w", l.Kind, l.PracticeCode, err)
+			}
+			applied += n
+		}
+		if _, err := tx.Exec(ctx, `
+			UPDATE tracker_returns SET status = 'accepted', reviewed_at = $2, reviewed_by = $3, version = version + 1 WHERE id = $1`,
+			r.ID, now, actorID); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, now, actorID, "return.accept", "return", r.CCGCode+"/"+p.String(),
+			map[string]any{"status": r.Status}, map[string]any{"status": Accepted, "services_changed": applied})
+	})
+}
+
+// apply makes one accepted line's change to the ledger (DOMAIN.md §6
+// table) and returns how many services it changed.
+func apply(ctx context.Context, tx pgx.Tx, now time.Time, actorID *int64, l Line) (int, error) {
+	d := l.Date
+	why := fmt.Sprintf("%s on %s (return line %d)", l.Kind, dates.Long(d), l.ID)
+	change := func(id int64, fn func(*ledger.Instance)) error {
+		_, err := ledger.Change(ctx, tx, now, actorID, id, why, &l.ID, func(i *ledger.Instance) error { fn(i); return nil })
+		return err
+	}
+	switch l.Kind {
+	case Activation:
+		return 1, change(*l.InstanceID, func(i *ledger.Instance) { i.State, i.ActualM1 = ledger.Active, &d })
+	case Verification:
+		return 1, change(*l.InstanceID, func(i *ledger.Instance) { i.M2 = &d })
+	case Cessation:
+		return 1, change(*l.InstanceID, func(i *ledger.Instance) { i.State, i.Cessation = ledger.Ceased, &d })
+	case Cancellation:
+		return 1, change(*l.InstanceID, func(i *ledger.Instance) { i.State = ledger.Cancelled })
+	case Migration:
+		if err := change(*l.InstanceID, func(i *ledger.Instance) { i.State, i.Cessation = ledger.Ceased, &d }); err != nil {
+			return 0, err
+		}
+		return 2, change(*l.NewInstanceID, func(i *ledger.Instance) { i.State, i.ActualM1 = ledger.Active, &d })
+	case Correction:
+		return 1, change(*l.InstanceID, func(i *ledger.Instance) {
+			switch l.Corrects {
+			case CorrectsActualM1:
+				i.ActualM1 = &d
+			case CorrectsM2:
+				i.M2 = &d
+			case CorrectsCessation:
+				i.Cessation = &d
+			}
+		})
+	case Merger:
+		// Every service of the closed practice ends, without penalty: live
+		// ones cease on the date, planned ones are cancelled.
+		services, err := ledger.OfPractice(ctx, tx, l.PracticeCode)
+		if err != nil {
+			return 0, err
+		}
+		for _, s := range services {
+			if err := change(s.ID, func(i *ledger.Instance) {
+				if i.State == ledger.Active {
+					i.State, i.Cessation = ledger.Ceased, &d
+				} else {
+					i.State = ledger.Cancelled
+				}
+			}); err != nil {
+				return 0, err
+			}
+		}
+		return len(services), nil
+	}
+	return 0, nil // a split is recorded; the new practices' services come through orders
+}

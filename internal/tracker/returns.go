@@ -1,0 +1,241 @@
+package tracker
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"ccgtracker/internal/apperr"
+	"ccgtracker/internal/audit"
+	"ccgtracker/internal/org"
+	"ccgtracker/internal/postgres"
+)
+
+// Return is one CCG's return for one month.
+type Return struct {
+	ID            int64
+	CCGCode       string
+	CCGName       string
+	RegionCode    string
+	RegionName    string
+	Period        Period
+	DueDate       time.Time
+	Status        Status
+	NilReturn     bool
+	IssuedAt      time.Time
+	SubmittedAt   *time.Time
+	SubmittedBy   string
+	LateAt        *time.Time
+	ReviewedAt    *time.Time
+	ReviewedBy    string
+	ReviewComment string
+	Version       int
+	Submissions   int
+	Lines         []Line
+}
+
+// DaysLate is how late the return was submitted, or is at now.
+func (r Return) DaysLate(now time.Time) int { return DaysLate(r.DueDate, r.SubmittedAt, now) }
+
+const returnColumns = `
+	tr.id, tr.ccg_code, c.name, c.region_code, rg.name, tr.period, tr.due_date, tr.status, tr.nil_return, tr.issued_at,
+	tr.submitted_at, coalesce(su.name, ''), tr.late_at, tr.reviewed_at, coalesce(ru.name, ''), coalesce(tr.review_comment, ''),
+	tr.version, (SELECT count(*) FROM return_submissions s WHERE s.return_id = tr.id)`
+
+const returnFrom = `
+	FROM tracker_returns tr
+	JOIN ccgs c ON c.code = tr.ccg_code
+	JOIN regions rg ON rg.code = c.region_code
+	LEFT JOIN users su ON su.id = tr.submitted_by
+	LEFT JOIN users ru ON ru.id = tr.reviewed_by`
+
+func scanReturn(row pgx.CollectableRow) (Return, error) {
+	var r Return
+	var period time.Time
+	err := row.Scan(&r.ID, &r.CCGCode, &r.CCGName, &r.RegionCode, &r.RegionName, &period, &r.DueDate, &r.Status, &r.NilReturn,
+		&r.IssuedAt, &r.SubmittedAt, &r.SubmittedBy, &r.LateAt, &r.ReviewedAt, &r.ReviewedBy, &r.ReviewComment, &r.Version, &r.Submissions)
+	r.Period = PeriodOf(period)
+	return r, err
+}
+
+// Issue issues the period's return to every active CCG that has none yet,
+// each with its due date. It returns how many it issued: running it again
+// issues none.
+func Issue(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int64, p Period) (int, error) {
+	issued := 0
+	err := postgres.Tx(ctx, pool, func(tx pgx.Tx) error {
+		var err error
+		issued, err = IssueTx(ctx, tx, now, actorID, p)
+		return err
+	})
+	return issued, err
+}
+
+// IssueTx is Issue inside the caller's transaction (the nightly job's).
+func IssueTx(ctx context.Context, tx pgx.Tx, now time.Time, actorID *int64, p Period) (int, error) {
+	rows, err := tx.Query(ctx, `
+		SELECT c.code, coalesce(c.due_day, r.due_day) FROM ccgs c JOIN regions r ON r.code = c.region_code
+		WHERE c.active AND NOT EXISTS (SELECT 1 FROM tracker_returns tr WHERE tr.ccg_code = c.code AND tr.period = $1)
+		ORDER BY c.code`, p.First())
+	if err != nil {
+		return 0, fmt.Errorf("CCGs to issue returns to: %w", err)
+	}
+	var codes []string
+	var dues []time.Time
+	var code string
+	var day int
+	if _, err := pgx.ForEachRow(rows, []any{&code, &day}, func() error {
+		codes = append(codes, code)
+		dues = append(dues, DueDate(p, day))
+		return nil
+	}); err != nil {
+		return 0, fmt.Errorf("CCGs to issue returns to: %w", err)
+	}
+	if len(codes) == 0 {
+		return 0, nil
+	}
+	tag, err := tx.Exec(ctx, `
+		INSERT INTO tracker_returns (ccg_code, period, due_date, issued_at)
+		SELECT code, $3, due, $4 FROM unnest($1::text[], $2::date[]) AS t(code, due)
+		ON CONFLICT (ccg_code, period) DO NOTHING`, codes, dues, p.First(), now)
+	if err != nil {
+		return 0, fmt.Errorf("issue returns for %s: %w", p, err)
+	}
+	n := int(tag.RowsAffected())
+	if err := audit.Record(ctx, tx, now, actorID, "returns.issue", "period", p.String(), nil, map[string]any{"returns": n}); err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+// Get returns a CCG's return for a period with its lines, or NotFound when
+// it was not issued or the CCG is outside the scope.
+func Get(ctx context.Context, db postgres.Querier, scope org.Scope, ccgCode string, p Period) (Return, error) {
+	all, ccg := scope.SQLArgs()
+	rows, err := db.Query(ctx, `SELECT `+returnColumns+returnFrom+`
+		WHERE tr.ccg_code = $1 AND tr.period = $2 AND ($3 OR tr.ccg_code = $4)`, ccgCode, p.First(), all, ccg)
+	if err != nil {
+		return Return{}, fmt.Errorf("get return %s %s: %w", ccgCode, p, err)
+	}
+	r, err := pgx.CollectExactlyOneRow(rows, scanReturn)
+	if err != nil {
+		return Return{}, postgres.NotFound(err, "%s has no return for %s.", ccgCode, p.Name())
+	}
+	if r.Lines, err = lines(ctx, db, r.ID, r.Period); err != nil {
+		return Return{}, err
+	}
+	return r, nil
+}
+
+// ListFilter narrows the list of returns for a period.
+type ListFilter struct {
+	Region string
+	Status Status // or "late" via Late
+	Late   bool
+}
+
+// List returns every return of a period in scope, by CCG name.
+func List(ctx context.Context, db postgres.Querier, scope org.Scope, p Period, now time.Time, f ListFilter) ([]Return, error) {
+	all, ccg := scope.SQLArgs()
+	rows, err := db.Query(ctx, `SELECT `+returnColumns+returnFrom+`
+		WHERE tr.period = $1 AND ($2 OR tr.ccg_code = $3) AND ($4 = '' OR c.region_code = $4) AND ($5 = '' OR tr.status = $5)
+		ORDER BY c.name`, p.First(), all, ccg, f.Region, string(f.Status))
+	if err != nil {
+		return nil, fmt.Errorf("returns for %s: %w", p, err)
+	}
+	list, err := pgx.CollectRows(rows, scanReturn)
+	if err != nil || !f.Late {
+		return list, err
+	}
+	var late []Return
+	for _, r := range list {
+		if r.DaysLate(now) > 0 {
+			late = append(late, r)
+		}
+	}
+	return late, nil
+}
+
+// History returns a CCG's returns, newest first.
+func History(ctx context.Context, db postgres.Querier, scope org.Scope, ccgCode string) ([]Return, error) {
+	all, ccg := scope.SQLArgs()
+	rows, err := db.Query(ctx, `SELECT `+returnColumns+returnFrom+`
+		WHERE tr.ccg_code = $1 AND ($2 OR tr.ccg_code = $3) ORDER BY tr.period DESC LIMIT 24`, ccgCode, all, ccg)
+	if err != nil {
+		return nil, fmt.Errorf("returns of %s: %w", ccgCode, err)
+	}
+	return pgx.CollectRows(rows, scanReturn)
+}
+
+// ErrChanged is returned when the return changed since the person loaded
+// it: their change is refused, never applied over someone else's.
+func ErrChanged(r Return) error {
+	return apperr.New(apperr.Conflict, "The return for %s was changed by someone else while you were working on it (it is now %s). Check it as it is now, then make your change again.",
+		r.Period.Name(), lowerFirst(r.Status.Name()))
+}
+
+func lowerFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToLower(s[:1]) + s[1:]
+}
+
+// lock reads a return FOR UPDATE in scope: whoever locks second waits,
+// then sees the first one's change and version.
+func lock(ctx context.Context, tx pgx.Tx, scope org.Scope, ccgCode string, p Period) (Return, error) {
+	all, ccg := scope.SQLArgs()
+	tag, err := tx.Exec(ctx, `SELECT 1 FROM tracker_returns WHERE ccg_code = $1 AND period = $2 AND ($3 OR ccg_code = $4) FOR UPDATE`,
+		ccgCode, p.First(), all, ccg)
+	if err != nil {
+		return Return{}, fmt.Errorf("lock return: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return Return{}, apperr.New(apperr.NotFound, "%s has no return for %s.", ccgCode, p.Name())
+	}
+	return Get(ctx, tx, scope, ccgCode, p)
+}
+
+// bump moves the return's version on, with its new status.
+func bump(ctx context.Context, tx pgx.Tx, r Return, status Status) error {
+	_, err := tx.Exec(ctx, `UPDATE tracker_returns SET status = $2, version = version + 1 WHERE id = $1`, r.ID, status)
+	return err
+}
+
+// Pending returns the requested changes of the CCG's earlier accepted
+// returns that still await their actual date: each comes back on the next
+// return, pre-populated, until a line gives its date.
+func Pending(ctx context.Context, db postgres.Querier, ccgCode string, p Period) ([]Line, error) {
+	rows, err := db.Query(ctx, `
+		SELECT l.id, l.kind, l.practice_code, pr.name, l.instance_id, coalesce(ci.name, ''), l.new_instance_id,
+		       l.target_practices, coalesce(l.corrects, ''), l.effective_date, l.note, l.reviewer_comment, l.carried_from
+		FROM return_lines l
+		JOIN tracker_returns tr ON tr.id = l.return_id
+		JOIN practices pr ON pr.code = l.practice_code
+		LEFT JOIN service_instances si ON si.id = l.instance_id
+		LEFT JOIN catalogue_items ci ON ci.id = si.catalogue_item_id
+		WHERE tr.ccg_code = $1 AND tr.period < $2 AND tr.status = 'accepted'
+		  AND l.effective_date > (tr.period + interval '1 month' - interval '1 day')::date
+		  AND NOT EXISTS (SELECT 1 FROM return_lines c WHERE c.carried_from = l.id)
+		ORDER BY l.effective_date, l.id`, ccgCode, p.First())
+	if err != nil {
+		return nil, fmt.Errorf("pending changes of %s: %w", ccgCode, err)
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (Line, error) {
+		var l Line
+		err := row.Scan(&l.ID, &l.Kind, &l.PracticeCode, &l.PracticeName, &l.InstanceID, &l.ItemName, &l.NewInstanceID,
+			&l.Targets, &l.Corrects, &l.Date, &l.Note, &l.ReviewerComment, &l.CarriedFrom)
+		if l.InstanceID != nil {
+			l.InstanceRef = ref(*l.InstanceID, l.PracticeCode)
+		}
+		if l.NewInstanceID != nil {
+			l.NewInstanceRef = ref(*l.NewInstanceID, l.PracticeCode)
+		}
+		l.Requested = true
+		return l, err
+	})
+}

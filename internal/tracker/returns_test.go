@@ -1,0 +1,372 @@
+package tracker_test
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"ccgtracker/internal/apperr"
+	"ccgtracker/internal/dates"
+	"ccgtracker/internal/ledger"
+	"ccgtracker/internal/order"
+	"ccgtracker/internal/org"
+	"ccgtracker/internal/postgres"
+	"ccgtracker/internal/postgres/pgtest"
+	"ccgtracker/internal/refdata"
+	"ccgtracker/internal/tracker"
+)
+
+var ctx = context.Background()
+
+// now stands in mid-December 2026: the November return is open.
+var now = time.Date(2026, 12, 10, 10, 0, 0, 0, time.UTC)
+
+var november, _ = tracker.ParsePeriod("2026-11")
+
+type fixture struct {
+	t       *testing.T
+	pool    *pgxpool.Pool
+	buyer   *int64
+	scope   org.Scope
+	planned []string // refs of three planned services of an order of 16C, at A81001, A81002, A81004
+	live    string   // a continuity service of A81001, active since 1 January 2020
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	pool := pgtest.New(t)
+	f := &fixture{t: t, pool: pool, scope: org.OnlyCCG("16C")}
+	var id int64
+	if err := pool.QueryRow(ctx, `INSERT INTO users (email, name, role, ccg_code) VALUES ('b@example.nhs.uk', 'Bea Buyer', 'buyer', '16C') RETURNING id`).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	f.buyer = &id
+	if err := postgres.Tx(ctx, pool, func(tx pgx.Tx) error {
+		_, err := ledger.SeedDemoContinuity(ctx, tx, now, refdata.FS(), dates.Date(2020, 1, 1))
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// An order of Anywhere Consult from 1 October 2026 for 24 months,
+	// planned at three practices from 1 November.
+	orderNow := time.Date(2026, 10, 1, 9, 0, 0, 0, time.UTC)
+	o, err := order.Create(ctx, pool, orderNow, f.buyer, f.scope, order.Details{CCGCode: "16C", SupplierID: "10000",
+		Description: "Anywhere Consult", Commencement: dates.Date(2026, 10, 1), InitialPeriod: 12, MaximumTerm: 24})
+	must(t, err)
+	id1 := o.CallOffID()
+	must(t, order.AddItem(ctx, pool, orderNow, f.buyer, f.scope, id1, o.Version, "10000-002"))
+	o, _ = order.Get(ctx, pool, f.scope, id1)
+	must(t, order.SetFunding(ctx, pool, orderNow, f.buyer, f.scope, id1, o.Version, o.Items[0].ID, 1))
+	o, _ = order.Get(ctx, pool, f.scope, id1)
+	nov1 := dates.Date(2026, 11, 1)
+	var in []order.RecipientInput
+	for _, code := range []string{"A81001", "A81002", "A81004"} {
+		in = append(in, order.RecipientInput{Practice: code, PlannedDelivery: &nov1})
+	}
+	must(t, order.SaveRecipients(ctx, pool, orderNow, f.buyer, f.scope, id1, o.Version, o.Items[0].ID, in))
+	o, _ = order.Get(ctx, pool, f.scope, id1)
+	must(t, order.Complete(ctx, pool, orderNow, f.buyer, f.scope, id1, o.Version))
+	rows, err := pool.Query(ctx, `SELECT 'SI' || id || '-' || practice_code FROM service_instances WHERE order_id IS NOT NULL ORDER BY practice_code`)
+	must(t, err)
+	f.planned, err = pgx.CollectRows(rows, pgx.RowTo[string])
+	must(t, err)
+	must(t, pool.QueryRow(ctx, `SELECT 'SI' || id || '-' || practice_code FROM service_instances WHERE agreement_id IS NOT NULL AND practice_code = 'A81001'`).Scan(&f.live))
+	if _, err := tracker.Issue(ctx, pool, now, nil, november); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func (f *fixture) ret() tracker.Return {
+	f.t.Helper()
+	r, err := tracker.Get(ctx, f.pool, f.scope, "16C", november)
+	must(f.t, err)
+	return r
+}
+
+func (f *fixture) add(in tracker.LineInput) error {
+	return tracker.AddLine(ctx, f.pool, now, f.buyer, f.scope, "16C", november, f.ret().Version, in)
+}
+
+func day(y int, m time.Month, d int) time.Time { return dates.Date(y, m, d) }
+
+func fieldsOf(err error) map[string]string {
+	if e, ok := err.(*apperr.Error); ok {
+		return e.Fields
+	}
+	return nil
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestIssueIsIdempotentWithDueDates(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	n, err := tracker.Issue(ctx, f.pool, now, nil, november)
+	if err != nil || n != 0 {
+		t.Fatalf("second issue: %d %v", n, err)
+	}
+	var count int
+	must(t, f.pool.QueryRow(ctx, `SELECT count(*) FROM tracker_returns WHERE period = '2026-11-01'`).Scan(&count))
+	if count != 106 {
+		t.Errorf("%d returns for November, want one per CCG (106)", count)
+	}
+	r := f.ret()
+	// North East and Yorkshire: day 20; 20 December 2026 is a Sunday.
+	if !r.DueDate.Equal(day(2026, 12, 21)) || r.Status != tracker.Issued {
+		t.Errorf("16C November return: due %s, %s", dates.Long(r.DueDate), r.Status)
+	}
+	// An admin's override of the day applies to returns issued after it.
+	_, err = f.pool.Exec(ctx, `UPDATE ccgs SET due_day = 5 WHERE code = '16C'`)
+	must(t, err)
+	dec, _ := tracker.ParsePeriod("2026-12")
+	_, err = tracker.Issue(ctx, f.pool, now, nil, dec)
+	must(t, err)
+	r, err = tracker.Get(ctx, f.pool, f.scope, "16C", dec)
+	must(t, err)
+	if !r.DueDate.Equal(day(2027, 1, 5)) {
+		t.Errorf("December return with the override: due %s", dates.Long(r.DueDate))
+	}
+}
+
+func TestLineValidation(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	var otherCCGService, otherPractice string
+	must(t, f.pool.QueryRow(ctx, `SELECT 'SI' || id || '-' || practice_code, practice_code FROM service_instances WHERE ccg_code = '03Q' LIMIT 1`).Scan(&otherCCGService, &otherPractice))
+	plannedA := f.planned[0] // A81001
+	cases := []struct {
+		name  string
+		in    tracker.LineInput
+		field string
+	}{
+		{"ErrKindMissing", tracker.LineInput{Practice: "A81001", Date: day(2026, 11, 5)}, tracker.FieldKind},
+		{"ErrDateMissing", tracker.LineInput{Kind: tracker.Activation, Practice: "A81001", Instance: plannedA}, tracker.FieldDate},
+		{"ErrPracticeNotInCCG", tracker.LineInput{Kind: tracker.Cessation, Practice: otherPractice, Instance: otherCCGService, Date: day(2026, 11, 5)}, tracker.FieldPractice},
+		{"ErrPracticeUnknown", tracker.LineInput{Kind: tracker.Cessation, Practice: "Z99999", Instance: f.live, Date: day(2026, 11, 5)}, tracker.FieldPractice},
+		{"ErrInstanceNotInCCG", tracker.LineInput{Kind: tracker.Cessation, Practice: "A81001", Instance: otherCCGService, Date: day(2026, 11, 5)}, tracker.FieldInstance},
+		{"ErrInstanceOfAnotherPractice", tracker.LineInput{Kind: tracker.Activation, Practice: "A81002", Instance: plannedA, Date: day(2026, 11, 5)}, tracker.FieldInstance},
+		{"ErrInstanceMalformed", tracker.LineInput{Kind: tracker.Activation, Practice: "A81001", Instance: "12", Date: day(2026, 11, 5)}, tracker.FieldInstance},
+		{"ErrActivationOfActive", tracker.LineInput{Kind: tracker.Activation, Practice: "A81001", Instance: f.live, Date: day(2026, 11, 5)}, tracker.FieldInstance},
+		{"ErrCessationOfPlanned", tracker.LineInput{Kind: tracker.Cessation, Practice: "A81001", Instance: plannedA, Date: day(2026, 11, 5)}, tracker.FieldInstance},
+		{"ErrCancellationOfActive", tracker.LineInput{Kind: tracker.Cancellation, Practice: "A81001", Instance: f.live, Date: day(2026, 11, 5)}, tracker.FieldInstance},
+		{"ErrDateBeforeCommencement", tracker.LineInput{Kind: tracker.Activation, Practice: "A81001", Instance: plannedA, Date: day(2026, 9, 30)}, tracker.FieldDate},
+		{"ErrDateAfterOrderEnd", tracker.LineInput{Kind: tracker.Activation, Practice: "A81001", Instance: plannedA, Date: day(2028, 10, 1)}, tracker.FieldDate},
+		{"ErrDateBeforePracticeOpened", tracker.LineInput{Kind: tracker.Cessation, Practice: "A81001", Instance: f.live, Date: day(1970, 1, 1)}, tracker.FieldDate},
+		{"ErrCessationNotAfterActivation", tracker.LineInput{Kind: tracker.Cessation, Practice: "A81001", Instance: f.live, Date: day(2020, 1, 1)}, tracker.FieldDate},
+		{"ErrVerifiedAlready", tracker.LineInput{Kind: tracker.Verification, Practice: "A81001", Instance: f.live, Date: day(2026, 11, 5)}, tracker.FieldInstance},
+		{"ErrVerificationOfPlanned", tracker.LineInput{Kind: tracker.Verification, Practice: "A81001", Instance: plannedA, Date: day(2026, 11, 5)}, tracker.FieldInstance},
+		{"ErrCorrectionOfMissingDate", tracker.LineInput{Kind: tracker.Correction, Practice: "A81001", Instance: plannedA, Corrects: tracker.CorrectsActualM1, Date: day(2026, 11, 5)}, tracker.FieldCorrects},
+		{"ErrCorrectionNothingToCorrect", tracker.LineInput{Kind: tracker.Correction, Practice: "A81001", Instance: f.live, Corrects: "", Date: day(2026, 11, 5)}, tracker.FieldCorrects},
+		{"ErrMigrationToALiveService", tracker.LineInput{Kind: tracker.Migration, Practice: "A81001", Instance: f.live, NewInstance: f.live, Date: day(2026, 11, 5)}, tracker.FieldNewInstance},
+		{"ErrMergerIntoItself", tracker.LineInput{Kind: tracker.Merger, Practice: "A81001", Targets: []string{"a81001"}, Date: day(2026, 11, 5)}, tracker.FieldTargets},
+		{"ErrMergerIntoTwo", tracker.LineInput{Kind: tracker.Merger, Practice: "A81001", Targets: []string{"A81002", "A81004"}, Date: day(2026, 11, 5)}, tracker.FieldTargets},
+		{"ErrSplitWithoutTargets", tracker.LineInput{Kind: tracker.Split, Practice: "A81001", Date: day(2026, 11, 5)}, tracker.FieldTargets},
+		{"ErrSplitTargetUnknown", tracker.LineInput{Kind: tracker.Split, Practice: "A81001", Targets: []string{"A81002", "Z99999"}, Date: day(2026, 11, 5)}, tracker.FieldTargets},
+	}
+	for _, c := range cases {
+		err := f.add(c.in)
+		if !apperr.Is(err, apperr.Invalid) || fieldsOf(err)[c.field] == "" {
+			t.Errorf("%s: err = %v, want a problem with %s", c.name, err, c.field)
+		}
+	}
+	if r := f.ret(); len(r.Lines) != 0 || r.Status != tracker.Issued {
+		t.Errorf("refused lines left %d lines, status %s", len(r.Lines), r.Status)
+	}
+
+	// Lines that check against each other: go live, then verify, in one return.
+	must(t, f.add(tracker.LineInput{Kind: tracker.Activation, Practice: "A81001", Instance: plannedA, Date: day(2026, 11, 3)}))
+	must(t, f.add(tracker.LineInput{Kind: tracker.Verification, Practice: "A81001", Instance: plannedA, Date: day(2026, 11, 20)}))
+	contradictions := []struct {
+		name string
+		in   tracker.LineInput
+	}{
+		{"ErrSecondActivation", tracker.LineInput{Kind: tracker.Activation, Practice: "A81001", Instance: plannedA, Date: day(2026, 11, 4)}},
+		{"ErrCancelWhatGoesLive", tracker.LineInput{Kind: tracker.Cancellation, Practice: "A81001", Instance: plannedA, Date: day(2026, 11, 4)}},
+		{"ErrVerificationBeforeGoLive", tracker.LineInput{Kind: tracker.Verification, Practice: "A81002", Instance: f.planned[1], Date: day(2026, 11, 2)}},
+	}
+	for _, c := range contradictions {
+		if err := f.add(c.in); !apperr.Is(err, apperr.Invalid) {
+			t.Errorf("%s: %v", c.name, err)
+		}
+	}
+	if r := f.ret(); len(r.Lines) != 2 || r.Status != tracker.Draft {
+		t.Errorf("after two good lines: %d lines, %s", len(r.Lines), r.Status)
+	}
+}
+
+func TestSubmitReturnResubmitAccept(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	reviewer := f.buyer // who reviews does not matter to the domain
+	r := f.ret()
+	if err := tracker.Submit(ctx, f.pool, now, f.buyer, f.scope, "16C", november, r.Version, false); !apperr.Is(err, apperr.Invalid) {
+		t.Errorf("ErrEmptySubmission: %v", err)
+	}
+	must(t, f.add(tracker.LineInput{Kind: tracker.Activation, Practice: "A81001", Instance: f.planned[0], Date: day(2026, 11, 3)}))
+	must(t, f.add(tracker.LineInput{Kind: tracker.Cessation, Practice: "A81001", Instance: f.live, Date: day(2026, 11, 16)}))
+	must(t, f.add(tracker.LineInput{Kind: tracker.Activation, Practice: "A81002", Instance: f.planned[1], Date: day(2027, 1, 10), Note: "requested"}))
+	r = f.ret()
+	if err := tracker.Submit(ctx, f.pool, now, f.buyer, f.scope, "16C", november, r.Version, true); !apperr.Is(err, apperr.Invalid) {
+		t.Errorf("ErrNilWithLines: %v", err)
+	}
+	if err := tracker.Accept(ctx, f.pool, now, reviewer, "16C", november, r.Version); !apperr.Is(err, apperr.Conflict) {
+		t.Errorf("ErrAcceptDraft: %v", err)
+	}
+	must(t, tracker.Submit(ctx, f.pool, now, f.buyer, f.scope, "16C", november, r.Version, false))
+	// A double click: the same version again creates no second submission.
+	must(t, tracker.Submit(ctx, f.pool, now, f.buyer, f.scope, "16C", november, r.Version, false))
+	r = f.ret()
+	if r.Status != tracker.Submitted || r.Submissions != 1 || r.SubmittedBy != "Bea Buyer" {
+		t.Fatalf("after submit: %s, %d submissions, by %q", r.Status, r.Submissions, r.SubmittedBy)
+	}
+	if err := f.add(tracker.LineInput{Kind: tracker.Cancellation, Practice: "A81004", Instance: f.planned[2], Date: day(2026, 11, 5)}); !apperr.Is(err, apperr.Conflict) {
+		t.Errorf("ErrEditSubmitted: %v", err)
+	}
+	if err := tracker.ReturnToCCG(ctx, f.pool, now, reviewer, "16C", november, r.Version, " ", nil); !apperr.Is(err, apperr.Invalid) {
+		t.Errorf("ErrReturnWithoutComment: %v", err)
+	}
+	must(t, tracker.ReturnToCCG(ctx, f.pool, now, reviewer, "16C", november, r.Version, "Check the cessation date",
+		map[int64]string{r.Lines[1].ID: "Was it the 15th?"}))
+	r = f.ret()
+	if r.Status != tracker.Returned || r.ReviewComment != "Check the cessation date" || r.Lines[1].ReviewerComment != "Was it the 15th?" {
+		t.Fatalf("returned: %s %q %q", r.Status, r.ReviewComment, r.Lines[1].ReviewerComment)
+	}
+	must(t, tracker.DeleteLine(ctx, f.pool, now, f.buyer, f.scope, "16C", november, r.Version, r.Lines[1].ID))
+	must(t, f.add(tracker.LineInput{Kind: tracker.Cessation, Practice: "A81001", Instance: f.live, Date: day(2026, 11, 15)}))
+	r = f.ret()
+	if r.Status != tracker.Draft {
+		t.Errorf("edited after return: %s", r.Status)
+	}
+	must(t, tracker.Submit(ctx, f.pool, now, f.buyer, f.scope, "16C", november, r.Version, false))
+	r = f.ret()
+	if r.Submissions != 2 {
+		t.Errorf("%d submissions kept, want 2", r.Submissions)
+	}
+	must(t, tracker.Accept(ctx, f.pool, now, reviewer, "16C", november, r.Version))
+
+	states := map[string]string{}
+	rows, err := f.pool.Query(ctx, `SELECT 'SI' || id || '-' || practice_code, state || ' ' || coalesce(actual_m1::text, '-') || ' ' || coalesce(cessation_date::text, '-')
+		FROM service_instances WHERE id IN (SELECT id FROM service_instances WHERE practice_code IN ('A81001', 'A81002'))`)
+	must(t, err)
+	var k, v string
+	_, err = pgx.ForEachRow(rows, []any{&k, &v}, func() error { states[k] = v; return nil })
+	must(t, err)
+	want := map[string]string{
+		f.planned[0]: "active 2026-11-03 -",
+		f.live:       "active 2020-01-01 2026-11-15", // ceases when the cessation date comes
+		f.planned[1]: "planned - -",                  // a requested change waits
+	}
+	for ref, w := range want {
+		if states[ref] != w && !(ref == f.live && states[ref] == "ceased 2020-01-01 2026-11-15") {
+			t.Errorf("%s is %q, want %q", ref, states[ref], w)
+		}
+	}
+	var history int
+	must(t, f.pool.QueryRow(ctx, `SELECT count(*) FROM service_instance_history WHERE return_line_id IS NOT NULL`).Scan(&history))
+	if history != 2 {
+		t.Errorf("%d history entries tied to return lines, want 2", history)
+	}
+	r = f.ret()
+	if err := tracker.Accept(ctx, f.pool, now, reviewer, "16C", november, r.Version); !apperr.Is(err, apperr.Conflict) {
+		t.Errorf("ErrAcceptTwice: %v", err)
+	}
+	if err := f.add(tracker.LineInput{Kind: tracker.Cancellation, Practice: "A81004", Instance: f.planned[2], Date: day(2026, 11, 5)}); !apperr.Is(err, apperr.Conflict) {
+		t.Errorf("ErrEditAccepted: %v", err)
+	}
+
+	// The requested activation comes back on December's return.
+	dec, _ := tracker.ParsePeriod("2026-12")
+	pending, err := tracker.Pending(ctx, f.pool, "16C", dec)
+	if err != nil || len(pending) != 1 || pending[0].InstanceRef != f.planned[1] {
+		t.Errorf("pending in December: %+v %v", pending, err)
+	}
+}
+
+func TestNilReturnAndScope(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	r := f.ret()
+	must(t, tracker.Submit(ctx, f.pool, now, f.buyer, f.scope, "16C", november, r.Version, true))
+	r = f.ret()
+	if !r.NilReturn || r.Status != tracker.Submitted {
+		t.Errorf("nil return: %+v", r)
+	}
+	for _, scope := range []org.Scope{org.OnlyCCG("03Q"), {}} {
+		if _, err := tracker.Get(ctx, f.pool, scope, "16C", november); !apperr.Is(err, apperr.NotFound) {
+			t.Errorf("Get in scope %+v: %v", scope, err)
+		}
+		if err := tracker.AddLine(ctx, f.pool, now, f.buyer, scope, "16C", november, r.Version, tracker.LineInput{}); !apperr.Is(err, apperr.NotFound) {
+			t.Errorf("AddLine in scope %+v: %v", scope, err)
+		}
+	}
+}
+
+// Two buyers add a line to the same version at once: one wins, the other
+// is told the return changed. Nothing is lost silently.
+func TestConcurrentEditsOneWins(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	r := f.ret()
+	ins := []tracker.LineInput{
+		{Kind: tracker.Activation, Practice: "A81001", Instance: f.planned[0], Date: day(2026, 11, 3)},
+		{Kind: tracker.Activation, Practice: "A81002", Instance: f.planned[1], Date: day(2026, 11, 4)},
+		{Kind: tracker.Activation, Practice: "A81004", Instance: f.planned[2], Date: day(2026, 11, 5)},
+	}
+	errs := make([]error, len(ins))
+	var wg sync.WaitGroup
+	for i, in := range ins {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = tracker.AddLine(ctx, f.pool, now, f.buyer, f.scope, "16C", november, r.Version, in)
+		}()
+	}
+	wg.Wait()
+	ok := 0
+	for _, err := range errs {
+		switch {
+		case err == nil:
+			ok++
+		case !apperr.Is(err, apperr.Conflict) || !strings.Contains(apperr.MessageOf(err), "changed by someone else"):
+			t.Errorf("loser: %v", err)
+		}
+	}
+	if got := len(f.ret().Lines); ok != 1 || got != 1 {
+		t.Errorf("%d adds succeeded, %d lines saved; want 1 and 1", ok, got)
+	}
+
+	// Accepting while the buyer edits: the buyer's save is refused.
+	r = f.ret()
+	must(t, tracker.Submit(ctx, f.pool, now, f.buyer, f.scope, "16C", november, r.Version, false))
+	must(t, tracker.Accept(ctx, f.pool, now, f.buyer, "16C", november, r.Version+1))
+	if err := tracker.AddLine(ctx, f.pool, now, f.buyer, f.scope, "16C", november, r.Version+1, ins[2]); !apperr.Is(err, apperr.Conflict) {
+		t.Errorf("edit of an accepted return: %v", err)
+	}
+}
+
+func TestMergerEndsEveryServiceOfThePractice(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	must(t, f.add(tracker.LineInput{Kind: tracker.Merger, Practice: "A81001", Targets: []string{"A81002"}, Date: day(2026, 11, 30)}))
+	r := f.ret()
+	must(t, tracker.Submit(ctx, f.pool, now, f.buyer, f.scope, "16C", november, r.Version, false))
+	must(t, tracker.Accept(ctx, f.pool, now, f.buyer, "16C", november, r.Version+1))
+	var open int
+	must(t, f.pool.QueryRow(ctx, `SELECT count(*) FROM service_instances WHERE practice_code = 'A81001' AND state IN ('planned', 'active')`).Scan(&open))
+	var ceased, cancelled int
+	must(t, f.pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE state = 'ceased' AND cessation_date = '2026-11-30'), count(*) FILTER (WHERE state = 'cancelled') FROM service_instances WHERE practice_code = 'A81001'`).Scan(&ceased, &cancelled))
+	if open != 0 || ceased != 1 || cancelled != 1 {
+		t.Errorf("after the merger: %d open, %d ceased, %d cancelled; want 0, 1 (continuity), 1 (planned)", open, ceased, cancelled)
+	}
+}

@@ -1,0 +1,75 @@
+package tracker
+
+import (
+	"testing"
+	"time"
+
+	"ccgtracker/internal/dates"
+)
+
+func TestDueDateMovesOffTheWeekend(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name   string
+		period string
+		day    int
+		want   time.Time
+	}{
+		{"Weekday", "2026-10", 20, dates.Date(2026, 11, 20)},          // Friday
+		{"SaturdayToMonday", "2026-10", 14, dates.Date(2026, 11, 16)}, // 14 Nov 2026 is a Saturday
+		{"SundayToMonday", "2026-10", 8, dates.Date(2026, 11, 9)},     // 8 Nov 2026 is a Sunday
+		{"AcrossTheYear", "2026-12", 8, dates.Date(2027, 1, 8)},       // Friday
+		{"FebruaryReturnDueInMarch", "2027-02", 20, dates.Date(2027, 3, 22)},
+	}
+	for _, c := range cases {
+		p, ok := ParsePeriod(c.period)
+		if !ok {
+			t.Fatal(c.period)
+		}
+		if got := DueDate(p, c.day); !got.Equal(c.want) {
+			t.Errorf("%s: due %s, want %s", c.name, got.Format("Mon 2 Jan 2006"), c.want.Format("Mon 2 Jan 2006"))
+		}
+	}
+}
+
+func TestLateAtTheEndOfTheLondonDueDay(t *testing.T) {
+	t.Parallel()
+	due := dates.Date(2026, 11, 20) // London is on GMT in November
+	onTime := time.Date(2026, 11, 20, 23, 59, 59, 0, time.UTC)
+	late := time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)
+	if d := DaysLate(due, &onTime, late); d != 0 {
+		t.Errorf("submitted 23:59:59 on the due day: %d days late", d)
+	}
+	if d := DaysLate(due, &late, late); d != 1 {
+		t.Errorf("submitted at midnight: %d days late, want 1", d)
+	}
+	// In summer London is an hour ahead: 23:30 UTC on the due day is
+	// already the next day in London.
+	summerDue := dates.Date(2026, 7, 20)
+	summer := time.Date(2026, 7, 20, 23, 30, 0, 0, time.UTC)
+	if d := DaysLate(summerDue, &summer, summer); d != 1 {
+		t.Errorf("23:30 UTC in July: %d days late, want 1", d)
+	}
+	// Across the October clock change: due Monday 26 October 2026.
+	autumnDue := dates.Date(2026, 10, 26)
+	now := time.Date(2026, 11, 2, 12, 0, 0, 0, time.UTC)
+	if d := DaysLate(autumnDue, nil, now); d != 7 {
+		t.Errorf("outstanding a week across the clock change: %d days, want 7", d)
+	}
+	if d := DaysLate(due, nil, time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)); d != 0 {
+		t.Errorf("outstanding on the due day: %d", d)
+	}
+}
+
+func TestPeriods(t *testing.T) {
+	t.Parallel()
+	p, ok := ParsePeriod("2028-02")
+	if !ok || p.Last() != dates.Date(2028, 2, 29) || p.Name() != "February 2028" || p.Next().String() != "2028-03" || p.Prev().String() != "2028-01" {
+		t.Errorf("period %v", p)
+	}
+	for _, bad := range []string{"2026-13", "26-11", "2026/11", "", "1999-12"} {
+		if _, ok := ParsePeriod(bad); ok {
+			t.Errorf("ParsePeriod(%q) accepted", bad)
+		}
+	}
+}

@@ -1,0 +1,1 @@
+DROP TABLE return_submissions, return_lines, tracker_returns;
