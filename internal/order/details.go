@@ -105,6 +105,18 @@ func invalid(msg string, fields map[string]string) error {
 // Create starts a new order, revision 01, in progress. A buyer may create
 // orders only for their own CCG (the scope); a reviewer for any.
 func Create(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int64, scope org.Scope, d Details) (Order, error) {
+	var o Order
+	err := postgres.Tx(ctx, pool, func(tx pgx.Tx) error {
+		var err error
+		o, err = CreateTx(ctx, tx, now, actorID, scope, d)
+		return err
+	})
+	return o, err
+}
+
+// CreateTx is Create inside the caller's transaction, for a change that
+// creates an order as part of itself (a procurement's award).
+func CreateTx(ctx context.Context, tx pgx.Tx, now time.Time, actorID *int64, scope org.Scope, d Details) (Order, error) {
 	errs := d.Validate(now)
 	if d.CCGCode != "" && !scope.Allows(d.CCGCode) {
 		errs[FieldCCG] = "Select a CCG you order for"
@@ -112,29 +124,24 @@ func Create(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int
 	if len(errs) > 0 {
 		return Order{}, invalid("The order could not be created", errs)
 	}
-	var callOff string
-	err := postgres.Tx(ctx, pool, func(tx pgx.Tx) error {
-		if err := checkSupplierAndCCG(ctx, tx, d); err != nil {
-			return err
-		}
-		var id int64
-		var number int
-		err := tx.QueryRow(ctx, `
-			INSERT INTO orders (order_number, revision, ccg_code, supplier_id, description, commencement_date,
-				initial_period_months, maximum_term_months, created_by, created_at)
-			VALUES (nextval('order_numbers'), 1, $1, $2, $3, $4, $5, $6, $7, $8)
-			RETURNING id, order_number`,
-			d.CCGCode, d.SupplierID, d.Description, d.Commencement, d.InitialPeriod, d.MaximumTerm, actorID, now).Scan(&id, &number)
-		if err != nil {
-			return fmt.Errorf("create order: %w", err)
-		}
-		callOff = CallOffID(number, 1)
-		return audit.Record(ctx, tx, now, actorID, "order.create", "order", callOff, nil, detailsView(d))
-	})
-	if err != nil {
+	if err := checkSupplierAndCCG(ctx, tx, d); err != nil {
 		return Order{}, err
 	}
-	return Get(ctx, pool, scope, callOff)
+	var number int
+	err := tx.QueryRow(ctx, `
+		INSERT INTO orders (order_number, revision, ccg_code, supplier_id, description, commencement_date,
+			initial_period_months, maximum_term_months, created_by, created_at)
+		VALUES (nextval('order_numbers'), 1, $1, $2, $3, $4, $5, $6, $7, $8)
+		RETURNING order_number`,
+		d.CCGCode, d.SupplierID, d.Description, d.Commencement, d.InitialPeriod, d.MaximumTerm, actorID, now).Scan(&number)
+	if err != nil {
+		return Order{}, fmt.Errorf("create order: %w", err)
+	}
+	callOff := CallOffID(number, 1)
+	if err := audit.Record(ctx, tx, now, actorID, "order.create", "order", callOff, nil, detailsView(d)); err != nil {
+		return Order{}, err
+	}
+	return Get(ctx, tx, scope, callOff)
 }
 
 func checkSupplierAndCCG(ctx context.Context, tx pgx.Tx, d Details) error {
@@ -205,22 +212,26 @@ func UpdateDetails(ctx context.Context, pool *pgxpool.Pool, now time.Time, actor
 // transaction with whatever fn writes.
 func edit(ctx context.Context, pool *pgxpool.Pool, now time.Time, scope org.Scope, callOffID string, version int, fn func(pgx.Tx, Order) error) error {
 	return postgres.Tx(ctx, pool, func(tx pgx.Tx) error {
-		o, err := lock(ctx, tx, scope, callOffID)
-		if err != nil {
-			return err
-		}
-		if !o.Editable() {
-			return ErrNotEditable(o)
-		}
-		if o.Version != version {
-			return ErrChanged(callOffID)
-		}
-		if err := fn(tx, o); err != nil {
-			return err
-		}
-		_, err = tx.Exec(ctx, `UPDATE orders SET version = version + 1 WHERE id = $1`, o.ID)
-		return err
+		return editTx(ctx, tx, scope, callOffID, version, fn)
 	})
+}
+
+func editTx(ctx context.Context, tx pgx.Tx, scope org.Scope, callOffID string, version int, fn func(pgx.Tx, Order) error) error {
+	o, err := lock(ctx, tx, scope, callOffID)
+	if err != nil {
+		return err
+	}
+	if !o.Editable() {
+		return ErrNotEditable(o)
+	}
+	if o.Version != version {
+		return ErrChanged(callOffID)
+	}
+	if err := fn(tx, o); err != nil {
+		return err
+	}
+	_, err = tx.Exec(ctx, `UPDATE orders SET version = version + 1 WHERE id = $1`, o.ID)
+	return err
 }
 
 // lock reads a revision in scope FOR UPDATE: whoever locks second waits,

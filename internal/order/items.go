@@ -74,7 +74,14 @@ func currentPrice(ctx context.Context, db postgres.Querier, itemID string) (org.
 // Service needs its solution on the order first; an amendment may add
 // only Additional Services.
 func AddItem(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int64, scope org.Scope, callOffID string, version int, itemID string) error {
-	return edit(ctx, pool, now, scope, callOffID, version, func(tx pgx.Tx, o Order) error {
+	return postgres.Tx(ctx, pool, func(tx pgx.Tx) error {
+		return AddItemTx(ctx, tx, now, actorID, scope, callOffID, version, itemID)
+	})
+}
+
+// AddItemTx is AddItem inside the caller's transaction.
+func AddItemTx(ctx context.Context, tx pgx.Tx, now time.Time, actorID *int64, scope org.Scope, callOffID string, version int, itemID string) error {
+	return editTx(ctx, tx, scope, callOffID, version, func(tx pgx.Tx, o Order) error {
 		if itemID == "" {
 			return apperr.Invalidf(FieldItem, "Select a catalogue item to add")
 		}

@@ -75,6 +75,25 @@ func (s *Server) routes() []route {
 		{"GET", "/orders/{callOffID}/terminate", orderWriters, s.orderTerminateForm},
 		{"POST", "/orders/{callOffID}/terminate", orderWriters, s.orderTerminate},
 
+		// Procurements (DOMAIN.md §3): buyers for their own CCG, reviewers
+		// for any; the award makes a call-off order.
+		{"GET", "/procurements", procurementReaders, s.procurementList},
+		{"GET", "/procurements/new", procurementWriters, s.procurementNew},
+		{"POST", "/procurements", procurementWriters, s.procurementCreate},
+		{"GET", "/procurements/{id}", procurementReaders, s.procurementShow},
+		{"GET", "/procurements/{id}/prepare", procurementReaders, s.procurementPrepareForm},
+		{"POST", "/procurements/{id}/prepare", procurementWriters, s.procurementPrepare},
+		{"GET", "/procurements/{id}/shortlist", procurementReaders, s.procurementShortlist},
+		{"POST", "/procurements/{id}/shortlist", procurementWriters, s.procurementShortlistAdd},
+		{"POST", "/procurements/{id}/shortlist/remove", procurementWriters, s.procurementShortlistRemove},
+		{"POST", "/procurements/{id}/shortlist/complete", procurementWriters, s.procurementReviewComplete},
+		{"GET", "/procurements/{id}/evaluate", procurementReaders, s.procurementEvaluateForm},
+		{"POST", "/procurements/{id}/evaluate", procurementWriters, s.procurementEvaluate},
+		{"GET", "/procurements/{id}/award", procurementReaders, s.procurementAwardForm},
+		{"POST", "/procurements/{id}/award", procurementWriters, s.procurementAward},
+		{"GET", "/procurements/{id}/manage", procurementReaders, s.procurementManagePage},
+		{"POST", "/procurements/{id}/manage", procurementWriters, s.procurementManage},
+
 		// Administration.
 		{"GET", "/admin/users", only(auth.Admin), s.adminUsers},
 		{"GET", "/admin/users/new", only(auth.Admin), s.adminNewUser},
@@ -107,7 +126,7 @@ func (s *Server) navigation(r *http.Request, u *auth.User) []navLink {
 	} else {
 		items = append(items, navLink{"CCGs", "/ccgs"})
 	}
-	items = append(items, navLink{"Orders", "/orders"}, navLink{"Catalogue", "/catalogue"})
+	items = append(items, navLink{"Procurements", "/procurements"}, navLink{"Orders", "/orders"}, navLink{"Catalogue", "/catalogue"})
 	items = append(items, navLink{"Users", "/admin/users"}, navLink{"Audit log", "/admin/audit"})
 
 	allowed := map[string]access{}

@@ -1,0 +1,161 @@
+package procurement_test
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"ccgtracker/internal/apperr"
+	"ccgtracker/internal/dates"
+	"ccgtracker/internal/org"
+	"ccgtracker/internal/postgres/pgtest"
+	"ccgtracker/internal/procurement"
+)
+
+// now is the day the tests stand on.
+var now = time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
+
+var ctx = context.Background()
+
+// fixture is a database with a buyer of 16C working on procurements.
+type fixture struct {
+	t     *testing.T
+	pool  *pgxpool.Pool
+	actor *int64
+	scope org.Scope
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	pool := pgtest.New(t)
+	var id int64
+	if err := pool.QueryRow(ctx, `INSERT INTO users (email, name, role, ccg_code) VALUES ('b@example.nhs.uk', 'Bea Buyer', 'buyer', '16C') RETURNING id`).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	return &fixture{t: t, pool: pool, actor: &id, scope: org.OnlyCCG("16C")}
+}
+
+func (f *fixture) create(name string) procurement.Procurement {
+	f.t.Helper()
+	p, err := procurement.Create(ctx, f.pool, now, f.actor, f.scope, "16C", name)
+	if err != nil {
+		f.t.Fatalf("create procurement: %v", err)
+	}
+	return p
+}
+
+func (f *fixture) get(id int64) procurement.Procurement {
+	f.t.Helper()
+	p, err := procurement.Get(ctx, f.pool, f.scope, id)
+	if err != nil {
+		f.t.Fatalf("get procurement %d: %v", id, err)
+	}
+	return p
+}
+
+// criteria turns name, weight, name, weight... into form rows.
+func criteria(nameWeight ...string) []procurement.CriterionInput {
+	var out []procurement.CriterionInput
+	for i := 0; i+1 < len(nameWeight); i += 2 {
+		out = append(out, procurement.CriterionInput{Row: i/2 + 1, Name: nameWeight[i], Weight: nameWeight[i+1]})
+	}
+	return out
+}
+
+func (f *fixture) prepare(id int64, proc procurement.Procedure, nameWeight ...string) {
+	f.t.Helper()
+	err := procurement.Prepare(ctx, f.pool, now, f.actor, f.scope, id, f.get(id).Version,
+		procurement.PrepareInput{Procedure: proc, Criteria: criteria(nameWeight...)})
+	if err != nil {
+		f.t.Fatalf("prepare: %v", err)
+	}
+}
+
+func (f *fixture) shortlist(id int64, items ...string) {
+	f.t.Helper()
+	for _, it := range items {
+		if err := procurement.AddToShortlist(ctx, f.pool, now, f.actor, f.scope, id, f.get(id).Version, it); err != nil {
+			f.t.Fatalf("shortlist %s: %v", it, err)
+		}
+	}
+}
+
+func (f *fixture) completeReview(id int64) {
+	f.t.Helper()
+	if err := procurement.CompleteReview(ctx, f.pool, now, f.actor, f.scope, id, f.get(id).Version); err != nil {
+		f.t.Fatalf("complete review: %v", err)
+	}
+}
+
+// scores enters scores as item -> the score for each criterion in order.
+func (f *fixture) scores(id int64, complete bool, byItem map[string][]int) error {
+	p := f.get(id)
+	var in []procurement.ScoreInput
+	for item, scores := range byItem {
+		for i, s := range scores {
+			in = append(in, procurement.ScoreInput{ItemID: item, CriterionID: p.Criteria[i].ID, Score: strconv.Itoa(s)})
+		}
+	}
+	return procurement.SaveScores(ctx, f.pool, now, f.actor, f.scope, id, p.Version, in, complete)
+}
+
+// award is a valid award of the item from 1 December 2026, 12 months
+// initially and 36 at most.
+func award(item string) procurement.AwardInput {
+	return procurement.AwardInput{ItemID: item, Commencement: dates.Date(2026, 12, 1), InitialPeriod: 12, MaximumTerm: 36}
+}
+
+func (f *fixture) count(table string) int {
+	f.t.Helper()
+	var n int
+	if err := f.pool.QueryRow(ctx, `SELECT count(*) FROM `+table).Scan(&n); err != nil {
+		f.t.Fatal(err)
+	}
+	return n
+}
+
+func (f *fixture) auditActions(id int64) []string {
+	f.t.Helper()
+	rows, err := f.pool.Query(ctx, `SELECT action FROM audit_log WHERE entity_type = 'procurement' AND entity_id = $1 ORDER BY id`, strconv.FormatInt(id, 10))
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var a string
+		if err := rows.Scan(&a); err != nil {
+			f.t.Fatal(err)
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+func fieldsOf(err error) map[string]string {
+	var e *apperr.Error
+	if errors.As(err, &e) {
+		return e.Fields
+	}
+	return nil
+}
+
+// wantField checks that err is an Invalid error about field.
+func wantField(t *testing.T, name string, err error, field string) {
+	t.Helper()
+	if !apperr.Is(err, apperr.Invalid) || fieldsOf(err)[field] == "" {
+		t.Errorf("%s: err = %v (fields %v), want an Invalid error on %s", name, err, fieldsOf(err), field)
+	}
+}
+
+// wantCause checks that err is a refusal with the sentinel cause.
+func wantCause(t *testing.T, name string, err, cause error, code apperr.Code) {
+	t.Helper()
+	if !errors.Is(err, cause) || !apperr.Is(err, code) {
+		t.Errorf("%s: err = %v, want %v (%s)", name, err, cause, code)
+	}
+}
