@@ -7,6 +7,7 @@
 //	tracker seed [--demo]         load the reference data (and demo users)
 //	tracker import ods FILE       update practices from an ODS epraccur file
 //	tracker import continuity FILE  load Continuity Call-Off Agreement services
+//	tracker returns issue YYYY-MM issue a month's returns to every CCG
 //	tracker version               print the version
 package main
 
@@ -38,6 +39,7 @@ import (
 	"ccgtracker/internal/postgres"
 	"ccgtracker/internal/refdata"
 	"ccgtracker/internal/server"
+	"ccgtracker/internal/tracker"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -61,6 +63,7 @@ commands:
   seed [--demo]         load the reference data; --demo adds demo users
   import ods FILE       update practices from an ODS practice file (epraccur format)
   import continuity FILE  load continuity agreement services (CSV: practice,supplier,item,start_date)
+  returns issue YYYY-MM issue that month's returns to every active CCG (idempotent)
   version               print the version
 
 Configuration comes from the environment: see README.md.`
@@ -83,7 +86,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	log := logging.New(stderr, cfg.LogLevel)
 
 	switch args[0] {
-	case "serve", "migrate", "seed", "import":
+	case "serve", "migrate", "seed", "import", "returns":
 	default:
 		fmt.Fprintln(stderr, usage)
 		return fmt.Errorf("unknown command %q", args[0])
@@ -104,6 +107,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return migrate(pool, args[1:], stdout)
 	case "seed":
 		return seed(ctx, pool, args[1:], stdout)
+	case "returns":
+		return returns(ctx, pool, args[1:], stdout)
 	default:
 		return importFile(ctx, pool, args[1:], stdout)
 	}
@@ -269,5 +274,24 @@ func importFile(ctx context.Context, pool *pgxpool.Pool, args []string, stdout i
 		return err
 	}
 	fmt.Fprint(stdout, report.Summary())
+	return nil
+}
+
+func returns(ctx context.Context, pool *pgxpool.Pool, args []string, stdout io.Writer) error {
+	if len(args) != 2 || args[0] != "issue" {
+		return errors.New("usage: tracker returns issue YYYY-MM")
+	}
+	p, ok := tracker.ParsePeriod(args[1])
+	if !ok {
+		return fmt.Errorf("returns issue: %q is not a month like 2026-11", args[1])
+	}
+	if err := postgres.CheckSchema(ctx, pool); err != nil {
+		return err
+	}
+	n, err := tracker.Issue(ctx, pool, time.Now(), nil, p)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "returns issued for %s: %d\n", p.Name(), n)
 	return nil
 }

@@ -125,3 +125,21 @@ func TestServeStartsAndShutsDownGracefully(t *testing.T) {
 		t.Errorf("logs lack the JSON lines expected:\n%s", logs.String())
 	}
 }
+
+func TestReturnsIssueIsIdempotent(t *testing.T) {
+	t.Parallel()
+	_, url := pgtest.NewWithURL(t)
+	env := envOf(map[string]string{"DATABASE_URL": url})
+	for i, want := range []string{"returns issued for November 2026: 106", "returns issued for November 2026: 0"} {
+		var out bytes.Buffer
+		if err := run(context.Background(), []string{"returns", "issue", "2026-11"}, env, &out, io.Discard); err != nil {
+			t.Fatal(err)
+		}
+		if strings.TrimSpace(out.String()) != want {
+			t.Errorf("run %d: %q, want %q", i+1, out.String(), want)
+		}
+	}
+	if err := run(context.Background(), []string{"returns", "issue", "November"}, env, io.Discard, io.Discard); err == nil {
+		t.Error("a month that is not YYYY-MM was accepted")
+	}
+}

@@ -3,9 +3,13 @@ package org
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
+	"ccgtracker/internal/apperr"
+	"ccgtracker/internal/audit"
 	"ccgtracker/internal/paging"
 	"ccgtracker/internal/postgres"
 )
@@ -116,4 +120,23 @@ func GetCCG(ctx context.Context, db postgres.Querier, scope Scope, code string) 
 		return CCG{}, postgres.NotFound(err, "No CCG has the code %s.", code)
 	}
 	return c, nil
+}
+
+// SetDueDay sets the CCG's own due day for returns, or with nil returns
+// it to its region's day. It applies to returns issued after the change.
+func SetDueDay(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int64, code string, day *int) error {
+	if day != nil && (*day < 1 || *day > 28) {
+		return apperr.Invalidf("due-day", "Due day must be a day of the month from 1 to 28, or empty for the region's day")
+	}
+	return postgres.Tx(ctx, pool, func(tx pgx.Tx) error {
+		var before *int
+		err := tx.QueryRow(ctx, `SELECT due_day FROM ccgs WHERE code = $1 FOR UPDATE`, code).Scan(&before)
+		if err != nil {
+			return postgres.NotFound(err, "No CCG has the code %s.", code)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE ccgs SET due_day = $2 WHERE code = $1`, code, day); err != nil {
+			return fmt.Errorf("set due day of %s: %w", code, err)
+		}
+		return audit.Record(ctx, tx, now, actorID, "ccg.due_day", "ccg", code, map[string]any{"due_day": before}, map[string]any{"due_day": day})
+	})
 }

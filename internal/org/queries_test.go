@@ -3,6 +3,7 @@ package org_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"ccgtracker/internal/apperr"
 	"ccgtracker/internal/org"
@@ -138,5 +139,39 @@ func TestCatalogueItemWithPrices(t *testing.T) {
 		if it.ParentID == "" || it.Kind != org.KindAdditional {
 			t.Errorf("additional service %s has no parent", it.ID)
 		}
+	}
+}
+
+func TestSetDueDay(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := pgtest.New(t)
+	now := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
+	for _, bad := range []int{0, 29, -1} {
+		if err := org.SetDueDay(ctx, pool, now, nil, "16C", &bad); !apperr.Is(err, apperr.Invalid) {
+			t.Errorf("day %d: %v", bad, err)
+		}
+	}
+	if err := org.SetDueDay(ctx, pool, now, nil, "ZZZ", nil); !apperr.Is(err, apperr.NotFound) {
+		t.Errorf("unknown CCG: %v", err)
+	}
+	day := 3
+	if err := org.SetDueDay(ctx, pool, now, nil, "16C", &day); err != nil {
+		t.Fatal(err)
+	}
+	c, _ := org.GetCCG(ctx, pool, org.AllCCGs(), "16C")
+	if c.DueDay() != 3 {
+		t.Errorf("due day %d", c.DueDay())
+	}
+	if err := org.SetDueDay(ctx, pool, now, nil, "16C", nil); err != nil {
+		t.Fatal(err)
+	}
+	c, _ = org.GetCCG(ctx, pool, org.AllCCGs(), "16C")
+	var audits int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM audit_log WHERE action = 'ccg.due_day'`).Scan(&audits); err != nil {
+		t.Fatal(err)
+	}
+	if c.DueDay() != 20 || c.DueDayOverride != nil || audits != 2 {
+		t.Errorf("back to the region's day: %d, override %v, %d audit entries", c.DueDay(), c.DueDayOverride, audits)
 	}
 }

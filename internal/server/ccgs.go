@@ -72,7 +72,7 @@ func (s *Server) ccgShow(w http.ResponseWriter, r *http.Request) error {
 		crumbs = append(crumbs, views.Link{Label: "CCGs", Href: "/ccgs"})
 	}
 	s.render(w, r, http.StatusOK, views.CCGShow(s.page(r, c.Name, crumbs...), ccgRow(c), rows,
-		pager(res, "/ccgs/"+c.Code, url.Values{"q": {query}}), query))
+		pager(res, "/ccgs/"+c.Code, url.Values{"q": {query}}), query, u.Role == auth.Admin))
 	return nil
 }
 

@@ -102,6 +102,10 @@ func (s *Server) routes() []route {
 		{"POST", "/admin/users/{id}/deactivate", only(auth.Admin), s.adminDeactivateUser},
 		{"POST", "/admin/users/{id}/password-link", only(auth.Admin), s.adminPasswordLink},
 		{"GET", "/admin/audit", only(auth.Admin), s.adminAudit},
+		{"GET", "/admin/ccgs/{code}", only(auth.Admin), s.adminCCG},
+		{"POST", "/admin/ccgs/{code}", only(auth.Admin), s.adminCCGSave},
+		{"GET", "/admin/returns", only(auth.Admin), s.adminReturns},
+		{"POST", "/admin/returns/issue", only(auth.Admin), s.adminReturnsIssue},
 	}
 }
 
@@ -127,7 +131,7 @@ func (s *Server) navigation(r *http.Request, u *auth.User) []navLink {
 		items = append(items, navLink{"CCGs", "/ccgs"})
 	}
 	items = append(items, navLink{"Procurements", "/procurements"}, navLink{"Orders", "/orders"}, navLink{"Catalogue", "/catalogue"})
-	items = append(items, navLink{"Users", "/admin/users"}, navLink{"Audit log", "/admin/audit"})
+	items = append(items, navLink{"Users", "/admin/users"}, navLink{"Returns", "/admin/returns"}, navLink{"Audit log", "/admin/audit"})
 
 	allowed := map[string]access{}
 	for _, rt := range s.routes() {

@@ -55,3 +55,10 @@ type UserRow struct {
 type AuditRow struct {
 	At, Actor, Action, Entity, Before, After string
 }
+
+// ReturnSummary is one monthly return as a dashboard shows it.
+type ReturnSummary struct {
+	Period, PeriodName, Status, StatusTag, DueDate, Href string
+	DaysLate, DaysLeft                                  int
+	Open                                                bool // the buyer still has to submit it
+}

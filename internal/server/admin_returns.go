@@ -1,0 +1,89 @@
+package server
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/go-chi/chi/v5"
+
+	"ccgtracker/internal/apperr"
+	"ccgtracker/internal/dates"
+	"ccgtracker/internal/org"
+	"ccgtracker/internal/tracker"
+	"ccgtracker/web/views"
+)
+
+// adminCCG shows a CCG's due day for the admin to change.
+func (s *Server) adminCCG(w http.ResponseWriter, r *http.Request) error {
+	c, err := org.GetCCG(r.Context(), s.pool, org.AllCCGs(), strings.ToUpper(chi.URLParam(r, "code")))
+	if err != nil {
+		return err
+	}
+	f := views.Form{Values: map[string]string{}}
+	if c.DueDayOverride != nil {
+		f.Values["due-day"] = strconv.Itoa(*c.DueDayOverride)
+	}
+	s.render(w, r, http.StatusOK, views.AdminCCG(s.page(r, c.Name, views.Link{Label: c.Name, Href: "/ccgs/" + c.Code}), ccgRow(c), f))
+	return nil
+}
+
+// adminCCGSave sets or clears the CCG's own due day.
+func (s *Server) adminCCGSave(w http.ResponseWriter, r *http.Request) error {
+	if err := r.ParseForm(); err != nil {
+		return apperr.New(apperr.Invalid, "The form could not be read")
+	}
+	code := strings.ToUpper(chi.URLParam(r, "code"))
+	var day *int
+	var err error
+	if v := strings.TrimSpace(r.PostForm.Get("due-day")); v != "" {
+		n, convErr := strconv.Atoi(v)
+		if convErr != nil {
+			err = apperr.Invalidf("due-day", "Due day must be a number from 1 to 28, or empty")
+		}
+		day = &n
+	}
+	if err == nil {
+		err = org.SetDueDay(r.Context(), s.pool, s.now(), &currentUser(r).ID, code, day)
+	}
+	if f, ok := formOf(err, r.PostForm, "due-day"); ok {
+		c, gerr := org.GetCCG(r.Context(), s.pool, org.AllCCGs(), code)
+		if gerr != nil {
+			return gerr
+		}
+		s.render(w, r, http.StatusBadRequest, views.AdminCCG(s.page(r, c.Name), ccgRow(c), f))
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	s.flash(r.Context(), "Due day saved. It applies to returns issued from now on.")
+	return redirect(w, r, "/ccgs/"+code)
+}
+
+// adminReturns is the page to issue a month's returns by hand.
+func (s *Server) adminReturns(w http.ResponseWriter, r *http.Request) error {
+	f := views.Form{Values: map[string]string{"period": tracker.PeriodOf(dates.Today(s.now())).String()}}
+	s.render(w, r, http.StatusOK, views.AdminReturns(s.page(r, "Issue monthly returns", views.Link{Label: "Dashboard", Href: "/"}), f))
+	return nil
+}
+
+// adminReturnsIssue issues the month's returns (idempotently).
+func (s *Server) adminReturnsIssue(w http.ResponseWriter, r *http.Request) error {
+	if err := r.ParseForm(); err != nil {
+		return apperr.New(apperr.Invalid, "The form could not be read")
+	}
+	p, ok := tracker.ParsePeriod(strings.TrimSpace(r.PostForm.Get("period")))
+	if !ok {
+		f, _ := formOf(apperr.Invalidf("period", "Enter the month as year and month, like 2026-11"), r.PostForm, "period")
+		s.render(w, r, http.StatusBadRequest, views.AdminReturns(s.page(r, "Issue monthly returns"), f))
+		return nil
+	}
+	n, err := tracker.Issue(r.Context(), s.pool, s.now(), &currentUser(r).ID, p)
+	if err != nil {
+		return err
+	}
+	s.flash(r.Context(), fmt.Sprintf("%d returns issued for %s.", n, p.Name()))
+	return redirect(w, r, "/admin/returns")
+}
