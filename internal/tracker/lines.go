@@ -97,30 +97,39 @@ type Line struct {
 	Requested bool
 }
 
+const lineColumns = `
+	l.id, l.kind, l.practice_code, pr.name, l.instance_id, coalesce(ci.name, ''), l.new_instance_id,
+	l.target_practices, coalesce(l.corrects, ''), l.effective_date, l.note, l.reviewer_comment, l.carried_from`
+
+const lineFrom = `
+	FROM return_lines l
+	JOIN practices pr ON pr.code = l.practice_code
+	LEFT JOIN service_instances si ON si.id = l.instance_id
+	LEFT JOIN catalogue_items ci ON ci.id = si.catalogue_item_id`
+
+// scanLine reads a line; last is the last day of its return's period,
+// after which its date makes it a requested change.
+func scanLine(row pgx.CollectableRow, last func(Line) time.Time) (Line, error) {
+	var l Line
+	err := row.Scan(&l.ID, &l.Kind, &l.PracticeCode, &l.PracticeName, &l.InstanceID, &l.ItemName, &l.NewInstanceID,
+		&l.Targets, &l.Corrects, &l.Date, &l.Note, &l.ReviewerComment, &l.CarriedFrom)
+	if l.InstanceID != nil {
+		l.InstanceRef = ref(*l.InstanceID, l.PracticeCode)
+	}
+	if l.NewInstanceID != nil {
+		l.NewInstanceRef = ref(*l.NewInstanceID, l.PracticeCode)
+	}
+	l.Requested = l.Date.After(last(l))
+	return l, err
+}
+
 func lines(ctx context.Context, db postgres.Querier, returnID int64, p Period) ([]Line, error) {
-	rows, err := db.Query(ctx, `
-		SELECT l.id, l.kind, l.practice_code, pr.name, l.instance_id, coalesce(ci.name, ''), l.new_instance_id,
-		       l.target_practices, coalesce(l.corrects, ''), l.effective_date, l.note, l.reviewer_comment, l.carried_from
-		FROM return_lines l
-		JOIN practices pr ON pr.code = l.practice_code
-		LEFT JOIN service_instances si ON si.id = l.instance_id
-		LEFT JOIN catalogue_items ci ON ci.id = si.catalogue_item_id
-		WHERE l.return_id = $1 ORDER BY l.id`, returnID)
+	rows, err := db.Query(ctx, `SELECT `+lineColumns+lineFrom+` WHERE l.return_id = $1 ORDER BY l.id`, returnID)
 	if err != nil {
 		return nil, fmt.Errorf("lines of return %d: %w", returnID, err)
 	}
 	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (Line, error) {
-		var l Line
-		err := row.Scan(&l.ID, &l.Kind, &l.PracticeCode, &l.PracticeName, &l.InstanceID, &l.ItemName, &l.NewInstanceID,
-			&l.Targets, &l.Corrects, &l.Date, &l.Note, &l.ReviewerComment, &l.CarriedFrom)
-		if l.InstanceID != nil {
-			l.InstanceRef = ref(*l.InstanceID, l.PracticeCode)
-		}
-		if l.NewInstanceID != nil {
-			l.NewInstanceRef = ref(*l.NewInstanceID, l.PracticeCode)
-		}
-		l.Requested = l.Date.After(p.Last())
-		return l, err
+		return scanLine(row, func(Line) time.Time { return p.Last() })
 	})
 }
 

@@ -210,14 +210,8 @@ func bump(ctx context.Context, tx pgx.Tx, r Return, status Status) error {
 // returns that still await their actual date: each comes back on the next
 // return, pre-populated, until a line gives its date.
 func Pending(ctx context.Context, db postgres.Querier, ccgCode string, p Period) ([]Line, error) {
-	rows, err := db.Query(ctx, `
-		SELECT l.id, l.kind, l.practice_code, pr.name, l.instance_id, coalesce(ci.name, ''), l.new_instance_id,
-		       l.target_practices, coalesce(l.corrects, ''), l.effective_date, l.note, l.reviewer_comment, l.carried_from
-		FROM return_lines l
+	rows, err := db.Query(ctx, `SELECT `+lineColumns+lineFrom+`
 		JOIN tracker_returns tr ON tr.id = l.return_id
-		JOIN practices pr ON pr.code = l.practice_code
-		LEFT JOIN service_instances si ON si.id = l.instance_id
-		LEFT JOIN catalogue_items ci ON ci.id = si.catalogue_item_id
 		WHERE tr.ccg_code = $1 AND tr.period < $2 AND tr.status = 'accepted'
 		  AND l.effective_date > (tr.period + interval '1 month' - interval '1 day')::date
 		  AND NOT EXISTS (SELECT 1 FROM return_lines c WHERE c.carried_from = l.id)
@@ -225,17 +219,8 @@ func Pending(ctx context.Context, db postgres.Querier, ccgCode string, p Period)
 	if err != nil {
 		return nil, fmt.Errorf("pending changes of %s: %w", ccgCode, err)
 	}
+	// Every pending line is requested: its date is after its own period.
 	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (Line, error) {
-		var l Line
-		err := row.Scan(&l.ID, &l.Kind, &l.PracticeCode, &l.PracticeName, &l.InstanceID, &l.ItemName, &l.NewInstanceID,
-			&l.Targets, &l.Corrects, &l.Date, &l.Note, &l.ReviewerComment, &l.CarriedFrom)
-		if l.InstanceID != nil {
-			l.InstanceRef = ref(*l.InstanceID, l.PracticeCode)
-		}
-		if l.NewInstanceID != nil {
-			l.NewInstanceRef = ref(*l.NewInstanceID, l.PracticeCode)
-		}
-		l.Requested = true
-		return l, err
+		return scanLine(row, func(l Line) time.Time { return l.Date.AddDate(0, 0, -1) })
 	})
 }
