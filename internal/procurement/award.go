@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -62,8 +61,9 @@ func CheckAward(ctx context.Context, db postgres.Querier, now time.Time, p Procu
 }
 
 // checkAward validates the award form against the procurement and the
-// order rules, before anything is written: the order functions would
-// refuse the same things, but only after an order had been started.
+// order rules, before anything is written, so that every problem is shown
+// at once and beside the award form's own fields. The order functions
+// check again as they write; a refusal there rolls the award back.
 func checkAward(ctx context.Context, db postgres.Querier, now time.Time, p Procurement, in AwardInput) (Solution, order.Details, error) {
 	errs := map[string]string{}
 	winner, ok := p.Solution(in.ItemID)
@@ -101,91 +101,30 @@ func checkAward(ctx context.Context, db postgres.Querier, now time.Time, p Procu
 // the solution to it, links it to the procurement and completes the step.
 // It returns the order's call-off ID.
 //
-// The order package opens its own transactions, so this cannot be one
-// transaction; it is made safe to interrupt and to repeat instead:
-//
-//  1. Everything is validated before anything is written.
-//  2. A claim moves the procurement's version on, so a second award of
-//     the same version (a double click, a colleague) is refused before it
-//     creates anything.
-//  3. The order is created and, at once, linked to the procurement
-//     (procurements.order_id) with an audit record.
-//  4. The order is brought in line with the award: the solution added
-//     (and, when an earlier attempt left an order, its details and items
-//     corrected).
-//  5. The step is completed, with its audit record, only if the
-//     procurement is still as claimed and still linked to that order.
-//
-// Stopped half-way, a retry carries on with the linked order rather than
-// making another; the procurement shows the award in progress with its
-// order until then. Only a stop between creating the order and linking it
-// (a single round trip) leaves an unlinked order: in progress and empty,
-// so nothing counts it, and its description names the procurement.
+// It is one transaction, with the procurement locked: the order, its
+// item, the link, the step and every audit record commit together or not
+// at all. A second award of the same version (a double click, a colleague)
+// waits for the lock, then finds the version moved on and is refused.
 func Award(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int64, scope org.Scope, id int64, version int, in AwardInput) (string, error) {
-	p, err := Get(ctx, pool, scope, id)
-	if err != nil {
-		return "", err
-	}
-	if p.Version != version {
-		return "", errChanged(id)
-	}
-	if err := p.checkOpen(StepAward); err != nil {
-		return "", err
-	}
-	winner, d, err := checkAward(ctx, pool, now, p, in)
-	if err != nil {
-		return "", err
-	}
-
-	claimed := version + 1
-	if err := postgres.Tx(ctx, pool, func(tx pgx.Tx) error {
-		q, err := lock(ctx, tx, scope, id)
+	var callOff string
+	err := edit(ctx, pool, scope, id, version, func(tx pgx.Tx, p Procurement) error {
+		if err := p.checkOpen(StepAward); err != nil {
+			return err
+		}
+		winner, d, err := checkAward(ctx, tx, now, p, in)
 		if err != nil {
 			return err
 		}
-		if q.Version != version || q.CallOffID != p.CallOffID {
-			return errChanged(id)
-		}
-		_, err = tx.Exec(ctx, `UPDATE procurements SET version = $2 WHERE id = $1`, id, claimed)
-		return err
-	}); err != nil {
-		return "", err
-	}
-
-	callOff := p.CallOffID
-	if p.OrderID == nil {
-		o, err := order.Create(ctx, pool, now, actorID, scope, d)
+		o, err := order.CreateTx(ctx, tx, now, actorID, scope, d)
 		if err != nil {
-			return "", err
+			return orderRefused(err, p, winner)
 		}
 		callOff = o.CallOffID()
-		if err := postgres.Tx(ctx, pool, func(tx pgx.Tx) error {
-			q, err := lock(ctx, tx, scope, id)
-			if err != nil {
-				return err
-			}
-			if q.Version != claimed || q.OrderID != nil {
-				return errChanged(id)
-			}
-			if _, err := tx.Exec(ctx, `UPDATE procurements SET order_id = $2 WHERE id = $1`, id, o.ID); err != nil {
-				return fmt.Errorf("link order %s to procurement %d: %w", callOff, id, err)
-			}
-			return record(ctx, tx, now, actorID, "procurement.award_order", id, nil, map[string]any{"order": callOff, "item": winner.ItemID})
-		}); err != nil {
-			return "", err
+		if err := order.AddItemTx(ctx, tx, now, actorID, scope, callOff, o.Version, winner.ItemID); err != nil {
+			return orderRefused(err, p, winner)
 		}
-	}
-
-	if err := alignOrder(ctx, pool, now, actorID, scope, callOff, winner, d); err != nil {
-		return "", err
-	}
-
-	err = edit(ctx, pool, scope, id, claimed, func(tx pgx.Tx, q Procurement) error {
-		if err := q.checkOpen(StepAward); err != nil {
-			return err
-		}
-		if q.CallOffID != callOff {
-			return errChanged(id)
+		if _, err := tx.Exec(ctx, `UPDATE procurements SET order_id = $2 WHERE id = $1`, id, o.ID); err != nil {
+			return fmt.Errorf("link order %s to procurement %d: %w", callOff, id, err)
 		}
 		if err := setStep(ctx, tx, now, actorID, id, StepAward, Completed); err != nil {
 			return err
@@ -195,70 +134,38 @@ func Award(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int6
 			"commencement": d.Commencement.Format(time.DateOnly), "initial_period": d.InitialPeriod, "maximum_term": d.MaximumTerm,
 		})
 	})
-	return callOff, err
+	if err != nil {
+		return "", err
+	}
+	return callOff, nil
 }
 
-// alignOrder makes the award's order what the award says: the winner's
-// supplier and the term, with the winning solution on it. A fresh order
-// only needs the solution; an order left by an interrupted award may have
-// been started for another winner or term.
-func alignOrder(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int64, scope org.Scope, callOff string, winner Solution, d order.Details) error {
-	o, err := order.Get(ctx, pool, scope, callOff)
-	if err != nil {
+// orderRefused puts the order package's refusal of the award's order into
+// the award form's terms. checkAward has read the same things, so this
+// happens only when the catalogue or the CCG changed in between: a
+// problem with the order's supplier or item is the winner's.
+func orderRefused(err error, p Procurement, winner Solution) error {
+	var e *apperr.Error
+	if !errors.As(err, &e) || e.Code != apperr.Invalid {
 		return err
 	}
-	if !o.Editable() {
-		// Completed from the order pages before the award was recorded:
-		// the signed order stands, if it is for the winner.
-		if hasItem(o, winner.ItemID) {
-			return nil
-		}
-		return apperr.New(apperr.Conflict, "Order %s, started for this award, is already %s without %s. Award the solution it orders.",
-			callOff, strings.ToLower(o.Status.Name()), winner.Name)
-	}
-	if o.SupplierID != d.SupplierID || !hasItem(o, winner.ItemID) {
-		// Another winner: empty the order, Additional Services before the
-		// solutions they belong to.
-		items := o.Items
-		for _, additional := range []bool{true, false} {
-			for _, it := range items {
-				if (it.Kind == org.KindAdditional) != additional {
-					continue
-				}
-				if o, err = order.Get(ctx, pool, scope, callOff); err != nil {
-					return err
-				}
-				if err := order.RemoveItem(ctx, pool, now, actorID, scope, callOff, o.Version, it.ID); err != nil {
-					return err
-				}
-			}
-		}
-		if o, err = order.Get(ctx, pool, scope, callOff); err != nil {
-			return err
+	fields := map[string]string{}
+	for k, v := range e.Fields {
+		switch k {
+		case order.FieldItem:
+			fields[FieldWinner] = v
+		case order.FieldSupplier:
+			fields[FieldWinner] = fmt.Sprintf("%s is no longer a supplier on the catalogue, so %s cannot be ordered", winner.SupplierName, winner.Name)
+		case order.FieldCCG:
+			return apperr.New(apperr.Conflict, "%s (%s) is no longer an active CCG, so no order can be made for it.", p.CCGName, p.CCGCode)
+		default:
+			fields[k] = v
 		}
 	}
-	if o.SupplierID != d.SupplierID || o.Description != d.Description || !o.Commencement.Equal(d.Commencement) ||
-		o.InitialPeriod != d.InitialPeriod || o.MaximumTerm != d.MaximumTerm {
-		if err := order.UpdateDetails(ctx, pool, now, actorID, scope, callOff, o.Version, d); err != nil {
-			return err
-		}
-		if o, err = order.Get(ctx, pool, scope, callOff); err != nil {
-			return err
-		}
+	if len(fields) == 0 {
+		fields[FieldWinner] = e.Message
 	}
-	if hasItem(o, winner.ItemID) {
-		return nil
-	}
-	return order.AddItem(ctx, pool, now, actorID, scope, callOff, o.Version, winner.ItemID)
-}
-
-func hasItem(o order.Order, catalogueItemID string) bool {
-	for _, it := range o.Items {
-		if it.CatalogueItemID == catalogueItemID {
-			return true
-		}
-	}
-	return false
+	return invalid("The contract could not be awarded", fields)
 }
 
 // CompleteManage completes Manage your contract, once the award's order is

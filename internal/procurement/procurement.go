@@ -142,9 +142,8 @@ type Procurement struct {
 	Shortlist []Solution  // by name
 	// Scores holds the scores entered so far.
 	Scores map[ScoreKey]int
-	// The order the award created (nil before the award). An award
-	// interrupted half-way leaves it linked with the award step not yet
-	// completed, and the next attempt carries on with it.
+	// The order the award created: nil before the award, set in the same
+	// transaction that completes the award step.
 	OrderID *int64
 	// CallOffID is the linked order revision; LatestCallOffID its latest
 	// revision (an amendment, once there is one).

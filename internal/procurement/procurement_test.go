@@ -300,7 +300,7 @@ func TestDirectAwardSkipsEvaluate(t *testing.T) {
 	_, err = procurement.Award(ctx, f.pool, now, f.actor, f.scope, p.ID, got.Version, award("10000-001"))
 	wantCause(t, "ErrAwardTwice", err, procurement.ErrStepClosed, apperr.Conflict)
 	want := []string{"procurement.create", "procurement.prepare", "procurement.shortlist_add", "procurement.shortlist_add",
-		"procurement.prepare", "procurement.shortlist_remove", "procurement.review", "procurement.award_order", "procurement.award", "procurement.manage"}
+		"procurement.prepare", "procurement.shortlist_remove", "procurement.review", "procurement.award", "procurement.manage"}
 	if a := f.auditActions(p.ID); !slices.Equal(a, want) {
 		t.Errorf("audit %v, want %v", a, want)
 	}
@@ -487,58 +487,91 @@ func TestAwardCreatesTheOrder(t *testing.T) {
 	if got.OrderID == nil || *got.OrderID != o.ID || got.WinnerID != "10000-001" || got.State(procurement.StepAward).CompletedBy != "Bea Buyer" {
 		t.Errorf("procurement after the award: %+v", got)
 	}
-	// Claim, link and completion each move the version on.
-	if got.Version != p.Version+2 {
-		t.Errorf("version %d, want %d", got.Version, p.Version+2)
+	// The award is one change: the version moves on once.
+	if got.Version != p.Version+1 {
+		t.Errorf("version %d, want %d", got.Version, p.Version+1)
 	}
 	// The award fixes the evaluation in place.
 	err = f.scores(p.ID, true, map[string][]int{"10000-001": {1, 1, 1}})
 	wantCause(t, "ErrStepClosed/evaluate", err, procurement.ErrStepClosed, apperr.Conflict)
 }
 
-// An award stopped after its order was linked (a crash, a lost
-// connection) carries on with that order when tried again: no second
-// order, and the order brought in line with what the award now says.
-func TestInterruptedAwardResumes(t *testing.T) {
+// An award that fails half-way, after its order is created, leaves
+// nothing: no order, no item, no audit record of either, the procurement
+// as it was. The failures are provoked with triggers on this test's own
+// database, deterministically, inside the award's transaction.
+func TestAwardFailingHalfWayLeavesNothing(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	p := f.evaluated(t)
-	// The state a crash after the link leaves: an order for SystmOne from
-	// January, linked, the step not completed.
-	o, err := order.Create(ctx, f.pool, now, f.actor, f.scope, order.Details{CCGCode: "16C", SupplierID: "10052",
-		Description: "half-done", Commencement: dates.Date(2027, 1, 1), InitialPeriod: 6, MaximumTerm: 24})
+	exec := func(sql string) {
+		t.Helper()
+		if _, err := f.pool.Exec(ctx, sql); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wantNothing := func(name string) {
+		t.Helper()
+		got := f.get(p.ID)
+		if got.Version != p.Version || got.OrderID != nil || got.CallOffID != "" || got.State(procurement.StepAward).Status != procurement.NotStarted {
+			t.Errorf("%s: the procurement changed: version %d (want %d), order %v, award %s",
+				name, got.Version, p.Version, got.OrderID, got.State(procurement.StepAward).Status)
+		}
+		if n := f.count("orders"); n != 0 {
+			t.Errorf("%s: %d orders left", name, n)
+		}
+		if n := f.count("order_items"); n != 0 {
+			t.Errorf("%s: %d order items left", name, n)
+		}
+		if n := f.count("audit_log WHERE entity_type = 'order' OR action = 'procurement.award'"); n != 0 {
+			t.Errorf("%s: %d audit records of the award left", name, n)
+		}
+	}
+
+	// SystmOne GP's prices are deleted from the catalogue between the
+	// award's check (it was orderable) and the solution being added: the
+	// order is already created when adding it fails.
+	exec(`CREATE FUNCTION delete_prices() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN DELETE FROM catalogue_prices WHERE item_id = '10052-002'; RETURN NULL; END $$`)
+	exec(`CREATE TRIGGER delete_prices AFTER INSERT ON orders FOR EACH ROW EXECUTE FUNCTION delete_prices()`)
+	_, err := procurement.Award(ctx, f.pool, now, f.actor, f.scope, p.ID, p.Version, award("10052-002"))
+	wantField(t, "ErrAwardPriceGone", err, procurement.FieldWinner)
+	if msg := fieldsOf(err)[procurement.FieldWinner]; !strings.Contains(msg, "SystmOne GP has no price in the catalogue") {
+		t.Errorf("ErrAwardPriceGone: %q", msg)
+	}
+	wantNothing("price deleted mid-award")
+	exec(`DROP TRIGGER delete_prices ON orders`)
+
+	// The last write fails (the award's own audit record): the order and
+	// its item, already written, go with it.
+	exec(`CREATE FUNCTION refuse_award() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN IF NEW.action = 'procurement.award' THEN RAISE EXCEPTION 'audit log unavailable'; END IF; RETURN NEW; END $$`)
+	exec(`CREATE TRIGGER refuse_award BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION refuse_award()`)
+	_, err = procurement.Award(ctx, f.pool, now, f.actor, f.scope, p.ID, p.Version, award("10052-002"))
+	if err == nil || !strings.Contains(err.Error(), "audit log unavailable") {
+		t.Errorf("award with the audit log failing: %v", err)
+	}
+	wantNothing("audit record refused")
+	exec(`DROP TRIGGER refuse_award ON audit_log`)
+
+	// Tried again, it goes through in full: one order, with the solution.
+	callOff, err := procurement.Award(ctx, f.pool, now, f.actor, f.scope, p.ID, p.Version, award("10052-002"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := order.AddItem(ctx, f.pool, now, f.actor, f.scope, o.CallOffID(), o.Version, "10052-002"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.pool.Exec(ctx, `UPDATE procurements SET order_id = $1, version = version + 1 WHERE id = $2`, o.ID, p.ID); err != nil {
-		t.Fatal(err)
-	}
-	p = f.get(p.ID)
-	if p.State(procurement.StepAward).Status != procurement.NotStarted || p.CallOffID != o.CallOffID() {
-		t.Fatalf("set-up: %+v", p)
-	}
-	// Tried again, for Emis Web GP this time.
-	callOff, err := procurement.Award(ctx, f.pool, now, f.actor, f.scope, p.ID, p.Version, award("10000-001"))
+	o, err := order.Get(ctx, f.pool, f.scope, callOff)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if callOff != o.CallOffID() || f.count("orders") != 1 {
-		t.Errorf("award made %s; %d orders, want the one linked (%s)", callOff, f.count("orders"), o.CallOffID())
+	if f.count("orders") != 1 || len(o.Items) != 1 || o.Items[0].CatalogueItemID != "10052-002" || o.SupplierID != "10052" {
+		t.Errorf("award after the failures: %d orders, %s %+v", f.count("orders"), callOff, o)
 	}
-	got, err := order.Get(ctx, f.pool, f.scope, callOff)
-	if err != nil {
-		t.Fatal(err)
+	got := f.get(p.ID)
+	if got.CallOffID != callOff || got.WinnerID != "10052-002" || got.Version != p.Version+1 || got.State(procurement.StepAward).Status != procurement.Completed {
+		t.Errorf("procurement after the award: %+v", got)
 	}
-	if got.SupplierID != "10000" || len(got.Items) != 1 || got.Items[0].CatalogueItemID != "10000-001" ||
-		!got.Commencement.Equal(dates.Date(2026, 12, 1)) || got.InitialPeriod != 12 || got.MaximumTerm != 36 ||
-		!strings.HasPrefix(got.Description, "Clinical system re-procurement: Emis Web GP") {
-		t.Errorf("resumed order: %+v", got)
-	}
-	if s := f.get(p.ID).State(procurement.StepAward); s.Status != procurement.Completed {
-		t.Errorf("award step: %+v", s)
+	if a := f.auditActions(p.ID); a[len(a)-1] != "procurement.award" || slices.Contains(a[:len(a)-1], "procurement.award") {
+		t.Errorf("audit %v, want one procurement.award, last", a)
 	}
 }
 

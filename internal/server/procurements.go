@@ -141,8 +141,6 @@ func started(p procurement.Procurement, st procurement.Step) bool {
 		return len(p.Shortlist) > 0
 	case procurement.StepEvaluate:
 		return len(p.Scores) > 0
-	case procurement.StepAward:
-		return p.OrderID != nil
 	}
 	return false
 }
@@ -499,29 +497,13 @@ func (s *Server) renderAward(w http.ResponseWriter, r *http.Request, p procureme
 }
 
 // procurementAwardForm offers the winner (the top-ranked, or the one
-// shortlisted) and asks for the order's term. An award interrupted
-// half-way comes back with the details of the order it started.
+// shortlisted) and asks for the order's term.
 func (s *Server) procurementAwardForm(w http.ResponseWriter, r *http.Request) error {
 	p, err := s.loadProcurement(r)
 	if err != nil {
 		return err
 	}
-	f := views.Form{Values: map[string]string{procurement.FieldWinner: procurement.DefaultWinner(p)}}
-	if p.CallOffID != "" && p.State(procurement.StepAward).Status != procurement.Completed {
-		o, err := order.Get(r.Context(), s.pool, currentUser(r).Scope(), p.CallOffID)
-		if err != nil {
-			return err
-		}
-		if p.WinnerID != "" {
-			f.Values[procurement.FieldWinner] = p.WinnerID
-		}
-		f.Values["commencement-day"] = strconv.Itoa(o.Commencement.Day())
-		f.Values["commencement-month"] = strconv.Itoa(int(o.Commencement.Month()))
-		f.Values["commencement-year"] = strconv.Itoa(o.Commencement.Year())
-		f.Values[procurement.FieldInitialPeriod] = strconv.Itoa(o.InitialPeriod)
-		f.Values[procurement.FieldMaximumTerm] = strconv.Itoa(o.MaximumTerm)
-	}
-	return s.renderAward(w, r, p, http.StatusOK, f)
+	return s.renderAward(w, r, p, http.StatusOK, views.Form{Values: map[string]string{procurement.FieldWinner: procurement.DefaultWinner(p)}})
 }
 
 // procurementAward awards the contract: the order is created, pre-filled,

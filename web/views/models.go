@@ -2,7 +2,7 @@ package views
 
 // RegionRow is one region on the overview dashboard.
 type RegionRow struct {
-	Code, Name           string
+	Code, Name              string
 	DueDay, CCGs, Practices int
 }
 
@@ -26,8 +26,8 @@ type PracticeRow struct {
 // ItemRow is one catalogue item in a list.
 type ItemRow struct {
 	ID, Name, Kind, SupplierName, SupplierID, Frameworks string
-	Prices                                              int
-	Published                                           bool
+	Prices                                               int
+	Published                                            bool
 }
 
 // PriceRow is one price of a catalogue item.
@@ -45,10 +45,10 @@ type ItemDetail struct {
 
 // UserRow is one user on the admin pages.
 type UserRow struct {
-	ID                         int64
-	Email, Name, Role, CCG     string
-	Active, HasPassword        bool
-	Created                    string
+	ID                     int64
+	Email, Name, Role, CCG string
+	Active, HasPassword    bool
+	Created                string
 }
 
 // AuditRow is one entry of the audit log.
@@ -59,6 +59,6 @@ type AuditRow struct {
 // ReturnSummary is one monthly return as a dashboard shows it.
 type ReturnSummary struct {
 	Period, PeriodName, Status, StatusTag, DueDate, Href string
-	DaysLate, DaysLeft                                  int
-	Open                                                bool // the buyer still has to submit it
+	DaysLate, DaysLeft                                   int
+	Open                                                 bool // the buyer still has to submit it
 }
