@@ -94,6 +94,23 @@ func (s *Server) routes() []route {
 		{"GET", "/procurements/{id}/manage", procurementReaders, s.procurementManagePage},
 		{"POST", "/procurements/{id}/manage", procurementWriters, s.procurementManage},
 
+		// Monthly returns (DOMAIN.md §6): buyers fill in and submit their own
+		// CCG's; reviewers return or accept any; everyone else reads.
+		{"GET", "/returns", returnOverseers, s.returnList},
+		{"GET", "/ccgs/{code}/returns", returnReaders, s.returnHistory},
+		{"GET", "/ccgs/{code}/returns/{period}", returnReaders, s.returnShow},
+		{"POST", "/ccgs/{code}/returns/{period}/lines", returnWriters, s.returnAddLine},
+		{"POST", "/ccgs/{code}/returns/{period}/lines/{lineID}/delete", returnWriters, s.returnDeleteLine},
+		{"GET", "/ccgs/{code}/returns/{period}/check", returnWriters, s.returnCheck},
+		{"POST", "/ccgs/{code}/returns/{period}/submit", returnWriters, s.returnSubmit},
+		{"POST", "/ccgs/{code}/returns/{period}/nil", returnWriters, s.returnNil},
+		{"GET", "/ccgs/{code}/returns/{period}/download", returnReaders, s.returnDownload},
+		{"POST", "/ccgs/{code}/returns/{period}/upload", returnWriters, s.returnUpload},
+		{"GET", "/ccgs/{code}/returns/{period}/review", returnOverseers, s.returnReview},
+		{"POST", "/ccgs/{code}/returns/{period}/return", returnReviewers, s.returnSendBack},
+		{"POST", "/ccgs/{code}/returns/{period}/accept", returnReviewers, s.returnAccept},
+		{"GET", "/ccgs/{code}/returns/{period}/versions", returnReaders, s.returnVersions},
+
 		// Administration.
 		{"GET", "/admin/users", only(auth.Admin), s.adminUsers},
 		{"GET", "/admin/users/new", only(auth.Admin), s.adminNewUser},
@@ -126,12 +143,12 @@ func (s *Server) navigation(r *http.Request, u *auth.User) []navLink {
 	}
 	items := []navLink{{"Dashboard", "/"}}
 	if u.Role == auth.Buyer {
-		items = append(items, navLink{"Your CCG", "/ccgs/" + u.CCGCode})
+		items = append(items, navLink{"Your CCG", "/ccgs/" + u.CCGCode}, navLink{"Returns", "/ccgs/" + u.CCGCode + "/returns"})
 	} else {
-		items = append(items, navLink{"CCGs", "/ccgs"})
+		items = append(items, navLink{"CCGs", "/ccgs"}, navLink{"Returns", "/returns"})
 	}
 	items = append(items, navLink{"Procurements", "/procurements"}, navLink{"Orders", "/orders"}, navLink{"Catalogue", "/catalogue"})
-	items = append(items, navLink{"Users", "/admin/users"}, navLink{"Returns", "/admin/returns"}, navLink{"Audit log", "/admin/audit"})
+	items = append(items, navLink{"Users", "/admin/users"}, navLink{"Issue returns", "/admin/returns"}, navLink{"Audit log", "/admin/audit"})
 
 	allowed := map[string]access{}
 	for _, rt := range s.routes() {

@@ -60,7 +60,8 @@ func checkAll(ctx context.Context, db postgres.Querier, r Return, ls []LineInput
 	return out, nil
 }
 
-// orderIdx sorts ins as orderLines does, permuting idx alongside.
+// orderIdx sorts ins in the order the ledger takes them (by date, then
+// kind), permuting idx alongside.
 func orderIdx(ins []LineInput, idx []int) {
 	for a := 1; a < len(ins); a++ {
 		for b := a; b > 0 && before(ins[b], ins[b-1]); b-- {
@@ -118,31 +119,7 @@ func AddLine(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *in
 		if errs := problems[len(all)-1]; len(errs) > 0 {
 			return &apperr.Error{Code: apperr.Invalid, Message: "The change could not be added", Fields: errs}
 		}
-		in = all[len(all)-1]
-		var instanceID, newID *int64
-		if id, _, ok := ParseRef(in.Instance); ok && in.Kind.NeedsInstance() {
-			instanceID = &id
-		}
-		if id, _, ok := ParseRef(in.NewInstance); ok && in.Kind == Migration {
-			newID = &id
-		}
-		var corrects *string
-		if in.Kind == Correction {
-			corrects = &in.Corrects
-		}
-		targets := in.Targets
-		if targets == nil || (in.Kind != Merger && in.Kind != Split) {
-			targets = []string{}
-		}
-		var lineID int64
-		if err := tx.QueryRow(ctx, `
-			INSERT INTO return_lines (return_id, kind, practice_code, instance_id, new_instance_id, target_practices, corrects,
-				effective_date, note, carried_from, created_at, created_by)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
-			r.ID, in.Kind, in.Practice, instanceID, newID, targets, corrects, in.Date, in.Note, in.CarriedFrom, now, actorID).Scan(&lineID); err != nil {
-			return fmt.Errorf("add line: %w", err)
-		}
-		return audit.Record(ctx, tx, now, actorID, "return.add_line", "return", r.CCGCode+"/"+p.String(), nil, lineView(in))
+		return insertLine(ctx, tx, now, actorID, r, all[len(all)-1])
 	})
 }
 
@@ -268,7 +245,8 @@ func ReturnToCCG(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID
 			return apperr.Invalidf("comment", "Say what the CCG must put right: a comment on the return or on a change")
 		}
 		if _, err := tx.Exec(ctx, `
-			UPDATE tracker_returns SET status = 'returned', reviewed_at = $2, reviewed_by = $3, review_comment = $4, version = version + 1
+			UPDATE tracker_returns SET status = 'returned', reviewed_at = $2, reviewed_by = $3, review_comment = $4,
+				nil_return = false, version = version + 1
 			WHERE id = $1`, r.ID, now, actorID, comment); err != nil {
 			return err
 		}

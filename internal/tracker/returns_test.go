@@ -370,3 +370,18 @@ func TestMergerEndsEveryServiceOfThePractice(t *testing.T) {
 		t.Errorf("after the merger: %d open, %d ceased, %d cancelled; want 0, 1 (continuity), 1 (planned)", open, ceased, cancelled)
 	}
 }
+
+// A nil return sent back to the CCG can become a return with changes.
+func TestReturnedNilReturnTakesChanges(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	r := f.ret()
+	must(t, tracker.Submit(ctx, f.pool, now, f.buyer, f.scope, "16C", november, r.Version, true))
+	must(t, tracker.ReturnToCCG(ctx, f.pool, now, f.buyer, "16C", november, r.Version+1, "A.N. Practice went live on 3 November", nil))
+	must(t, f.add(tracker.LineInput{Kind: tracker.Activation, Practice: "A81001", Instance: f.planned[0], Date: day(2026, 11, 3)}))
+	r = f.ret()
+	must(t, tracker.Submit(ctx, f.pool, now, f.buyer, f.scope, "16C", november, r.Version, false))
+	if r = f.ret(); r.NilReturn || r.Submissions != 2 {
+		t.Errorf("resubmitted with a change: nil %v, %d submissions", r.NilReturn, r.Submissions)
+	}
+}

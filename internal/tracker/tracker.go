@@ -5,7 +5,6 @@
 package tracker
 
 import (
-	"fmt"
 	"time"
 
 	"ccgtracker/internal/dates"
@@ -115,5 +114,3 @@ func DaysLate(due time.Time, submitted *time.Time, now time.Time) int {
 	}
 	return int(dates.Today(at).Sub(due).Hours()/24 + 0.5)
 }
-
-func errPeriod(s string) error { return fmt.Errorf("%q is not a month like 2026-11", s) }

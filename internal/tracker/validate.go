@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
@@ -53,13 +52,6 @@ type sim struct {
 
 func newSim(i ledger.Instance, term ledger.Term) *sim {
 	return &sim{inst: i, state: i.State, actualM1: i.ActualM1, m2: i.M2, cessation: i.Cessation, term: term}
-}
-
-// resolved is a line checked and tied to its services.
-type resolved struct {
-	in       LineInput
-	instance *sim
-	newInst  *sim
 }
 
 // checker validates lines of one return against the ledger and each other.
@@ -124,15 +116,6 @@ func (c *checker) instance(id int64) (*sim, error) {
 // kindRank orders lines of one day as the ledger must take them: a
 // service goes live before it is verified, corrected or ceased.
 var kindRank = map[Kind]int{Activation: 1, Migration: 2, Verification: 3, Correction: 4, Cessation: 5, Cancellation: 6, Merger: 7, Split: 8}
-
-func orderLines(ls []LineInput) {
-	sort.SliceStable(ls, func(a, b int) bool {
-		if !ls[a].Date.Equal(ls[b].Date) {
-			return ls[a].Date.Before(ls[b].Date)
-		}
-		return kindRank[ls[a].Kind] < kindRank[ls[b].Kind]
-	})
-}
 
 // check validates one line against the state the lines applied before it
 // left; on success it applies the line to that state. It returns the

@@ -1,0 +1,701 @@
+package server
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"ccgtracker/internal/apperr"
+	"ccgtracker/internal/auth"
+	"ccgtracker/internal/dates"
+	"ccgtracker/internal/ledger"
+	"ccgtracker/internal/paging"
+	"ccgtracker/internal/tracker"
+	"ccgtracker/web/views"
+)
+
+// Who may do what with monthly returns (DOMAIN.md §1, §6): buyers fill in
+// and submit their own CCG's; reviewers return or accept any; everyone
+// else reads. Scope does the rest: a buyer sees only their CCG's returns.
+var (
+	returnReaders   = only(auth.Buyer, auth.Reviewer, auth.Finance, auth.Admin)
+	returnWriters   = only(auth.Buyer)
+	returnOverseers = only(auth.Reviewer, auth.Finance, auth.Admin)
+	returnReviewers = only(auth.Reviewer)
+)
+
+// lineFields are the add-a-change form's fields, in the order the form
+// shows them: the order of the error summary.
+var lineFields = []string{tracker.FieldKind, tracker.FieldPractice, tracker.FieldInstance, tracker.FieldNewInstance,
+	tracker.FieldTargets, tracker.FieldCorrects, tracker.FieldDate, tracker.FieldNote}
+
+// kindHints say what each kind of change means, beside its radio.
+var kindHints = map[tracker.Kind]string{
+	tracker.Activation:   "A planned service went live on the date (its actual M1).",
+	tracker.Verification: "The service was verified as stable on the date (M2).",
+	tracker.Cessation:    "The service stopped: the date is the first day it was no longer provided.",
+	tracker.Migration:    "The practice moved from one service to a new, planned one on the date: choose both.",
+	tracker.Merger:       "The practice closed and merged into another practice on the date: give that practice.",
+	tracker.Split:        "The practice split on the date, its patients moving to other practices: give them.",
+	tracker.Cancellation: "A planned service will never go live.",
+	tracker.Correction:   "A date accepted earlier was wrong: say which date, and give the right one.",
+}
+
+// correctsNames are the dates a correction may correct, in words.
+var correctsNames = []views.Option{
+	{Value: tracker.CorrectsActualM1, Label: "Go-live date (actual M1)"},
+	{Value: tracker.CorrectsM2, Label: "Verification date (M2)"},
+	{Value: tracker.CorrectsCessation, Label: "Cessation date"},
+}
+
+func correctsName(c string) string {
+	for _, o := range correctsNames {
+		if o.Value == c {
+			return strings.ToLower(o.Label[:1]) + o.Label[1:]
+		}
+	}
+	return c
+}
+
+func returnHref(ret tracker.Return) string {
+	return "/ccgs/" + ret.CCGCode + "/returns/" + ret.Period.String()
+}
+
+// loadReturn reads the return the URL names, in the user's scope: another
+// CCG's return is not found, exactly as a missing one.
+func (s *Server) loadReturn(r *http.Request) (tracker.Return, error) {
+	p, ok := tracker.ParsePeriod(chi.URLParam(r, "period"))
+	if !ok {
+		return tracker.Return{}, errNotFound
+	}
+	return tracker.Get(r.Context(), s.pool, currentUser(r).Scope(), strings.ToUpper(chi.URLParam(r, "code")), p)
+}
+
+// returnTiming says how the return stands against its due date: days left
+// while open, days late once past it (and for good once submitted late).
+func returnTiming(ret tracker.Return, now time.Time) (string, bool) {
+	if late := ret.DaysLate(now); late > 0 {
+		return fmt.Sprintf("%d %s late", late, plural(late, "day")), true
+	}
+	if ret.SubmittedAt != nil {
+		return "On time", false
+	}
+	switch left := int(ret.DueDate.Sub(dates.Today(now)).Hours() / 24); left {
+	case 0:
+		return "Due today", false
+	default:
+		return fmt.Sprintf("%d %s left", left, plural(left, "day")), false
+	}
+}
+
+func submittedAt(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return t.In(dates.London).Format("2 January 2006 15:04")
+}
+
+func returnRow(ret tracker.Return, now time.Time) views.ReturnRow {
+	timing, late := returnTiming(ret, now)
+	return views.ReturnRow{
+		Href: returnHref(ret), CCGCode: ret.CCGCode, CCGName: ret.CCGName, Region: ret.RegionName,
+		Period: ret.Period.String(), PeriodName: ret.Period.Name(), PeriodEnd: dates.Long(ret.Period.Last()),
+		Status: ret.Status.Name(), StatusTag: returnTag(ret.Status),
+		DueDate: dates.Long(ret.DueDate), Submitted: submittedAt(ret.SubmittedAt),
+		Timing: timing, Late: late, Submissions: ret.Submissions,
+	}
+}
+
+// lineRow is a change line as the pages show it; names holds the item
+// names of services the line's own query does not (a migration's new one).
+func lineRow(l tracker.Line, n int, names map[int64]string) views.LineView {
+	v := views.LineView{
+		ID: l.ID, Number: n, Kind: string(l.Kind), KindName: l.Kind.Name(),
+		Practice: l.PracticeName + " (" + l.PracticeCode + ")", Date: dates.Long(l.Date), Note: l.Note,
+		ReviewerComment: l.ReviewerComment, Requested: l.Requested, Carried: l.CarriedFrom != nil,
+		Targets: strings.Join(l.Targets, ", "),
+	}
+	if l.InstanceRef != "" {
+		v.Service = l.InstanceRef + " (" + l.ItemName + ")"
+	}
+	if l.NewInstanceRef != "" {
+		v.NewService = l.NewInstanceRef
+		if l.NewInstanceID != nil && names[*l.NewInstanceID] != "" {
+			v.NewService += " (" + names[*l.NewInstanceID] + ")"
+		}
+	}
+	if l.Corrects != "" {
+		v.Corrects = correctsName(l.Corrects)
+	}
+	return v
+}
+
+// newServiceNames looks up the item names of the lines' new services.
+func (s *Server) newServiceNames(r *http.Request, lines []tracker.Line) (map[int64]string, error) {
+	var ids []int64
+	for _, l := range lines {
+		if l.NewInstanceID != nil {
+			ids = append(ids, *l.NewInstanceID)
+		}
+	}
+	names := map[int64]string{}
+	if len(ids) == 0 {
+		return names, nil
+	}
+	found, err := ledger.ByIDs(r.Context(), s.pool, ids)
+	if err != nil {
+		return nil, err
+	}
+	for id, i := range found {
+		names[id] = i.ItemName
+	}
+	return names, nil
+}
+
+// returnView fills what every page of a return shows.
+func (s *Server) returnView(r *http.Request, ret tracker.Return) (views.ReturnView, error) {
+	u := currentUser(r)
+	v := views.ReturnView{
+		ReturnRow: returnRow(ret, s.now()), Version: ret.Version, NilReturn: ret.NilReturn,
+		ReviewComment: ret.ReviewComment, ReviewedBy: ret.ReviewedBy,
+		CanEdit:    u.Role == auth.Buyer && ret.Status.Editable(),
+		CanReview:  u.Role == auth.Reviewer && ret.Status == tracker.Submitted,
+		IsReviewer: u.Role == auth.Reviewer,
+		// A return sent back keeps the reviewer's word in view until the
+		// CCG submits it again.
+		ShowReview: ret.ReviewedAt != nil && (ret.Status == tracker.Returned || ret.Status == tracker.Draft),
+	}
+	if ret.ReviewedAt != nil {
+		v.ReviewedAt = dates.Long(dates.Today(*ret.ReviewedAt))
+	}
+	names, err := s.newServiceNames(r, ret.Lines)
+	if err != nil {
+		return v, err
+	}
+	for i, l := range ret.Lines {
+		v.Lines = append(v.Lines, lineRow(l, i+1, names))
+	}
+	return v, nil
+}
+
+// returnCrumbs lead from a return's pages back to the CCG's returns.
+func returnCrumbs(u *auth.User, ret tracker.Return, more ...views.Link) []views.Link {
+	crumbs := []views.Link{{Label: "Dashboard", Href: "/"}}
+	if u.Role != auth.Buyer {
+		crumbs = append(crumbs, views.Link{Label: "Monthly returns", Href: "/returns?period=" + ret.Period.String()})
+	}
+	crumbs = append(crumbs, views.Link{Label: ret.CCGName, Href: "/ccgs/" + ret.CCGCode},
+		views.Link{Label: "Returns of " + ret.CCGName, Href: "/ccgs/" + ret.CCGCode + "/returns"})
+	return append(crumbs, more...)
+}
+
+func (s *Server) returnPage(r *http.Request, ret tracker.Return, title string, more ...views.Link) views.Page {
+	return s.page(r, title+", "+ret.CCGName, returnCrumbs(currentUser(r), ret, more...)...)
+}
+
+// returnHistory is a CCG's returns, newest first.
+func (s *Server) returnHistory(w http.ResponseWriter, r *http.Request) error {
+	u := currentUser(r)
+	c, err := s.ledgerCCG(r) // another CCG is not found, for a buyer
+	if err != nil {
+		return err
+	}
+	list, err := tracker.History(r.Context(), s.pool, u.Scope(), c.Code)
+	if err != nil {
+		return err
+	}
+	rows := make([]views.ReturnRow, len(list))
+	for i, ret := range list {
+		rows[i] = returnRow(ret, s.now())
+	}
+	s.render(w, r, http.StatusOK, views.ReturnHistory(s.page(r, "Monthly returns of "+c.Name, ledgerCrumbs(u, c)...), ccgRow(c), rows))
+	return nil
+}
+
+// returnShow is a return's page.
+func (s *Server) returnShow(w http.ResponseWriter, r *http.Request) error {
+	ret, err := s.loadReturn(r)
+	if err != nil {
+		return err
+	}
+	return s.renderReturn(w, r, ret, http.StatusOK, views.Form{}, nil)
+}
+
+// renderReturn shows the return with the services it is about, the
+// requested changes awaiting a date and, for its buyers while it is open,
+// the forms that change it.
+func (s *Server) renderReturn(w http.ResponseWriter, r *http.Request, ret tracker.Return, status int, f views.Form, upload []views.UploadProblem) error {
+	ctx := r.Context()
+	v, err := s.returnView(r, ret)
+	if err != nil {
+		return err
+	}
+	services, err := ledger.InPeriod(ctx, s.pool, ret.CCGCode, ret.Period.First(), ret.Period.Last())
+	if err != nil {
+		return err
+	}
+	for _, si := range services {
+		v.Services = append(v.Services, ledgerRow(si))
+	}
+	if ret.Status != tracker.Accepted {
+		pending, err := tracker.Pending(ctx, s.pool, ret.CCGCode, ret.Period)
+		if err != nil {
+			return err
+		}
+		names, err := s.newServiceNames(r, pending)
+		if err != nil {
+			return err
+		}
+		for _, l := range pending {
+			v.Pending = append(v.Pending, lineRow(l, 0, names))
+		}
+	}
+	if v.CanEdit {
+		if err := s.lineFormOptions(r, ret, &v); err != nil {
+			return err
+		}
+	}
+	s.render(w, r, status, views.ReturnPage(s.returnPage(r, ret, "Return for "+ret.Period.Name()), v, f, upload))
+	return nil
+}
+
+// lineFormOptions fills the add-a-change form's choices: the kinds, every
+// service of the CCG (a correction may be about one that ceased before the
+// month) grouped by practice, and the planned ones a migration moves to.
+func (s *Server) lineFormOptions(r *http.Request, ret tracker.Return, v *views.ReturnView) error {
+	for _, k := range tracker.Kinds {
+		v.Kinds = append(v.Kinds, views.KindOption{Value: string(k), Label: k.Name(), Hint: kindHints[k]})
+	}
+	v.Corrects = append([]views.Option{{Value: "", Label: "Not a correction"}}, correctsNames...)
+	all, err := ledger.List(r.Context(), s.pool, currentUser(r).Scope(), ret.CCGCode, ledger.Filter{}, paging.Page{Number: 1, Size: 20000})
+	if err != nil {
+		return err
+	}
+	group := func(groups []views.OptionGroup, si ledger.Instance, label string) []views.OptionGroup {
+		name := si.PracticeName + " (" + si.PracticeCode + ")"
+		if len(groups) == 0 || groups[len(groups)-1].Label != name {
+			groups = append(groups, views.OptionGroup{Label: name})
+		}
+		g := &groups[len(groups)-1]
+		g.Options = append(g.Options, views.Option{Value: si.Ref(), Label: label})
+		return groups
+	}
+	for _, si := range all.Rows { // by practice, then item
+		state, _ := ledgerState(si.State)
+		v.ServiceOpts = group(v.ServiceOpts, si, si.Ref()+": "+si.ItemName+" ("+strings.ToLower(state)+")")
+		if si.State == ledger.Planned {
+			v.PlannedOpts = group(v.PlannedOpts, si, si.Ref()+": "+si.ItemName)
+		}
+	}
+	return nil
+}
+
+// returnRefused shows a refused change on the page it came from: problems
+// with fields beside their fields (400); a refusal of the whole change at
+// the top (400); and, when the return changed meanwhile, the return as it
+// is now with the message (409). What the person typed is kept, and the
+// forms carry the current version, so they can check and send it again.
+// handled is false for any other error, which the caller returns.
+func (s *Server) returnRefused(w http.ResponseWriter, r *http.Request, err error, values url.Values, order []string,
+	remap func(string) string, render func(tracker.Return, int, views.Form) error) (bool, error) {
+	var e *apperr.Error
+	if !errors.As(err, &e) || (e.Code != apperr.Invalid && e.Code != apperr.Conflict) {
+		return false, nil
+	}
+	ret, gerr := s.loadReturn(r)
+	if gerr != nil {
+		return true, gerr
+	}
+	f := views.Form{Values: map[string]string{}}
+	for k := range values {
+		f.Values[k] = values.Get(k)
+	}
+	status := http.StatusBadRequest
+	switch {
+	case e.Code == apperr.Invalid && len(e.Fields) > 0:
+		f, _ = formOf(err, values, order...)
+		if remap != nil {
+			for i := range f.Errors {
+				f.Errors[i].Field = remap(f.Errors[i].Field)
+			}
+		}
+	case e.Code == apperr.Conflict:
+		status = http.StatusConflict
+		fallthrough
+	default:
+		f.Errors = []views.FieldError{{Field: "return-status", Message: e.Message}}
+	}
+	return true, render(ret, status, f)
+}
+
+func (s *Server) returnPageRenderer(w http.ResponseWriter, r *http.Request) func(tracker.Return, int, views.Form) error {
+	return func(ret tracker.Return, status int, f views.Form) error {
+		return s.renderReturn(w, r, ret, status, f, nil)
+	}
+}
+
+// lineFromForm reads the add-a-change form, or the confirmation of a
+// requested change (carried-from), into a line. formErrs holds what the
+// domain never sees, a date that is not a date, keyed by field; prefix is
+// the confirmation's form id, "" for the add-a-change form.
+func (s *Server) lineFromForm(r *http.Request, ret tracker.Return) (in tracker.LineInput, prefix string, formErrs map[string]string, err error) {
+	f := r.PostForm
+	formErrs = map[string]string{}
+	if cf := strings.TrimSpace(f.Get("carried-from")); cf != "" {
+		// A confirmation: the requested line is taken as it was accepted,
+		// with its actual date; the form carries nothing else to trust.
+		id, _ := strconv.ParseInt(cf, 10, 64)
+		pending, err := tracker.Pending(r.Context(), s.pool, ret.CCGCode, ret.Period)
+		if err != nil {
+			return in, "", nil, err
+		}
+		for _, l := range pending {
+			if l.ID == id {
+				in = tracker.LineInput{Kind: l.Kind, Practice: l.PracticeCode, Instance: l.InstanceRef, NewInstance: l.NewInstanceRef,
+					Targets: l.Targets, Corrects: l.Corrects, Note: l.Note, CarriedFrom: &l.ID}
+				prefix = "pending-" + strconv.FormatInt(l.ID, 10)
+			}
+		}
+		if prefix == "" {
+			return in, "", nil, apperr.New(apperr.Conflict, "That requested change is no longer waiting for its date: it may have been confirmed already.")
+		}
+		d, msg := dates.Parse("Actual date", f.Get(prefix+"-date-day"), f.Get(prefix+"-date-month"), f.Get(prefix+"-date-year"))
+		if msg != "" {
+			formErrs[tracker.FieldDate] = msg
+		}
+		in.Date = d
+		return in, prefix, formErrs, nil
+	}
+	in = tracker.LineInput{
+		Kind:        tracker.Kind(strings.TrimSpace(f.Get("kind"))),
+		Practice:    strings.ToUpper(strings.TrimSpace(f.Get("practice"))),
+		Instance:    strings.TrimSpace(f.Get("instance")),
+		NewInstance: strings.TrimSpace(f.Get("new-instance")),
+		Targets: strings.FieldsFunc(strings.ToUpper(f.Get("targets")), func(r rune) bool {
+			return r == ',' || r == ';' || r == ' ' || r == '\t' || r == '\n' || r == '\r'
+		}),
+		Corrects: f.Get("corrects"),
+		Note:     f.Get("note"),
+	}
+	// Without JavaScript every field is on the form: what the kind does not
+	// use is left out, so that a value left in another kind's field cannot
+	// make the line contradict another.
+	if in.Kind.Valid() {
+		if !in.Kind.NeedsInstance() {
+			in.Instance = ""
+		}
+		if in.Kind != tracker.Migration {
+			in.NewInstance = ""
+		}
+		if in.Kind != tracker.Merger && in.Kind != tracker.Split {
+			in.Targets = nil
+		}
+		if in.Kind != tracker.Correction {
+			in.Corrects = ""
+		}
+	}
+	// A change to one service is at that service's practice.
+	if _, practice, ok := tracker.ParseRef(in.Instance); ok && in.Practice == "" && in.Kind.NeedsInstance() {
+		in.Practice = practice
+	}
+	d, msg := dates.Parse("Date of the change", f.Get("date-day"), f.Get("date-month"), f.Get("date-year"))
+	if msg != "" {
+		formErrs[tracker.FieldDate] = msg
+	}
+	in.Date = d
+	return in, "", formErrs, nil
+}
+
+// withDomainProblems adds to the problems of a line whose date could not
+// be read every other problem the domain finds in it, so that the person
+// sees them all at once. The domain needs a date to check the rest: the
+// period's last day stands in (the line is then checked after the
+// return's other lines of the month, as most are), and what the domain
+// says of that date is dropped for the form's own message.
+func (s *Server) withDomainProblems(r *http.Request, ret tracker.Return, in tracker.LineInput, formErrs map[string]string) (map[string]string, error) {
+	probe := in
+	probe.Date = ret.Period.Last()
+	probs, err := tracker.CheckLines(r.Context(), s.pool, currentUser(r).Scope(), ret.CCGCode, ret.Period, []tracker.LineInput{probe})
+	if err != nil {
+		return nil, err
+	}
+	fields := map[string]string{}
+	for k, v := range probs[0] {
+		if k != tracker.FieldDate {
+			fields[k] = v
+		}
+	}
+	for k, v := range formErrs {
+		fields[k] = v
+	}
+	return fields, nil
+}
+
+// returnAddLine adds a change line, or a requested change's actual date.
+func (s *Server) returnAddLine(w http.ResponseWriter, r *http.Request) error {
+	if err := r.ParseForm(); err != nil {
+		return apperr.New(apperr.Invalid, "The form could not be read")
+	}
+	u := currentUser(r)
+	ret, err := s.loadReturn(r)
+	if err != nil {
+		return err
+	}
+	in, prefix, formErrs, err := s.lineFromForm(r, ret)
+	if err == nil {
+		// A return that changed meanwhile, or cannot change, is refused as
+		// such before anything is said about the line.
+		if len(formErrs) == 0 || ret.Version != version(r) || !ret.Status.Editable() {
+			err = tracker.AddLine(r.Context(), s.pool, s.now(), &u.ID, u.Scope(), ret.CCGCode, ret.Period, version(r), in)
+		} else {
+			fields, cerr := s.withDomainProblems(r, ret, in, formErrs)
+			if cerr != nil {
+				return cerr
+			}
+			err = &apperr.Error{Code: apperr.Invalid, Message: "The change could not be added", Fields: fields}
+		}
+	}
+	var remap func(string) string
+	if prefix != "" {
+		// A confirmation's date is its own date input; anything else wrong
+		// with it is shown on its card.
+		remap = func(field string) string {
+			if field == tracker.FieldDate {
+				return prefix + "-date-day"
+			}
+			return prefix
+		}
+	}
+	if handled, rerr := s.returnRefused(w, r, err, r.PostForm, lineFields, remap, s.returnPageRenderer(w, r)); handled {
+		return rerr
+	}
+	if err != nil {
+		return err
+	}
+	what := in.Kind.Name()
+	if prefix != "" {
+		what = "The actual date of the requested " + strings.ToLower(in.Kind.Name())
+	}
+	s.flash(r.Context(), what+" at "+in.Practice+" added to the return.")
+	return redirect(w, r, returnHref(ret))
+}
+
+// returnDeleteLine takes a change line off the return.
+func (s *Server) returnDeleteLine(w http.ResponseWriter, r *http.Request) error {
+	if err := r.ParseForm(); err != nil {
+		return apperr.New(apperr.Invalid, "The form could not be read")
+	}
+	u := currentUser(r)
+	ret, err := s.loadReturn(r)
+	if err != nil {
+		return err
+	}
+	id, perr := strconv.ParseInt(chi.URLParam(r, "lineID"), 10, 64)
+	if perr != nil {
+		return errNotFound
+	}
+	err = tracker.DeleteLine(r.Context(), s.pool, s.now(), &u.ID, u.Scope(), ret.CCGCode, ret.Period, version(r), id)
+	if handled, rerr := s.returnRefused(w, r, err, nil, nil, nil, s.returnPageRenderer(w, r)); handled {
+		return rerr
+	}
+	if err != nil {
+		return err
+	}
+	s.flash(r.Context(), "The change is removed from the return.")
+	return redirect(w, r, returnHref(ret))
+}
+
+// returnCheck is "check your answers" before submitting.
+func (s *Server) returnCheck(w http.ResponseWriter, r *http.Request) error {
+	ret, err := s.loadReturn(r)
+	if err != nil {
+		return err
+	}
+	return s.renderCheck(w, r, ret, http.StatusOK, views.Form{})
+}
+
+func (s *Server) renderCheck(w http.ResponseWriter, r *http.Request, ret tracker.Return, status int, f views.Form) error {
+	v, err := s.returnView(r, ret)
+	if err != nil {
+		return err
+	}
+	// Only an open return is checked against the ledger: an accepted one
+	// has changed the ledger itself, and a submitted one is the
+	// reviewer's to weigh.
+	if ret.Status.Editable() {
+		if v.Problems, err = tracker.Problems(r.Context(), s.pool, ret); err != nil {
+			return err
+		}
+	}
+	s.render(w, r, status, views.ReturnCheck(s.returnPage(r, ret, "Check your answers",
+		views.Link{Label: "Return for " + ret.Period.Name(), Href: returnHref(ret)}), v, f))
+	return nil
+}
+
+// returnSubmit sends the return with its changes.
+func (s *Server) returnSubmit(w http.ResponseWriter, r *http.Request) error {
+	return s.submitReturn(w, r, false)
+}
+
+// returnNil sends the return saying there were no changes this month.
+func (s *Server) returnNil(w http.ResponseWriter, r *http.Request) error {
+	return s.submitReturn(w, r, true)
+}
+
+func (s *Server) submitReturn(w http.ResponseWriter, r *http.Request, nilReturn bool) error {
+	if err := r.ParseForm(); err != nil {
+		return apperr.New(apperr.Invalid, "The form could not be read")
+	}
+	u := currentUser(r)
+	ret, err := s.loadReturn(r)
+	if err != nil {
+		return err
+	}
+	err = tracker.Submit(r.Context(), s.pool, s.now(), &u.ID, u.Scope(), ret.CCGCode, ret.Period, version(r), nilReturn)
+	// What stops a submission is shown where it was made; a return that
+	// changed meanwhile is shown as it is now.
+	render := s.returnPageRenderer(w, r)
+	if !nilReturn && apperr.Is(err, apperr.Invalid) {
+		render = func(ret tracker.Return, status int, f views.Form) error { return s.renderCheck(w, r, ret, status, f) }
+	}
+	if handled, rerr := s.returnRefused(w, r, err, nil, nil, nil, render); handled {
+		return rerr
+	}
+	if err != nil {
+		return err
+	}
+	msg := "Your return for " + ret.Period.Name() + " is submitted. NHS Digital will review it."
+	if nilReturn {
+		msg = "Your nil return for " + ret.Period.Name() + " is submitted: no changes this month."
+	}
+	s.flash(r.Context(), msg)
+	return redirect(w, r, returnHref(ret))
+}
+
+// xlsxType is the media type of an Excel workbook.
+const xlsxType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+// returnDownload is the return as a workbook: the services it is about,
+// the requested changes awaiting a date, and its Changes sheet.
+func (s *Server) returnDownload(w http.ResponseWriter, r *http.Request) error {
+	ret, err := s.loadReturn(r)
+	if err != nil {
+		return err
+	}
+	services, err := ledger.InPeriod(r.Context(), s.pool, ret.CCGCode, ret.Period.First(), ret.Period.Last())
+	if err != nil {
+		return err
+	}
+	pending, err := tracker.Pending(r.Context(), s.pool, ret.CCGCode, ret.Period)
+	if err != nil {
+		return err
+	}
+	// Built whole before anything is sent, so that a failure is an error
+	// page, not half a file.
+	var buf bytes.Buffer
+	if err := tracker.WriteXLSX(&buf, ret, services, pending); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", xlsxType)
+	// The name is the server's own: codes and months are letters, digits
+	// and hyphens, nothing a header needs to escape.
+	w.Header().Set("Content-Disposition", `attachment; filename="return-`+ret.CCGCode+`-`+ret.Period.String()+`.xlsx"`)
+	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.Header().Set("Cache-Control", "no-store")
+	if r.Method == http.MethodHead {
+		return nil
+	}
+	_, err = buf.WriteTo(w)
+	return err
+}
+
+// uploadOverhead is what a multipart request adds to its file: the
+// version field, the part headers and boundaries.
+const uploadOverhead = 64 << 10
+
+func uploadProblems(errs []tracker.RowError) []views.UploadProblem {
+	sort.SliceStable(errs, func(a, b int) bool { return errs[a].Row < errs[b].Row })
+	out := make([]views.UploadProblem, len(errs))
+	for i, e := range errs {
+		out[i] = views.UploadProblem{Column: e.Column, Message: e.Message}
+		if e.Row > 0 {
+			out[i].Row = strconv.Itoa(e.Row)
+		}
+	}
+	return out
+}
+
+// returnUpload adds the changes of an uploaded file (XLSX or CSV, in the
+// layout of the workbook's Changes sheet), all or none: if any row has a
+// problem, of reading or of the domain's, nothing is added and every
+// problem is listed by row and column.
+func (s *Server) returnUpload(w http.ResponseWriter, r *http.Request) error {
+	u := currentUser(r)
+	r.Body = http.MaxBytesReader(w, r.Body, tracker.MaxUploadBytes+uploadOverhead)
+	ret, err := s.loadReturn(r)
+	if err != nil {
+		return err
+	}
+	refuse := func(msg string) error {
+		return s.renderReturn(w, r, ret, http.StatusBadRequest, views.Form{}, []views.UploadProblem{{Message: msg}})
+	}
+	if err := r.ParseMultipartForm(1 << 20); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return refuse("The file is larger than 5 MB: a return's changes fit in far less. Upload only the workbook's Changes sheet, or save it as CSV")
+		}
+		return refuse("The file could not be read: choose the Excel (.xlsx) or CSV file of your changes and upload it again")
+	}
+	defer r.MultipartForm.RemoveAll()
+	file, header, err := r.FormFile("file")
+	if err != nil {
+		return refuse("Choose the Excel (.xlsx) or CSV file of your changes to upload")
+	}
+	defer file.Close()
+
+	rows, rowErrs := tracker.ParseChangeRows(file, header.Filename)
+	ins := make([]tracker.LineInput, len(rows))
+	for i, row := range rows {
+		ins[i] = row.Line
+	}
+	if len(rowErrs) > 0 {
+		// The rows that could be read are checked too, saving nothing, so
+		// that the buyer puts the whole file right in one go.
+		if len(ins) > 0 {
+			probs, err := tracker.CheckLines(r.Context(), s.pool, u.Scope(), ret.CCGCode, ret.Period, ins)
+			if err != nil {
+				return err
+			}
+			for i, fields := range probs {
+				rowErrs = append(rowErrs, tracker.FieldRowErrors(rows[i].Row, fields)...)
+			}
+		}
+		return s.renderReturn(w, r, ret, http.StatusBadRequest, views.Form{}, uploadProblems(rowErrs))
+	}
+	if len(ins) == 0 {
+		return refuse("The file has no changes in it: put them in the rows below the headings of the Changes sheet")
+	}
+	probs, err := tracker.AddLines(r.Context(), s.pool, s.now(), &u.ID, u.Scope(), ret.CCGCode, ret.Period, version(r), ins)
+	if len(probs) > 0 {
+		for i, fields := range probs {
+			rowErrs = append(rowErrs, tracker.FieldRowErrors(rows[i].Row, fields)...)
+		}
+		return s.renderReturn(w, r, ret, http.StatusBadRequest, views.Form{}, uploadProblems(rowErrs))
+	}
+	if handled, rerr := s.returnRefused(w, r, err, nil, nil, nil, s.returnPageRenderer(w, r)); handled {
+		return rerr
+	}
+	if err != nil {
+		return err
+	}
+	s.flash(r.Context(), fmt.Sprintf("%d %s from %s added to the return.", len(ins), plural(len(ins), "change"), header.Filename))
+	return redirect(w, r, returnHref(ret))
+}

@@ -1,0 +1,165 @@
+package tracker
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"ccgtracker/internal/ledger"
+	"ccgtracker/internal/postgres"
+)
+
+// GPITFutures is the framework id of the GP IT Futures framework: a
+// service item not on it is only on a GPSoC Transition Assistance Notice.
+const GPITFutures = "NHSDGP001"
+
+// ReviewChecks are the automatic checks a reviewer sees beside each line
+// of a return (DOMAIN.md §6, review), keyed by line id; a line with
+// nothing to say has no entry. They warn, they do not refuse: the lines
+// passed validation already.
+//
+//   - The line's service item (or a migration's new one) is not on the GP
+//     IT Futures framework, so it is only on a GPSoC Transition Assistance
+//     Notice. An Additional Service counts by its parent solution.
+//   - A practice would be left with no planned or active service once the
+//     return's changes are made: each line that takes a service away from
+//     it says so.
+//
+// The third check of DOMAIN.md §6, a date in an earlier billing period
+// that is already closed, is not made: the monthly reconciliation (§8)
+// that closes billing periods does not exist yet, so there is nothing to
+// check against. It belongs here once reconciliation records its closed
+// periods.
+func ReviewChecks(ctx context.Context, db postgres.Querier, r Return) (map[int64][]string, error) {
+	out := map[int64][]string{}
+	if len(r.Lines) == 0 {
+		return out, nil
+	}
+	if err := frameworkChecks(ctx, db, r, out); err != nil {
+		return nil, err
+	}
+	if err := emptyPracticeChecks(ctx, db, r, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// frameworkChecks flags lines whose services are not on GP IT Futures.
+func frameworkChecks(ctx context.Context, db postgres.Querier, r Return, out map[int64][]string) error {
+	var ids []int64
+	for _, l := range r.Lines {
+		if l.InstanceID != nil {
+			ids = append(ids, *l.InstanceID)
+		}
+		if l.NewInstanceID != nil {
+			ids = append(ids, *l.NewInstanceID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	rows, err := db.Query(ctx, `
+		SELECT si.id, ci.id, ci.name,
+		       EXISTS (SELECT 1 FROM framework_solutions fs
+		               WHERE fs.framework_id = $2 AND fs.item_id = coalesce(ci.parent_id, ci.id))
+		FROM service_instances si JOIN catalogue_items ci ON ci.id = si.catalogue_item_id
+		WHERE si.id = ANY($1)`, ids, GPITFutures)
+	if err != nil {
+		return fmt.Errorf("framework of services: %w", err)
+	}
+	type item struct {
+		id, name    string
+		onFramework bool
+	}
+	items := map[int64]item{}
+	var id int64
+	var it item
+	if _, err := pgx.ForEachRow(rows, []any{&id, &it.id, &it.name, &it.onFramework}, func() error {
+		items[id] = it
+		return nil
+	}); err != nil {
+		return fmt.Errorf("framework of services: %w", err)
+	}
+	offFramework := func(id *int64, what string) string {
+		if id == nil {
+			return ""
+		}
+		it, ok := items[*id]
+		if !ok || it.onFramework {
+			return ""
+		}
+		return fmt.Sprintf("%s%s (%s) is not on the GP IT Futures framework: it is only on a GPSoC Transition Assistance Notice", what, it.name, it.id)
+	}
+	for _, l := range r.Lines {
+		if msg := offFramework(l.InstanceID, ""); msg != "" {
+			out[l.ID] = append(out[l.ID], msg)
+		}
+		if msg := offFramework(l.NewInstanceID, "The new service, "); msg != "" {
+			out[l.ID] = append(out[l.ID], msg)
+		}
+	}
+	return nil
+}
+
+// emptyPracticeChecks plays the return's lines, in the order the ledger
+// takes them, over the planned and active services of each practice they
+// name, and flags the lines that leave a practice with none. Requested
+// changes count too: they are where the practice is heading.
+func emptyPracticeChecks(ctx context.Context, db postgres.Querier, r Return, out map[int64][]string) error {
+	services := map[string]map[int64]bool{} // practice → its planned and active services
+	names := map[string]string{}
+	for _, l := range r.Lines {
+		names[l.PracticeCode] = l.PracticeName
+		if _, ok := services[l.PracticeCode]; ok {
+			continue
+		}
+		list, err := ledger.OfPractice(ctx, db, l.PracticeCode)
+		if err != nil {
+			return err
+		}
+		set := map[int64]bool{}
+		for _, s := range list {
+			set[s.ID] = true
+		}
+		services[l.PracticeCode] = set
+	}
+	ins := make([]LineInput, len(r.Lines))
+	idx := make([]int, len(r.Lines))
+	for i, l := range r.Lines {
+		ins[i], idx[i] = inputOf(l), i
+	}
+	orderIdx(ins, idx)
+	takers := map[string][]Line{} // practice → the lines that take a service away
+	for _, i := range idx {
+		l := r.Lines[i]
+		set := services[l.PracticeCode]
+		switch l.Kind {
+		case Cessation, Cancellation, Migration:
+			if l.InstanceID != nil {
+				delete(set, *l.InstanceID)
+			}
+			if l.Kind == Migration && l.NewInstanceID != nil {
+				set[*l.NewInstanceID] = true
+			}
+		case Merger:
+			clear(set)
+		default:
+			continue // activation, verification, correction and split leave the services in place
+		}
+		takers[l.PracticeCode] = append(takers[l.PracticeCode], l)
+	}
+	for practice, lines := range takers {
+		if len(services[practice]) > 0 {
+			continue
+		}
+		for _, l := range lines {
+			msg := fmt.Sprintf("%s (%s) would be left with no planned or active service", names[practice], practice)
+			if l.Kind == Merger {
+				msg += ", as expected of a practice that merged: check that its patients' services continue at the receiving practice"
+			}
+			out[l.ID] = append(out[l.ID], msg)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,97 @@
+package views
+
+import "strconv"
+
+// ReturnRow is one monthly Order Tracker return in a list, or the head of
+// its own page.
+type ReturnRow struct {
+	Href                     string
+	CCGCode, CCGName, Region string
+	Period, PeriodName       string
+	PeriodEnd                string // the month's last day, in words
+	Status, StatusTag        string
+	DueDate, Submitted       string
+	Timing                   string // "3 days left", "5 days late", "On time"
+	Late                     bool
+	Submissions              int
+}
+
+// ReturnCount is how many returns of a period have one status, linking to
+// the list filtered by it.
+type ReturnCount struct {
+	Label, Href string
+	Count       int
+	Current     bool
+}
+
+// ReturnView is a return's page (the buyer's), its check-your-answers
+// page, its review page (the reviewer's) and its versions page.
+type ReturnView struct {
+	ReturnRow
+	Version   int
+	NilReturn bool
+	// The reviewer's word when the return was sent back.
+	ReviewComment, ReviewedBy, ReviewedAt string
+	ShowReview                            bool
+	// CanEdit: a buyer of the CCG, and the return takes changes.
+	CanEdit bool
+	// CanReview: a reviewer, and the return is submitted.
+	CanReview bool
+	// IsReviewer links the buyer's page to the review page.
+	IsReviewer bool
+	Services   []LedgerRow // planned or active in the month
+	Pending    []LineView  // requested earlier, awaiting their actual date
+	Lines      []LineView
+	// What the add-a-change form offers.
+	Kinds       []KindOption
+	ServiceOpts []OptionGroup // every service of the CCG, by practice
+	PlannedOpts []OptionGroup // planned services, for a migration's new one
+	Corrects    []Option
+	// Problems are what stops a submission ("check your answers").
+	Problems []string
+	// Changed are the ledger rows of the services the lines name, as they
+	// are now: after acceptance, the result.
+	Changed []LedgerRow
+}
+
+// LineView is one change line of a return.
+type LineView struct {
+	ID                            int64
+	Number                        int
+	Kind, KindName                string
+	Practice, Service, NewService string
+	Targets, Corrects, Date, Note string
+	ReviewerComment               string
+	Requested, Carried            bool
+	Checks                        []string // the reviewer's automatic checks
+}
+
+// FormID is the id of the form confirming a pending line, and the prefix
+// of its date input's names.
+func (l LineView) FormID() string { return "pending-" + strconv.FormatInt(l.ID, 10) }
+
+// KindOption is one kind of change, with what it means.
+type KindOption struct {
+	Value, Label, Hint string
+}
+
+// OptionGroup is a labelled group of a select's options.
+type OptionGroup struct {
+	Label   string
+	Options []Option
+}
+
+// VersionView is one submitted version of a return.
+type VersionView struct {
+	Number           int
+	SubmittedAt, By  string
+	NilReturn, First bool
+	Lines            []string
+	Added, Removed   []string
+}
+
+// UploadProblem is one problem of an uploaded file, by row and column.
+type UploadProblem struct {
+	Row             string // "" for the file as a whole
+	Column, Message string
+}
