@@ -14,7 +14,9 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"ccgtracker/internal/auth"
 	"ccgtracker/internal/config"
@@ -28,6 +30,14 @@ import (
 // newApp starts the tracker on a fresh database with the demo users and
 // returns its base address. env overrides configuration variables.
 func newApp(t *testing.T, env map[string]string) string {
+	t.Helper()
+	base, _ := newAppWithPool(t, env)
+	return base
+}
+
+// newAppWithPool is newApp, also returning the database for the test to
+// set the scene in (issue a return, complete an order).
+func newAppWithPool(t *testing.T, env map[string]string) (string, *pgxpool.Pool) {
 	t.Helper()
 	ctx := context.Background()
 	pool := pgtest.New(t)
@@ -71,7 +81,7 @@ func newApp(t *testing.T, env map[string]string) string {
 	ts.Config.Handler = srv
 	ts.Start()
 	t.Cleanup(ts.Close)
-	return base
+	return base, pool
 }
 
 // syncBuffer is a bytes.Buffer that the server's goroutines can share.
@@ -337,4 +347,58 @@ func tick(t *testing.T, ctx context.Context, css string) {
 	if _, err := chromedp.Run(ctx, chromedp.Click(chromedp.CSS(css))); err != nil {
 		t.Fatalf("tick %s on %s: %v", css, location(t, ctx), err)
 	}
+}
+
+// tabTo presses Tab until the element matching css has the focus, as a
+// keyboard user would, and fails if it is never reached.
+func tabTo(t *testing.T, ctx context.Context, css string) {
+	t.Helper()
+	for range 400 {
+		focused, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.activeElement === document.querySelector(`+jsString(css)+`)`))
+		if err != nil {
+			t.Fatalf("read the focus: %v", err)
+		}
+		if focused {
+			return
+		}
+		if _, err := chromedp.Run(ctx, chromedp.KeyEvent(kb.Tab)); err != nil {
+			t.Fatalf("press Tab: %v", err)
+		}
+	}
+	t.Fatalf("%s: %s cannot be reached with the Tab key", location(t, ctx), css)
+}
+
+// keys types on the keyboard into whatever has the focus.
+func keys(t *testing.T, ctx context.Context, text string) {
+	t.Helper()
+	if _, err := chromedp.Run(ctx, chromedp.KeyEvent(text)); err != nil {
+		t.Fatalf("type %q: %v", text, err)
+	}
+}
+
+// keyChoose picks an option of the focused select with the arrow keys.
+func keyChoose(t *testing.T, ctx context.Context, value string) {
+	t.Helper()
+	for range 2000 {
+		got, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.activeElement.value`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got == value {
+			return
+		}
+		keys(t, ctx, kb.ArrowDown)
+	}
+	t.Fatalf("%s: the arrow keys never reach the option %q", location(t, ctx), value)
+}
+
+// keySubmit presses Enter on the focused button and waits for the page it
+// leads to, returning its status.
+func keySubmit(t *testing.T, ctx context.Context) int64 {
+	t.Helper()
+	resp, err := chromedp.RunResponse(ctx, chromedp.KeyEvent(kb.Enter))
+	if err != nil {
+		t.Fatalf("press Enter on %s: %v", location(t, ctx), err)
+	}
+	return resp.Status
 }

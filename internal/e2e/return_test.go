@@ -1,0 +1,160 @@
+package e2e
+
+import (
+	"context"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp/kb"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"ccgtracker/internal/auth"
+	"ccgtracker/internal/dates"
+	"ccgtracker/internal/order"
+	"ccgtracker/internal/org"
+	"ccgtracker/internal/tracker"
+)
+
+// TestReturnRoundTrip is the month's return from start to end: the buyer
+// fills it in with an activation and a cessation using the keyboard alone
+// and submits; the reviewer returns it with a comment; the buyer corrects
+// it and resubmits; the reviewer accepts; the ledger has the new dates.
+// axe-core checks every page on the way.
+func TestReturnRoundTrip(t *testing.T) {
+	t.Parallel()
+	base, pool := newAppWithPool(t, nil)
+	ctx := context.Background()
+	period := tracker.PeriodOf(dates.Today(time.Now()))
+	planned, live := scene(t, ctx, pool, period)
+	returnPath := "/ccgs/16C/returns/" + period.String()
+	goLive := period.First().AddDate(0, 0, 2)
+	ceased := period.First().AddDate(0, 0, 9)
+	corrected := period.First().AddDate(0, 0, 10)
+
+	b := newBrowser(t)
+	signIn(t, b, base, "buyer.16c@example.nhs.uk", auth.DemoPassword)
+	visit(t, b, base+returnPath)
+	checkAccessibility(t, b, "the buyer's return")
+
+	// With the keyboard alone: the activation...
+	keyLine(t, b, 0, planned, goLive)
+	wantContains(t, b, ".nhsuk-notification-banner", "added")
+	// ...and the cessation (the third kind: two presses of the down arrow).
+	keyLine(t, b, 2, live, ceased)
+	if n := len(texts(t, b, "[data-testid=return-line]")); n != 2 {
+		t.Fatalf("%d lines on the return, want 2", n)
+	}
+	checkAccessibility(t, b, "the return with two changes")
+	tabTo(t, b, `a[href="`+returnPath+`/check"]`)
+	keySubmit(t, b)
+	wantPath(t, b, base, returnPath+"/check")
+	checkAccessibility(t, b, "check your answers")
+	tabTo(t, b, `form[action="`+returnPath+`/submit"] button`)
+	keySubmit(t, b)
+	wantContains(t, b, "h1 .nhsuk-tag", "Submitted")
+	signOut(t, b, base)
+
+	// The reviewer sends it back with a comment.
+	signIn(t, b, base, "reviewer@example.nhs.uk", auth.DemoPassword)
+	visit(t, b, base+"/returns?period="+period.String())
+	checkAccessibility(t, b, "every CCG's return")
+	visit(t, b, base+returnPath+"/review")
+	checkAccessibility(t, b, "the review page")
+	fill(t, b, "comment", "Was the cessation not on the "+strconv.Itoa(corrected.Day())+"th?")
+	click(t, b, `form[action="`+returnPath+`/return"] button[type=submit]`)
+	wantContains(t, b, "h1 .nhsuk-tag", "Returned")
+	signOut(t, b, base)
+
+	// The buyer reads it, replaces the cessation and submits again.
+	signIn(t, b, base, "buyer.16c@example.nhs.uk", auth.DemoPassword)
+	visit(t, b, base+returnPath)
+	wantContains(t, b, "[data-testid=review-comment]", "Was the cessation not on the")
+	checkAccessibility(t, b, "the returned return")
+	click(t, b, `[data-testid=return-line][data-kind=cessation] form button`)
+	keyLine(t, b, 2, live, corrected)
+	visit(t, b, base+returnPath+"/check")
+	click(t, b, `form[action="`+returnPath+`/submit"] button`)
+	wantContains(t, b, "h1 .nhsuk-tag", "Submitted")
+	signOut(t, b, base)
+
+	// The reviewer accepts: the ledger takes the dates.
+	signIn(t, b, base, "reviewer@example.nhs.uk", auth.DemoPassword)
+	visit(t, b, base+returnPath+"/versions")
+	checkAccessibility(t, b, "the submitted versions")
+	visit(t, b, base+returnPath+"/review")
+	click(t, b, `form[action="`+returnPath+`/accept"] button`)
+	wantContains(t, b, "h1 .nhsuk-tag", "Accepted")
+	checkAccessibility(t, b, "the accepted return")
+
+	var state, m1, cessation string
+	if err := pool.QueryRow(ctx, `SELECT state, coalesce(actual_m1::text, '') FROM service_instances WHERE 'SI' || id || '-' || practice_code = $1`, planned).Scan(&state, &m1); err != nil {
+		t.Fatal(err)
+	}
+	if state != "active" || m1 != goLive.Format(time.DateOnly) {
+		t.Errorf("%s after acceptance: %s from %q, want active from %s", planned, state, m1, goLive.Format(time.DateOnly))
+	}
+	if err := pool.QueryRow(ctx, `SELECT state, coalesce(cessation_date::text, '') FROM service_instances WHERE 'SI' || id || '-' || practice_code = $1`, live).Scan(&state, &cessation); err != nil {
+		t.Fatal(err)
+	}
+	if state != "ceased" || cessation != corrected.Format(time.DateOnly) {
+		t.Errorf("%s after acceptance: %s on %q, want ceased on %s (the corrected date)", live, state, cessation, corrected.Format(time.DateOnly))
+	}
+	visit(t, b, base+"/ccgs/16C/services?practice=A81002")
+	checkAccessibility(t, b, "the ledger after acceptance")
+}
+
+// keyLine adds a change with the keyboard alone: the kind (the nth radio,
+// reached with the arrow keys), the service, the date, then Enter.
+func keyLine(t *testing.T, ctx context.Context, kind int, service string, d time.Time) {
+	t.Helper()
+	tabTo(t, ctx, "#kind")
+	for range kind {
+		keys(t, ctx, kb.ArrowDown)
+	}
+	keys(t, ctx, " ")
+	tabTo(t, ctx, "#instance")
+	keyChoose(t, ctx, service)
+	tabTo(t, ctx, "#date-day")
+	keys(t, ctx, strconv.Itoa(d.Day()))
+	tabTo(t, ctx, "#date-month")
+	keys(t, ctx, strconv.Itoa(int(d.Month())))
+	tabTo(t, ctx, "#date-year")
+	keys(t, ctx, strconv.Itoa(d.Year()))
+	tabTo(t, ctx, "[data-testid=add-line] button[type=submit]")
+	if status := keySubmit(t, ctx); status != 200 {
+		t.Fatalf("adding a change with the keyboard: status %d: %q", status, texts(t, ctx, ".nhsuk-error-summary"))
+	}
+}
+
+// scene sets up the month: an order of 16C whose service at A81002 is
+// planned from the period's first day, and the return issued. It returns
+// that planned service and a live continuity service of A81001.
+func scene(t *testing.T, ctx context.Context, pool *pgxpool.Pool, p tracker.Period) (planned, live string) {
+	t.Helper()
+	now := time.Now()
+	scope := org.AllCCGs()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	o, err := order.Create(ctx, pool, now, nil, scope, order.Details{CCGCode: "16C", SupplierID: "10000",
+		Description: "Anywhere Consult", Commencement: p.First(), InitialPeriod: 12, MaximumTerm: 24})
+	must(err)
+	id := o.CallOffID()
+	must(order.AddItem(ctx, pool, now, nil, scope, id, o.Version, "10000-002"))
+	o, _ = order.Get(ctx, pool, scope, id)
+	must(order.SetFunding(ctx, pool, now, nil, scope, id, o.Version, o.Items[0].ID, 1))
+	o, _ = order.Get(ctx, pool, scope, id)
+	first := p.First()
+	must(order.SaveRecipients(ctx, pool, now, nil, scope, id, o.Version, o.Items[0].ID, []order.RecipientInput{{Practice: "A81002", PlannedDelivery: &first}}))
+	o, _ = order.Get(ctx, pool, scope, id)
+	must(order.Complete(ctx, pool, now, nil, scope, id, o.Version))
+	_, err = tracker.Issue(ctx, pool, now, nil, p)
+	must(err)
+	must(pool.QueryRow(ctx, `SELECT 'SI' || id || '-' || practice_code FROM service_instances WHERE order_id IS NOT NULL`).Scan(&planned))
+	must(pool.QueryRow(ctx, `SELECT 'SI' || id || '-' || practice_code FROM service_instances WHERE agreement_id IS NOT NULL AND practice_code = 'A81001'`).Scan(&live))
+	return planned, live
+}
