@@ -662,6 +662,10 @@ func (s *Server) returnUpload(w http.ResponseWriter, r *http.Request) error {
 	defer file.Close()
 
 	rows, rowErrs := tracker.ParseChangeRows(file, header.Filename)
+	// The downloaded workbook carries the lines already on the return: a
+	// buyer who uploads it back must not add them a second time.
+	read := len(rows)
+	rows = tracker.WithoutExisting(ret, rows)
 	ins := make([]tracker.LineInput, len(rows))
 	for i, row := range rows {
 		ins[i] = row.Line
@@ -679,6 +683,9 @@ func (s *Server) returnUpload(w http.ResponseWriter, r *http.Request) error {
 			}
 		}
 		return s.renderReturn(w, r, ret, http.StatusBadRequest, views.Form{}, uploadProblems(rowErrs))
+	}
+	if len(ins) == 0 && read > 0 {
+		return refuse("Every change in the file is already on the return: nothing was added")
 	}
 	if len(ins) == 0 {
 		return refuse("The file has no changes in it: put them in the rows below the headings of the Changes sheet")

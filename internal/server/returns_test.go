@@ -490,6 +490,23 @@ func TestReturnDownloadIsAWorkbook(t *testing.T) {
 	if msg := doc(t, resp).Find("[data-testid=upload-problems]").Text(); !strings.Contains(msg, "no changes") {
 		t.Errorf("the empty workbook uploaded back: %q", msg)
 	}
+
+	// With a change on the return, the workbook carries it; uploaded back,
+	// it is not added a second time.
+	wantRedirect(t, buyer.post(novReturn+"/lines", app.cessation(versionOf(t, buyer, novReturn), "20")), novReturn)
+	resp = buyer.get(novReturn + "/download")
+	body, err = io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp = buyer.upload(novReturn+"/upload", versionOf(t, buyer, novReturn), "return-16C-2026-11.xlsx", body)
+	wantStatus(t, resp, http.StatusBadRequest)
+	if msg := doc(t, resp).Find("[data-testid=upload-problems]").Text(); !strings.Contains(msg, "already on the return") {
+		t.Errorf("the workbook with its line uploaded back: %q", msg)
+	}
+	if n := doc(t, buyer.get(novReturn)).Find("[data-testid=return-line]").Length(); n != 1 {
+		t.Errorf("%d lines after uploading the workbook back, want 1", n)
+	}
 }
 
 // A change requested in October, dated December, comes back on November's

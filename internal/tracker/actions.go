@@ -312,9 +312,15 @@ func Accept(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int
 func apply(ctx context.Context, tx pgx.Tx, now time.Time, actorID *int64, l Line) (int, error) {
 	d := l.Date
 	why := fmt.Sprintf("%s on %s (return line %d)", l.Kind, dates.Long(d), l.ID)
+	// Each service changed gets its history entry (by ledger.Change) and an
+	// audit record naming the return line, in the acceptance's transaction.
 	change := func(id int64, fn func(*ledger.Instance)) error {
-		_, err := ledger.Change(ctx, tx, now, actorID, id, why, &l.ID, func(i *ledger.Instance) error { fn(i); return nil })
-		return err
+		inst, err := ledger.Change(ctx, tx, now, actorID, id, why, &l.ID, func(i *ledger.Instance) error { fn(i); return nil })
+		if err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, now, actorID, "service.change", "service_instance", inst.Ref(), nil,
+			map[string]any{"change": why, "state": inst.State, "actual_m1": dayOf(inst.ActualM1), "m2": dayOf(inst.M2), "cessation": dayOf(inst.Cessation)})
 	}
 	switch l.Kind {
 	case Activation:
@@ -362,4 +368,11 @@ func apply(ctx context.Context, tx pgx.Tx, now time.Time, actorID *int64, l Line
 		return len(services), nil
 	}
 	return 0, nil // a split is recorded; the new practices' services come through orders
+}
+
+func dayOf(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return t.Format(time.DateOnly)
 }

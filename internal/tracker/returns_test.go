@@ -385,3 +385,56 @@ func TestReturnedNilReturnTakesChanges(t *testing.T) {
 		t.Errorf("resubmitted with a change: nil %v, %d submissions", r.NilReturn, r.Submissions)
 	}
 }
+
+// Migration, correction and split, accepted: what each does to the ledger.
+func TestAcceptedMigrationCorrectionAndSplit(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	// First month: A81002's planned service goes live on 3 November.
+	must(t, f.add(tracker.LineInput{Kind: tracker.Activation, Practice: "A81002", Instance: f.planned[1], Date: day(2026, 11, 3)}))
+	// A81001 moves from its continuity service to the planned one on 10 November.
+	must(t, f.add(tracker.LineInput{Kind: tracker.Migration, Practice: "A81001", Instance: f.live, NewInstance: f.planned[0], Date: day(2026, 11, 10)}))
+	// A81004 splits, its patients going to A81002 and A81005: recorded only.
+	must(t, f.add(tracker.LineInput{Kind: tracker.Split, Practice: "A81004", Targets: []string{"A81002", "A81005"}, Date: day(2026, 11, 20)}))
+	r := f.ret()
+	must(t, tracker.Submit(ctx, f.pool, now, f.buyer, f.scope, "16C", november, r.Version, false))
+	must(t, tracker.Accept(ctx, f.pool, now, f.buyer, "16C", november, r.Version+1))
+
+	state := func(ref string) string {
+		var s string
+		must(t, f.pool.QueryRow(ctx, `SELECT state || ' ' || coalesce(actual_m1::text, '-') || ' ' || coalesce(cessation_date::text, '-')
+			FROM service_instances WHERE 'SI' || id || '-' || practice_code = $1`, ref).Scan(&s))
+		return s
+	}
+	want := map[string]string{
+		f.live:       "ceased 2020-01-01 2026-11-10",
+		f.planned[0]: "active 2026-11-10 -",
+		f.planned[1]: "active 2026-11-03 -",
+		f.planned[2]: "planned - -", // the split changes nothing
+	}
+	for ref, w := range want {
+		if got := state(ref); got != w {
+			t.Errorf("%s: %q, want %q", ref, got, w)
+		}
+	}
+	var audits int
+	must(t, f.pool.QueryRow(ctx, `SELECT count(*) FROM audit_log WHERE action = 'service.change'`).Scan(&audits))
+	if audits != 3 {
+		t.Errorf("%d audit records of services changed, want 3", audits)
+	}
+
+	// December: the go-live of A81002 was wrong; correct it to 4 November.
+	dec, _ := tracker.ParsePeriod("2026-12")
+	_, err := tracker.Issue(ctx, f.pool, now, nil, dec)
+	must(t, err)
+	decRet, err := tracker.Get(ctx, f.pool, f.scope, "16C", dec)
+	must(t, err)
+	must(t, tracker.AddLine(ctx, f.pool, now, f.buyer, f.scope, "16C", dec, decRet.Version, tracker.LineInput{
+		Kind: tracker.Correction, Practice: "A81002", Instance: f.planned[1], Corrects: tracker.CorrectsActualM1, Date: day(2026, 11, 4)}))
+	decRet, _ = tracker.Get(ctx, f.pool, f.scope, "16C", dec)
+	must(t, tracker.Submit(ctx, f.pool, now, f.buyer, f.scope, "16C", dec, decRet.Version, false))
+	must(t, tracker.Accept(ctx, f.pool, now, f.buyer, "16C", dec, decRet.Version+1))
+	if got := state(f.planned[1]); got != "active 2026-11-04 -" {
+		t.Errorf("after the correction: %q", got)
+	}
+}
