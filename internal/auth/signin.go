@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"ccgtracker/internal/apperr"
+	"ccgtracker/internal/postgres"
 )
 
 // Throttle is the policy against guessing passwords: failed sign-ins for
@@ -71,14 +72,37 @@ func Authenticate(ctx context.Context, pool *pgxpool.Pool, th Throttle, now time
 		return SignIn{}, &apperr.Error{Code: apperr.Invalid, Message: "Enter your email address and password", Fields: errs}
 	}
 
-	since := now.Add(-th.Window)
-	accountFails, accountUnlock, err := failures(ctx, pool, "email", email, since, th.AccountLimit, th.Window)
+	// Counting, verifying and recording happen under locks on the account
+	// and the address, so a burst of parallel guesses is counted one by one
+	// instead of all slipping under the limit together.
+	var res SignIn
+	var outcome error
+	err := postgres.Tx(ctx, pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('sign-in account ' || $1)),
+			pg_advisory_xact_lock(hashtext('sign-in address ' || $2))`, email, address); err != nil {
+			return fmt.Errorf("lock sign-in: %w", err)
+		}
+		var err error
+		res, outcome, err = attempt(ctx, tx, th, now, email, password, address)
+		return err
+	})
 	if err != nil {
 		return SignIn{}, err
 	}
-	addressFails, addressUnlock, err := failures(ctx, pool, "address", address, since, th.AddressLimit, th.Window)
+	return res, outcome
+}
+
+// attempt is one sign-in under the locks: the refusal, if any, is the
+// second result; the third is a failure of the database.
+func attempt(ctx context.Context, tx pgx.Tx, th Throttle, now time.Time, email, password, address string) (SignIn, error, error) {
+	since := now.Add(-th.Window)
+	accountFails, accountUnlock, err := failures(ctx, tx, "email", email, since, th.AccountLimit, th.Window)
 	if err != nil {
-		return SignIn{}, err
+		return SignIn{}, nil, err
+	}
+	addressFails, addressUnlock, err := failures(ctx, tx, "address", address, since, th.AddressLimit, th.Window)
+	if err != nil {
+		return SignIn{}, nil, err
 	}
 	if accountFails >= th.AccountLimit || addressFails >= th.AddressLimit {
 		unlock := accountUnlock
@@ -92,35 +116,35 @@ func Authenticate(ctx context.Context, pool *pgxpool.Pool, th Throttle, now time
 			plural = ""
 		}
 		msg := fmt.Sprintf("There have been too many failed attempts to sign in. Wait %d minute%s, then try again.", minutes, plural)
-		return SignIn{}, &apperr.Error{Code: apperr.Forbidden, Message: msg, Fields: map[string]string{"email": msg}}
+		return SignIn{}, &apperr.Error{Code: apperr.Forbidden, Message: msg, Fields: map[string]string{"email": msg}}, nil
 	}
 
-	u, hash, err := userByEmail(ctx, pool, email)
+	u, hash, err := userByEmail(ctx, tx, email)
 	ok := false
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		_, _ = VerifyPassword(dummyHash, password)
 	case err != nil:
-		return SignIn{}, err
+		return SignIn{}, nil, err
 	case hash == "":
 		_, _ = VerifyPassword(dummyHash, password)
 	default:
 		if ok, err = VerifyPassword(hash, password); err != nil {
-			return SignIn{}, fmt.Errorf("verify password of user %d: %w", u.ID, err)
+			return SignIn{}, nil, fmt.Errorf("verify password of user %d: %w", u.ID, err)
 		}
 		ok = ok && u.Active
 	}
 	if !ok {
-		if _, err := pool.Exec(ctx, `INSERT INTO login_failures (email, address, failed_at) VALUES ($1, $2, $3)`, email, address, now); err != nil {
-			return SignIn{}, fmt.Errorf("record failed sign-in: %w", err)
+		if _, err := tx.Exec(ctx, `INSERT INTO login_failures (email, address, failed_at) VALUES ($1, $2, $3)`, email, address, now); err != nil {
+			return SignIn{}, nil, fmt.Errorf("record failed sign-in: %w", err)
 		}
 		n := max(accountFails, addressFails) + 1
-		return SignIn{Delay: th.delay(n)}, ErrBadCredentials
+		return SignIn{Delay: th.delay(n)}, ErrBadCredentials, nil
 	}
-	if _, err := pool.Exec(ctx, `DELETE FROM login_failures WHERE email = $1`, email); err != nil {
-		return SignIn{}, fmt.Errorf("clear failed sign-ins: %w", err)
+	if _, err := tx.Exec(ctx, `DELETE FROM login_failures WHERE email = $1`, email); err != nil {
+		return SignIn{}, nil, fmt.Errorf("clear failed sign-ins: %w", err)
 	}
-	return SignIn{User: u}, nil
+	return SignIn{User: u}, nil, nil
 }
 
 // delay is how long to hold back the response after the n-th failure.
@@ -133,11 +157,11 @@ func (th Throttle) delay(n int) time.Duration {
 
 // failures counts the failures for one key since a time, and when the
 // limit-th newest of them leaves the window (the moment a lock lifts).
-func failures(ctx context.Context, pool *pgxpool.Pool, column, key string, since time.Time, limit int, window time.Duration) (int, time.Time, error) {
+func failures(ctx context.Context, db postgres.Querier, column, key string, since time.Time, limit int, window time.Duration) (int, time.Time, error) {
 	var n int
 	var limitth *time.Time
 	// column is one of two fixed names, never input.
-	err := pool.QueryRow(ctx, fmt.Sprintf(`
+	err := db.QueryRow(ctx, fmt.Sprintf(`
 		SELECT count(*),
 		       (SELECT failed_at FROM login_failures WHERE %[1]s = $1 AND failed_at > $2
 		        ORDER BY failed_at DESC OFFSET $3 LIMIT 1)
@@ -151,14 +175,14 @@ func failures(ctx context.Context, pool *pgxpool.Pool, column, key string, since
 	return n, limitth.Add(window), nil
 }
 
-func userByEmail(ctx context.Context, pool *pgxpool.Pool, email string) (User, string, error) {
+func userByEmail(ctx context.Context, db postgres.Querier, email string) (User, string, error) {
 	var id int64
 	var hash *string
-	err := pool.QueryRow(ctx, `SELECT id, password_hash FROM users WHERE email = $1`, email).Scan(&id, &hash)
+	err := db.QueryRow(ctx, `SELECT id, password_hash FROM users WHERE email = $1`, email).Scan(&id, &hash)
 	if err != nil {
 		return User{}, "", err
 	}
-	u, err := GetUser(ctx, pool, id)
+	u, err := GetUser(ctx, db, id)
 	if hash == nil {
 		return u, "", err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -104,5 +105,43 @@ func TestTidyDeletesOnlyWhatHasExpired(t *testing.T) {
 	}
 	if sessions != "live" || failures != "b" {
 		t.Errorf("left sessions %q and failures %q, want live and b", sessions, failures)
+	}
+}
+
+// A burst of parallel guesses is counted one by one: after the limit,
+// every other guess is refused without its password being tried.
+func TestParallelGuessesAreThrottled(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := pgtest.New(t)
+	if _, err := auth.CreateUser(ctx, pool, time.Now(), nil, auth.NewUser{Email: "a@example.nhs.uk", Name: "A", Role: auth.Admin}); err != nil {
+		t.Fatal(err)
+	}
+	th := auth.Throttle{Window: 15 * time.Minute, SlowAfter: 100, Step: time.Millisecond, MaxDelay: time.Millisecond, AccountLimit: 3, AddressLimit: 100}
+	now := time.Now()
+	const guesses = 10
+	errs := make([]error, guesses)
+	var wg sync.WaitGroup
+	for i := range guesses {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = auth.Authenticate(ctx, pool, th, now, "a@example.nhs.uk", fmt.Sprintf("guess %d", i), "192.0.2.1")
+		}()
+	}
+	wg.Wait()
+	tried, refused := 0, 0
+	for _, err := range errs {
+		switch {
+		case errors.Is(err, auth.ErrBadCredentials):
+			tried++
+		case apperr.Is(err, apperr.Forbidden):
+			refused++
+		default:
+			t.Errorf("unexpected: %v", err)
+		}
+	}
+	if tried != 3 || refused != guesses-3 {
+		t.Errorf("%d guesses tried and %d refused; want 3 and %d", tried, refused, guesses-3)
 	}
 }

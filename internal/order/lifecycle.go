@@ -81,6 +81,19 @@ func Complete(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *i
 		if p := Problems(o); len(p) > 0 {
 			return apperr.New(apperr.Invalid, "Order %s cannot be completed yet: %s.", callOffID, strings.Join(p, "; "))
 		}
+		if o.IsAmendment() {
+			// The order it amends must still be in force: terminated while
+			// the amendment was open, it stays terminated.
+			var prev Status
+			if err := tx.QueryRow(ctx, `SELECT status FROM orders WHERE order_number = $1 AND revision = $2 FOR UPDATE`,
+				o.Number, o.Revision-1).Scan(&prev); err != nil {
+				return fmt.Errorf("revision amended by %s: %w", callOffID, err)
+			}
+			if prev != Completed {
+				return apperr.New(apperr.Conflict, "Order %s amends %s, which is %s now, so the amendment cannot be completed.",
+					callOffID, CallOffID(o.Number, o.Revision-1), strings.ToLower(prev.Name()))
+			}
+		}
 		if _, err := tx.Exec(ctx, `
 			UPDATE orders SET status = 'superseded', version = version + 1
 			WHERE order_number = $1 AND revision < $2 AND status = 'completed'`, o.Number, o.Revision); err != nil {
@@ -217,6 +230,13 @@ func Terminate(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *
 		}
 		if o.Status != Completed {
 			return apperr.New(apperr.Conflict, "Only the order in force can be terminated, and %s is %s.", callOffID, strings.ToLower(o.Status.Name()))
+		}
+		var amending bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM orders WHERE order_number = $1 AND status = 'in_progress')`, o.Number).Scan(&amending); err != nil {
+			return fmt.Errorf("amendments of %s: %w", callOffID, err)
+		}
+		if amending {
+			return apperr.New(apperr.Conflict, "An amendment of order %s is in progress: complete it first, then terminate the order it makes.", callOffID)
 		}
 		if date.After(o.EndDate()) {
 			return invalid("The order could not be terminated", map[string]string{

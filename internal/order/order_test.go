@@ -480,3 +480,33 @@ func TestParseRecipientCSV(t *testing.T) {
 		t.Errorf("check: %v %v %v", ok, problems, err)
 	}
 }
+
+// A termination while an amendment is open, in either order: the
+// terminated order never comes back to life.
+func TestTerminationAndAmendmentDoNotOverlap(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	o := f.readyOrder()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(order.Complete(ctx, f.pool, now, f.actor, f.scope, o.CallOffID(), o.Version))
+	o = f.get(o.CallOffID())
+	next, err := order.Amend(ctx, f.pool, now, f.actor, f.scope, o.CallOffID(), o.Version)
+	must(err)
+	o = f.get(o.CallOffID())
+	if err := order.Terminate(ctx, f.pool, now, f.actor, f.scope, o.CallOffID(), o.Version, "Merged", dates.Date(2027, 6, 1)); !apperr.Is(err, apperr.Conflict) {
+		t.Errorf("ErrTerminateWhileAmending: %v", err)
+	}
+	// Had it been terminated by hand, completing the amendment is refused.
+	if _, err := f.pool.Exec(ctx, `UPDATE orders SET status = 'terminated', termination_date = '2027-06-01', termination_reason = 'x' WHERE revision = 1`); err != nil {
+		t.Fatal(err)
+	}
+	must(f.recipients(next, "10000-001", at("A81005", 2027, 3, 1)))
+	if err := order.Complete(ctx, f.pool, now, f.actor, f.scope, next, f.get(next).Version); !apperr.Is(err, apperr.Conflict) {
+		t.Errorf("ErrCompleteAmendmentOfTerminated: %v", err)
+	}
+}

@@ -14,6 +14,8 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivermigrate"
 
 	"ccgtracker/internal/apperr"
 	"ccgtracker/internal/paging"
@@ -99,7 +101,8 @@ func newMigrate(pool *pgxpool.Pool) (*migrate.Migrate, func(), error) {
 	return m, func() { m.Close() }, nil
 }
 
-// MigrateUp applies every migration not yet applied.
+// MigrateUp applies every migration not yet applied: the project's own,
+// then River's (the job queue's tables), which River versions itself.
 func MigrateUp(pool *pgxpool.Pool) error {
 	m, done, err := newMigrate(pool)
 	if err != nil {
@@ -108,6 +111,13 @@ func MigrateUp(pool *pgxpool.Pool) error {
 	defer done()
 	if err := m.Up(); err != nil && !errors.Is(err, migrate.ErrNoChange) {
 		return fmt.Errorf("migrate up: %w", err)
+	}
+	rm, err := rivermigrate.New(riverpgxv5.New(pool), nil)
+	if err != nil {
+		return fmt.Errorf("river migrations: %w", err)
+	}
+	if _, err := rm.Migrate(context.Background(), rivermigrate.DirectionUp, nil); err != nil {
+		return fmt.Errorf("river migrate up: %w", err)
 	}
 	return nil
 }

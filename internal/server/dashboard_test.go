@@ -62,6 +62,8 @@ func TestAdminSetsDueDayAndIssuesReturns(t *testing.T) {
 		t.Errorf("16C's due date %q (%v), want 2026-12-03 from its own day", due, err)
 	}
 	wantStatus(t, admin.post("/admin/returns/issue", url.Values{"period": {"November"}}), http.StatusBadRequest)
+	// A month that has not started yet cannot be issued (the clock stands in November 2026).
+	wantStatus(t, admin.post("/admin/returns/issue", url.Values{"period": {"2027-01"}}), http.StatusBadRequest)
 	reviewer := app.client()
 	reviewer.signIn("reviewer@example.nhs.uk")
 	wantStatus(t, reviewer.post("/admin/returns/issue", url.Values{"period": {"2026-12"}}), http.StatusForbidden)

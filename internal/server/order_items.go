@@ -288,6 +288,9 @@ func (s *Server) orderItemUpload(w http.ResponseWriter, r *http.Request) error {
 		}
 		return s.renderItem(w, r, o, it, http.StatusBadRequest, views.Form{}, nil, []string{msg})
 	}
+	// The middleware's copy of the request hides this form from the
+	// server's own clean-up: remove any temporary file here.
+	defer r.MultipartForm.RemoveAll() //nolint:errcheck
 	file, _, err := r.FormFile("file")
 	if err != nil {
 		return s.renderItem(w, r, o, it, http.StatusBadRequest, views.Form{}, nil, []string{"Choose a CSV file to upload"})

@@ -271,6 +271,11 @@ func Accept(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int
 		if r.Status != Submitted {
 			return apperr.New(apperr.Conflict, "Only a submitted return can be accepted, and this one is %s.", lowerFirst(r.Status.Name()))
 		}
+		// Lock the CCG's services the lines may touch before re-checking
+		// them, so nothing changes them between the check and the change.
+		if _, err := tx.Exec(ctx, `SELECT 1 FROM service_instances WHERE ccg_code = $1 AND state IN ('planned', 'active') FOR UPDATE`, r.CCGCode); err != nil {
+			return fmt.Errorf("lock services of %s: %w", r.CCGCode, err)
+		}
 		probs, err := Problems(ctx, tx, r)
 		if err != nil {
 			return err

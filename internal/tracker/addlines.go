@@ -116,6 +116,9 @@ func insertLine(ctx context.Context, tx pgx.Tx, now time.Time, actorID *int64, r
 			effective_date, note, carried_from, created_at, created_by)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
 		r.ID, in.Kind, in.Practice, instanceID, newID, targets, corrects, in.Date, in.Note, in.CarriedFrom, now, actorID); err != nil {
+		if postgres.IsUniqueViolation(err) {
+			return apperr.New(apperr.Conflict, "That requested change already has its actual date on another return.")
+		}
 		return fmt.Errorf("add line: %w", err)
 	}
 	return audit.Record(ctx, tx, now, actorID, "return.add_line", "return", r.CCGCode+"/"+r.Period.String(), nil, lineView(in))

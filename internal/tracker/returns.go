@@ -11,6 +11,7 @@ import (
 
 	"ccgtracker/internal/apperr"
 	"ccgtracker/internal/audit"
+	"ccgtracker/internal/dates"
 	"ccgtracker/internal/org"
 	"ccgtracker/internal/postgres"
 )
@@ -77,6 +78,9 @@ func Issue(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int6
 
 // IssueTx is Issue inside the caller's transaction (the nightly job's).
 func IssueTx(ctx context.Context, tx pgx.Tx, now time.Time, actorID *int64, p Period) (int, error) {
+	if p.First().After(dates.Today(now)) {
+		return 0, apperr.Invalidf("period", "The returns for %s cannot be issued before the month starts", p.Name())
+	}
 	rows, err := tx.Query(ctx, `
 		SELECT c.code, coalesce(c.due_day, r.due_day) FROM ccgs c JOIN regions r ON r.code = c.region_code
 		WHERE c.active AND NOT EXISTS (SELECT 1 FROM tracker_returns tr WHERE tr.ccg_code = c.code AND tr.period = $1)

@@ -438,3 +438,53 @@ func TestAcceptedMigrationCorrectionAndSplit(t *testing.T) {
 		t.Errorf("after the correction: %q", got)
 	}
 }
+
+// A merger ends the practice's services for the lines after it: a later
+// activation or cessation of one of them is refused, not silently
+// reversed at acceptance.
+func TestMergerIsSeenByLaterLines(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	must(t, f.add(tracker.LineInput{Kind: tracker.Merger, Practice: "A81001", Targets: []string{"A81002"}, Date: day(2026, 11, 10)}))
+	cases := []struct {
+		name string
+		in   tracker.LineInput
+	}{
+		{"ErrActivationAfterMerger", tracker.LineInput{Kind: tracker.Activation, Practice: "A81001", Instance: f.planned[0], Date: day(2026, 11, 15)}},
+		{"ErrCessationAfterMerger", tracker.LineInput{Kind: tracker.Cessation, Practice: "A81001", Instance: f.live, Date: day(2026, 11, 20)}},
+	}
+	for _, c := range cases {
+		if err := f.add(c.in); !apperr.Is(err, apperr.Invalid) {
+			t.Errorf("%s: %v", c.name, err)
+		}
+	}
+	// Before the merger, a go-live is fine; the merger then ends it.
+	must(t, f.add(tracker.LineInput{Kind: tracker.Activation, Practice: "A81001", Instance: f.planned[0], Date: day(2026, 11, 3)}))
+}
+
+// A planned service of a terminated order has a cessation date but never
+// went live: correcting its cessation is refused with words, not a crash,
+// and it cannot go live on or after that date.
+func TestTerminatedServiceCannotGoLiveAfterItsEnd(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	if _, err := f.pool.Exec(ctx, `UPDATE service_instances SET cessation_date = '2026-11-20' WHERE 'SI' || id || '-' || practice_code = $1`, f.planned[0]); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name  string
+		in    tracker.LineInput
+		field string
+	}{
+		{"ErrCorrectCessationNeverLive", tracker.LineInput{Kind: tracker.Correction, Practice: "A81001", Instance: f.planned[0], Corrects: tracker.CorrectsCessation, Date: day(2026, 11, 25)}, tracker.FieldCorrects},
+		{"ErrActivationAfterCessation", tracker.LineInput{Kind: tracker.Activation, Practice: "A81001", Instance: f.planned[0], Date: day(2026, 11, 21)}, tracker.FieldDate},
+		{"ErrVerificationBeforeTerm", tracker.LineInput{Kind: tracker.Correction, Practice: "A81001", Instance: f.live, Corrects: tracker.CorrectsActualM1, Date: day(2019, 12, 1)}, tracker.FieldDate},
+	}
+	for _, c := range cases {
+		err := f.add(c.in)
+		if !apperr.Is(err, apperr.Invalid) || fieldsOf(err)[c.field] == "" {
+			t.Errorf("%s: %v", c.name, err)
+		}
+	}
+	must(t, f.add(tracker.LineInput{Kind: tracker.Activation, Practice: "A81001", Instance: f.planned[0], Date: day(2026, 11, 19)}))
+}

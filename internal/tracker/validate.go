@@ -113,6 +113,24 @@ func (c *checker) instance(id int64) (*sim, error) {
 	return s, nil
 }
 
+// servicesOf is every planned or live service of a practice, as sims
+// shared with the lines about each of them.
+func (c *checker) servicesOf(practice string) ([]*sim, error) {
+	list, err := ledger.OfPractice(c.ctx, c.db, practice)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*sim, 0, len(list))
+	for _, i := range list {
+		s, err := c.instance(i.ID)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
 // kindRank orders lines of one day as the ledger must take them: a
 // service goes live before it is verified, corrected or ceased.
 var kindRank = map[Kind]int{Activation: 1, Migration: 2, Verification: 3, Correction: 4, Cessation: 5, Cancellation: 6, Merger: 7, Split: 8}
@@ -188,9 +206,12 @@ func (c *checker) check(in *LineInput) (map[string]string, error) {
 
 	switch in.Kind {
 	case Activation:
-		if old.state != ledger.Planned {
+		switch {
+		case old.state != ledger.Planned:
 			errs[FieldInstance] = fmt.Sprintf("%s is %s, so it cannot go live: only a planned service can", describe(old), stateWord(old))
-		} else {
+		case old.cessation != nil && !d.Before(*old.cessation):
+			errs[FieldDate] = fmt.Sprintf("%s ends on %s (its order was terminated), so it cannot go live on or after that day", describe(old), dates.Long(*old.cessation))
+		default:
 			checkTerm(old, FieldDate)
 		}
 		if len(errs) == 0 {
@@ -202,8 +223,12 @@ func (c *checker) check(in *LineInput) (map[string]string, error) {
 			errs[FieldInstance] = fmt.Sprintf("%s is %s: only a service that went live can be verified", describe(old), stateWord(old))
 		case old.m2 != nil:
 			errs[FieldInstance] = fmt.Sprintf("%s was already verified on %s: report a correction to change the date", describe(old), dates.Long(*old.m2))
+		case old.actualM1 == nil:
+			errs[FieldInstance] = fmt.Sprintf("%s has no go-live date to verify after", describe(old))
 		case d.Before(*old.actualM1):
 			errs[FieldDate] = fmt.Sprintf("Verification must be on or after %s went live (%s)", describe(old), dates.Long(*old.actualM1))
+		default:
+			checkTerm(old, FieldDate)
 		}
 		if len(errs) == 0 {
 			old.m2 = &d
@@ -212,7 +237,7 @@ func (c *checker) check(in *LineInput) (map[string]string, error) {
 		switch {
 		case old.state == ledger.Planned:
 			errs[FieldInstance] = fmt.Sprintf("%s has not gone live, so it cannot cease: report a cancellation instead", describe(old))
-		case old.state != ledger.Active:
+		case old.state != ledger.Active || old.actualM1 == nil:
 			errs[FieldInstance] = fmt.Sprintf("%s is %s already", describe(old), stateWord(old))
 		case !d.After(*old.actualM1):
 			errs[FieldDate] = fmt.Sprintf("Cessation must be after %s went live (%s)", describe(old), dates.Long(*old.actualM1))
@@ -224,7 +249,7 @@ func (c *checker) check(in *LineInput) (map[string]string, error) {
 		}
 	case Migration:
 		switch {
-		case old.state != ledger.Active:
+		case old.state != ledger.Active || old.actualM1 == nil:
 			errs[FieldInstance] = fmt.Sprintf("%s is %s: only a live service can be migrated from", describe(old), stateWord(old))
 		case !d.After(*old.actualM1):
 			errs[FieldDate] = fmt.Sprintf("The migration must be after %s went live (%s)", describe(old), dates.Long(*old.actualM1))
@@ -232,6 +257,8 @@ func (c *checker) check(in *LineInput) (map[string]string, error) {
 			errs[FieldNewInstance] = fmt.Sprintf("%s is %s: the new service must be a planned one, from an order", describe(fresh), stateWord(fresh))
 		case fresh.inst.ID == old.inst.ID:
 			errs[FieldNewInstance] = "The new service must be another service than the one it replaces"
+		case fresh.cessation != nil && !d.Before(*fresh.cessation):
+			errs[FieldNewInstance] = fmt.Sprintf("%s ends on %s, so it cannot start on or after that day", describe(fresh), dates.Long(*fresh.cessation))
 		default:
 			checkTerm(fresh, FieldDate)
 		}
@@ -253,6 +280,27 @@ func (c *checker) check(in *LineInput) (map[string]string, error) {
 			errs[FieldTargets] = "Enter the ODS code of the one practice it merged into"
 		} else if err := c.checkTargets(in, errs); err != nil {
 			return nil, err
+		}
+		// Every service of the closed practice ends with the merger: later
+		// lines about them are then refused, not silently reversed.
+		services, err := c.servicesOf(in.Practice)
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range services {
+			if s.state == ledger.Active && s.actualM1 != nil && !d.After(*s.actualM1) {
+				errs[FieldDate] = fmt.Sprintf("The merger must be after %s went live (%s)", describe(s), dates.Long(*s.actualM1))
+			}
+		}
+		if len(errs) == 0 {
+			for _, s := range services {
+				switch s.state {
+				case ledger.Active:
+					s.state, s.cessation = ledger.Ceased, &d
+				case ledger.Planned:
+					s.state = ledger.Cancelled
+				}
+			}
 		}
 	case Split:
 		if len(in.Targets) == 0 {
@@ -287,10 +335,16 @@ func (c *checker) checkCorrection(in *LineInput, old *sim, errs map[string]strin
 		errs[FieldDate] = "The go-live date must be before the cessation date (" + dates.Long(*old.cessation) + ")"
 	case in.Corrects == CorrectsActualM1 && old.m2 != nil && d.After(*old.m2):
 		errs[FieldDate] = "The go-live date must be on or before the verification date (" + dates.Long(*old.m2) + ")"
+	case in.Corrects != CorrectsActualM1 && old.actualM1 == nil:
+		errs[FieldCorrects] = fmt.Sprintf("%s has not gone live: its %s comes from its order, not from a return", describe(old), correctsName(in.Corrects))
 	case in.Corrects == CorrectsCessation && !d.After(*old.actualM1):
 		errs[FieldDate] = "The cessation date must be after the go-live date (" + dates.Long(*old.actualM1) + ")"
 	case in.Corrects == CorrectsM2 && d.Before(*old.actualM1):
 		errs[FieldDate] = "The verification date must be on or after the go-live date (" + dates.Long(*old.actualM1) + ")"
+	case !old.term.From.IsZero() && d.Before(old.term.From):
+		errs[FieldDate] = fmt.Sprintf("The date is before %s started (%s)", describe(old), dates.Long(old.term.From))
+	case !old.term.To.IsZero() && d.After(old.term.To):
+		errs[FieldDate] = fmt.Sprintf("The date is after the order of %s ends (%s)", describe(old), dates.Long(old.term.To))
 	}
 	if len(errs) == 0 {
 		*current = &d

@@ -1,0 +1,2 @@
+DROP INDEX return_lines_carried_idx;
+DROP TABLE outbox, job_runs;
