@@ -8,6 +8,7 @@
 //	tracker import ods FILE       update practices from an ODS epraccur file
 //	tracker import continuity FILE  load Continuity Call-Off Agreement services
 //	tracker returns issue YYYY-MM issue a month's returns to every CCG
+//	tracker nightly [--date D]    run the nightly job once (for cron, or a missed night)
 //	tracker version               print the version
 package main
 
@@ -33,8 +34,11 @@ import (
 
 	"ccgtracker/internal/auth"
 	"ccgtracker/internal/config"
+	"ccgtracker/internal/dates"
+	"ccgtracker/internal/jobs"
 	"ccgtracker/internal/ledger"
 	"ccgtracker/internal/logging"
+	"ccgtracker/internal/nightly"
 	"ccgtracker/internal/org"
 	"ccgtracker/internal/postgres"
 	"ccgtracker/internal/refdata"
@@ -64,6 +68,7 @@ commands:
   import ods FILE       update practices from an ODS practice file (epraccur format)
   import continuity FILE  load continuity agreement services (CSV: practice,supplier,item,start_date)
   returns issue YYYY-MM issue that month's returns to every active CCG (idempotent)
+  nightly [--date YYYY-MM-DD]  run the nightly job once, for today or a missed night
   version               print the version
 
 Configuration comes from the environment: see README.md.`
@@ -86,7 +91,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	log := logging.New(stderr, cfg.LogLevel)
 
 	switch args[0] {
-	case "serve", "migrate", "seed", "import", "returns":
+	case "serve", "migrate", "seed", "import", "returns", "nightly":
 	default:
 		fmt.Fprintln(stderr, usage)
 		return fmt.Errorf("unknown command %q", args[0])
@@ -109,6 +114,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return seed(ctx, pool, args[1:], stdout)
 	case "returns":
 		return returns(ctx, pool, args[1:], stdout)
+	case "nightly":
+		return runNightly(ctx, pool, args[1:], stdout)
 	default:
 		return importFile(ctx, pool, args[1:], stdout)
 	}
@@ -133,6 +140,24 @@ func serve(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log *slog
 		return err
 	}
 	srv := server.New(cfg, pool, log)
+	if cfg.RunJobs {
+		// River elects one leader among the instances to schedule the night;
+		// every instance works jobs.
+		client, err := jobs.NewClient(pool, jobsConfig(cfg), log.With("component", "jobs"))
+		if err != nil {
+			return fmt.Errorf("jobs: %w", err)
+		}
+		if err := client.Start(ctx); err != nil {
+			return fmt.Errorf("start jobs: %w", err)
+		}
+		defer func() {
+			stopCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+			defer cancel()
+			if err := client.Stop(stopCtx); err != nil {
+				log.Warn("stop jobs", "err", err)
+			}
+		}()
+	}
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -293,5 +318,41 @@ func returns(ctx context.Context, pool *pgxpool.Pool, args []string, stdout io.W
 		return err
 	}
 	fmt.Fprintf(stdout, "returns issued for %s: %d\n", p.Name(), n)
+	return nil
+}
+
+// jobsConfig is the background work's configuration: the nightly time and,
+// when an SMTP host is set, the mailer.
+func jobsConfig(cfg config.Config) jobs.Config {
+	c := jobs.Config{NightlyAt: jobs.DailyAt{Hour: cfg.NightlyHour, Minute: cfg.NightlyMinute}}
+	if cfg.SMTPHost != "" {
+		c.Mailer = jobs.SMTP{Host: cfg.SMTPHost, Port: cfg.SMTPPort, Username: cfg.SMTPUsername, Password: cfg.SMTPPassword, From: cfg.SMTPFrom}
+	}
+	return c
+}
+
+func runNightly(ctx context.Context, pool *pgxpool.Pool, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("nightly", flag.ContinueOnError)
+	date := fs.String("date", "", "the London business day to run, YYYY-MM-DD (default: today)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := postgres.CheckSchema(ctx, pool); err != nil {
+		return err
+	}
+	var day *time.Time
+	if *date != "" {
+		d, msg := dates.ParseISO(*date)
+		if msg != "" {
+			return fmt.Errorf("nightly --date: %s", msg)
+		}
+		day = &d
+	}
+	res, err := nightly.Run(ctx, pool, time.Now(), day, nil)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "nightly run for %s: %d returns issued, %d flagged late, %d reminders queued, %d services ended\n",
+		dates.Long(res.BusinessDate), res.Issued, res.Flagged, res.Reminders, res.Ceased)
 	return nil
 }

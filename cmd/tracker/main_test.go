@@ -86,7 +86,7 @@ func TestSeedIsIdempotentFromTheCommandLine(t *testing.T) {
 func TestServeStartsAndShutsDownGracefully(t *testing.T) {
 	t.Parallel()
 	_, url := pgtest.NewWithURL(t)
-	env := envOf(map[string]string{"DATABASE_URL": url, "ADDR": "127.0.0.1:0", "SHUTDOWN_TIMEOUT": "5s"})
+	env := envOf(map[string]string{"DATABASE_URL": url, "ADDR": "127.0.0.1:0", "SHUTDOWN_TIMEOUT": "5s", "RUN_JOBS": "true"})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 
@@ -147,5 +147,21 @@ func TestReturnsIssueIsIdempotent(t *testing.T) {
 	}
 	if err := run(context.Background(), []string{"returns", "issue", "November"}, env, io.Discard, io.Discard); err == nil {
 		t.Error("a month that is not YYYY-MM was accepted")
+	}
+}
+
+func TestNightlyFromTheCommandLine(t *testing.T) {
+	t.Parallel()
+	_, url := pgtest.NewWithURL(t)
+	env := envOf(map[string]string{"DATABASE_URL": url})
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"nightly", "--date", "2026-11-01"}, env, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "nightly run for 1 November 2026: 106 returns issued") {
+		t.Errorf("output %q", out.String())
+	}
+	if err := run(context.Background(), []string{"nightly", "--date", "1/11/2026"}, env, io.Discard, io.Discard); err == nil {
+		t.Error("a date not in YYYY-MM-DD was accepted")
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/mail"
 	"net/url"
 	"strconv"
 	"strings"
@@ -32,6 +33,13 @@ type Config struct {
 	// TrustProxyHeaders makes the client address come from X-Forwarded-For,
 	// for deployments behind a load balancer that sets it.
 	TrustProxyHeaders bool
+	// RunJobs makes serve run the background jobs (RUN_JOBS).
+	RunJobs bool
+	// NightlyHour and NightlyMinute are the London time of the nightly job (NIGHTLY_AT).
+	NightlyHour, NightlyMinute int
+	// SMTP sends email when SMTPHost is set; otherwise messages stay in the outbox.
+	SMTPHost, SMTPUsername, SMTPPassword, SMTPFrom string
+	SMTPPort                                       int
 }
 
 // Var describes one environment variable, for the README and for errors.
@@ -49,6 +57,13 @@ var Vars = []Var{
 	{"SESSION_LIFETIME", "12h", "Every session ends this long after sign-in."},
 	{"SHUTDOWN_TIMEOUT", "15s", "On SIGTERM or Ctrl-C, how long in-flight requests get to finish."},
 	{"TRUST_PROXY_HEADERS", "false", "Take the client address from X-Forwarded-For (only behind a proxy that sets it)."},
+	{"RUN_JOBS", "true", "Run the background jobs (the nightly job, sending email) in this serve process. Any number of instances may: River elects one to schedule."},
+	{"NIGHTLY_AT", "01:00", "London time of the nightly job, as HH:MM."},
+	{"SMTP_HOST", "", "SMTP server for reminders. Unset: reminders stay in the outbox, shown to admins at /admin/outbox."},
+	{"SMTP_PORT", "587", "SMTP port (STARTTLS is used when the server offers it)."},
+	{"SMTP_USERNAME", "", "SMTP user name, if the server needs one."},
+	{"SMTP_PASSWORD", "", "SMTP password."},
+	{"SMTP_FROM", "noreply@ccg-order-tracker.invalid", "Sender address of reminders."},
 }
 
 // Load builds a Config from getenv. Every bad value is reported, each naming
@@ -102,6 +117,21 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if c.TrustProxyHeaders, err = strconv.ParseBool(get("TRUST_PROXY_HEADERS")); err != nil {
 		bad("TRUST_PROXY_HEADERS", "%q is not true or false", get("TRUST_PROXY_HEADERS"))
+	}
+	if c.RunJobs, err = strconv.ParseBool(get("RUN_JOBS")); err != nil {
+		bad("RUN_JOBS", "%q is not true or false", get("RUN_JOBS"))
+	}
+	if t, err := time.Parse("15:04", get("NIGHTLY_AT")); err != nil {
+		bad("NIGHTLY_AT", "%q is not a time of day such as 01:00", get("NIGHTLY_AT"))
+	} else {
+		c.NightlyHour, c.NightlyMinute = t.Hour(), t.Minute()
+	}
+	c.SMTPHost, c.SMTPUsername, c.SMTPPassword, c.SMTPFrom = get("SMTP_HOST"), get("SMTP_USERNAME"), get("SMTP_PASSWORD"), get("SMTP_FROM")
+	if c.SMTPPort, err = strconv.Atoi(get("SMTP_PORT")); err != nil || c.SMTPPort < 1 || c.SMTPPort > 65535 {
+		bad("SMTP_PORT", "%q is not a port number", get("SMTP_PORT"))
+	}
+	if _, err := mail.ParseAddress(c.SMTPFrom); err != nil {
+		bad("SMTP_FROM", "%q is not an email address", c.SMTPFrom)
 	}
 	return c, errors.Join(errs...)
 }

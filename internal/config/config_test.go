@@ -36,11 +36,15 @@ func TestLoadNamesEveryBadVariable(t *testing.T) {
 		"SESSION_IDLE_TIMEOUT": "soon",
 		"SHUTDOWN_TIMEOUT":     "-1s",
 		"TRUST_PROXY_HEADERS":  "perhaps",
+		"RUN_JOBS":             "maybe",
+		"NIGHTLY_AT":           "1am",
+		"SMTP_PORT":            "99999",
+		"SMTP_FROM":            "nobody",
 	}))
 	if err == nil {
 		t.Fatal("bad values loaded without error")
 	}
-	for _, name := range []string{"ADDR", "BASE_URL", "LOG_LEVEL", "SESSION_IDLE_TIMEOUT", "SHUTDOWN_TIMEOUT", "TRUST_PROXY_HEADERS"} {
+	for _, name := range []string{"ADDR", "BASE_URL", "LOG_LEVEL", "SESSION_IDLE_TIMEOUT", "SHUTDOWN_TIMEOUT", "TRUST_PROXY_HEADERS", "RUN_JOBS", "NIGHTLY_AT", "SMTP_PORT", "SMTP_FROM"} {
 		if !strings.Contains(err.Error(), name+":") {
 			t.Errorf("error does not name %s: %v", name, err)
 		}

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -9,8 +10,10 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"ccgtracker/internal/auth"
+	"ccgtracker/internal/dates"
 	"ccgtracker/internal/org"
 	"ccgtracker/internal/paging"
+	"ccgtracker/internal/tracker"
 	"ccgtracker/web/views"
 )
 
@@ -71,8 +74,18 @@ func (s *Server) ccgShow(w http.ResponseWriter, r *http.Request) error {
 	if u.Role != auth.Buyer {
 		crumbs = append(crumbs, views.Link{Label: "CCGs", Href: "/ccgs"})
 	}
+	history, err := tracker.History(r.Context(), s.pool, u.Scope(), c.Code)
+	if err != nil {
+		return err
+	}
+	var late []string
+	for _, ret := range history {
+		if n := ret.DaysLate(s.now()); n > 0 && ret.Status.Editable() {
+			late = append(late, fmt.Sprintf("The return for %s is %d %s late (due %s).", ret.Period.Name(), n, plural(n, "day"), dates.Long(ret.DueDate)))
+		}
+	}
 	s.render(w, r, http.StatusOK, views.CCGShow(s.page(r, c.Name, crumbs...), ccgRow(c), rows,
-		pager(res, "/ccgs/"+c.Code, url.Values{"q": {query}}), query, u.Role == auth.Admin))
+		pager(res, "/ccgs/"+c.Code, url.Values{"q": {query}}), query, u.Role == auth.Admin, late))
 	return nil
 }
 

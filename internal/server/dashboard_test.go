@@ -35,6 +35,9 @@ func TestBuyerDashboardShowsTheReturnToDo(t *testing.T) {
 	if banner := d.Find("[data-testid=late-banner]").Text(); !strings.Contains(banner, "4 days late") {
 		t.Errorf("late banner: %q", banner)
 	}
+	if late := doc(t, buyer.get("/ccgs/16C")).Find("[data-testid=ccg-late]").Text(); !strings.Contains(late, "October 2026 is 4 days late") {
+		t.Errorf("CCG page late note: %q", late)
+	}
 	earlier := d.Find("[data-testid=earlier-returns] tbody tr")
 	if earlier.Length() != 2 || !strings.Contains(earlier.Text(), "Submitted") {
 		t.Errorf("earlier returns: %q", earlier.Text())

@@ -3,6 +3,7 @@ package server
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -76,11 +77,20 @@ func (s *Server) returnList(w http.ResponseWriter, r *http.Request) error {
 		}
 		counts = append(counts, c)
 	}
-	var rows []views.ReturnRow
+	var shownReturns []tracker.Return
 	for _, ret := range all {
 		if matches(ret, status) {
-			rows = append(rows, returnRow(ret, now))
+			shownReturns = append(shownReturns, ret)
 		}
+	}
+	// By CCG name (as listed), or the latest first.
+	sortBy := q.Get("sort")
+	if sortBy == "late" {
+		slices.SortStableFunc(shownReturns, func(a, b tracker.Return) int { return b.DaysLate(now) - a.DaysLate(now) })
+	}
+	rows := make([]views.ReturnRow, len(shownReturns))
+	for i, ret := range shownReturns {
+		rows[i] = returnRow(ret, now)
 	}
 
 	regions, err := org.ListRegions(r.Context(), s.pool, u.Scope())
@@ -105,9 +115,13 @@ func (s *Server) returnList(w http.ResponseWriter, r *http.Request) error {
 	if !shown {
 		periodOpts = append(periodOpts, views.Option{Value: p.String(), Label: p.Name()})
 	}
-	f := views.Form{Values: map[string]string{"period": p.String(), "region": region, "status": status}}
+	if sortBy != "late" {
+		sortBy = ""
+	}
+	sorts := []views.Option{{Value: "", Label: "CCG name"}, {Value: "late", Label: "Days late, most first"}}
+	f := views.Form{Values: map[string]string{"period": p.String(), "region": region, "status": status, "sort": sortBy}}
 	s.render(w, r, http.StatusOK, views.ReturnList(s.page(r, "Monthly returns for "+p.Name(), views.Link{Label: "Dashboard", Href: "/"}),
-		p.Name(), rows, counts, f, periodOpts, regionOpts, statusOpts))
+		p.Name(), rows, counts, f, periodOpts, regionOpts, statusOpts, sorts))
 	return nil
 }
 

@@ -606,4 +606,12 @@ func TestReturnHistoryAndList(t *testing.T) {
 			t.Errorf("a return listed as late is not: %q", s.Text())
 		}
 	})
+	// Sorted by days late: London's (due 9 November) before the North
+	// East's (due 20 November).
+	d = doc(t, reviewer.get("/returns?period=2026-10&sort=late"))
+	first, _ := d.Find("[data-testid=return-list] tbody tr").First().Attr("data-ccg")
+	var region string
+	if err := app.pool.QueryRow(context.Background(), `SELECT region_code FROM ccgs WHERE code = $1`, first).Scan(&region); err != nil || region != "Y56" {
+		t.Errorf("the latest return listed first is %s's, in %s (%v); want a London CCG's", first, region, err)
+	}
 }

@@ -110,6 +110,8 @@ func (s *Server) routes() []route {
 		{"POST", "/ccgs/{code}/returns/{period}/return", returnReviewers, s.returnSendBack},
 		{"POST", "/ccgs/{code}/returns/{period}/accept", returnReviewers, s.returnAccept},
 		{"GET", "/ccgs/{code}/returns/{period}/versions", returnReaders, s.returnVersions},
+		{"GET", "/performance", returnOverseers, s.performancePage},
+		{"GET", "/performance.csv", returnOverseers, s.performanceCSV},
 
 		// Administration.
 		{"GET", "/admin/users", only(auth.Admin), s.adminUsers},
@@ -123,6 +125,9 @@ func (s *Server) routes() []route {
 		{"POST", "/admin/ccgs/{code}", only(auth.Admin), s.adminCCGSave},
 		{"GET", "/admin/returns", only(auth.Admin), s.adminReturns},
 		{"POST", "/admin/returns/issue", only(auth.Admin), s.adminReturnsIssue},
+		{"GET", "/admin/jobs", only(auth.Admin), s.adminJobs},
+		{"POST", "/admin/jobs/run", only(auth.Admin), s.adminJobsRun},
+		{"GET", "/admin/outbox", only(auth.Admin), s.adminOutbox},
 	}
 }
 
@@ -145,10 +150,10 @@ func (s *Server) navigation(r *http.Request, u *auth.User) []navLink {
 	if u.Role == auth.Buyer {
 		items = append(items, navLink{"Your CCG", "/ccgs/" + u.CCGCode}, navLink{"Returns", "/ccgs/" + u.CCGCode + "/returns"})
 	} else {
-		items = append(items, navLink{"CCGs", "/ccgs"}, navLink{"Returns", "/returns"})
+		items = append(items, navLink{"CCGs", "/ccgs"}, navLink{"Returns", "/returns"}, navLink{"Performance", "/performance"})
 	}
 	items = append(items, navLink{"Procurements", "/procurements"}, navLink{"Orders", "/orders"}, navLink{"Catalogue", "/catalogue"})
-	items = append(items, navLink{"Users", "/admin/users"}, navLink{"Issue returns", "/admin/returns"}, navLink{"Audit log", "/admin/audit"})
+	items = append(items, navLink{"Users", "/admin/users"}, navLink{"Issue returns", "/admin/returns"}, navLink{"Jobs", "/admin/jobs"}, navLink{"Audit log", "/admin/audit"})
 
 	allowed := map[string]access{}
 	for _, rt := range s.routes() {

@@ -209,7 +209,10 @@ func Submit(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int
 			return fmt.Errorf("keep submission: %w", err)
 		}
 		if _, err := tx.Exec(ctx, `
-			UPDATE tracker_returns SET status = 'submitted', nil_return = $2, submitted_at = $3, submitted_by = $4, version = version + 1
+			UPDATE tracker_returns SET status = 'submitted', nil_return = $2, version = version + 1,
+				-- Lateness follows the first submission: sent back and resubmitted
+				-- after the due date, a return submitted on time stays on time.
+				submitted_at = coalesce(submitted_at, $3), submitted_by = coalesce(submitted_by, $4)
 			WHERE id = $1`, r.ID, nilReturn, now, actorID); err != nil {
 			return fmt.Errorf("submit: %w", err)
 		}

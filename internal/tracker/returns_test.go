@@ -488,3 +488,21 @@ func TestTerminatedServiceCannotGoLiveAfterItsEnd(t *testing.T) {
 	}
 	must(t, f.add(tracker.LineInput{Kind: tracker.Activation, Practice: "A81001", Instance: f.planned[0], Date: day(2026, 11, 19)}))
 }
+
+// Submitted on time, sent back and resubmitted after the due date: the
+// return stays on time.
+func TestResubmissionAfterTheDueDateStaysOnTime(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	r := f.ret()
+	onTime := time.Date(2026, 12, 18, 12, 0, 0, 0, time.UTC) // due 21 December
+	must(t, tracker.Submit(ctx, f.pool, onTime, f.buyer, f.scope, "16C", november, r.Version, true))
+	must(t, tracker.ReturnToCCG(ctx, f.pool, onTime, f.buyer, "16C", november, r.Version+1, "Check A81001", nil))
+	after := time.Date(2026, 12, 28, 12, 0, 0, 0, time.UTC)
+	r = f.ret()
+	must(t, tracker.Submit(ctx, f.pool, after, f.buyer, f.scope, "16C", november, r.Version, true))
+	r = f.ret()
+	if r.DaysLate(after) != 0 || r.Submissions != 2 || !r.SubmittedAt.Equal(onTime) {
+		t.Errorf("resubmitted late: %d days late, %d submissions, submitted at %v", r.DaysLate(after), r.Submissions, r.SubmittedAt)
+	}
+}

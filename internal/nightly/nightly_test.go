@@ -1,0 +1,222 @@
+package nightly_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"ccgtracker/internal/dates"
+	"ccgtracker/internal/nightly"
+	"ccgtracker/internal/org"
+	"ccgtracker/internal/postgres/pgtest"
+	"ccgtracker/internal/tracker"
+)
+
+var ctx = context.Background()
+
+// at is a London wall-clock time.
+func at(y int, m time.Month, d, hh, mm int) time.Time {
+	return time.Date(y, m, d, hh, mm, 0, 0, dates.London)
+}
+
+func count(t *testing.T, pool *pgxpool.Pool, q string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := pool.QueryRow(ctx, q, args...).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	return n
+}
+
+func run(t *testing.T, pool *pgxpool.Pool, now time.Time) nightly.Result {
+	t.Helper()
+	res, err := nightly.Run(ctx, pool, now, nil, nil)
+	if err != nil {
+		t.Fatalf("run at %s: %v", now, err)
+	}
+	return res
+}
+
+// setUp issues October 2026's returns (16C due Friday 20 November) and
+// adds a buyer for 16C and a reviewer.
+func setUp(t *testing.T) *pgxpool.Pool {
+	t.Helper()
+	pool := pgtest.New(t)
+	oct, _ := tracker.ParsePeriod("2026-10")
+	if _, err := tracker.Issue(ctx, pool, at(2026, 10, 1, 1, 0), nil, oct); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, `INSERT INTO users (email, name, role, ccg_code) VALUES ('b@example.nhs.uk', 'B', 'buyer', '16C');
+		INSERT INTO users (email, name, role) VALUES ('r@example.nhs.uk', 'R', 'reviewer')`); err != nil {
+		t.Fatal(err)
+	}
+	return pool
+}
+
+func TestLateIsFlaggedOnceWhateverTheRuns(t *testing.T) {
+	t.Parallel()
+	pool := setUp(t)
+	// 03Q (also North East and Yorkshire, due 20 November) submits a
+	// minute before its deadline; 16C has not submitted.
+	if _, err := pool.Exec(ctx, `UPDATE tracker_returns SET status = 'submitted', submitted_at = $1 WHERE ccg_code = '03Q' AND period = '2026-10-01'`,
+		at(2026, 11, 20, 23, 59)); err != nil {
+		t.Fatal(err)
+	}
+	// The night of the due day: 16C is not late yet (CCGs of regions due
+	// earlier in the month are).
+	run(t, pool, at(2026, 11, 20, 1, 0))
+	if n := count(t, pool, `SELECT count(*) FROM tracker_returns WHERE ccg_code = '16C' AND late_at IS NOT NULL`); n != 0 {
+		t.Error("16C flagged on its due day")
+	}
+	first := run(t, pool, at(2026, 11, 21, 1, 0))
+	again := run(t, pool, at(2026, 11, 21, 1, 5))
+	if again.Flagged != 0 {
+		t.Errorf("the second run flagged %d more", again.Flagged)
+	}
+	if first.Flagged == 0 {
+		t.Fatal("nothing flagged the night after the due day")
+	}
+	var lateAt time.Time
+	if err := pool.QueryRow(ctx, `SELECT late_at FROM tracker_returns WHERE ccg_code = '16C' AND period = '2026-10-01'`).Scan(&lateAt); err != nil {
+		t.Fatal(err)
+	}
+	if !lateAt.Equal(at(2026, 11, 21, 0, 0)) {
+		t.Errorf("16C became late at %s, want midnight London after the due day", lateAt)
+	}
+	if n := count(t, pool, `SELECT count(*) FROM tracker_returns WHERE ccg_code = '03Q' AND late_at IS NOT NULL`); n != 0 {
+		t.Errorf("the on-time return of 03Q was flagged")
+	}
+	// Submitted late, it stays recorded as late, with its days late.
+	if _, err := pool.Exec(ctx, `UPDATE tracker_returns SET status = 'submitted', submitted_at = $1 WHERE ccg_code = '16C' AND period = '2026-10-01'`, at(2026, 11, 24, 10, 0)); err != nil {
+		t.Fatal(err)
+	}
+	run(t, pool, at(2026, 11, 25, 1, 0))
+	r, err := tracker.Get(ctx, pool, orgAll(), "16C", mustPeriod("2026-10"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.LateAt == nil || r.DaysLate(at(2026, 12, 30, 12, 0)) != 4 {
+		t.Errorf("16C submitted on the 24th: late at %v, %d days late, want 4", r.LateAt, r.DaysLate(at(2026, 12, 30, 12, 0)))
+	}
+}
+
+func TestFirstOfTheMonthIssuesOneReturnPerCCG(t *testing.T) {
+	t.Parallel()
+	pool := pgtest.New(t)
+	res := run(t, pool, at(2026, 12, 1, 1, 0))
+	res2 := run(t, pool, at(2026, 12, 1, 1, 0))
+	if res.Issued != 106 || res2.Issued != 0 {
+		t.Errorf("issued %d then %d, want 106 then 0", res.Issued, res2.Issued)
+	}
+	if n := count(t, pool, `SELECT count(*) FROM tracker_returns WHERE period = '2026-12-01'`); n != 106 {
+		t.Errorf("%d December returns", n)
+	}
+	// A night missed on the 1st is caught up on the 2nd.
+	pool2 := pgtest.New(t)
+	if res := run(t, pool2, at(2027, 1, 2, 1, 0)); res.Issued != 106 {
+		t.Errorf("the 2nd caught up %d returns, want 106", res.Issued)
+	}
+}
+
+func TestDueDatesAcrossTheClockChanges(t *testing.T) {
+	t.Parallel()
+	pool := pgtest.New(t)
+	// March 2027's returns for London CCGs are due on Thursday 8 April,
+	// in British Summer Time: the deadline is 23:00 UTC.
+	if _, err := tracker.Issue(ctx, pool, at(2027, 3, 1, 1, 0), nil, mustPeriod("2027-03")); err != nil {
+		t.Fatal(err)
+	}
+	// One second before midnight London: not late; at midnight: late.
+	var londonCCG string
+	if err := pool.QueryRow(ctx, `SELECT c.code FROM ccgs c WHERE c.region_code = 'Y56' ORDER BY code LIMIT 1`).Scan(&londonCCG); err != nil {
+		t.Fatal(err)
+	}
+	run(t, pool, at(2027, 4, 8, 23, 59).Add(59*time.Second))
+	if n := count(t, pool, `SELECT count(*) FROM tracker_returns WHERE ccg_code = $1 AND period = '2027-03-01' AND late_at IS NOT NULL`, londonCCG); n != 0 {
+		t.Error("flagged before midnight London (BST)")
+	}
+	run(t, pool, at(2027, 4, 9, 0, 0))
+	var lateAt time.Time
+	if err := pool.QueryRow(ctx, `SELECT late_at FROM tracker_returns WHERE ccg_code = $1 AND period = '2027-03-01'`, londonCCG).Scan(&lateAt); err != nil {
+		t.Fatal(err)
+	}
+	if !lateAt.Equal(time.Date(2027, 4, 8, 23, 0, 0, 0, time.UTC)) {
+		t.Errorf("late at %s UTC, want 23:00 UTC (midnight BST)", lateAt.UTC())
+	}
+}
+
+func TestRemindersAreQueuedOnce(t *testing.T) {
+	t.Parallel()
+	pool := setUp(t)
+	// Three days before the due date (17 November): the buyer is reminded.
+	run(t, pool, at(2026, 11, 17, 1, 0))
+	run(t, pool, at(2026, 11, 17, 1, 30))
+	if n := count(t, pool, `SELECT count(*) FROM outbox WHERE kind = 'due_soon' AND to_address = 'b@example.nhs.uk'`); n != 1 {
+		t.Errorf("%d due-soon reminders to the buyer, want 1", n)
+	}
+	// The day after it was missed, and weekly after: two runs at once
+	// (two instances) queue each message once.
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := nightly.Run(ctx, pool, at(2026, 11, 21, 1, 0), nil, nil); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	run(t, pool, at(2026, 11, 28, 1, 0))
+	if n := count(t, pool, `SELECT count(*) FROM outbox WHERE kind = 'overdue' AND to_address = 'b@example.nhs.uk'`); n != 2 {
+		t.Errorf("%d overdue reminders to the buyer, want 2 (21st and 28th)", n)
+	}
+	if n := count(t, pool, `SELECT count(*) FROM outbox WHERE kind = 'late_digest' AND to_address = 'r@example.nhs.uk' AND body LIKE '%NHS Tees Valley CCG (16C)%'`); n < 2 {
+		t.Errorf("%d digests naming 16C to the reviewer, want one each morning from the 21st", n)
+	}
+	// The nights between the 21st and the 28th were missed: the 28th's run
+	// caught them up, so the reviewer has one digest for every morning
+	// from the 17th (CCGs of other regions were late from the 10th).
+	if n := count(t, pool, `SELECT count(DISTINCT dedupe_key) FROM outbox WHERE kind = 'late_digest' AND to_address = 'r@example.nhs.uk'`); n != 12 {
+		t.Errorf("%d digests, want 12 (17th to 28th)", n)
+	}
+}
+
+// A run cancelled half-way leaves nothing half-done, and the next run
+// completes the night.
+func TestInterruptedRunLeavesNothingHalfDone(t *testing.T) {
+	pool := setUp(t)
+	cctx, cancel := context.WithCancel(ctx)
+	nightly.SetBeforeCommit(func(context.Context) { cancel() })
+	_, err := nightly.Run(cctx, pool, at(2026, 11, 21, 1, 0), nil, nil)
+	nightly.SetBeforeCommit(nil)
+	if err == nil {
+		t.Fatal("the interrupted run reported success")
+	}
+	if n := count(t, pool, `SELECT count(*) FROM tracker_returns WHERE late_at IS NOT NULL`); n != 0 {
+		t.Errorf("%d returns flagged by the interrupted run", n)
+	}
+	if n := count(t, pool, `SELECT count(*) FROM outbox`); n != 0 {
+		t.Errorf("%d messages queued by the interrupted run", n)
+	}
+	if n := count(t, pool, `SELECT count(*) FROM job_runs WHERE outcome = 'failed' AND error <> ''`); n != 1 {
+		t.Errorf("the interrupted run is not recorded as failed")
+	}
+	res := run(t, pool, at(2026, 11, 21, 1, 10))
+	if res.Flagged == 0 || res.Reminders == 0 {
+		t.Errorf("the next run: %+v", res)
+	}
+}
+
+func mustPeriod(s string) tracker.Period {
+	p, ok := tracker.ParsePeriod(s)
+	if !ok {
+		panic(s)
+	}
+	return p
+}
+
+func orgAll() org.Scope { return org.AllCCGs() }

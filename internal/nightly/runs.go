@@ -1,0 +1,63 @@
+package nightly
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"ccgtracker/internal/postgres"
+)
+
+// RunRecord is one recorded run, for admins.
+type RunRecord struct {
+	ID           int64
+	BusinessDate time.Time
+	StartedAt    time.Time
+	FinishedAt   *time.Time
+	Outcome      string
+	Issued       int
+	Flagged      int
+	Reminders    int
+	Ceased       int
+	Error        string
+	TriggeredBy  string
+}
+
+// Runs returns the latest runs, newest first.
+func Runs(ctx context.Context, db postgres.Querier, limit int) ([]RunRecord, error) {
+	rows, err := db.Query(ctx, `
+		SELECT r.id, r.business_date, r.started_at, r.finished_at, r.outcome, r.issued, r.flagged, r.reminders, r.ceased,
+		       r.error, coalesce(u.name, 'Schedule')
+		FROM job_runs r LEFT JOIN users u ON u.id = r.triggered_by
+		ORDER BY r.started_at DESC, r.id DESC LIMIT $1`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("job runs: %w", err)
+	}
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[RunRecord])
+}
+
+// Message is one email of the outbox.
+type Message struct {
+	ID        int64
+	Kind      string
+	To        string
+	Subject   string
+	Body      string
+	CreatedAt time.Time
+	SentAt    *time.Time
+	Attempts  int
+	LastError string
+}
+
+// Outbox returns the latest messages, unsent first.
+func Outbox(ctx context.Context, db postgres.Querier, limit int) ([]Message, error) {
+	rows, err := db.Query(ctx, `
+		SELECT id, kind, to_address, subject, body, created_at, sent_at, attempts, last_error
+		FROM outbox ORDER BY sent_at IS NOT NULL, created_at DESC, id DESC LIMIT $1`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("outbox: %w", err)
+	}
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[Message])
+}

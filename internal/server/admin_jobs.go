@@ -1,0 +1,67 @@
+package server
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"ccgtracker/internal/dates"
+	"ccgtracker/internal/nightly"
+	"ccgtracker/web/views"
+)
+
+const stamp = "2 January 2006 15:04"
+
+// adminJobs lists the nightly job's runs.
+func (s *Server) adminJobs(w http.ResponseWriter, r *http.Request) error {
+	runs, err := nightly.Runs(r.Context(), s.pool, 50)
+	if err != nil {
+		return err
+	}
+	rows := make([]views.JobRunRow, len(runs))
+	for i, run := range runs {
+		tag := map[string]string{"succeeded": "nhsuk-tag--green", "failed": "nhsuk-tag--red"}[run.Outcome]
+		if tag == "" {
+			tag = "nhsuk-tag--blue"
+		}
+		rows[i] = views.JobRunRow{
+			BusinessDate: dates.Long(run.BusinessDate), Started: run.StartedAt.In(dates.London).Format(stamp),
+			Outcome: run.Outcome, OutcomeTag: tag, TriggeredBy: run.TriggeredBy, Error: run.Error,
+			Issued: strconv.Itoa(run.Issued), Flagged: strconv.Itoa(run.Flagged), Reminders: strconv.Itoa(run.Reminders), Ceased: strconv.Itoa(run.Ceased),
+		}
+	}
+	at := fmt.Sprintf("%02d:%02d", s.cfg.NightlyHour, s.cfg.NightlyMinute)
+	s.render(w, r, http.StatusOK, views.AdminJobs(s.page(r, "Nightly job", views.Link{Label: "Dashboard", Href: "/"}), rows, at))
+	return nil
+}
+
+// adminJobsRun runs the nightly job now, for today; it does only what the
+// night has not done yet.
+func (s *Server) adminJobsRun(w http.ResponseWriter, r *http.Request) error {
+	res, err := nightly.Run(r.Context(), s.pool, s.now(), nil, &currentUser(r).ID)
+	if err != nil {
+		return err
+	}
+	s.flash(r.Context(), fmt.Sprintf("The nightly job ran: %d returns issued, %d flagged late, %d reminders queued, %d services ended.",
+		res.Issued, res.Flagged, res.Reminders, res.Ceased))
+	return redirect(w, r, "/admin/jobs")
+}
+
+// adminOutbox shows the reminders queued, with their text.
+func (s *Server) adminOutbox(w http.ResponseWriter, r *http.Request) error {
+	msgs, err := nightly.Outbox(r.Context(), s.pool, 200)
+	if err != nil {
+		return err
+	}
+	rows := make([]views.MessageRow, len(msgs))
+	for i, m := range msgs {
+		status, tag := "Not sent", "nhsuk-tag--grey"
+		if m.SentAt != nil {
+			status, tag = "Sent "+m.SentAt.In(dates.London).Format(stamp), "nhsuk-tag--green"
+		}
+		rows[i] = views.MessageRow{Kind: m.Kind, To: m.To, Subject: m.Subject, Body: m.Body,
+			Created: m.CreatedAt.In(dates.London).Format(stamp), Status: status, StatusTag: tag, LastError: m.LastError}
+	}
+	s.render(w, r, http.StatusOK, views.AdminOutbox(s.page(r, "Outbox", views.Link{Label: "Nightly job", Href: "/admin/jobs"}), rows, s.cfg.SMTPHost != ""))
+	return nil
+}
