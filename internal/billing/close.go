@@ -1,0 +1,119 @@
+package billing
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"ccgtracker/internal/apperr"
+	"ccgtracker/internal/audit"
+	"ccgtracker/internal/dates"
+	"ccgtracker/internal/money"
+	"ccgtracker/internal/postgres"
+)
+
+// closeLock serialises closing, so two finance officers closing at once
+// close the month once.
+const closeLock = 7_700_000_002
+
+// Close freezes a month's lines as they are now: from then on the month
+// reads the same whatever the ledger does, and later changes to it come
+// as adjustments in the first open month. Months close in order, once
+// they have ended; there is no re-opening.
+func Close(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int64, first time.Time) (int, error) {
+	if first.AddDate(0, 1, 0).After(dates.Today(now)) {
+		return 0, apperr.New(apperr.Invalid, "%s has not ended yet, so it cannot be closed.", first.Format("January 2006"))
+	}
+	lines := 0
+	err := postgres.Tx(ctx, pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, closeLock); err != nil {
+			return err
+		}
+		closed, err := isClosed(ctx, tx, first)
+		if err != nil {
+			return err
+		}
+		if closed {
+			return apperr.New(apperr.Conflict, "%s is closed already.", first.Format("January 2006"))
+		}
+		if open, err := FirstOpen(ctx, tx); err != nil {
+			return err
+		} else if open != nil && !open.Equal(first) {
+			return apperr.New(apperr.Invalid, "Months close in order: close %s first.", open.Format("January 2006"))
+		}
+		// The lines are computed before the month is marked closed, so
+		// they are the open month's lines, adjustments included.
+		var all []Line
+		if err := Each(ctx, tx, first, Filter{}, func(l Line) error { all = append(all, l); return nil }); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO billing_months (period, closed_at, closed_by) VALUES ($1, $2, $3)`, first, now, actorID); err != nil {
+			return fmt.Errorf("close %s: %w", first.Format("2006-01"), err)
+		}
+		var total money.Amount
+		for _, l := range all {
+			if _, err := tx.Exec(ctx, `
+				INSERT INTO billing_lines (period, instance_id, kind, corrects, quantity, days_charged, days_in_month, amount, payable)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8::numeric, $9)`,
+				first, l.InstanceID, l.Kind, l.Corrects, l.Quantity, l.DaysCharged, l.DaysInMonth, l.Amount.Decimal(), l.Payable); err != nil {
+				return fmt.Errorf("freeze line: %w", err)
+			}
+			total += l.Amount
+		}
+		lines = len(all)
+		return audit.Record(ctx, tx, now, actorID, "billing.close", "billing_month", first.Format("2006-01"), nil,
+			map[string]any{"lines": lines, "total": total.Decimal()})
+	})
+	return lines, err
+}
+
+// Totals is a month's sum for one supplier or CCG.
+type Totals struct {
+	Code, Name                 string
+	Payable, Held, Adjustments money.Amount
+}
+
+// Sums adds a month's lines up by supplier and by CCG.
+func Sums(ctx context.Context, db postgres.Querier, first time.Time, f Filter) (bySupplier, byCCG []Totals, all Totals, err error) {
+	sup, ccg := map[string]*Totals{}, map[string]*Totals{}
+	var supOrder, ccgOrder []string
+	add := func(m map[string]*Totals, order *[]string, code, name string, l Line) {
+		t, ok := m[code]
+		if !ok {
+			t = &Totals{Code: code, Name: name}
+			m[code] = t
+			*order = append(*order, code)
+		}
+		switch {
+		case l.Kind == KindAdjustment:
+			t.Adjustments += l.Amount
+		case l.Payable:
+			t.Payable += l.Amount
+		default:
+			t.Held += l.Amount
+		}
+	}
+	err = Each(ctx, db, first, f, func(l Line) error {
+		add(sup, &supOrder, l.SupplierID, l.SupplierName, l)
+		add(ccg, &ccgOrder, l.CCGCode, l.CCGName, l)
+		switch {
+		case l.Kind == KindAdjustment:
+			all.Adjustments += l.Amount
+		case l.Payable:
+			all.Payable += l.Amount
+		default:
+			all.Held += l.Amount
+		}
+		return nil
+	})
+	for _, c := range supOrder {
+		bySupplier = append(bySupplier, *sup[c])
+	}
+	for _, c := range ccgOrder {
+		byCCG = append(byCCG, *ccg[c])
+	}
+	return bySupplier, byCCG, all, err
+}

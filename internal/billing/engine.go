@@ -1,0 +1,342 @@
+package billing
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"ccgtracker/internal/money"
+	"ccgtracker/internal/postgres"
+)
+
+// Kinds of line.
+const (
+	KindCharge     = "charge"
+	KindRelease    = "release"
+	KindAdjustment = "adjustment"
+)
+
+// Line is one row of a month's reconciliation.
+type Line struct {
+	Kind         string
+	Period       time.Time
+	Corrects     *time.Time // the closed month an adjustment corrects
+	InstanceID   int64
+	InstanceRef  string
+	Source       string // call-off ID, or "Continuity agreement"
+	CCGCode      string
+	CCGName      string
+	PracticeCode string
+	PracticeName string
+	SupplierID   string
+	SupplierName string
+	ProductID    string
+	ProductName  string
+	ProductType  string
+	Unit         string // unit of order: "per patient"
+	TimeUnit     string // month, year, one-off
+	Quantity     int
+	Price        money.Amount
+	DaysCharged  int
+	DaysInMonth  int
+	Amount       money.Amount
+	Payable      bool
+	ActualM1     *time.Time
+	M2           *time.Time
+	Cessation    *time.Time
+	Charged      Charged // the inputs of the rule, to explain the line
+}
+
+// instanceRow is an instance with everything a line shows.
+const instanceQuery = `
+	SELECT si.id, si.practice_code, coalesce('C' || lpad(o.order_number::text, 6, '0') || '-' || lpad(o.revision::text, 2, '0'), 'Continuity agreement'),
+	       si.ccg_code, c.name, p.name, si.supplier_id, s.name, si.catalogue_item_id, ci.name, ci.kind,
+	       coalesce(pu.description, si.pricing_unit), coalesce(si.time_unit, ''),
+	       CASE WHEN si.quantity_rule = 'list_size' THEN coalesce(p.list_size, si.quantity) ELSE si.quantity END,
+	       si.unit_price::text, si.actual_m1, si.m2, si.cessation_date
+	FROM service_instances si
+	JOIN ccgs c ON c.code = si.ccg_code
+	JOIN practices p ON p.code = si.practice_code
+	JOIN suppliers s ON s.id = si.supplier_id
+	JOIN catalogue_items ci ON ci.id = si.catalogue_item_id
+	LEFT JOIN orders o ON o.id = si.order_id
+	LEFT JOIN LATERAL (SELECT description FROM pricing_units WHERE name = si.pricing_unit ORDER BY id LIMIT 1) pu ON true`
+
+func scanInstance(rows pgx.Rows) (Line, error) {
+	var l Line
+	var price string
+	err := rows.Scan(&l.InstanceID, &l.PracticeCode, &l.Source, &l.CCGCode, &l.CCGName, &l.PracticeName, &l.SupplierID,
+		&l.SupplierName, &l.ProductID, &l.ProductName, &l.ProductType, &l.Unit, &l.TimeUnit, &l.Quantity, &price,
+		&l.ActualM1, &l.M2, &l.Cessation)
+	if err != nil {
+		return l, err
+	}
+	if l.Price, err = money.Parse(price); err != nil {
+		return l, err
+	}
+	l.InstanceRef = fmt.Sprintf("SI%d-%s", l.InstanceID, l.PracticeCode)
+	l.Charged = Charged{UnitPrice: l.Price, TimeUnit: l.TimeUnit, Quantity: l.Quantity, ActualM1: l.ActualM1, M2: l.M2, Cessation: l.Cessation}
+	if l.TimeUnit == "" {
+		l.TimeUnit = "one-off"
+	}
+	return l, nil
+}
+
+// Filter narrows a month's lines.
+type Filter struct {
+	Supplier, CCG, Product string
+	State                  string // "payable", "held", or ""
+}
+
+func (f Filter) keeps(l Line) bool {
+	switch {
+	case f.Supplier != "" && l.SupplierID != f.Supplier,
+		f.CCG != "" && l.CCGCode != f.CCG,
+		f.Product != "" && l.ProductID != f.Product,
+		f.State == "payable" && !l.Payable,
+		f.State == "held" && l.Payable:
+		return false
+	}
+	return true
+}
+
+// Each calls fn with every line of the month starting first, one at a
+// time as the rows arrive, so memory stays flat however many there are: a
+// closed month's frozen lines, or an open month's lines computed from the
+// ledger as it is now (with the adjustments to closed months when it is
+// the first open month).
+func Each(ctx context.Context, db postgres.Querier, first time.Time, f Filter, fn func(Line) error) error {
+	closed, err := isClosed(ctx, db, first)
+	if err != nil {
+		return err
+	}
+	emit := func(l Line) error {
+		if f.keeps(l) {
+			return fn(l)
+		}
+		return nil
+	}
+	if closed {
+		return frozen(ctx, db, first, emit)
+	}
+	if err := computed(ctx, db, first, emit); err != nil {
+		return err
+	}
+	firstOpen, err := FirstOpen(ctx, db)
+	if err != nil {
+		return err
+	}
+	if firstOpen != nil && firstOpen.Equal(first) {
+		return adjustments(ctx, db, first, emit)
+	}
+	return nil
+}
+
+// Lines returns every line of a month: for tests and small months.
+func Lines(ctx context.Context, db postgres.Querier, first time.Time, f Filter) ([]Line, error) {
+	var out []Line
+	err := Each(ctx, db, first, f, func(l Line) error {
+		out = append(out, l)
+		return nil
+	})
+	return out, err
+}
+
+// computed charges every instance live in the month, and releases the
+// held amounts of instances whose M2 falls in it.
+func computed(ctx context.Context, db postgres.Querier, first time.Time, emit func(Line) error) error {
+	last := first.AddDate(0, 1, -1)
+	rows, err := db.Query(ctx, instanceQuery+`
+		WHERE si.actual_m1 <= $2 AND (si.cessation_date IS NULL OR si.cessation_date > $1 OR si.time_unit IS NULL OR si.m2 BETWEEN $1 AND $2)
+		ORDER BY si.supplier_id, si.ccg_code, si.practice_code, si.id`, first, last)
+	if err != nil {
+		return fmt.Errorf("instances charged in %s: %w", first.Format("2006-01"), err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		l, err := scanInstance(rows)
+		if err != nil {
+			return err
+		}
+		for _, line := range linesOf(l, first) {
+			if err := emit(line); err != nil {
+				return err
+			}
+		}
+	}
+	return rows.Err()
+}
+
+// linesOf is what one instance contributes to a month: its charge, and the
+// release of what was held in earlier months when M2 falls in this one.
+func linesOf(l Line, first time.Time) []Line {
+	var out []Line
+	if ch, ok := ChargeFor(l.Charged, first); ok {
+		c := l
+		c.Kind, c.Period, c.DaysCharged, c.DaysInMonth, c.Amount, c.Payable = KindCharge, first, ch.DaysCharged, ch.DaysInMonth, ch.Amount, ch.Payable
+		out = append(out, c)
+	}
+	if rel, ok := released(l.Charged, first); ok {
+		r := l
+		r.Kind, r.Period, r.Amount, r.Payable, r.DaysInMonth = KindRelease, first, rel, true, first.AddDate(0, 1, -1).Day()
+		out = append(out, r)
+	}
+	return out
+}
+
+// released is the sum held in the months before first, released because
+// M2 is recorded in first's month.
+func released(c Charged, first time.Time) (money.Amount, bool) {
+	if c.M2 == nil || c.ActualM1 == nil || c.M2.Before(first) || c.M2.After(first.AddDate(0, 1, -1)) {
+		return 0, false
+	}
+	var sum money.Amount
+	held := false
+	for m := time.Date(c.ActualM1.Year(), c.ActualM1.Month(), 1, 0, 0, 0, 0, time.UTC); m.Before(first); m = m.AddDate(0, 1, 0) {
+		if ch, ok := ChargeFor(c, m); ok {
+			// Before M2's month every charge of this instance was held.
+			sum += ch.Amount
+			held = true
+		}
+	}
+	return sum, held
+}
+
+func isClosed(ctx context.Context, db postgres.Querier, first time.Time) (bool, error) {
+	var closed bool
+	err := db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM billing_months WHERE period = $1)`, first).Scan(&closed)
+	return closed, err
+}
+
+// FirstOpen is the month after the latest closed one, or nil when no
+// month was ever closed (every month is then computed, with nothing to
+// adjust).
+func FirstOpen(ctx context.Context, db postgres.Querier) (*time.Time, error) {
+	var latest *time.Time
+	if err := db.QueryRow(ctx, `SELECT max(period) FROM billing_months`).Scan(&latest); err != nil {
+		return nil, fmt.Errorf("latest closed month: %w", err)
+	}
+	if latest == nil {
+		return nil, nil
+	}
+	next := latest.AddDate(0, 1, 0)
+	return &next, nil
+}
+
+// frozen reads a closed month's lines as they were when it was closed.
+func frozen(ctx context.Context, db postgres.Querier, first time.Time, emit func(Line) error) error {
+	rows, err := db.Query(ctx, `
+		WITH b AS (SELECT * FROM billing_lines WHERE period = $1)
+		SELECT b.kind, b.corrects, b.quantity, b.days_charged, b.days_in_month, b.amount::text, b.payable, i.*
+		FROM b CROSS JOIN LATERAL (`+instanceQuery+` WHERE si.id = b.instance_id) i
+		ORDER BY i.supplier_id, i.ccg_code, i.practice_code, b.instance_id, b.id`, first)
+	if err != nil {
+		return fmt.Errorf("lines of %s: %w", first.Format("2006-01"), err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var l Line
+		var kind, amount string
+		var corrects *time.Time
+		var qty, days, daysIn int
+		var payable bool
+		var price string
+		if err := rows.Scan(&kind, &corrects, &qty, &days, &daysIn, &amount, &payable,
+			&l.InstanceID, &l.PracticeCode, &l.Source, &l.CCGCode, &l.CCGName, &l.PracticeName, &l.SupplierID,
+			&l.SupplierName, &l.ProductID, &l.ProductName, &l.ProductType, &l.Unit, &l.TimeUnit, &l.Quantity, &price,
+			&l.ActualM1, &l.M2, &l.Cessation); err != nil {
+			return err
+		}
+		var err error
+		if l.Price, err = money.Parse(price); err != nil {
+			return err
+		}
+		if l.Amount, err = money.Parse(amount); err != nil {
+			return err
+		}
+		l.InstanceRef = fmt.Sprintf("SI%d-%s", l.InstanceID, l.PracticeCode)
+		l.Charged = Charged{UnitPrice: l.Price, TimeUnit: l.TimeUnit, Quantity: qty, ActualM1: l.ActualM1, M2: l.M2, Cessation: l.Cessation}
+		if l.TimeUnit == "" {
+			l.TimeUnit = "one-off"
+		}
+		l.Kind, l.Period, l.Corrects, l.Quantity, l.DaysCharged, l.DaysInMonth, l.Payable = kind, first, corrects, qty, days, daysIn, payable
+		if err := emit(l); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// adjustments compares every closed month, for each instance changed
+// since the month was closed, with what it would be now; a difference is
+// an adjustment line (debit or credit) naming the month it corrects.
+func adjustments(ctx context.Context, db postgres.Querier, first time.Time, emit func(Line) error) error {
+	rows, err := db.Query(ctx, `
+		SELECT bm.period, i.*
+		FROM billing_months bm
+		JOIN LATERAL (SELECT DISTINCT h.instance_id FROM service_instance_history h WHERE h.at > bm.closed_at) changed ON true
+		CROSS JOIN LATERAL (`+instanceQuery+` WHERE si.id = changed.instance_id) i
+		ORDER BY bm.period, i.supplier_id, i.ccg_code, i.practice_code, i.id`)
+	if err != nil {
+		return fmt.Errorf("changes to closed months: %w", err)
+	}
+	type candidate struct {
+		closed time.Time
+		line   Line
+	}
+	var cands []candidate
+	for rows.Next() {
+		var closed time.Time
+		var l Line
+		var price string
+		if err := rows.Scan(&closed, &l.InstanceID, &l.PracticeCode, &l.Source, &l.CCGCode, &l.CCGName, &l.PracticeName, &l.SupplierID,
+			&l.SupplierName, &l.ProductID, &l.ProductName, &l.ProductType, &l.Unit, &l.TimeUnit, &l.Quantity, &price,
+			&l.ActualM1, &l.M2, &l.Cessation); err != nil {
+			rows.Close()
+			return err
+		}
+		var err error
+		if l.Price, err = money.Parse(price); err != nil {
+			rows.Close()
+			return err
+		}
+		l.InstanceRef = fmt.Sprintf("SI%d-%s", l.InstanceID, l.PracticeCode)
+		l.Charged = Charged{UnitPrice: l.Price, TimeUnit: l.TimeUnit, Quantity: l.Quantity, ActualM1: l.ActualM1, M2: l.M2, Cessation: l.Cessation}
+		if l.TimeUnit == "" {
+			l.TimeUnit = "one-off"
+		}
+		cands = append(cands, candidate{closed, l})
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, c := range cands {
+		var now money.Amount
+		for _, l := range linesOf(c.line, c.closed) {
+			now += l.Amount
+		}
+		var billed string
+		if err := db.QueryRow(ctx, `
+			SELECT coalesce(sum(amount), 0)::text FROM billing_lines
+			WHERE instance_id = $1 AND ((period = $2 AND kind <> 'adjustment') OR corrects = $2)`, c.line.InstanceID, c.closed).Scan(&billed); err != nil {
+			return err
+		}
+		was, err := money.Parse(billed)
+		if err != nil {
+			return err
+		}
+		if diff := now - was; diff != 0 {
+			a := c.line
+			corrects := c.closed
+			a.Kind, a.Period, a.Corrects, a.Amount, a.Payable = KindAdjustment, first, &corrects, diff, a.M2 != nil
+			a.DaysInMonth = first.AddDate(0, 1, -1).Day()
+			if err := emit(a); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,1 @@
+DROP TABLE billing_lines, billing_months;
