@@ -3,6 +3,7 @@ package tracker
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -26,11 +27,8 @@ const GPITFutures = "NHSDGP001"
 //     return's changes are made: each line that takes a service away from
 //     it says so.
 //
-// The third check of DOMAIN.md §6, a date in an earlier billing period
-// that is already closed, is not made: the monthly reconciliation (§8)
-// that closes billing periods does not exist yet, so there is nothing to
-// check against. It belongs here once reconciliation records its closed
-// periods.
+//   - The line's date falls in a billing month finance has closed: it
+//     will come as an adjustment in the first open month.
 func ReviewChecks(ctx context.Context, db postgres.Querier, r Return) (map[int64][]string, error) {
 	out := map[int64][]string{}
 	if len(r.Lines) == 0 {
@@ -42,7 +40,32 @@ func ReviewChecks(ctx context.Context, db postgres.Querier, r Return) (map[int64
 	if err := emptyPracticeChecks(ctx, db, r, out); err != nil {
 		return nil, err
 	}
+	if err := closedMonthChecks(ctx, db, r, out); err != nil {
+		return nil, err
+	}
 	return out, nil
+}
+
+// closedMonthChecks flags lines dated in a closed billing month. The
+// table is reconciliation's; it is read here, not written, so that the
+// reviewer is warned before accepting.
+func closedMonthChecks(ctx context.Context, db postgres.Querier, r Return, out map[int64][]string) error {
+	rows, err := db.Query(ctx, `SELECT period FROM billing_months`)
+	if err != nil {
+		return fmt.Errorf("closed billing months: %w", err)
+	}
+	closed, err := pgx.CollectRows(rows, pgx.RowTo[time.Time])
+	if err != nil {
+		return fmt.Errorf("closed billing months: %w", err)
+	}
+	for _, l := range r.Lines {
+		for _, m := range closed {
+			if PeriodOf(l.Date).First().Equal(m) {
+				out[l.ID] = append(out[l.ID], fmt.Sprintf("The date falls in %s, a billing month finance has closed: accepting it makes an adjustment in the first open month.", PeriodOf(m).Name()))
+			}
+		}
+	}
+	return nil
 }
 
 // frameworkChecks flags lines whose services are not on GP IT Futures.

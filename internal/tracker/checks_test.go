@@ -69,3 +69,26 @@ func TestReviewChecksOfAMerger(t *testing.T) {
 		t.Errorf("merger checks: %q", got)
 	}
 }
+
+// A change dated in a month finance has closed is flagged: accepting it
+// will make an adjustment.
+func TestReviewChecksOfAClosedMonth(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	must(t, f.add(tracker.LineInput{Kind: tracker.Activation, Practice: "A81001", Instance: f.planned[0], Date: day(2026, 11, 3)}))
+	if _, err := f.pool.Exec(ctx, `INSERT INTO billing_months (period, closed_at) VALUES ('2026-11-01', now())`); err != nil {
+		t.Fatal(err)
+	}
+	r := f.ret()
+	checks, err := tracker.ReviewChecks(ctx, f.pool, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, c := range checks[r.Lines[0].ID] {
+		found = found || strings.Contains(c, "November 2026, a billing month finance has closed")
+	}
+	if !found {
+		t.Errorf("checks %v lack the closed month", checks)
+	}
+}
