@@ -18,6 +18,10 @@ run: build ## Start the app on http://localhost:8080 (own PostgreSQL unless DATA
 test: assets generate ## Run every test (Go, PostgreSQL, headless Chromium) against a throwaway cluster
 	@scripts/test.sh
 
+.PHONY: bench
+bench: ## Benchmark a month's reconciliation and exports on the national data, ×1 and ×10 (docs/benchmarks.md)
+	@scripts/bench.sh
+
 .PHONY: build
 build: assets generate ## Build bin/tracker
 	go build -trimpath -o bin/tracker ./cmd/tracker

@@ -64,7 +64,10 @@ commands:
   serve                 serve the web application on ADDR
   migrate up            apply every pending migration
   migrate down N        revert the last N migrations
-  seed [--demo]         load the reference data; --demo adds demo users
+  seed [--demo] [--national [--scale N]]
+                        load the reference data; --demo adds demo users; --national adds
+                        the national data (every practice's continuity services and a year
+                        of activations and cessations), ×N with --scale for benchmarks
   import ods FILE       update practices from an ODS practice file (epraccur format)
   import continuity FILE  load continuity agreement services (CSV: practice,supplier,item,start_date)
   returns issue YYYY-MM issue that month's returns to every active CCG (idempotent)
@@ -239,8 +242,13 @@ func migrate(pool *pgxpool.Pool, args []string, stdout io.Writer) error {
 func seed(ctx context.Context, pool *pgxpool.Pool, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("seed", flag.ContinueOnError)
 	demo := fs.Bool("demo", false, "also create the demo users (never in a real deployment)")
+	national := fs.Bool("national", false, "also build the national data: every practice's continuity services and a year of activations and cessations (never in a real deployment)")
+	scale := fs.Int("scale", 1, "with --national: a synthetic copy of the national data this many times over (benchmarks)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *scale < 1 || (*scale != 1 && !*national) {
+		return errors.New("seed: --scale N needs --national and N of 1 or more")
 	}
 	if err := postgres.CheckSchema(ctx, pool); err != nil {
 		return err
@@ -251,6 +259,13 @@ func seed(ctx context.Context, pool *pgxpool.Pool, args []string, stdout io.Writ
 			return err
 		}
 		fmt.Fprintf(stdout, "reference data added: %s\n", counts)
+		if *national {
+			n, err := ledger.SeedNational(ctx, tx, time.Now(), refdata.FS(), *scale)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "national service instances added (×%d): %d\n", *scale, n)
+		}
 		if !*demo {
 			return nil
 		}
@@ -259,6 +274,11 @@ func seed(ctx context.Context, pool *pgxpool.Pool, args []string, stdout io.Writ
 			return err
 		}
 		fmt.Fprintf(stdout, "demo users added: %d\n", n)
+		if *national {
+			// The national data has the continuity services already; the
+			// demo's would bring back those it ceased.
+			return nil
+		}
 		// Practices' GP systems continue under Continuity Call-Off
 		// Agreements from the start of the framework.
 		services, err := ledger.SeedDemoContinuity(ctx, tx, time.Now(), refdata.FS(), demoContinuityStart)
