@@ -113,6 +113,16 @@ func (s *Server) routes() []route {
 		{"GET", "/performance", returnOverseers, s.performancePage},
 		{"GET", "/performance.csv", returnOverseers, s.performanceCSV},
 
+		// Reconciliation (finance): finance reads, exports and closes;
+		// admins read and export; buyers and reviewers have no access.
+		{"GET", "/reconciliation", only(auth.Finance, auth.Admin), s.reconciliationIndex},
+		{"GET", "/reconciliation/{period}", only(auth.Finance, auth.Admin), s.reconciliationMonth},
+		{"GET", "/reconciliation/{period}/lines/{instanceID}", only(auth.Finance, auth.Admin), s.reconciliationLine},
+		{"GET", "/reconciliation/{period}/export.csv", only(auth.Finance, auth.Admin), s.reconciliationCSV},
+		{"GET", "/reconciliation/{period}/export.xlsx", only(auth.Finance, auth.Admin), s.reconciliationXLSX},
+		{"GET", "/reconciliation/{period}/close", only(auth.Finance), s.reconciliationCloseForm},
+		{"POST", "/reconciliation/{period}/close", only(auth.Finance), s.reconciliationClose},
+
 		// Administration.
 		{"GET", "/admin/users", only(auth.Admin), s.adminUsers},
 		{"GET", "/admin/users/new", only(auth.Admin), s.adminNewUser},
@@ -152,6 +162,7 @@ func (s *Server) navigation(r *http.Request, u *auth.User) []navLink {
 	} else {
 		items = append(items, navLink{"CCGs", "/ccgs"}, navLink{"Returns", "/returns"}, navLink{"Performance", "/performance"})
 	}
+	items = append(items, navLink{"Reconciliation", "/reconciliation"})
 	items = append(items, navLink{"Procurements", "/procurements"}, navLink{"Orders", "/orders"}, navLink{"Catalogue", "/catalogue"})
 	items = append(items, navLink{"Users", "/admin/users"}, navLink{"Issue returns", "/admin/returns"}, navLink{"Jobs", "/admin/jobs"}, navLink{"Audit log", "/admin/audit"})
 

@@ -1,0 +1,356 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/xuri/excelize/v2"
+
+	"ccgtracker/internal/billing"
+	"ccgtracker/internal/dates"
+	"ccgtracker/internal/ledger"
+	"ccgtracker/internal/money"
+	"ccgtracker/internal/postgres"
+)
+
+// reconScene makes two services at A81001 (list size 4,100) of CCG 16C:
+// Emis Web GP under a continuity agreement, live and verified since 2020
+// (£1.26 × 4,100 ÷ 12 = £430.50 a month), and a consultation product
+// whose name starts with "=" (£37.92 a month) live from 12 October 2026
+// and not yet verified: October charges it 20 of 31 days = £24.46, held.
+func reconScene(t *testing.T, app *testApp) (consult int64) {
+	t.Helper()
+	ctx := context.Background()
+	err := postgres.Tx(ctx, app.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `UPDATE catalogue_items SET name = '=HYPERLINK("http://evil.example","Consult")' WHERE id = '10000-002'`); err != nil {
+			return err
+		}
+		var agreement int64
+		if err := tx.QueryRow(ctx, `INSERT INTO continuity_agreements (ccg_code, supplier_id, start_date, created_at) VALUES ('16C', '10000', '2020-01-01', now()) RETURNING id`).Scan(&agreement); err != nil {
+			return err
+		}
+		start := dates.Date(2020, 1, 1)
+		live := dates.Date(2026, 10, 12)
+		ids, err := ledger.Create(ctx, tx, time.Now(), nil, "test", []ledger.NewInstance{
+			{CCGCode: "16C", PracticeCode: "A81001", ItemID: "10000-001", SupplierID: "10000", AgreementID: &agreement,
+				UnitPrice: money.Amount(12600), PricingUnit: "testPatient", TimeUnit: "year", QuantityRule: ledger.QuantityListSize,
+				Quantity: 4100, ActualM1: &start, M2: &start, State: ledger.Active},
+			{CCGCode: "16C", PracticeCode: "A81001", ItemID: "10000-002", SupplierID: "10000", AgreementID: &agreement,
+				UnitPrice: money.Amount(379200), PricingUnit: "testLicence", TimeUnit: "month", QuantityRule: ledger.QuantityFixed,
+				Quantity: 1, ActualM1: &live, State: ledger.Active},
+		})
+		if err == nil {
+			consult = ids[1]
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return consult
+}
+
+const october = "2026-10"
+
+func TestReconciliationMonthShowsTotalsAndExplainsLines(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t, nil)
+	consult := reconScene(t, app)
+	c := app.client()
+	c.signIn("finance@example.nhs.uk")
+
+	resp := c.get("/reconciliation")
+	wantStatus(t, resp, http.StatusOK)
+	d := doc(t, resp)
+	if got := d.Find(`[data-testid=recon-months] tr[data-row="2026-10"] a`).First().AttrOr("href", ""); got != "/reconciliation/2026-10" {
+		t.Errorf("October's link: %q", got)
+	}
+	if got := d.Find(`[data-testid=chart-data] tr[data-row="October 2026"] td`).Text(); !strings.Contains(got, "£454.96") {
+		t.Errorf("chart figures for October: %q, want £430.50 + £24.46 = £454.96", got)
+	}
+	if d.Find(`[data-testid=recon-chart] svg polyline`).Length() == 0 {
+		t.Error("the chart has no line")
+	}
+
+	resp = c.get("/reconciliation/" + october)
+	wantStatus(t, resp, http.StatusOK)
+	d = doc(t, resp)
+	row := d.Find(`[data-testid=recon-suppliers] tr[data-row="All"]`)
+	if p, h := strings.TrimSpace(row.Find("[data-testid=payable]").Text()), strings.TrimSpace(row.Find("[data-testid=held]").Text()); !strings.HasSuffix(p, "£430.50") || !strings.HasSuffix(h, "£24.46") {
+		t.Errorf("October's totals: payable %q, held %q", p, h)
+	}
+	if n := d.Find(`[data-testid=recon-ccgs] tbody tr`).Length(); n != 2 {
+		t.Errorf("CCG totals: %d rows, want 16C and All", n)
+	}
+	if n := d.Find(`[data-testid=recon-lines] tbody tr`).Length(); n != 2 {
+		t.Errorf("%d lines, want 2", n)
+	}
+
+	// Filtered to held lines: only the consultation.
+	resp = c.get("/reconciliation/" + october + "?state=held")
+	d = doc(t, resp)
+	if n := d.Find(`[data-testid=recon-lines] tbody tr`).Length(); n != 1 {
+		t.Errorf("held: %d lines, want 1", n)
+	}
+	if got := strings.TrimSpace(d.Find(`[data-testid=recon-suppliers] tr[data-row="All"] [data-testid=payable]`).Text()); !strings.HasSuffix(got, "£0.00") {
+		t.Errorf("held: payable total %q, want £0.00", got)
+	}
+
+	resp = c.get("/reconciliation/" + october + "/lines/" + strconv.FormatInt(consult, 10))
+	wantStatus(t, resp, http.StatusOK)
+	got := doc(t, resp).Find(`[data-testid=explanation]`).Text()
+	want := "£37.92 × 1 licence = £37.92 a month; active 12–31 Oct: 20 of 31 days = £24.46; held until M2 is recorded"
+	if got != want {
+		t.Errorf("explanation:\n got %q\nwant %q", got, want)
+	}
+}
+
+func TestReconciliationCSVEscapesFormulasAndParses(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t, nil)
+	reconScene(t, app)
+	c := app.client()
+	c.signIn("finance@example.nhs.uk")
+	resp := c.get("/reconciliation/" + october + "/export.csv")
+	wantStatus(t, resp, http.StatusOK)
+	if cd := resp.Header.Get("Content-Disposition"); cd != `attachment; filename="reconciliation-2026-10.csv"` {
+		t.Errorf("Content-Disposition %q", cd)
+	}
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(raw, []byte("\r\n\r\nTotals by supplier\r\n")) || !bytes.Contains(raw, []byte("\r\n\r\nTotals by CCG\r\n")) {
+		t.Errorf("the totals do not follow a blank row:\n%s", raw)
+	}
+	r := csv.NewReader(bytes.NewReader(raw))
+	r.FieldsPerRecord = -1
+	records, err := r.ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines, err := billing.Lines(context.Background(), app.pool, dates.Date(2026, 10, 1), billing.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(records) < len(lines)+1 {
+		t.Fatalf("%d records for %d lines", len(records), len(lines))
+	}
+	head := records[0]
+	col := func(name string) int {
+		for i, h := range head {
+			if h == name {
+				return i
+			}
+		}
+		t.Fatalf("no column %q in %q", name, head)
+		return -1
+	}
+	for i, l := range lines {
+		rec := records[i+1]
+		if rec[col("Service instance ID")] != l.InstanceRef || rec[col("Amount (£)")] != plainAmount(l.Amount) ||
+			rec[col("Payable or held")] != payableOrHeld(l) || rec[col("Period")] != october {
+			t.Errorf("row %d: %q, want the line %s %s", i+1, rec, l.InstanceRef, l.Amount)
+		}
+		a, err := money.Parse(rec[col("Amount (£)")])
+		if err != nil || a != l.Amount {
+			t.Errorf("row %d: amount %q parses to %v (%v), want %v", i+1, rec[col("Amount (£)")], a, err, l.Amount)
+		}
+		name := rec[col("Product name")]
+		if strings.HasPrefix(l.ProductName, "=") && name != "'"+l.ProductName {
+			t.Errorf("row %d: product name %q is not escaped", i+1, name)
+		}
+		if !strings.HasPrefix(l.ProductName, "=") && name != l.ProductName {
+			t.Errorf("row %d: product name %q, want %q", i+1, name, l.ProductName)
+		}
+	}
+	for _, rec := range records {
+		for _, cell := range rec {
+			if cell != "" && strings.ContainsRune("=+@\t\r", rune(cell[0])) {
+				t.Errorf("a cell would run as a formula: %q", cell)
+			}
+		}
+	}
+	// The totals (after a blank row, which encoding/csv skips): by
+	// supplier, then by CCG.
+	rest := records[len(lines)+1:]
+	joined := []string{""}
+	for _, rec := range rest {
+		joined = append(joined, strings.Join(rec, "|"))
+	}
+	all := strings.Join(joined, "\n")
+	for _, want := range []string{"\nTotals by supplier\nSupplier code|", "\n10000|", "|430.50|24.46|0.00|454.96\n", "\nTotals by CCG\nCCG code|", "\n16C|"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("totals: no %q in\n%s", want, all)
+		}
+	}
+}
+
+func TestReconciliationXLSXHasTheSameRows(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t, nil)
+	reconScene(t, app)
+	c := app.client()
+	c.signIn("finance@example.nhs.uk")
+	resp := c.get("/reconciliation/" + october + "/export.xlsx")
+	wantStatus(t, resp, http.StatusOK)
+	if cd := resp.Header.Get("Content-Disposition"); cd != `attachment; filename="reconciliation-2026-10.xlsx"` {
+		t.Errorf("Content-Disposition %q", cd)
+	}
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenReader(bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := f.GetRows(reconSheetLines)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines, err := billing.Lines(context.Background(), app.pool, dates.Date(2026, 10, 1), billing.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != len(lines)+1 {
+		t.Fatalf("%d rows for %d lines", len(rows), len(lines))
+	}
+	amountCol := len(reconColumns) - 1
+	for i, h := range reconColumns {
+		if h == "Amount (£)" {
+			amountCol = i
+		}
+	}
+	for i, l := range lines {
+		want := reconRow(l)
+		for j, cell := range want {
+			got := ""
+			if j < len(rows[i+1]) {
+				got = rows[i+1][j]
+			}
+			exp := cell.text
+			if !cell.number {
+				exp = strings.ReplaceAll(exp, "\r", "")
+				if exp != "" && strings.ContainsRune("=+-@\t", rune(exp[0])) {
+					exp = "'" + exp
+				}
+			}
+			if cell.number {
+				a, _ := money.Parse(got)
+				b, _ := money.Parse(exp)
+				if a != b {
+					t.Errorf("row %d, %s: %q, want %q", i+2, reconColumns[j], got, exp)
+				}
+			} else if got != exp {
+				t.Errorf("row %d, %s: %q, want %q", i+2, reconColumns[j], got, exp)
+			}
+		}
+		// Amounts are numbers, not text.
+		cellName, _ := excelize.CoordinatesToCellName(amountCol+1, i+2)
+		if typ, _ := f.GetCellType(reconSheetLines, cellName); typ == excelize.CellTypeSharedString || typ == excelize.CellTypeInlineString {
+			t.Errorf("%s is text, want a number", cellName)
+		}
+	}
+	sup, err := f.GetRows(reconSheetSuppliers)
+	if err != nil || len(sup) != 2 || sup[1][0] != "10000" || sup[1][len(sup[1])-1] != "454.96" {
+		t.Errorf("totals by supplier: %q (%v)", sup, err)
+	}
+	ccg, err := f.GetRows(reconSheetCCGs)
+	if err != nil || len(ccg) != 2 || ccg[1][0] != "16C" {
+		t.Errorf("totals by CCG: %q (%v)", ccg, err)
+	}
+}
+
+func TestReconciliationRefusesBuyersAndReviewers(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t, nil)
+	reconScene(t, app)
+	paths := []string{"/reconciliation", "/reconciliation/" + october, "/reconciliation/" + october + "/export.csv",
+		"/reconciliation/" + october + "/export.xlsx", "/reconciliation/" + october + "/close"}
+	for _, who := range []struct {
+		email string
+		want  int
+	}{
+		{"buyer.16c@example.nhs.uk", http.StatusForbidden},
+		{"reviewer@example.nhs.uk", http.StatusForbidden},
+		{"finance@example.nhs.uk", http.StatusOK},
+	} {
+		c := app.client()
+		c.signIn(who.email)
+		for _, p := range paths {
+			if resp := c.get(p); resp.StatusCode != who.want {
+				t.Errorf("GET %s as %s: %d, want %d", p, who.email, resp.StatusCode, who.want)
+			}
+		}
+		if who.want == http.StatusForbidden {
+			if resp := c.post("/reconciliation/"+october+"/close", nil); resp.StatusCode != http.StatusForbidden {
+				t.Errorf("POST close as %s: %d, want 403", who.email, resp.StatusCode)
+			}
+		}
+	}
+	// An admin reads and exports, but does not close.
+	c := app.client()
+	c.signIn("admin@example.nhs.uk")
+	wantStatus(t, c.get("/reconciliation/"+october+"/export.csv"), http.StatusOK)
+	wantStatus(t, c.get("/reconciliation/"+october+"/close"), http.StatusForbidden)
+}
+
+func TestReconciliationCloseConfirmedThenRefusedOutOfOrder(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t, nil)
+	reconScene(t, app)
+	c := app.client()
+	c.signIn("finance@example.nhs.uk")
+
+	resp := c.get("/reconciliation/" + october + "/close")
+	wantStatus(t, resp, http.StatusOK)
+	d := doc(t, resp)
+	if !strings.Contains(d.Find(`[data-testid=close-warning]`).Text(), "cannot be undone") {
+		t.Error("no warning that closing cannot be undone")
+	}
+	if d.Find(`form[action="/reconciliation/2026-10/close"] button`).Length() != 1 {
+		t.Fatal("no button to close October")
+	}
+	wantRedirect(t, c.post("/reconciliation/"+october+"/close", nil), "/reconciliation/"+october)
+	d = doc(t, c.get("/reconciliation/"+october))
+	if got := d.Find(`[data-testid=month-state]`).Text(); !strings.Contains(got, "Closed on") || !strings.Contains(got, "by") {
+		t.Errorf("October after closing: %q", got)
+	}
+	var n int
+	if err := app.pool.QueryRow(context.Background(), `SELECT count(*) FROM audit_log WHERE action = 'billing.close'`).Scan(&n); err != nil || n != 1 {
+		t.Errorf("audit records of closing: %d (%v)", n, err)
+	}
+
+	// Closed already; September is out of order; November has not ended.
+	for _, tc := range []struct {
+		period string
+		status int
+		want   string
+	}{
+		{october, http.StatusConflict, "October 2026 is closed already."},
+		{"2026-09", http.StatusBadRequest, "Months close in order: close November 2026 first."},
+		{"2026-11", http.StatusBadRequest, "November 2026 has not ended yet, so it cannot be closed."},
+	} {
+		resp := c.post("/reconciliation/"+tc.period+"/close", nil)
+		if resp.StatusCode != tc.status {
+			t.Errorf("close %s: %d, want %d", tc.period, resp.StatusCode, tc.status)
+		}
+		if got := strings.TrimSpace(doc(t, resp).Find(`[data-testid=close-refusal]`).Text()); !strings.Contains(got, tc.want) {
+			t.Errorf("close %s: %q, want %q", tc.period, got, tc.want)
+		}
+	}
+	// The confirmation page says so before anyone tries.
+	if got := doc(t, c.get("/reconciliation/2026-09/close")).Find(`[data-testid=close-refusal]`).Text(); !strings.Contains(got, "close November 2026 first") {
+		t.Errorf("September's confirmation page: %q", got)
+	}
+}
