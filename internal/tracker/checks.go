@@ -23,6 +23,7 @@ const GPITFutures = "NHSDGP001"
 //   - The line's service item (or a migration's new one) is not on the GP
 //     IT Futures framework, so it is only on a GPSoC Transition Assistance
 //     Notice. An Additional Service counts by its parent solution.
+//
 //   - A practice would be left with no planned or active service once the
 //     return's changes are made: each line that takes a service away from
 //     it says so.
