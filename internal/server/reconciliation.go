@@ -267,8 +267,8 @@ func (s *Server) reconciliationMonth(w http.ResponseWriter, r *http.Request) err
 	q := r.URL.Query()
 	f := reconFilter(q)
 	v := views.ReconciliationMonthView{Period: p.String(), Name: p.Name(),
-		CSVHref:  "/reconciliation/" + p.String() + "/export.csv",
-		XLSXHref: "/reconciliation/" + p.String() + "/export.xlsx",
+		CSVHref:  "/reconciliation/" + p.String() + ".csv",
+		XLSXHref: "/reconciliation/" + p.String() + ".xlsx",
 		Form:     views.Form{Values: map[string]string{"supplier": f.Supplier, "ccg": f.CCG, "product": f.Product, "state": f.State}},
 		Filtered: f != (billing.Filter{}),
 		States:   []views.Option{{Value: "", Label: "Payable and held"}, {Value: "payable", Label: "Payable"}, {Value: "held", Label: "Held"}},

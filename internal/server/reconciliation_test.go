@@ -119,7 +119,7 @@ func TestReconciliationCSVEscapesFormulasAndParses(t *testing.T) {
 	reconScene(t, app)
 	c := app.client()
 	c.signIn("finance@example.nhs.uk")
-	resp := c.get("/reconciliation/" + october + "/export.csv")
+	resp := c.get("/reconciliation/" + october + ".csv")
 	wantStatus(t, resp, http.StatusOK)
 	if cd := resp.Header.Get("Content-Disposition"); cd != `attachment; filename="reconciliation-2026-10.csv"` {
 		t.Errorf("Content-Disposition %q", cd)
@@ -200,7 +200,7 @@ func TestReconciliationXLSXHasTheSameRows(t *testing.T) {
 	reconScene(t, app)
 	c := app.client()
 	c.signIn("finance@example.nhs.uk")
-	resp := c.get("/reconciliation/" + october + "/export.xlsx")
+	resp := c.get("/reconciliation/" + october + ".xlsx")
 	wantStatus(t, resp, http.StatusOK)
 	if cd := resp.Header.Get("Content-Disposition"); cd != `attachment; filename="reconciliation-2026-10.xlsx"` {
 		t.Errorf("Content-Disposition %q", cd)
@@ -275,8 +275,8 @@ func TestReconciliationRefusesBuyersAndReviewers(t *testing.T) {
 	t.Parallel()
 	app := newTestApp(t, nil)
 	reconScene(t, app)
-	paths := []string{"/reconciliation", "/reconciliation/" + october, "/reconciliation/" + october + "/export.csv",
-		"/reconciliation/" + october + "/export.xlsx", "/reconciliation/" + october + "/close"}
+	paths := []string{"/reconciliation", "/reconciliation/" + october, "/reconciliation/" + october + ".csv",
+		"/reconciliation/" + october + ".xlsx", "/reconciliation/" + october + "/close"}
 	for _, who := range []struct {
 		email string
 		want  int
@@ -301,7 +301,7 @@ func TestReconciliationRefusesBuyersAndReviewers(t *testing.T) {
 	// An admin reads and exports, but does not close.
 	c := app.client()
 	c.signIn("admin@example.nhs.uk")
-	wantStatus(t, c.get("/reconciliation/"+october+"/export.csv"), http.StatusOK)
+	wantStatus(t, c.get("/reconciliation/"+october+".csv"), http.StatusOK)
 	wantStatus(t, c.get("/reconciliation/"+october+"/close"), http.StatusForbidden)
 }
 

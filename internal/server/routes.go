@@ -118,8 +118,8 @@ func (s *Server) routes() []route {
 		{"GET", "/reconciliation", only(auth.Finance, auth.Admin), s.reconciliationIndex},
 		{"GET", "/reconciliation/{period}", only(auth.Finance, auth.Admin), s.reconciliationMonth},
 		{"GET", "/reconciliation/{period}/lines/{instanceID}", only(auth.Finance, auth.Admin), s.reconciliationLine},
-		{"GET", "/reconciliation/{period}/export.csv", only(auth.Finance, auth.Admin), s.reconciliationCSV},
-		{"GET", "/reconciliation/{period}/export.xlsx", only(auth.Finance, auth.Admin), s.reconciliationXLSX},
+		{"GET", "/reconciliation/{period}.csv", only(auth.Finance, auth.Admin), s.reconciliationCSV},
+		{"GET", "/reconciliation/{period}.xlsx", only(auth.Finance, auth.Admin), s.reconciliationXLSX},
 		{"GET", "/reconciliation/{period}/close", only(auth.Finance), s.reconciliationCloseForm},
 		{"POST", "/reconciliation/{period}/close", only(auth.Finance), s.reconciliationClose},
 
