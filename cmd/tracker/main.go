@@ -286,6 +286,18 @@ func seed(ctx context.Context, pool *pgxpool.Pool, args []string, stdout io.Writ
 			return err
 		}
 		fmt.Fprintf(stdout, "demo continuity services added: %d\n", services)
+		// Last month's returns (due this month) and this month's, as the
+		// nightly job would have issued them, so a buyer has one to fill in.
+		this := tracker.PeriodOf(dates.Today(time.Now()))
+		issued := 0
+		for _, p := range []tracker.Period{this.Prev(), this} {
+			n, err := tracker.IssueTx(ctx, tx, time.Now(), nil, p)
+			if err != nil {
+				return err
+			}
+			issued += n
+		}
+		fmt.Fprintf(stdout, "demo returns issued: %d\n", issued)
 		return nil
 	})
 }
