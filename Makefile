@@ -38,7 +38,7 @@ $(VENDOR)/.built: web/package.json web/package-lock.json
 
 .PHONY: generate
 generate: ## Generate Go from the templ components (committed; must leave no diff)
-	go tool templ generate -path web/views
+	go tool templ generate
 
 .PHONY: lint
 lint: generate ## gofmt, go vet and staticcheck
