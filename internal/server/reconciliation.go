@@ -42,39 +42,12 @@ func reconPeriod(r *http.Request) (tracker.Period, error) {
 	return p, nil
 }
 
-// closedMonth is a row of billing_months.
-type closedMonth struct {
-	at time.Time
-	by string
-}
-
-// closedMonths are the months closed, with when and by whom.
-func (s *Server) closedMonths(ctx context.Context) (map[time.Time]closedMonth, error) {
-	rows, err := s.pool.Query(ctx, `
-		SELECT bm.period, bm.closed_at, coalesce(u.name, 'the system')
-		FROM billing_months bm LEFT JOIN users u ON u.id = bm.closed_by`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := map[time.Time]closedMonth{}
-	for rows.Next() {
-		var p time.Time
-		var c closedMonth
-		if err := rows.Scan(&p, &c.at, &c.by); err != nil {
-			return nil, err
-		}
-		out[dates.Of(p)] = c
-	}
-	return out, rows.Err()
-}
-
 // monthState describes a month in words, and whether it may be closed now
 // (it has ended, is not closed, and is the first open month, or no month
 // was ever closed).
-func (s *Server) monthState(p tracker.Period, closed map[time.Time]closedMonth, firstOpen *time.Time) (isClosed bool, state string, closable bool) {
+func (s *Server) monthState(p tracker.Period, closed map[time.Time]billing.ClosedMonth, firstOpen *time.Time) (isClosed bool, state string, closable bool) {
 	if c, ok := closed[p.First()]; ok {
-		return true, "Closed on " + c.at.In(dates.London).Format("2 January 2006 at 15:04") + " by " + c.by, false
+		return true, "Closed on " + c.At.In(dates.London).Format("2 January 2006 at 15:04") + " by " + c.By, false
 	}
 	ended := !p.Next().First().After(dates.Today(s.now()))
 	switch {
@@ -93,7 +66,7 @@ func (s *Server) monthState(p tracker.Period, closed map[time.Time]closedMonth, 
 // with the chart of the twelve months' totals by supplier.
 func (s *Server) reconciliationIndex(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	closed, err := s.closedMonths(ctx)
+	closed, err := billing.ClosedMonths(ctx, s.pool)
 	if err != nil {
 		return err
 	}
@@ -256,7 +229,7 @@ func (s *Server) reconciliationMonth(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	closed, err := s.closedMonths(ctx)
+	closed, err := billing.ClosedMonths(ctx, s.pool)
 	if err != nil {
 		return err
 	}
@@ -398,7 +371,10 @@ func (s *Server) reconciliationLine(w http.ResponseWriter, r *http.Request) erro
 		Practice: l0.PracticeName + " (" + l0.PracticeCode + ")", Supplier: l0.SupplierName + " (" + l0.SupplierID + ")",
 		Product:     l0.ProductName + " (" + l0.ProductID + "), " + l0.ProductType,
 		ServiceHref: "/ccgs/" + l0.CCGCode + "/services/" + strconv.FormatInt(id, 10)}
-	units := s.unitWord(ctx, l0.Unit)
+	units, err := billing.UnitWord(ctx, s.pool, l0.Unit)
+	if err != nil {
+		return err
+	}
 	for _, l := range lines {
 		unit := units
 		if l.Charged.Quantity == 1 {
@@ -410,16 +386,6 @@ func (s *Server) reconciliationLine(w http.ResponseWriter, r *http.Request) erro
 	s.render(w, r, http.StatusOK, views.ReconciliationLine(s.page(r, "Service "+l0.InstanceRef+", "+p.Name(),
 		views.Link{Label: "Reconciliation", Href: "/reconciliation"}, views.Link{Label: p.Name(), Href: v.MonthHref}), v))
 	return nil
-}
-
-// unitWord is what the quantity counts ("patients"), from the unit of
-// order ("per patient").
-func (s *Server) unitWord(ctx context.Context, unit string) string {
-	var word string
-	if err := s.pool.QueryRow(ctx, `SELECT range_description FROM pricing_units WHERE description = $1 AND range_description <> '' ORDER BY id DESC LIMIT 1`, unit).Scan(&word); err == nil {
-		return word
-	}
-	return strings.TrimPrefix(unit, "per ")
 }
 
 // explainLine says in words how a line was made.
@@ -738,7 +704,7 @@ func (s *Server) renderClose(w http.ResponseWriter, r *http.Request, p tracker.P
 	ctx := r.Context()
 	v := views.ReconCloseView{Period: p.String(), Name: p.Name(), MonthHref: "/reconciliation/" + p.String()}
 	if refusal == "" {
-		closed, err := s.closedMonths(ctx)
+		closed, err := billing.ClosedMonths(ctx, s.pool)
 		if err != nil {
 			return err
 		}
