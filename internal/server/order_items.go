@@ -151,16 +151,9 @@ func (s *Server) renderItem(w http.ResponseWriter, r *http.Request, o order.Orde
 		choices = append(choices, views.PracticeChoice{Code: p.Code, Name: p.Name, Postcode: p.Postcode, ListSize: listSize,
 			Selected: selected, AddedEarlier: state[p.Code] == 2})
 	}
-	v, err := s.orderView(r, o)
+	v, iv, err := s.orderItemViews(r, o, it)
 	if err != nil {
 		return err
-	}
-	lines, _ := order.OrderCost(o)
-	var iv views.OrderItemView
-	for i, x := range o.Items {
-		if x.ID == it.ID {
-			iv = itemView(o, x, lines[i])
-		}
 	}
 	s.render(w, r, status, views.OrderItemPage(s.orderPage(r, o, it.Name), v, iv, f, funding, choices, uploadProblems))
 	return nil
@@ -370,16 +363,9 @@ func (s *Server) renderRecipients(w http.ResponseWriter, r *http.Request, o orde
 		}
 		rows = append(rows, views.RecipientEdit{Code: rc.PracticeCode, Name: rc.PracticeName, ListSize: listSize})
 	}
-	v, err := s.orderView(r, o)
+	v, iv, err := s.orderItemViews(r, o, it)
 	if err != nil {
 		return err
-	}
-	lines, _ := order.OrderCost(o)
-	var iv views.OrderItemView
-	for i, x := range o.Items {
-		if x.ID == it.ID {
-			iv = itemView(o, x, lines[i])
-		}
 	}
 	s.render(w, r, status, views.OrderRecipients(s.orderPage(r, o, "Quantities and planned delivery dates"), v, iv, f, rows, it.PerPatient()))
 	return nil
@@ -477,4 +463,20 @@ func (s *Server) orderItemDelete(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.flash(r.Context(), it.Name+" removed from the order.")
 	return redirect(w, r, "/orders/"+o.CallOffID())
+}
+
+// orderItemViews are the view models of an order and one of its items,
+// with the item's cost.
+func (s *Server) orderItemViews(r *http.Request, o order.Order, it order.Item) (views.OrderView, views.OrderItemView, error) {
+	v, err := s.orderView(r, o)
+	if err != nil {
+		return v, views.OrderItemView{}, err
+	}
+	lines, _ := order.OrderCost(o)
+	for i, x := range o.Items {
+		if x.ID == it.ID {
+			return v, itemView(o, x, lines[i]), nil
+		}
+	}
+	return v, views.OrderItemView{}, errNotFound
 }
