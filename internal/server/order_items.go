@@ -155,7 +155,11 @@ func (s *Server) renderItem(w http.ResponseWriter, r *http.Request, o order.Orde
 	if err != nil {
 		return err
 	}
-	s.render(w, r, status, views.OrderItemPage(s.orderPage(r, o, it.Name), v, iv, f, funding, choices, uploadProblems))
+	problems := make([]views.UploadProblem, len(uploadProblems))
+	for i, msg := range uploadProblems {
+		problems[i] = views.UploadProblem{Message: msg}
+	}
+	s.render(w, r, status, views.OrderItemPage(s.orderPage(r, o, it.Name), v, iv, f, funding, choices, problems))
 	return nil
 }
 
