@@ -39,34 +39,26 @@ func Orderables(ctx context.Context, db postgres.Querier, o Order) ([]Orderable,
 	if err != nil {
 		return nil, err
 	}
+	ids := make([]string, len(res.Rows))
+	for i, it := range res.Rows {
+		ids[i] = it.ID
+	}
+	prices, err := org.FirstPrices(ctx, db, ids)
+	if err != nil {
+		return nil, err
+	}
 	var out []Orderable
 	for _, it := range res.Rows {
-		if onOrder[it.ID] || !it.Published || it.PriceCount == 0 {
+		price, priced := prices[it.ID]
+		if onOrder[it.ID] || !it.Published || !priced {
 			continue
 		}
 		if o.IsAmendment() && (it.Kind != org.KindAdditional || !onOrder[it.ParentID]) {
 			continue
 		}
-		price, err := currentPrice(ctx, db, it.ID)
-		if err != nil {
-			return nil, err
-		}
 		out = append(out, Orderable{Item: it, Price: price})
 	}
 	return out, nil
-}
-
-// currentPrice is the price an item added now snapshots: its first
-// published price.
-func currentPrice(ctx context.Context, db postgres.Querier, itemID string) (org.Price, error) {
-	d, err := org.GetItem(ctx, db, itemID)
-	if err != nil {
-		return org.Price{}, err
-	}
-	if len(d.Prices) == 0 {
-		return org.Price{}, apperr.Invalidf(FieldItem, "%s has no price in the catalogue, so it cannot be ordered", d.Name)
-	}
-	return d.Prices[0], nil
 }
 
 // AddItem adds a catalogue item of the order's supplier, snapshotting its

@@ -510,3 +510,37 @@ func TestTerminationAndAmendmentDoNotOverlap(t *testing.T) {
 		t.Errorf("ErrCompleteAmendmentOfTerminated: %v", err)
 	}
 }
+
+func TestOrderablesCarryTheirPrices(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	o := f.create(details())
+	items, err := order.Orderables(ctx, f.pool, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byID := map[string]order.Orderable{}
+	for _, it := range items {
+		if it.SupplierID != "10000" {
+			t.Errorf("%s of supplier %s offered on an EMIS order", it.ID, it.SupplierID)
+		}
+		byID[it.ID] = it
+	}
+	if emis, ok := byID["10000-001"]; !ok || emis.Price.Price.String() != "£1.26" || emis.Price.Per() != "per patient per year" {
+		t.Errorf("Emis Web GP offered as %+v (found %v)", emis, ok)
+	}
+	if inst, ok := byID["10000-S-002"]; !ok || inst.Price.Per() != "per installation, one-off" {
+		t.Errorf("Installation offered as %+v (found %v)", inst, ok)
+	}
+	// Once Emis Web GP is on the order it is not offered again.
+	o = f.addItem(o.CallOffID(), "10000-001")
+	items, err = order.Orderables(ctx, f.pool, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range items {
+		if it.ID == "10000-001" {
+			t.Error("an item on the order is offered again")
+		}
+	}
+}

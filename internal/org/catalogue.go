@@ -126,26 +126,11 @@ func GetItem(ctx context.Context, db postgres.Querier, id string) (ItemDetail, e
 	}
 	d := ItemDetail{Item: item}
 
-	rows, err = db.Query(ctx, `
-		SELECT cp.id, cp.price::text, pu.name, pu.description, coalesce(cp.time_unit, ''),
-		       cp.provisioning_type, cp.calculation_type
-		FROM catalogue_prices cp JOIN pricing_units pu ON pu.id = cp.pricing_unit_id
-		WHERE cp.item_id = $1 ORDER BY cp.id`, id)
+	prices, err := pricesOf(ctx, db, []string{id})
 	if err != nil {
-		return d, fmt.Errorf("prices of %s: %w", id, err)
+		return d, err
 	}
-	d.Prices, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (Price, error) {
-		var p Price
-		var amount string
-		if err := row.Scan(&p.ID, &amount, &p.Unit, &p.UnitDescription, &p.TimeUnit, &p.ProvisioningType, &p.CalculationType); err != nil {
-			return p, err
-		}
-		p.Price, err = money.Parse(amount)
-		return p, err
-	})
-	if err != nil {
-		return d, fmt.Errorf("prices of %s: %w", id, err)
-	}
+	d.Prices = prices[id]
 
 	rows, err = db.Query(ctx, `SELECT `+itemColumns+itemFrom+` WHERE i.parent_id = $1 ORDER BY i.id`, id)
 	if err != nil {
@@ -173,4 +158,45 @@ func ListSuppliers(ctx context.Context, db postgres.Querier) ([]Supplier, error)
 		return nil, fmt.Errorf("list suppliers: %w", err)
 	}
 	return pgx.CollectRows(rows, pgx.RowToStructByPos[Supplier])
+}
+
+// FirstPrices returns the first price of each item that has one: the
+// price an order adds it at. One query for any number of items.
+func FirstPrices(ctx context.Context, db postgres.Querier, itemIDs []string) (map[string]Price, error) {
+	all, err := pricesOf(ctx, db, itemIDs)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]Price, len(all))
+	for id, ps := range all {
+		out[id] = ps[0]
+	}
+	return out, nil
+}
+
+// pricesOf returns the prices of the items, each item's in id order.
+func pricesOf(ctx context.Context, db postgres.Querier, itemIDs []string) (map[string][]Price, error) {
+	rows, err := db.Query(ctx, `
+		SELECT cp.item_id, cp.id, cp.price::text, pu.name, pu.description, coalesce(cp.time_unit, ''),
+		       cp.provisioning_type, cp.calculation_type
+		FROM catalogue_prices cp JOIN pricing_units pu ON pu.id = cp.pricing_unit_id
+		WHERE cp.item_id = ANY($1) ORDER BY cp.item_id, cp.id`, itemIDs)
+	if err != nil {
+		return nil, fmt.Errorf("prices: %w", err)
+	}
+	out := map[string][]Price{}
+	var itemID, amount string
+	var p Price
+	_, err = pgx.ForEachRow(rows, []any{&itemID, &p.ID, &amount, &p.Unit, &p.UnitDescription, &p.TimeUnit, &p.ProvisioningType, &p.CalculationType}, func() error {
+		var err error
+		if p.Price, err = money.Parse(amount); err != nil {
+			return err
+		}
+		out[itemID] = append(out[itemID], p)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("prices: %w", err)
+	}
+	return out, nil
 }
