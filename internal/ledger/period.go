@@ -73,3 +73,49 @@ func TermOf(ctx context.Context, db postgres.Querier, i Instance) (Term, error) 
 	}
 	return t, nil
 }
+
+// TermsOf returns the terms of many instances with two queries, however
+// many there are: for checking a whole uploaded return at once.
+func TermsOf(ctx context.Context, db postgres.Querier, list []Instance) (map[int64]Term, error) {
+	var orderIDs, agreementIDs []int64
+	for _, i := range list {
+		switch {
+		case i.OrderID != nil:
+			orderIDs = append(orderIDs, *i.OrderID)
+		case i.AgreementID != nil:
+			agreementIDs = append(agreementIDs, *i.AgreementID)
+		}
+	}
+	orders := map[int64]Term{}
+	rows, err := db.Query(ctx, `
+		SELECT id, commencement_date,
+		       (commencement_date + make_interval(months => maximum_term_months) - interval '1 day')::date
+		FROM orders WHERE id = ANY($1)`, orderIDs)
+	if err != nil {
+		return nil, fmt.Errorf("terms of orders: %w", err)
+	}
+	var id int64
+	var t Term
+	if _, err := pgx.ForEachRow(rows, []any{&id, &t.From, &t.To}, func() error { orders[id] = t; return nil }); err != nil {
+		return nil, fmt.Errorf("terms of orders: %w", err)
+	}
+	agreements := map[int64]time.Time{}
+	rows, err = db.Query(ctx, `SELECT id, start_date FROM continuity_agreements WHERE id = ANY($1)`, agreementIDs)
+	if err != nil {
+		return nil, fmt.Errorf("starts of agreements: %w", err)
+	}
+	var start time.Time
+	if _, err := pgx.ForEachRow(rows, []any{&id, &start}, func() error { agreements[id] = start; return nil }); err != nil {
+		return nil, fmt.Errorf("starts of agreements: %w", err)
+	}
+	out := make(map[int64]Term, len(list))
+	for _, i := range list {
+		switch {
+		case i.OrderID != nil:
+			out[i.ID] = orders[*i.OrderID]
+		case i.AgreementID != nil:
+			out[i.ID] = Term{From: agreements[*i.AgreementID]}
+		}
+	}
+	return out, nil
+}

@@ -33,6 +33,9 @@ func checkAll(ctx context.Context, db postgres.Querier, r Return, ls []LineInput
 	}
 	orderIdx(ins, idx)
 	c := newChecker(ctx, db, r)
+	if err := c.preload(ls); err != nil {
+		return nil, err
+	}
 	out := map[int]map[string]string{}
 	for k, i := range idx {
 		in := ins[k]
