@@ -212,3 +212,39 @@ func TestUploadOfPracticeCodes(t *testing.T) {
 		t.Errorf("%d recipients after a good file, want 2", n)
 	}
 }
+
+// The termination form: every problem at once, nothing terminated, then
+// a good termination gives the services their cessation date.
+func TestTerminationFormShowsEveryProblem(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t, nil)
+	buyer := app.client()
+	buyer.signIn("buyer.16c@example.nhs.uk")
+	orderPath := newOrder(t, buyer, nil)
+	itemPath := buyer.post(orderPath+"/items", url.Values{"version": {versionOf(t, buyer, orderPath+"/items/new")}, "item": {"10000-001"}}).Header.Get("Location")
+	wantRedirect(t, buyer.post(itemPath+"/funding", url.Values{"version": {versionOf(t, buyer, itemPath)}, "funding": {"1"}}), itemPath)
+	wantRedirect(t, buyer.post(itemPath+"/practices", url.Values{"version": {versionOf(t, buyer, itemPath)}, "practice": {"A81001"}}), itemPath+"/recipients")
+	wantRedirect(t, buyer.post(itemPath+"/recipients", url.Values{"version": {versionOf(t, buyer, itemPath+"/recipients")}, "action": {"save"},
+		"quantity-A81001": {"4100"}, "delivery-A81001-day": {"4"}, "delivery-A81001-month": {"1"}, "delivery-A81001-year": {"2027"}}), orderPath)
+	wantRedirect(t, buyer.post(orderPath+"/complete", url.Values{"version": {versionOf(t, buyer, orderPath)}}), orderPath)
+
+	form := url.Values{"version": {versionOf(t, buyer, orderPath+"/terminate")}, "reason": {" "},
+		"termination-day": {"31"}, "termination-month": {"6"}, "termination-year": {"2027"}}
+	resp := buyer.post(orderPath+"/terminate", form)
+	wantStatus(t, resp, http.StatusBadRequest)
+	summary := doc(t, resp).Find(".nhsuk-error-summary").Text()
+	if !strings.Contains(summary, "Enter the reason") || !strings.Contains(summary, "31/6/2027 does not exist") {
+		t.Errorf("error summary %q", summary)
+	}
+	var status string
+	if err := app.pool.QueryRow(context.Background(), `SELECT status FROM orders`).Scan(&status); err != nil || status != "completed" {
+		t.Errorf("after a refused termination the order is %q (%v)", status, err)
+	}
+	form.Set("reason", "Practice merged")
+	form.Set("termination-day", "30")
+	wantRedirect(t, buyer.post(orderPath+"/terminate", form), orderPath)
+	var cessation string
+	if err := app.pool.QueryRow(context.Background(), `SELECT cessation_date::text FROM service_instances`).Scan(&cessation); err != nil || cessation != "2027-06-30" {
+		t.Errorf("cessation %q (%v)", cessation, err)
+	}
+}
