@@ -102,11 +102,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err := cfg.RequireDatabase(); err != nil {
 		return err
 	}
-	pool, err := postgres.Open(ctx, cfg.DatabaseURL)
+	pool, err := postgres.Open(ctx, cfg.DatabaseURL, postgres.PoolOptions{
+		MaxConns: int32(cfg.DatabaseMaxConns), AcquireTimeout: cfg.DatabaseAcquireTimeout})
 	if err != nil {
 		return err
 	}
-	defer pool.Close()
+	defer closePool(pool, poolCloseWait(cfg), log)
 
 	switch args[0] {
 	case "serve":
@@ -143,42 +144,60 @@ func serve(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log *slog
 		return err
 	}
 	srv := server.New(cfg, pool, log)
+	// stopJobs stops the background work within a deadline; nothing to
+	// stop without jobs.
+	stopJobs := func(context.Context) {}
 	if cfg.RunJobs {
+		// The jobs have a pool of their own, so a busy night cannot take the
+		// connections pages need, nor a burst of requests stall the night.
+		jobsPool, err := postgres.Open(ctx, cfg.DatabaseURL, postgres.PoolOptions{MaxConns: int32(cfg.JobsMaxConns)})
+		if err != nil {
+			return err
+		}
+		defer closePool(jobsPool, poolCloseWait(cfg), log)
 		// River elects one leader among the instances to schedule the night;
 		// every instance works jobs.
-		client, err := jobs.NewClient(pool, jobsConfig(cfg), log.With("component", "jobs"))
+		client, err := jobs.NewClient(jobsPool, jobsConfig(cfg), log.With("component", "jobs"))
 		if err != nil {
 			return fmt.Errorf("jobs: %w", err)
 		}
-		if err := client.Start(ctx); err != nil {
+		if err := client.Start(context.WithoutCancel(ctx)); err != nil {
 			return fmt.Errorf("start jobs: %w", err)
 		}
-		defer func() {
-			stopCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
-			defer cancel()
+		stopJobs = func(stopCtx context.Context) {
 			if err := client.Stop(stopCtx); err != nil {
-				log.Warn("stop jobs", "err", err)
+				log.Warn("stop jobs: cancelling the jobs still running", "err", err)
+				_ = client.StopAndCancel(context.Background())
 			}
-		}()
+		}
 	}
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("ADDR: %w", err)
 	}
+	// Every request's context descends from base, so that once the grace
+	// period is over, cancelling it ends the queries of requests that are
+	// still running, and their connections come back to the pool.
+	base, cancelRequests := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelRequests()
 	httpServer := &http.Server{
 		Handler:           srv,
+		BaseContext:       func(net.Listener) context.Context { return base },
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
-		WriteTimeout:      120 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		// Pages must be written within this; downloads move their own
+		// deadline forward as they make progress (see server.streamWriter).
+		WriteTimeout: 120 * time.Second,
+		IdleTimeout:  120 * time.Second,
+		ErrorLog:     slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	go housekeeping(ctx, pool, log)
 
 	errc := make(chan error, 1)
 	go func() { errc <- httpServer.Serve(ln) }()
-	log.Info("serving", "addr", ln.Addr().String(), "base_url", cfg.BaseURL.String(), "version", buildVersion())
+	log.Info("serving", "addr", ln.Addr().String(), "base_url", cfg.BaseURL.String(), "version", buildVersion(),
+		"max_conns", cfg.DatabaseMaxConns)
 	fmt.Fprintf(stdout, "CCG Order Tracker listening on %s\n", ln.Addr())
 
 	select {
@@ -186,15 +205,43 @@ func serve(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log *slog
 		return err
 	case <-ctx.Done():
 	}
-	// Stop taking new connections; let in-flight requests finish.
+	// Stop taking new connections and jobs; let the requests and jobs in
+	// flight finish, both within the one grace period, less a margin for
+	// closing the pools, so the process ends within SHUTDOWN_TIMEOUT.
 	log.Info("shutting down", "timeout", cfg.ShutdownTimeout.String())
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	grace := cfg.ShutdownTimeout - 2*poolCloseWait(cfg)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
+	jobsStopped := make(chan struct{})
+	go func() { stopJobs(shutdownCtx); close(jobsStopped) }()
 	if err := httpServer.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+		// The grace period is over: cut the connections still open (a
+		// download whose client stopped reading, say) and end the work of
+		// their requests, so the process stops when it was told to.
+		log.Warn("requests still running at the end of the grace period: closing them", "err", err)
+		cancelRequests()
+		_ = httpServer.Close()
 	}
+	<-jobsStopped
 	log.Info("stopped")
 	return nil
+}
+
+// poolCloseWait is how long closing each of the two pools may wait for
+// connections still in use: their requests were cancelled, so they come
+// back at once, unless a query ignores cancellation, which the process does
+// not wait for.
+func poolCloseWait(cfg config.Config) time.Duration { return min(time.Second, cfg.ShutdownTimeout/8) }
+
+// closePool closes a pool, waiting at most wait for its connections.
+func closePool(pool *pgxpool.Pool, wait time.Duration, log *slog.Logger) {
+	done := make(chan struct{})
+	go func() { pool.Close(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(wait):
+		log.Warn("database connections still in use at exit; leaving them to the operating system")
+	}
 }
 
 // housekeeping deletes expired sessions and old sign-in failures hourly.

@@ -17,6 +17,15 @@ import (
 type Config struct {
 	// DatabaseURL is the PostgreSQL connection string (DATABASE_URL).
 	DatabaseURL string
+	// DatabaseMaxConns is the size of the pool serving requests
+	// (DATABASE_MAX_CONNS); a request holds at most one at a time.
+	DatabaseMaxConns int
+	// DatabaseAcquireTimeout bounds the wait for a free connection
+	// (DATABASE_ACQUIRE_TIMEOUT); past it the request gets the 503 page.
+	DatabaseAcquireTimeout time.Duration
+	// JobsMaxConns is the size of the background jobs' own pool
+	// (JOBS_MAX_CONNS), so jobs and pages never starve each other.
+	JobsMaxConns int
 	// Addr is the address serve listens on (ADDR).
 	Addr string
 	// BaseURL is the address people reach the service at (BASE_URL). When it
@@ -50,6 +59,9 @@ type Var struct {
 // Vars lists every variable Load reads, with its default.
 var Vars = []Var{
 	{"DATABASE_URL", "", "PostgreSQL connection string. Required by every command that uses the database; `make run` starts a local cluster and sets it when unset."},
+	{"DATABASE_MAX_CONNS", "16", "Connections each `serve` process opens for web requests (a request holds at most one at a time). With several instances, keep their sum plus the jobs' under PostgreSQL's `max_connections`."},
+	{"DATABASE_ACQUIRE_TIMEOUT", "5s", "How long a request waits for a free connection before it gets the \"service busy\" page (503 with Retry-After)."},
+	{"JOBS_MAX_CONNS", "5", "Connections of the background jobs' own pool (River and the nightly work), apart from the web requests'."},
 	{"ADDR", ":8080", "Address the web server listens on."},
 	{"BASE_URL", "http://localhost:8080", "Address people use to reach the service; an https address turns on Secure `__Host-` cookies and HSTS, and is the start of set-password links."},
 	{"LOG_LEVEL", "info", "Lowest level logged: debug, info, warn or error."},
@@ -99,6 +111,16 @@ func Load(getenv func(string) string) (Config, error) {
 		SessionLifetime:    duration("SESSION_LIFETIME"),
 		ShutdownTimeout:    duration("SHUTDOWN_TIMEOUT"),
 	}
+	count := func(name string, least int) int {
+		n, err := strconv.Atoi(get(name))
+		if err != nil || n < least || n > 1000 {
+			bad(name, "%q is not a whole number from %d to 1000", get(name), least)
+		}
+		return n
+	}
+	c.DatabaseMaxConns = count("DATABASE_MAX_CONNS", 2)
+	c.DatabaseAcquireTimeout = duration("DATABASE_ACQUIRE_TIMEOUT")
+	c.JobsMaxConns = count("JOBS_MAX_CONNS", 3)
 	if c.SessionIdleTimeout > c.SessionLifetime {
 		bad("SESSION_IDLE_TIMEOUT", "must not be longer than SESSION_LIFETIME")
 	}

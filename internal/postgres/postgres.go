@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/golang-migrate/migrate/v4"
 	migratepgx "github.com/golang-migrate/migrate/v4/database/pgx/v5"
@@ -22,12 +23,26 @@ import (
 	"ccgtracker/migrations"
 )
 
+// PoolOptions size a pool and bound how long anyone waits for it.
+type PoolOptions struct {
+	// MaxConns is the most connections the pool opens (0: pgx's default).
+	MaxConns int32
+	// AcquireTimeout bounds the wait for a free connection (0: no bound).
+	// A caller that waits longer gets ErrPoolBusy, so a burst of requests
+	// is refused with a 503 rather than queuing without end.
+	AcquireTimeout time.Duration
+}
+
 // Open connects to the database at url and checks that it answers.
-func Open(ctx context.Context, url string) (*pgxpool.Pool, error) {
+func Open(ctx context.Context, url string, opts PoolOptions) (*pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("DATABASE_URL: %w", err)
 	}
+	if opts.MaxConns > 0 {
+		cfg.MaxConns = opts.MaxConns
+	}
+	cfg.ConnConfig.Tracer = tracer{acquireTimeout: opts.AcquireTimeout}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("connect to database: %w", err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -38,8 +39,21 @@ type testApp struct {
 // newTestApp starts the server; env overrides configuration variables.
 func newTestApp(t *testing.T, env map[string]string, opts ...Option) *testApp {
 	t.Helper()
+	return newTestAppOn(t, pgtest.New(t), env, opts...)
+}
+
+// newTestAppOn is newTestApp on a pool the test opened (to size it, or to
+// count its queries).
+func newTestAppOn(t *testing.T, pool *pgxpool.Pool, env map[string]string, opts ...Option) *testApp {
+	t.Helper()
+	return newTestAppListening(t, pool, nil, env, opts...)
+}
+
+// newTestAppListening is newTestAppOn with the server's listener wrapped
+// by listen (nil: as it is), to shape its sockets.
+func newTestAppListening(t *testing.T, pool *pgxpool.Pool, listen func(net.Listener) net.Listener, env map[string]string, opts ...Option) *testApp {
+	t.Helper()
 	ctx := context.Background()
-	pool := pgtest.New(t)
 	if err := postgres.Tx(ctx, pool, func(tx pgx.Tx) error {
 		_, err := auth.SeedDemoUsers(ctx, tx, time.Now())
 		return err
@@ -67,6 +81,9 @@ func newTestApp(t *testing.T, env map[string]string, opts ...Option) *testApp {
 		a.delays = append(a.delays, d)
 	}
 	a.ts.Config.Handler = a.srv
+	if listen != nil {
+		a.ts.Listener = listen(a.ts.Listener)
+	}
 	a.ts.Start()
 	t.Cleanup(a.ts.Close)
 	return a

@@ -80,11 +80,13 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
 	return redirect(w, r, "/login?signedout=1")
 }
 
-// extendSession is the "Stay signed in" button: loading the session has
-// already reset its idle timer, so there is nothing more to do. The script
+// extendSession is the "Stay signed in" button: it restarts the session's
+// idle clock (a session already idle too long never gets here: loadUser
+// ended it, and the route is for the signed-in only). The script
 // calls it with fetch (204); without the script the form posts and the
 // person goes back to the page they were on.
 func (s *Server) extendSession(w http.ResponseWriter, r *http.Request) error {
+	s.keepAlive(r.Context())
 	if r.Header.Get("Sec-Fetch-Mode") == "navigate" {
 		back := "/"
 		if ref, err := url.Parse(r.Referer()); err == nil && ref.Host == r.Host {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"ccgtracker/internal/logging"
+	"ccgtracker/internal/postgres"
 )
 
 // requestID gives every request an id, in the response header and in the
@@ -49,18 +50,20 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach the real writer.
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
-// logRequests writes one line per request: method, path, status, time.
+// logRequests writes one line per request: method, path, status, time,
+// and the number of SQL statements it ran.
 func (s *Server) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w}
-		next.ServeHTTP(rec, r)
+		ctx, queries := postgres.CountQueries(r.Context())
+		next.ServeHTTP(rec, r.WithContext(ctx))
 		if rec.status == 0 {
 			rec.status = http.StatusOK
 		}
 		s.log.InfoContext(r.Context(), "request",
 			"method", r.Method, "path", r.URL.Path, "status", rec.status,
-			"bytes", rec.bytes, "duration_ms", time.Since(start).Milliseconds())
+			"bytes", rec.bytes, "duration_ms", time.Since(start).Milliseconds(), "queries", queries())
 	})
 }
 

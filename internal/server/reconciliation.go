@@ -524,9 +524,16 @@ func (s *Server) reconciliationCSV(w http.ResponseWriter, r *http.Request) error
 	if r.Method == http.MethodHead {
 		return nil
 	}
-	c := export.NewCSV(w)
+	return s.withDownloadSlot(r.Context(), func() error { return s.streamReconCSV(w, r, p) })
+}
+
+// streamReconCSV writes the CSV. The status goes first, so the session is
+// settled before the lines' query takes a connection for the stream.
+func (s *Server) streamReconCSV(w http.ResponseWriter, r *http.Request, p tracker.Period) error {
+	w.WriteHeader(http.StatusOK)
+	c := export.NewCSV(newStreamWriter(w))
 	sums := newReconSums()
-	err = c.Text(reconColumns...)
+	err := c.Text(reconColumns...)
 	if err == nil {
 		err = billing.Each(r.Context(), s.pool, p.First(), billing.Filter{}, func(l billing.Line) error {
 			sums.add(l)
@@ -673,10 +680,13 @@ func (s *Server) reconciliationXLSX(w http.ResponseWriter, r *http.Request) erro
 	if r.Method == http.MethodHead {
 		return nil
 	}
-	if err := f.Write(w); err != nil {
-		s.abortDownload(r, err)
-	}
-	return nil
+	return s.withDownloadSlot(r.Context(), func() error {
+		w.WriteHeader(http.StatusOK)
+		if err := f.Write(newStreamWriter(w)); err != nil {
+			s.abortDownload(r, err)
+		}
+		return nil
+	})
 }
 
 // xlsxCell is a cell's value for excelize: numbers as numbers (excelize

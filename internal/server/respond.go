@@ -4,11 +4,13 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/a-h/templ"
 
 	"ccgtracker/internal/apperr"
+	"ccgtracker/internal/postgres"
 	"ccgtracker/web/views"
 )
 
@@ -38,6 +40,15 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	status, heading, message := http.StatusInternalServerError,
 		"Sorry, there is a problem with the service",
 		"Try again later. If the problem continues, contact the service desk and quote the reference "+w.Header().Get("X-Request-Id")+"."
+	if postgres.Unavailable(r.Context(), err) {
+		// Busy or unreachable, not broken: say when to come back.
+		s.log.WarnContext(r.Context(), "database unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
+		w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds))
+		heading = "Sorry, the service is unavailable"
+		s.render(w, r, http.StatusServiceUnavailable, views.ErrorPage(s.page(r, heading), heading,
+			"The service is very busy or cannot reach its database just now. Try again in a minute. Nothing you sent has been saved unless the page told you it was."))
+		return
+	}
 	switch code {
 	case apperr.NotFound:
 		status, heading = http.StatusNotFound, "Page not found"
@@ -84,7 +95,8 @@ func (s *Server) page(r *http.Request, title string, crumbs ...views.Link) views
 		return p
 	}
 	p.User = &views.CurrentUser{Name: u.Name, RoleName: u.Role.Name(), CCGName: u.CCGName}
-	p.IdleTimeoutSeconds = int(s.idleTimeout().Seconds())
+	p.IdleTimeoutSeconds = int(s.cfg.SessionIdleTimeout.Seconds())
+	p.IdleRemainingSeconds = int(s.idleRemaining(r.Context()).Seconds())
 	p.Flash = s.sessions.PopString(r.Context(), sessionFlash)
 	for _, n := range s.navigation(r, u) {
 		current := n.href == r.URL.Path || (n.href != "/" && strings.HasPrefix(r.URL.Path, n.href+"/"))
@@ -137,5 +149,8 @@ func firstOr(s []string, def string) string {
 	}
 	return def
 }
+
+// retryAfterSeconds is how soon a 503 asks the client to try again.
+const retryAfterSeconds = 30
 
 var errCrossOrigin = apperr.New(apperr.Forbidden, "This request came from another website, so it was refused. Go back to the service and try again.")

@@ -32,6 +32,8 @@ type Server struct {
 	sleep    func(context.Context, time.Duration)
 	handler  http.Handler
 	mux      *chi.Mux
+	// downloads holds a token for each download streaming (stream.go).
+	downloads chan struct{}
 }
 
 // Option changes a default of New, for tests.
@@ -62,9 +64,13 @@ func New(cfg config.Config, pool *pgxpool.Pool, log *slog.Logger, opts ...Option
 	for _, o := range opts {
 		o(s)
 	}
+	s.downloads = make(chan struct{}, downloadSlots(int(pool.Config().MaxConns)))
 	// The store's own cleanup goroutine races with its StopCleanup; expired
 	// sessions are deleted by the housekeeping of `tracker serve` instead.
 	s.sessions = newSessionManager(cfg, pgxstore.NewWithCleanupInterval(pool, 0))
+	// A session that cannot be loaded or saved (the database busy or down)
+	// gets the service's own error page, not scs's plain text.
+	s.sessions.ErrorFunc = s.fail
 	s.handler = s.buildHandler()
 	return s
 }

@@ -17,12 +17,26 @@ const (
 	sessionUserID = "user_id"
 	sessionEpoch  = "epoch"
 	sessionFlash  = "flash"
+	// sessionSeen is when the idle clock was last restarted (Unix seconds).
+	sessionSeen = "seen"
 )
+
+// The idle timeout is kept here rather than by scs: scs's IdleTimeout
+// writes the session row back on every request to move its expiry, which
+// made every signed-in request a write. Instead the session records when it
+// was last seen, and that is written back only when it has fallen behind by
+// seenResolution: a session still ends within that of its idle timeout
+// after its last use, on every instance alike, as the row is shared.
+
+// seenResolution is how stale the seen time may get before a request
+// writes it back: a minute, or less for very short idle timeouts (tests).
+func seenResolution(idle time.Duration) time.Duration { return min(time.Minute, idle/10) }
 
 func newSessionManager(cfg config.Config, store scs.Store) *scs.SessionManager {
 	sm := scs.New()
 	sm.Store = store
-	sm.IdleTimeout = cfg.SessionIdleTimeout
+	// No scs IdleTimeout (see above): the row expires at the absolute
+	// lifetime, and loadUser ends a session idle for too long.
 	sm.Lifetime = cfg.SessionLifetime
 	sm.Cookie.Name = "session"
 	sm.Cookie.HttpOnly = true
@@ -44,10 +58,11 @@ func currentUser(r *http.Request) *auth.User {
 	return u
 }
 
-// loadUser puts the signed-in user in the request context. A session whose
-// user was deactivated, or whose epoch is behind the user's (password
-// changed, deactivated and reactivated), is destroyed: that is how an admin
-// ends someone's sessions at once.
+// loadUser puts the signed-in user in the request context. A session idle
+// for longer than the idle timeout ends. A session whose user was
+// deactivated, or whose epoch is behind the user's (password changed,
+// deactivated and reactivated), is destroyed: that is how an admin ends
+// someone's sessions at once.
 func (s *Server) loadUser(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
@@ -55,6 +70,22 @@ func (s *Server) loadUser(next http.Handler) http.Handler {
 		if id == 0 {
 			next.ServeHTTP(w, r)
 			return
+		}
+		now := s.now()
+		seen := s.sessions.GetInt64(ctx, sessionSeen)
+		if seen == 0 {
+			// A session from before the seen time was kept: scs expired
+			// those by idleness itself, so one still found is in use.
+			s.sessions.Put(ctx, sessionSeen, now.Unix())
+		} else if idle := now.Sub(time.Unix(seen, 0)); idle >= s.cfg.SessionIdleTimeout {
+			if err := s.sessions.Destroy(ctx); err != nil {
+				s.fail(w, r, err)
+				return
+			}
+			next.ServeHTTP(w, r)
+			return
+		} else if idle >= seenResolution(s.cfg.SessionIdleTimeout) {
+			s.sessions.Put(ctx, sessionSeen, now.Unix())
 		}
 		u, err := auth.GetUser(ctx, s.pool, id)
 		if err != nil && !apperr.Is(err, apperr.NotFound) {
@@ -81,11 +112,20 @@ func (s *Server) signIn(ctx context.Context, u auth.User) error {
 	}
 	s.sessions.Put(ctx, sessionUserID, u.ID)
 	s.sessions.Put(ctx, sessionEpoch, u.SessionEpoch)
+	s.sessions.Put(ctx, sessionSeen, s.now().Unix())
 	return nil
+}
+
+// keepAlive restarts the session's idle clock now ("Stay signed in").
+func (s *Server) keepAlive(ctx context.Context) { s.sessions.Put(ctx, sessionSeen, s.now().Unix()) }
+
+// idleRemaining is how long the session of the request has before its
+// idle timeout, for the page's warning: the seen time may lag the last
+// request by up to seenResolution, and the page must not promise more.
+func (s *Server) idleRemaining(ctx context.Context) time.Duration {
+	seen := time.Unix(s.sessions.GetInt64(ctx, sessionSeen), 0)
+	return max(0, s.cfg.SessionIdleTimeout-s.now().Sub(seen))
 }
 
 // flash stores a one-time message shown on the next page.
 func (s *Server) flash(ctx context.Context, msg string) { s.sessions.Put(ctx, sessionFlash, msg) }
-
-// idleTimeout is the idle timeout as the session warning needs it.
-func (s *Server) idleTimeout() time.Duration { return s.sessions.IdleTimeout }

@@ -10,18 +10,21 @@ const dialog = document.getElementById('session-timeout')
 if (dialog) {
   const timeout = Number(dialog.dataset.idleTimeout) * 1000
   const warnBefore = Math.min(5 * 60 * 1000, timeout / 2)
+  // The server restarts its idle clock at most once a minute, so the
+  // session may have a little less than the whole timeout left at first.
+  const firstRemaining = Number(dialog.dataset.idleRemaining || dialog.dataset.idleTimeout) * 1000
   const remaining = document.getElementById('session-timeout-remaining')
   let warnTimer, endTimer, tickTimer, deadline
 
-  const schedule = () => {
+  const schedule = (left) => {
     clearTimeout(warnTimer)
     clearTimeout(endTimer)
     clearInterval(tickTimer)
-    deadline = Date.now() + timeout
-    warnTimer = setTimeout(warn, timeout - warnBefore)
+    deadline = Date.now() + left
+    warnTimer = setTimeout(warn, Math.max(0, left - warnBefore))
     endTimer = setTimeout(() => {
       window.location.assign('/login?timeout=1')
-    }, timeout)
+    }, left)
   }
 
   const warn = () => {
@@ -43,10 +46,10 @@ if (dialog) {
       return
     }
     dialog.close()
-    schedule()
+    schedule(timeout)
   })
 
-  schedule()
+  schedule(firstRemaining)
 }
 
 // Filter the rows of a long table as the person types (the practice

@@ -134,7 +134,7 @@ func Layout(p Page) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		if p.User != nil && p.IdleTimeoutSeconds > 0 {
-			templ_7745c5c3_Err = sessionTimeout(p.IdleTimeoutSeconds).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = sessionTimeout(p.IdleTimeoutSeconds, p.IdleRemainingSeconds).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -322,7 +322,7 @@ func footer() templ.Component {
 
 // sessionTimeout warns before the idle timeout signs the person out and
 // lets them stay signed in (WCAG 2.2.1 Timing Adjustable). app.js drives it.
-func sessionTimeout(seconds int) templ.Component {
+func sessionTimeout(seconds, remaining int) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -352,7 +352,20 @@ func sessionTimeout(seconds int) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 32, "\"><h2 class=\"nhsuk-heading-m\" id=\"session-timeout-title\">You will be signed out soon</h2><p>For your security, you will be signed out in <span id=\"session-timeout-remaining\">5 minutes</span> unless you choose to stay signed in.</p><div class=\"nhsuk-button-group\"><form method=\"post\" action=\"/session/extend\" id=\"session-extend-form\"><button class=\"nhsuk-button\" type=\"submit\" id=\"session-extend\">Stay signed in</button></form><form method=\"post\" action=\"/logout\"><button class=\"nhsuk-button nhsuk-button--secondary\" type=\"submit\">Sign out</button></form></div></dialog>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 32, "\" data-idle-remaining=\"")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		var templ_7745c5c3_Var16 string
+		templ_7745c5c3_Var16, templ_7745c5c3_Err = templruntime.NewAttributeExpression(strconv.Itoa(remaining)).Resolve(ctx)
+		if templ_7745c5c3_Err != nil {
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/layout.templ`, Line: 133, Col: 179}
+		}
+		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var16)
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 33, "\"><h2 class=\"nhsuk-heading-m\" id=\"session-timeout-title\">You will be signed out soon</h2><p>For your security, you will be signed out in <span id=\"session-timeout-remaining\">5 minutes</span> unless you choose to stay signed in.</p><div class=\"nhsuk-button-group\"><form method=\"post\" action=\"/session/extend\" id=\"session-extend-form\"><button class=\"nhsuk-button\" type=\"submit\" id=\"session-extend\">Stay signed in</button></form><form method=\"post\" action=\"/logout\"><button class=\"nhsuk-button nhsuk-button--secondary\" type=\"submit\">Sign out</button></form></div></dialog>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -17,6 +17,9 @@ type Page struct {
 	Flash string
 	// IdleTimeoutSeconds drives the session warning; 0 turns it off.
 	IdleTimeoutSeconds int
+	// IdleRemainingSeconds is what is left of it now: the server restarts
+	// the idle clock at most once a minute, so a page may start with less.
+	IdleRemainingSeconds int
 	// Breadcrumbs lead back up from the page.
 	Breadcrumbs []Link
 }
