@@ -141,9 +141,14 @@ func (s *Server) routes() []route {
 	}
 }
 
-// register adds every route to the router, each behind its access check.
+// register adds every route to the router, each behind its access check,
+// and keeps who may open each page, for the menu.
 func (s *Server) register(r chi.Router) {
+	s.pageAccess = map[string]access{}
 	for _, rt := range s.routes() {
+		if rt.method == http.MethodGet {
+			s.pageAccess[rt.pattern] = rt.access
+		}
 		r.Method(rt.method, rt.pattern, s.adapt(s.authorize(rt.access, rt.handler)))
 		if rt.method == http.MethodGet {
 			r.Method(http.MethodHead, rt.pattern, s.adapt(s.authorize(rt.access, rt.handler)))
@@ -166,15 +171,9 @@ func (s *Server) navigation(r *http.Request, u *auth.User) []navLink {
 	items = append(items, navLink{"Procurements", "/procurements"}, navLink{"Orders", "/orders"}, navLink{"Catalogue", "/catalogue"})
 	items = append(items, navLink{"Users", "/admin/users"}, navLink{"Issue returns", "/admin/returns"}, navLink{"Jobs", "/admin/jobs"}, navLink{"Audit log", "/admin/audit"})
 
-	allowed := map[string]access{}
-	for _, rt := range s.routes() {
-		if rt.method == http.MethodGet {
-			allowed[rt.pattern] = rt.access
-		}
-	}
 	var out []navLink
 	for _, it := range items {
-		if a, ok := allowed[s.patternOf(it.href)]; ok && a.allows(u) {
+		if a, ok := s.pageAccess[s.patternOf(it.href)]; ok && a.allows(u) {
 			out = append(out, it)
 		}
 	}

@@ -32,6 +32,8 @@ type Server struct {
 	sleep    func(context.Context, time.Duration)
 	handler  http.Handler
 	mux      *chi.Mux
+	// pageAccess is who may open each GET route, by pattern, for the menu.
+	pageAccess map[string]access
 	// downloads holds a token for each download streaming (stream.go).
 	downloads chan struct{}
 }
