@@ -251,6 +251,15 @@ func TestSecurityHeadersOnEveryResponse(t *testing.T) {
 		}
 	}
 	resp := c.post("/login", url.Values{"email": {"admin@example.nhs.uk"}, "password": {auth.DemoPassword}})
+	// A redirect carries the session too: no cache may keep it.
+	for _, r := range []*http.Response{resp, app.client().get("/ccgs"), c.get("/login")} {
+		if r.StatusCode != http.StatusSeeOther || r.Header.Get("Cache-Control") != "no-store" {
+			t.Errorf("%s %s: %d with Cache-Control %q, want 303 with no-store", r.Request.Method, r.Request.URL.Path, r.StatusCode, r.Header.Get("Cache-Control"))
+		}
+	}
+	if got := c.get("/static/app.css").Header.Get("Cache-Control"); !strings.Contains(got, "max-age") {
+		t.Errorf("static files: Cache-Control %q, want them cached", got)
+	}
 	var found bool
 	for _, ck := range resp.Cookies() {
 		if ck.Name == "session" {

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"path"
 	"strings"
+	"unicode"
 
 	"github.com/go-chi/chi/v5"
 
@@ -25,7 +27,7 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) error {
 	case r.URL.Query().Get("signedout") != "":
 		notice = "You have signed out."
 	}
-	s.render(w, r, http.StatusOK, views.Login(s.page(r, "Sign in"), views.Form{}, localPath(r.URL.Query().Get("next")), notice))
+	s.render(w, r, http.StatusOK, views.Login(s.page(r, "Sign in"), views.Form{}, s.localPath(r.URL.Query().Get("next")), notice))
 	return nil
 }
 
@@ -36,7 +38,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 		return apperr.New(apperr.Invalid, "The form could not be read")
 	}
 	email, password := r.PostForm.Get("email"), r.PostForm.Get("password")
-	next := localPath(r.PostForm.Get("next"))
+	next := s.localPath(r.PostForm.Get("next"))
 	res, err := auth.Authenticate(r.Context(), s.pool, s.throttle, s.now(), email, password, s.clientAddress(r))
 	if res.Delay > 0 {
 		s.sleep(r.Context(), res.Delay)
@@ -62,14 +64,26 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	return redirect(w, r, next)
 }
 
-// localPath keeps a post-sign-in destination on this site: only a path
-// starting with a single slash is allowed, anything else goes home.
-func localPath(p string) string {
-	if p == "" || !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") ||
-		strings.ContainsAny(p, "\r\n\t") || strings.HasPrefix(p, "/login") {
+// localPath is where to send someone after signing in (or back from a
+// form): a page of this site, decided once, after every normalisation a
+// browser would make. Anything else goes home. A backslash anywhere is
+// refused (browsers read "/\\evil.example" as "//evil.example"), as are
+// control characters, an address with a scheme or host, a path that is not
+// already clean ("/./", "/../", "//"), the sign-in page itself, and a path
+// the router does not serve.
+func (s *Server) localPath(p string) string {
+	if p == "" || strings.ContainsAny(p, "\\") || strings.IndexFunc(p, unicode.IsControl) >= 0 {
 		return "/"
 	}
-	return p
+	u, err := url.Parse(p)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" ||
+		!strings.HasPrefix(u.Path, "/") || strings.HasPrefix(u.Path, "//") || strings.ContainsRune(u.Path, '\\') ||
+		path.Clean(u.Path) != u.Path && path.Clean(u.Path)+"/" != u.Path ||
+		u.Path == "/login" || strings.HasPrefix(u.Path, "/login/") || s.patternOf(u.Path) == "" {
+		return "/"
+	}
+	u.Fragment = ""
+	return u.RequestURI()
 }
 
 // logout destroys the session, server side as well as the cookie.
@@ -90,7 +104,7 @@ func (s *Server) extendSession(w http.ResponseWriter, r *http.Request) error {
 	if r.Header.Get("Sec-Fetch-Mode") == "navigate" {
 		back := "/"
 		if ref, err := url.Parse(r.Referer()); err == nil && ref.Host == r.Host {
-			back = localPath(ref.RequestURI())
+			back = s.localPath(ref.RequestURI())
 		}
 		return redirect(w, r, back)
 	}

@@ -92,6 +92,9 @@ const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 
 func securityHeaders(secure bool, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
+		// Nothing is cached unless it says so (only the static files do):
+		// pages, downloads and redirects all carry one person's session.
+		h.Set("Cache-Control", "no-store")
 		h.Set("Content-Security-Policy", contentSecurityPolicy)
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "same-origin")

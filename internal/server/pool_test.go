@@ -5,6 +5,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -271,4 +273,51 @@ func TestStaySignedInMovesTheIdleClock(t *testing.T) {
 	}
 	app.advance(30*time.Minute - time.Second)
 	wantStatus(t, c.get("/"), http.StatusOK)
+}
+
+// When the database cannot be reached, a signed-in request gets the
+// service's own 503 page with Retry-After (not scs's plain-text 500),
+// /healthz still answers for the process, /readyz says not ready, and the
+// service recovers by itself when the database is back.
+func TestDatabaseOutageGivesTheUnavailablePage(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t, nil)
+	c := app.client()
+	c.signIn("reviewer@example.nhs.uk")
+	ctx := context.Background()
+	var dbName string
+	if err := app.pool.QueryRow(ctx, `SELECT current_database()`).Scan(&dbName); err != nil {
+		t.Fatal(err)
+	}
+	admin, err := pgx.Connect(ctx, os.Getenv("TEST_DATABASE_URL"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.Close(ctx) })
+	setAllowed := func(allow bool) {
+		t.Helper()
+		if _, err := admin.Exec(ctx, `ALTER DATABASE `+pgx.Identifier{dbName}.Sanitize()+` ALLOW_CONNECTIONS `+strconv.FormatBool(allow)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setAllowed(false)
+	t.Cleanup(func() { setAllowed(true) })
+	if _, err := admin.Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1`, dbName); err != nil {
+		t.Fatal(err)
+	}
+	app.pool.Reset() // forget the connections that were cut
+
+	resp := c.get("/ccgs/16C")
+	body := text(t, resp)
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" ||
+		!strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") || !strings.Contains(body, "Sorry, the service is unavailable") {
+		t.Errorf("signed in, database down: %d %q Retry-After %q: %.200s", resp.StatusCode, resp.Header.Get("Content-Type"), resp.Header.Get("Retry-After"), body)
+	}
+	wantStatus(t, c.get("/healthz"), http.StatusOK)
+	wantStatus(t, c.get("/readyz"), http.StatusServiceUnavailable)
+	wantStatus(t, c.get("/static/app.css"), http.StatusOK)
+
+	setAllowed(true)
+	wantStatus(t, c.get("/ccgs/16C"), http.StatusOK)
+	wantStatus(t, c.get("/readyz"), http.StatusOK)
 }

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/alexedwards/scs/pgxstore"
@@ -72,9 +73,30 @@ func New(cfg config.Config, pool *pgxpool.Pool, log *slog.Logger, opts ...Option
 	s.sessions = newSessionManager(cfg, pgxstore.NewWithCleanupInterval(pool, 0))
 	// A session that cannot be loaded or saved (the database busy or down)
 	// gets the service's own error page, not scs's plain text.
-	s.sessions.ErrorFunc = s.fail
+	// /healthz answers for the process, whatever the database does.
+	s.sessions.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) {
+		if r.URL.Path == "/healthz" {
+			_ = s.healthz(w, r)
+			return
+		}
+		s.fail(w, r, err)
+	}
 	s.handler = s.buildHandler()
 	return s
+}
+
+// withSessions loads the session and its user for every request but those
+// for the static files, which never need one: a page's stylesheet, script
+// and images then cost no database work.
+func (s *Server) withSessions(next http.Handler) http.Handler {
+	loaded := s.sessions.LoadAndSave(s.loadUser(next))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/static/") || strings.HasPrefix(r.URL.Path, "/assets/") {
+			next.ServeHTTP(w, r)
+			return
+		}
+		loaded.ServeHTTP(w, r)
+	})
 }
 
 // ServeHTTP serves a request through the middleware and the route table.
@@ -91,9 +113,7 @@ func (s *Server) buildHandler() http.Handler {
 	s.register(r)
 	s.mux = r
 
-	var h http.Handler = r
-	h = s.loadUser(h)
-	h = s.sessions.LoadAndSave(h)
+	var h http.Handler = s.withSessions(r)
 	h = s.crossOriginProtection(h)
 	h = securityHeaders(s.cfg.Secure(), h)
 	h = s.recoverPanics(h)

@@ -259,3 +259,41 @@ func TestSetPasswordLinkWorksOnceAndExpires(t *testing.T) {
 	resp = app.client().post("/login", url.Values{"email": {"nia.new@example.nhs.uk"}, "password": {"correct horse battery"}})
 	wantRedirect(t, resp, "/")
 }
+
+// The return address after sign-in is a page of this site after every
+// normalisation, never another site: "/./\evil.example" once became
+// "Location: /\evil.example", which browsers follow to evil.example.
+func TestSignInReturnAddressStaysOnThisSite(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t, nil)
+	for _, tc := range []struct{ next, want string }{
+		{"/ccgs/16C?q=park", "/ccgs/16C?q=park"},
+		{"/returns", "/returns"},
+		{"/./\\evil.example", "/"},
+		{"/../\\evil.example", "/"},
+		{"/\\evil.example", "/"},
+		{"/%5Cevil.example", "/"},
+		{"//evil.example", "/"},
+		{"///evil.example", "/"},
+		{"https://evil.example/", "/"},
+		{"http:/evil.example", "/"},
+		{"/./ccgs", "/"},
+		{"/ccgs/../login", "/"},
+		{"/login?next=/ccgs", "/"},
+		{"/\tevil", "/"},
+		{"/no-such-page", "/"},
+		{"javascript:alert(1)", "/"},
+		{"", "/"},
+	} {
+		if got := app.srv.localPath(tc.next); got != tc.want {
+			t.Errorf("localPath(%q) = %q, want %q", tc.next, got, tc.want)
+		}
+	}
+	c := app.client()
+	resp := c.post("/login", url.Values{"email": {"reviewer@example.nhs.uk"}, "password": {auth.DemoPassword}, "next": {"/./\\evil.example"}})
+	wantRedirect(t, resp, "/")
+	d := doc(t, app.client().get("/login?next=/./%5Cevil.example"))
+	if v := d.Find(`input[name=next]`).AttrOr("value", ""); v != "/" {
+		t.Errorf("the sign-in form carries next=%q, want /", v)
+	}
+}
