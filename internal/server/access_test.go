@@ -329,3 +329,50 @@ func TestHealthAndReadiness(t *testing.T) {
 	wantStatus(t, c.get("/readyz"), http.StatusServiceUnavailable)
 	wantStatus(t, c.get("/healthz"), http.StatusOK)
 }
+
+// A NUL byte, bytes that are not UTF-8, or a lone surrogate in an address
+// or a form are refused with a 400 page saying so, before they reach the
+// database (where they once failed as 500s), and nothing is saved.
+func TestUnreadableBytesAreRefusedAtTheEdge(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t, nil)
+	anon := app.client()
+	buyer := app.client()
+	buyer.signIn("buyer.16c@example.nhs.uk")
+	reviewer := app.client()
+	reviewer.signIn("reviewer@example.nhs.uk")
+	countOrders := func() int {
+		var n int
+		if err := app.pool.QueryRow(context.Background(), `SELECT count(*) FROM orders`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	orders := countOrders()
+	for _, bad := range []string{"a\x00b", "caf\xe9", "\xed\xa0\x80"} {
+		for _, tc := range []struct {
+			c      *client
+			method string
+			path   string
+			form   url.Values
+		}{
+			{reviewer, "GET", "/orders?q=" + url.QueryEscape(bad), nil},
+			{reviewer, "GET", "/ccgs?q=" + url.QueryEscape(bad), nil},
+			{reviewer, "GET", "/ccgs/16C/services?practice=" + url.QueryEscape(bad), nil},
+			{reviewer, "GET", "/ccgs/" + url.PathEscape(bad), nil},
+			{anon, "POST", "/login", url.Values{"email": {bad}, "password": {"x"}}},
+			{buyer, "POST", "/orders", url.Values{"description": {bad}, "ccg": {"16C"}}},
+			{buyer, "POST", "/procurements", url.Values{"name": {bad}}},
+			{buyer, "POST", "/ccgs/16C/returns/2026-11/lines", url.Values{"kind": {"activation"}, "practice": {bad}}},
+		} {
+			resp := tc.c.do(tc.method, tc.path, tc.form)
+			body := text(t, resp)
+			if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "a character the service cannot read") {
+				t.Errorf("%s %s with %q: status %d, want 400 saying why", tc.method, tc.path, bad, resp.StatusCode)
+			}
+		}
+	}
+	if n := countOrders(); n != orders {
+		t.Errorf("orders went from %d to %d", orders, n)
+	}
+}

@@ -4,10 +4,15 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"mime"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
+	"unicode/utf8"
+
+	"ccgtracker/internal/apperr"
 
 	"ccgtracker/internal/logging"
 	"ccgtracker/internal/postgres"
@@ -135,4 +140,49 @@ func (s *Server) clientAddress(r *http.Request) string {
 		return r.RemoteAddr
 	}
 	return host
+}
+
+// errUnreadableInput refuses text PostgreSQL cannot store: a NUL byte, or
+// bytes that are not UTF-8 (a lone surrogate among them). Without it such
+// a value reached a query and failed there as a 500.
+var errUnreadableInput = apperr.New(apperr.Invalid,
+	"What was sent contains a character the service cannot read, such as a control character or text that is not UTF-8. Go back, remove it (retyping the text usually does), and try again.")
+
+// refuseUnreadableInput checks the address's query and a form's fields
+// before any handler sees them. Multipart uploads are left to the upload
+// parsers, which report bad files in their own words.
+func (s *Server) refuseUnreadableInput(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !readable(r.URL.Path) || !readableValues(r.URL.Query()) {
+			s.fail(w, r, errUnreadableInput)
+			return
+		}
+		if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct == "application/x-www-form-urlencoded" {
+			if err := r.ParseForm(); err != nil {
+				s.fail(w, r, apperr.New(apperr.Invalid, "The form could not be read. Go back and try again."))
+				return
+			}
+			if !readableValues(r.PostForm) {
+				s.fail(w, r, errUnreadableInput)
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func readable(v string) bool { return utf8.ValidString(v) && !strings.ContainsRune(v, 0) }
+
+func readableValues(vs url.Values) bool {
+	for k, list := range vs {
+		if !readable(k) {
+			return false
+		}
+		for _, v := range list {
+			if !readable(v) {
+				return false
+			}
+		}
+	}
+	return true
 }

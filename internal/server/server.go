@@ -104,8 +104,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.S
 
 // buildHandler wraps the router in the middleware, outermost first: every
 // response gets a request id, is logged, survives a panic, carries the
-// security headers and is refused if it is a cross-origin state change,
-// before the session is loaded.
+// security headers and is refused if it is a cross-origin state change or
+// carries bytes the database cannot store, before the session is loaded.
 func (s *Server) buildHandler() http.Handler {
 	r := chi.NewRouter()
 	r.NotFound(s.adapt(func(http.ResponseWriter, *http.Request) error { return errNotFound }).ServeHTTP)
@@ -114,6 +114,7 @@ func (s *Server) buildHandler() http.Handler {
 	s.mux = r
 
 	var h http.Handler = s.withSessions(r)
+	h = s.refuseUnreadableInput(h)
 	h = s.crossOriginProtection(h)
 	h = securityHeaders(s.cfg.Secure(), h)
 	h = s.recoverPanics(h)
