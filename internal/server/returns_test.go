@@ -102,42 +102,65 @@ func TestReturnRoundTrip(t *testing.T) {
 	if timing := d.Find("[data-testid=return-timing]").Text(); !strings.Contains(timing, "27 days left") {
 		t.Errorf("timing %q, want 27 days left (due 21 December)", timing)
 	}
-	if !strings.Contains(d.Find("[data-testid=ledger]").Text(), app.service) {
-		t.Errorf("the services of the month do not list %s", app.service)
-	}
-	if d.Find("select#instance option[value='"+app.service+"']").Length() != 1 {
-		t.Error("the service select does not offer the service")
-	}
 	if d.Find("button:contains('No changes this month')").Length() != 1 {
 		t.Error("no nil return button on an empty return")
 	}
+	// The form starts with the practice; the service comes from it.
+	if d.Find("select#instance").Length() != 0 || d.Find("form[data-testid=line-practice] input#practice").Length() != 1 {
+		t.Error("the form does not start with the practice")
+	}
+	d = doc(t, buyer.get(novReturn+"?practice="+app.practice))
+	if d.Find("select#instance option[value='"+app.service+"']").Length() != 1 {
+		t.Error("the service select does not offer the service")
+	}
 	v1 := versionOf(t, buyer, novReturn)
 
-	// A date that does not exist and a practice that is not one: both are
-	// shown at once, each beside its field, with what was typed kept.
+	// A date that does not exist and a note too long: both are shown at
+	// once, each beside its field, with what was typed and chosen kept.
 	form := app.cessation(v1, "31")
 	form.Set("date-month", "2")
-	form.Set("practice", "Z99999")
+	form.Set("practice", app.practice)
+	form.Set("note", strings.Repeat("n", 501))
 	resp := buyer.post(novReturn+"/lines", form)
 	wantStatus(t, resp, http.StatusBadRequest)
 	d = doc(t, resp)
-	if got := strings.Join(summaryLinks(d), " "); got != "#practice #date-day" {
-		t.Errorf("error summary links %q, want #practice #date-day", got)
+	if got := strings.Join(summaryLinks(d), " "); got != "#date-day #note" {
+		t.Errorf("error summary links %q, want #date-day #note", got)
 	}
-	if s := d.Find(".nhsuk-error-summary").Text(); !strings.Contains(s, "31/2/2026 does not exist") || !strings.Contains(s, "Z99999 is not a practice") {
+	if s := d.Find(".nhsuk-error-summary").Text(); !strings.Contains(s, "31/2/2026 does not exist") || !strings.Contains(s, "500 characters or fewer") {
 		t.Errorf("error summary %q", s)
 	}
-	if d.Find("#date-day-error").Length() != 1 || d.Find("#practice-error").Length() != 1 {
+	if d.Find("#date-day-error").Length() != 1 || d.Find("#note-error").Length() != 1 {
 		t.Error("the problems are not beside their fields")
 	}
 	if v, _ := d.Find("#date-day").Attr("value"); v != "31" {
 		t.Errorf("typed day not kept: %q", v)
+	}
+	if v, _ := d.Find("form[data-testid=add-line] input[name=practice]").Attr("value"); v != app.practice {
+		t.Errorf("the chosen practice was not kept: %q", v)
 	}
 	if d.Find("select#instance option[selected][value='"+app.service+"']").Length() != 1 {
 		t.Error("the chosen service was not kept")
 	}
 	if d.Find("input[name=kind][value=cessation][checked]").Length() != 1 {
 		t.Error("the chosen kind was not kept")
+	}
+
+	// A practice that is not one goes back to the first step, with what
+	// was typed and the problem beside it.
+	form = app.cessation(v1, "20")
+	form.Set("practice", "Z99999")
+	resp = buyer.post(novReturn+"/lines", form)
+	wantStatus(t, resp, http.StatusBadRequest)
+	d = doc(t, resp)
+	if got := strings.Join(summaryLinks(d), " "); got != "#practice" {
+		t.Errorf("error summary links %q, want #practice", got)
+	}
+	if !strings.Contains(d.Find("#practice-error").Text(), "Z99999 is not a practice") {
+		t.Errorf("the practice's problem is not beside it: %q", d.Find(".nhsuk-error-summary").Text())
+	}
+	if v, _ := d.Find("input#practice").Attr("value"); v != "Z99999" {
+		t.Errorf("typed practice not kept: %q", v)
 	}
 
 	// A stale version is refused with the return as it is now.
