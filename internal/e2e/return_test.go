@@ -3,9 +3,11 @@ package e2e
 import (
 	"context"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -35,17 +37,29 @@ func TestReturnRoundTrip(t *testing.T) {
 	b := newBrowser(t)
 	signIn(t, b, base, "buyer.16c@example.nhs.uk", auth.DemoPassword)
 	visit(t, b, base+returnPath)
-	checkAccessibility(t, b, "the buyer's return")
+	checkAccessibilityAtWidths(t, b, "the buyer's return")
+	if n := len(texts(t, b, "[data-testid=return-service]")); n == 0 || n > 25 {
+		t.Errorf("the return lists %d services, want a page of them", n)
+	}
 
-	// With the keyboard alone: the activation...
+	// With the keyboard alone: the activation, found in the services and
+	// reported from its row...
+	keySearch(t, b, planned)
+	checkAccessibilityAtWidths(t, b, "the return's services searched")
+	tabTo(t, b, `[data-testid=return-service] a[href*="instance=`+planned+`"]`)
+	keySubmit(t, b)
+	wantContains(t, b, "dl[data-testid=line-practice]", "(A81002)")
+	checkAccessibilityAtWidths(t, b, "the change form at a service")
 	keyLine(t, b, 0, planned, goLive)
 	wantContains(t, b, ".nhsuk-notification-banner", "added")
-	// ...and the cessation (the third kind: two presses of the down arrow).
+	// ...and the cessation from the form, its practice first (the third
+	// kind: two presses of the down arrow).
+	keyPractice(t, b, "a81001")
 	keyLine(t, b, 2, live, ceased)
 	if n := len(texts(t, b, "[data-testid=return-line]")); n != 2 {
 		t.Fatalf("%d lines on the return, want 2", n)
 	}
-	checkAccessibility(t, b, "the return with two changes")
+	checkAccessibilityAtWidths(t, b, "the return with two changes")
 	tabTo(t, b, `a[href="`+returnPath+`/check"]`)
 	keySubmit(t, b)
 	wantPath(t, b, base, returnPath+"/check")
@@ -72,6 +86,7 @@ func TestReturnRoundTrip(t *testing.T) {
 	wantContains(t, b, "[data-testid=review-comment]", "Was the cessation not on the")
 	checkAccessibility(t, b, "the returned return")
 	click(t, b, `[data-testid=return-line][data-kind=cessation] form button`)
+	keyPractice(t, b, "A81001")
 	keyLine(t, b, 2, live, corrected)
 	visit(t, b, base+returnPath+"/check")
 	click(t, b, `form[action="`+returnPath+`/submit"] button`)
@@ -85,7 +100,7 @@ func TestReturnRoundTrip(t *testing.T) {
 	visit(t, b, base+returnPath+"/review")
 	click(t, b, `form[action="`+returnPath+`/accept"] button`)
 	wantContains(t, b, "h1 .nhsuk-tag", "Accepted")
-	checkAccessibility(t, b, "the accepted return")
+	checkAccessibilityAtWidths(t, b, "the accepted return")
 
 	var state, m1, cessation string
 	if err := pool.QueryRow(ctx, `SELECT state, coalesce(actual_m1::text, '') FROM service_instances WHERE 'SI' || id || '-' || practice_code = $1`, planned).Scan(&state, &m1); err != nil {
@@ -104,8 +119,52 @@ func TestReturnRoundTrip(t *testing.T) {
 	checkAccessibility(t, b, "the ledger after acceptance")
 }
 
-// keyLine adds a change with the keyboard alone: the kind (the nth radio,
-// reached with the arrow keys), the service, the date, then Enter.
+// keySearch searches the return's services with the keyboard alone.
+func keySearch(t *testing.T, ctx context.Context, q string) {
+	t.Helper()
+	tabTo(t, ctx, "#q")
+	keys(t, ctx, q)
+	if status := keySubmit(t, ctx); status != 200 {
+		t.Fatalf("searching the services: status %d", status)
+	}
+	if got := texts(t, ctx, "[data-testid=return-service]"); len(got) != 1 {
+		t.Fatalf("searching the services for %s finds %d", q, len(got))
+	}
+}
+
+// keyPractice chooses the practice of the add-a-change form with the
+// keyboard alone: its code typed, then Enter.
+func keyPractice(t *testing.T, ctx context.Context, code string) {
+	t.Helper()
+	tabTo(t, ctx, "#practice")
+	keys(t, ctx, code)
+	if status := keySubmit(t, ctx); status != 200 {
+		t.Fatalf("choosing the practice %s: status %d", code, status)
+	}
+	wantContains(t, ctx, "dl[data-testid=line-practice]", "("+strings.ToUpper(code)+")")
+}
+
+// checkAccessibilityAtWidths runs axe-core on the page as the browser's
+// desktop window shows it and as a 320 px wide phone does (WCAG 1.4.10
+// reflow), then puts the window back.
+func checkAccessibilityAtWidths(t *testing.T, ctx context.Context, pageName string) {
+	t.Helper()
+	checkAccessibility(t, ctx, pageName)
+	if _, err := chromedp.Run(ctx, chromedp.EmulateViewport(320, 640)); err != nil {
+		t.Fatalf("narrow the window: %v", err)
+	}
+	if w, err := chromedp.Run(ctx, chromedp.Evaluate[int](`window.innerWidth`)); err != nil || w != 320 {
+		t.Fatalf("the window is %d px wide, not 320 (%v)", w, err)
+	}
+	checkAccessibility(t, ctx, pageName+" at 320 px")
+	if _, err := chromedp.Run(ctx, chromedp.EmulateReset()); err != nil {
+		t.Fatalf("widen the window: %v", err)
+	}
+}
+
+// keyLine adds a change with the keyboard alone, once the practice is
+// chosen: the kind (the nth radio, reached with the arrow keys), the
+// service, the date, then Enter.
 func keyLine(t *testing.T, ctx context.Context, kind int, service string, d time.Time) {
 	t.Helper()
 	tabTo(t, ctx, "#kind")

@@ -7,21 +7,45 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"ccgtracker/internal/paging"
 	"ccgtracker/internal/postgres"
 )
+
+// inPeriod is what a monthly return is about: a CCG's ($1) services that
+// are planned, or live at some time in [$2, $3].
+const inPeriod = `
+	WHERE si.ccg_code = $1
+	  AND (si.state = 'planned'
+	       OR (si.actual_m1 <= $3 AND (si.cessation_date IS NULL OR si.cessation_date > $2)))`
+
+// inPeriodOrder lists them by practice, then item.
+const inPeriodOrder = `p.name, si.practice_code, ci.name, si.id`
 
 // InPeriod returns a CCG's services that are planned, or live at some
 // time in [first, last]: what a monthly return is pre-populated with.
 func InPeriod(ctx context.Context, db postgres.Querier, ccgCode string, first, last time.Time) ([]Instance, error) {
-	rows, err := db.Query(ctx, `SELECT `+instanceColumns+instanceFrom+`
-		WHERE si.ccg_code = $1
-		  AND (si.state = 'planned'
-		       OR (si.actual_m1 <= $3 AND (si.cessation_date IS NULL OR si.cessation_date > $2)))
-		ORDER BY p.name, si.practice_code, ci.name, si.id`, ccgCode, first, last)
+	rows, err := db.Query(ctx, `SELECT `+instanceColumns+instanceFrom+inPeriod+`
+		ORDER BY `+inPeriodOrder, ccgCode, first, last)
 	if err != nil {
 		return nil, fmt.Errorf("services of %s in the period: %w", ccgCode, err)
 	}
 	return pgx.CollectRows(rows, scanInstance)
+}
+
+// InPeriodPage returns one page of what InPeriod returns, narrowed by
+// search: part of the practice's name, the start of its ODS code or of
+// the service's id (SI12-A81001), or part of the item's name. A return's
+// page shows a CCG's services this way, as the biggest CCGs have
+// thousands.
+func InPeriodPage(ctx context.Context, db postgres.Querier, ccgCode string, first, last time.Time, search string, page paging.Page) (paging.Result[Instance], error) {
+	res, err := postgres.Paged(ctx, db, page, instanceColumns, instanceFrom+inPeriod+`
+		  AND ($4 = '' OR p.name ILIKE '%' || $4 || '%' OR si.practice_code ILIKE $4 || '%'
+		       OR 'SI' || si.id || '-' || si.practice_code ILIKE $4 || '%' OR ci.name ILIKE '%' || $4 || '%')`,
+		inPeriodOrder, scanInstance, ccgCode, first, last, search)
+	if err != nil {
+		return res, fmt.Errorf("services of %s in the period: %w", ccgCode, err)
+	}
+	return res, nil
 }
 
 // ByIDs returns the instances with these ids, in any order.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -17,6 +18,7 @@ import (
 	"ccgtracker/internal/auth"
 	"ccgtracker/internal/dates"
 	"ccgtracker/internal/ledger"
+	"ccgtracker/internal/org"
 	"ccgtracker/internal/paging"
 	"ccgtracker/internal/tracker"
 	"ccgtracker/web/views"
@@ -229,21 +231,59 @@ func (s *Server) returnShow(w http.ResponseWriter, r *http.Request) error {
 	return s.renderReturn(w, r, ret, http.StatusOK, views.Form{}, nil)
 }
 
-// renderReturn shows the return with the services it is about, the
-// requested changes awaiting a date and, for its buyers while it is open,
-// the forms that change it.
+// returnServicesPerPage is how many of a return's services its page lists
+// at once: the biggest CCGs have thousands (DOMAIN.md §9, and ten times
+// that in the benchmark's data), and the page must stay light.
+const returnServicesPerPage = 25
+
+// linePracticeMatches is how many practices a search of the add-a-change
+// form lists to choose from.
+const linePracticeMatches = 10
+
+// renderReturn shows the return with a page of the services it is about,
+// the requested changes awaiting a date and, for its buyers while it is
+// open, the forms that change it. The services' search and page come from
+// the query (?q=, ?page=); the add-a-change form's practice from the form
+// being shown again, or the query (?practice=) when it is first chosen.
 func (s *Server) renderReturn(w http.ResponseWriter, r *http.Request, ret tracker.Return, status int, f views.Form, upload []views.UploadProblem) error {
 	ctx := r.Context()
 	v, err := s.returnView(r, ret)
 	if err != nil {
 		return err
 	}
-	services, err := ledger.InPeriod(ctx, s.pool, ret.CCGCode, ret.Period.First(), ret.Period.Last())
+	query := r.URL.Query()
+	v.ServiceSearch = strings.TrimSpace(query.Get("q"))
+	services := func(p paging.Page) (paging.Result[ledger.Instance], error) {
+		return ledger.InPeriodPage(ctx, s.pool, ret.CCGCode, ret.Period.First(), ret.Period.Last(), v.ServiceSearch, p)
+	}
+	page, err := services(paging.Parse(query.Get("page"), returnServicesPerPage))
+	if err == nil && len(page.Rows) == 0 && page.Total > 0 {
+		// A page past the end (the list shrank, or a link was edited):
+		// the last page rather than an empty one.
+		page, err = services(paging.Page{Number: page.Pages(), Size: returnServicesPerPage})
+	}
 	if err != nil {
 		return err
 	}
-	for _, si := range services {
-		v.Services = append(v.Services, ledgerRow(si))
+	if v.CanEdit {
+		if f.Values == nil {
+			// Not a form shown again: the choices a link made (a service's
+			// Report a change, a practice found) fill it in.
+			f.Values = map[string]string{"practice": query.Get("practice"), "instance": query.Get("instance")}
+		}
+		if err := s.lineFormOptions(r, ret, &v, &f); err != nil {
+			return err
+		}
+	}
+	keep := url.Values{"q": {v.ServiceSearch}, "practice": {v.LinePractice.Code}}
+	v.ServicePager = pager(page, returnHref(ret), keep)
+	v.ServicePager.Fragment = "services"
+	for _, si := range page.Rows {
+		row := views.ReturnService{LedgerRow: ledgerRow(si)}
+		if v.CanEdit {
+			row.Report = returnLink(r, ret, si.PracticeCode, si.Ref(), "add")
+		}
+		v.Services = append(v.Services, row)
 	}
 	if ret.Status != tracker.Accepted {
 		pending, err := tracker.Pending(ctx, s.pool, ret.CCGCode, ret.Period)
@@ -258,42 +298,102 @@ func (s *Server) renderReturn(w http.ResponseWriter, r *http.Request, ret tracke
 			v.Pending = append(v.Pending, lineRow(l, 0, names))
 		}
 	}
-	if v.CanEdit {
-		if err := s.lineFormOptions(r, ret, &v); err != nil {
-			return err
-		}
-	}
 	s.render(w, r, status, views.ReturnPage(s.returnPage(r, ret, "Return for "+ret.Period.Name()), v, f, upload))
 	return nil
 }
 
-// lineFormOptions fills the add-a-change form's choices: the kinds, every
-// service of the CCG (a correction may be about one that ceased before the
-// month) grouped by practice, and the planned ones a migration moves to.
-func (s *Server) lineFormOptions(r *http.Request, ret tracker.Return, v *views.ReturnView) error {
+// returnLink is a link to the return's page that keeps the services'
+// search and page the request shows, choosing a practice and a service
+// for the add-a-change form when they are not empty, landing at fragment.
+func returnLink(r *http.Request, ret tracker.Return, practice, instance, fragment string) string {
+	q := url.Values{}
+	for k, val := range map[string]string{"q": r.URL.Query().Get("q"), "page": r.URL.Query().Get("page"), "practice": practice, "instance": instance} {
+		if val != "" {
+			q.Set(k, val)
+		}
+	}
+	href := returnHref(ret)
+	if len(q) > 0 {
+		href += "?" + q.Encode()
+	}
+	return href + "#" + fragment
+}
+
+// lineFormOptions fills the add-a-change form: first the practice, found
+// from what f holds (a code or part of a name; for a change sent with a
+// service and no practice, the service's practice); once there is one,
+// the kinds and that practice's services only (every state: a correction
+// may be about one that ceased before the month), and its planned ones
+// for a migration's new service. While no practice is chosen, the
+// problems of the rest of the change are not shown: they depend on it.
+func (s *Server) lineFormOptions(r *http.Request, ret tracker.Return, v *views.ReturnView, f *views.Form) error {
+	ctx := r.Context()
+	scope := currentUser(r).Scope()
+	lp := &v.LinePractice
+	lp.Search = strings.TrimSpace(f.Value("practice"))
+	if _, practice, ok := tracker.ParseRef(f.Value("instance")); ok && lp.Search == "" {
+		lp.Search = practice
+	}
+	link := func(practice string) string { return returnLink(r, ret, practice, "", "add") }
+	if lp.Search != "" && f.Error(tracker.FieldPractice) == "" {
+		lp.Searched = true
+		found, err := org.ListPractices(ctx, s.pool, scope, ret.CCGCode, lp.Search, paging.Page{Number: 1, Size: linePracticeMatches})
+		if err != nil {
+			return err
+		}
+		for _, p := range found.Rows {
+			if p.Code == strings.ToUpper(lp.Search) || found.Total == 1 {
+				lp.Code, lp.Name = p.Code, p.Name
+			}
+		}
+		if lp.Code == "" {
+			for _, p := range found.Rows {
+				lp.Matches = append(lp.Matches, views.Link{Label: p.Name + " (" + p.Code + ")", Href: link(p.Code)})
+			}
+			lp.More = found.Total - len(found.Rows)
+		}
+	}
+	if lp.Code == "" {
+		var kept []views.FieldError
+		for _, e := range f.Errors {
+			if e.Field == tracker.FieldPractice || !slices.Contains(lineFields, e.Field) {
+				kept = append(kept, e)
+			}
+		}
+		f.Errors = kept
+		return nil
+	}
+	lp.Change = link("")
+	if f.Values == nil {
+		f.Values = map[string]string{}
+	}
+	f.Values["practice"] = lp.Code
+
 	for _, k := range tracker.Kinds {
 		v.Kinds = append(v.Kinds, views.KindOption{Value: string(k), Label: k.Name(), Hint: kindHints[k]})
 	}
 	v.Corrects = append([]views.Option{{Value: "", Label: "Not a correction"}}, correctsNames...)
-	all, err := ledger.List(r.Context(), s.pool, currentUser(r).Scope(), ret.CCGCode, ledger.Filter{}, paging.Page{Number: 1, Size: 20000})
+	// A practice has a few services (tens in the benchmark's ×10 data):
+	// the limit only guards the page against a practice with thousands.
+	services, err := ledger.List(ctx, s.pool, scope, ret.CCGCode, ledger.Filter{Practice: lp.Code}, paging.Page{Number: 1, Size: 500})
 	if err != nil {
 		return err
 	}
-	group := func(groups []views.OptionGroup, si ledger.Instance, label string) []views.OptionGroup {
-		name := si.PracticeName + " (" + si.PracticeCode + ")"
-		if len(groups) == 0 || groups[len(groups)-1].Label != name {
-			groups = append(groups, views.OptionGroup{Label: name})
-		}
-		g := &groups[len(groups)-1]
-		g.Options = append(g.Options, views.Option{Value: si.Ref(), Label: label})
-		return groups
-	}
-	for _, si := range all.Rows { // by practice, then item
+	all := views.OptionGroup{Label: lp.Name + " (" + lp.Code + ")"}
+	planned := views.OptionGroup{Label: all.Label}
+	for _, si := range services.Rows { // by item
 		state, _ := ledgerState(si.State)
-		v.ServiceOpts = group(v.ServiceOpts, si, si.Ref()+": "+si.ItemName+" ("+strings.ToLower(state)+")")
+		label := si.Ref() + ": " + si.ItemName + " at " + si.PracticeName
+		all.Options = append(all.Options, views.Option{Value: si.Ref(), Label: label + " (" + strings.ToLower(state) + ")"})
 		if si.State == ledger.Planned {
-			v.PlannedOpts = group(v.PlannedOpts, si, si.Ref()+": "+si.ItemName)
+			planned.Options = append(planned.Options, views.Option{Value: si.Ref(), Label: label})
 		}
+	}
+	if len(all.Options) > 0 {
+		v.ServiceOpts = []views.OptionGroup{all}
+	}
+	if len(planned.Options) > 0 {
+		v.PlannedOpts = []views.OptionGroup{planned}
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -102,42 +103,65 @@ func TestReturnRoundTrip(t *testing.T) {
 	if timing := d.Find("[data-testid=return-timing]").Text(); !strings.Contains(timing, "27 days left") {
 		t.Errorf("timing %q, want 27 days left (due 21 December)", timing)
 	}
-	if !strings.Contains(d.Find("[data-testid=ledger]").Text(), app.service) {
-		t.Errorf("the services of the month do not list %s", app.service)
-	}
-	if d.Find("select#instance option[value='"+app.service+"']").Length() != 1 {
-		t.Error("the service select does not offer the service")
-	}
 	if d.Find("button:contains('No changes this month')").Length() != 1 {
 		t.Error("no nil return button on an empty return")
 	}
+	// The form starts with the practice; the service comes from it.
+	if d.Find("select#instance").Length() != 0 || d.Find("form[data-testid=line-practice] input#practice").Length() != 1 {
+		t.Error("the form does not start with the practice")
+	}
+	d = doc(t, buyer.get(novReturn+"?practice="+app.practice))
+	if d.Find("select#instance option[value='"+app.service+"']").Length() != 1 {
+		t.Error("the service select does not offer the service")
+	}
 	v1 := versionOf(t, buyer, novReturn)
 
-	// A date that does not exist and a practice that is not one: both are
-	// shown at once, each beside its field, with what was typed kept.
+	// A date that does not exist and a note too long: both are shown at
+	// once, each beside its field, with what was typed and chosen kept.
 	form := app.cessation(v1, "31")
 	form.Set("date-month", "2")
-	form.Set("practice", "Z99999")
+	form.Set("practice", app.practice)
+	form.Set("note", strings.Repeat("n", 501))
 	resp := buyer.post(novReturn+"/lines", form)
 	wantStatus(t, resp, http.StatusBadRequest)
 	d = doc(t, resp)
-	if got := strings.Join(summaryLinks(d), " "); got != "#practice #date-day" {
-		t.Errorf("error summary links %q, want #practice #date-day", got)
+	if got := strings.Join(summaryLinks(d), " "); got != "#date-day #note" {
+		t.Errorf("error summary links %q, want #date-day #note", got)
 	}
-	if s := d.Find(".nhsuk-error-summary").Text(); !strings.Contains(s, "31/2/2026 does not exist") || !strings.Contains(s, "Z99999 is not a practice") {
+	if s := d.Find(".nhsuk-error-summary").Text(); !strings.Contains(s, "31/2/2026 does not exist") || !strings.Contains(s, "500 characters or fewer") {
 		t.Errorf("error summary %q", s)
 	}
-	if d.Find("#date-day-error").Length() != 1 || d.Find("#practice-error").Length() != 1 {
+	if d.Find("#date-day-error").Length() != 1 || d.Find("#note-error").Length() != 1 {
 		t.Error("the problems are not beside their fields")
 	}
 	if v, _ := d.Find("#date-day").Attr("value"); v != "31" {
 		t.Errorf("typed day not kept: %q", v)
+	}
+	if v, _ := d.Find("form[data-testid=add-line] input[name=practice]").Attr("value"); v != app.practice {
+		t.Errorf("the chosen practice was not kept: %q", v)
 	}
 	if d.Find("select#instance option[selected][value='"+app.service+"']").Length() != 1 {
 		t.Error("the chosen service was not kept")
 	}
 	if d.Find("input[name=kind][value=cessation][checked]").Length() != 1 {
 		t.Error("the chosen kind was not kept")
+	}
+
+	// A practice that is not one goes back to the first step, with what
+	// was typed and the problem beside it.
+	form = app.cessation(v1, "20")
+	form.Set("practice", "Z99999")
+	resp = buyer.post(novReturn+"/lines", form)
+	wantStatus(t, resp, http.StatusBadRequest)
+	d = doc(t, resp)
+	if got := strings.Join(summaryLinks(d), " "); got != "#practice" {
+		t.Errorf("error summary links %q, want #practice", got)
+	}
+	if !strings.Contains(d.Find("#practice-error").Text(), "Z99999 is not a practice") {
+		t.Errorf("the practice's problem is not beside it: %q", d.Find(".nhsuk-error-summary").Text())
+	}
+	if v, _ := d.Find("input#practice").Attr("value"); v != "Z99999" {
+		t.Errorf("typed practice not kept: %q", v)
 	}
 
 	// A stale version is refused with the return as it is now.
@@ -284,7 +308,8 @@ func TestReturnOfAnotherCCGIsNotFound(t *testing.T) {
 	app := newReturnApp(t)
 	other := app.client()
 	other.signIn("buyer.03q@example.nhs.uk")
-	for _, p := range []string{"/ccgs/16C/returns", novReturn, novReturn + "/check", novReturn + "/download", novReturn + "/versions"} {
+	for _, p := range []string{"/ccgs/16C/returns", novReturn, novReturn + "?q=A81001&page=2", novReturn + "?practice=A81001",
+		novReturn + "/check", novReturn + "/download", novReturn + "/versions"} {
 		resp := other.get(p)
 		wantStatus(t, resp, http.StatusNotFound)
 		if strings.Contains(text(t, resp), "Tees Valley") {
@@ -613,5 +638,272 @@ func TestReturnHistoryAndList(t *testing.T) {
 	var region string
 	if err := app.pool.QueryRow(context.Background(), `SELECT region_code FROM ccgs WHERE code = $1`, first).Scan(&region); err != nil || region != "Y56" {
 		t.Errorf("the latest return listed first is %s's, in %s (%v); want a London CCG's", first, region, err)
+	}
+}
+
+// inPeriodRefs are the refs of 16C's services in November 2026, in the
+// order of the return's table (practice name, code, item, id), read here
+// rather than through the code under test.
+func (a *returnApp) inPeriodRefs(where string, args ...any) []string {
+	a.t.Helper()
+	rows, err := a.pool.Query(context.Background(), `
+		SELECT 'SI' || si.id || '-' || si.practice_code
+		FROM service_instances si JOIN practices p ON p.code = si.practice_code JOIN catalogue_items ci ON ci.id = si.catalogue_item_id
+		WHERE si.ccg_code = '16C' AND (si.state = 'planned' OR (si.actual_m1 <= '2026-11-30' AND (si.cessation_date IS NULL OR si.cessation_date > '2026-11-01')))
+		  AND `+where+`
+		ORDER BY p.name, si.practice_code, ci.name, si.id`, args...)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	refs, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	return refs
+}
+
+// serviceRefs are the services a return page's table lists.
+func serviceRefs(d *goquery.Document) []string {
+	var refs []string
+	d.Find("[data-testid=return-service] td:first-child a").Each(func(_ int, a *goquery.Selection) {
+		refs = append(refs, strings.TrimSpace(a.Text()))
+	})
+	return refs
+}
+
+func pageLink(d *goquery.Document, rel string) string {
+	href, _ := d.Find(".nhsuk-pagination a[rel=" + rel + "]").Attr("href")
+	return href
+}
+
+// The return page lists a page of the month's services, in order, with
+// numbered pages that link to the right rows; it carries no service
+// picker until a practice is chosen.
+func TestReturnPageListsAPageOfServices(t *testing.T) {
+	t.Parallel()
+	app := newReturnApp(t)
+	buyer := app.client()
+	buyer.signIn("buyer.16c@example.nhs.uk")
+	all := app.inPeriodRefs("true")
+	const size = 25
+	if len(all) <= 2*size {
+		t.Fatalf("16C has %d services in November: the test needs more than %d", len(all), 2*size)
+	}
+	pages := (len(all) + size - 1) / size
+
+	d := doc(t, buyer.get(novReturn))
+	if got := serviceRefs(d); !slices.Equal(got, all[:size]) {
+		t.Errorf("page 1 lists %v, want %v", got, all[:size])
+	}
+	if got, want := d.Find("[data-testid=pager-summary]").Text(), "Showing 1 to 25 of "+strconv.Itoa(len(all)); !strings.Contains(got, want) {
+		t.Errorf("summary %q, want %q", got, want)
+	}
+	if n := d.Find("select#instance, select#new-instance, option[value^=SI]").Length(); n != 0 {
+		t.Errorf("the page carries %d service pickers or options before a practice is chosen", n)
+	}
+	if !strings.Contains(d.Find("[data-testid=ledger] thead").Text(), "Planned M1") {
+		t.Error("the services table has no planned M1")
+	}
+	if cur, _ := d.Find(".nhsuk-pagination__item--current a").Attr("aria-current"); cur != "page" || strings.TrimSpace(d.Find(".nhsuk-pagination__item--current").Text()) != "1" {
+		t.Errorf("current page %q", d.Find(".nhsuk-pagination__item--current").Text())
+	}
+	if prev, next := pageLink(d, "prev"), pageLink(d, "next"); prev != "" || next != novReturn+"?page=2#services" {
+		t.Errorf("page 1 links prev %q next %q", prev, next)
+	}
+	last := novReturn + "?page=" + strconv.Itoa(pages) + "#services"
+	if d.Find(".nhsuk-pagination__list a[href='"+last+"'][aria-label='Page "+strconv.Itoa(pages)+"']").Length() != 1 {
+		t.Errorf("no link to the last page %s", last)
+	}
+
+	d = doc(t, buyer.get(novReturn+"?page=2"))
+	if got := serviceRefs(d); !slices.Equal(got, all[size:2*size]) {
+		t.Errorf("page 2 lists %v, want %v", got, all[size:2*size])
+	}
+	if prev, next := pageLink(d, "prev"), pageLink(d, "next"); prev != novReturn+"?page=1#services" || next != novReturn+"?page=3#services" {
+		t.Errorf("page 2 links prev %q next %q", prev, next)
+	}
+
+	for _, p := range []string{strconv.Itoa(pages), "999"} { // past the end: the last page
+		d = doc(t, buyer.get(novReturn+"?page="+p))
+		if got := serviceRefs(d); !slices.Equal(got, all[(pages-1)*size:]) {
+			t.Errorf("page %s lists %v, want %v", p, got, all[(pages-1)*size:])
+		}
+		if next := pageLink(d, "next"); next != "" {
+			t.Errorf("the last page links on to %q", next)
+		}
+	}
+}
+
+// The services' search finds a service by its id, its practice's code or
+// name, or its item's name, and the page links keep the search.
+func TestReturnPageSearchesServices(t *testing.T) {
+	t.Parallel()
+	app := newReturnApp(t)
+	buyer := app.client()
+	buyer.signIn("buyer.16c@example.nhs.uk")
+	var practiceName string
+	if err := app.pool.QueryRow(context.Background(), `SELECT name FROM practices WHERE code = $1`, app.practice).Scan(&practiceName); err != nil {
+		t.Fatal(err)
+	}
+	ofPractice := app.inPeriodRefs("si.practice_code = $1", app.practice)
+	for name, tc := range map[string]struct {
+		q    string
+		want []string
+	}{
+		"ServiceID":      {app.service, []string{app.service}},
+		"ServiceIDLower": {strings.ToLower(app.service), []string{app.service}},
+		"PracticeCode":   {app.practice, ofPractice},
+		"PracticeName":   {strings.ToLower(practiceName), app.inPeriodRefs("p.name ILIKE '%' || $1 || '%'", practiceName)},
+		"Item":           {"systmone", app.inPeriodRefs("ci.name ILIKE '%systmone%'")},
+	} {
+		d := doc(t, buyer.get(novReturn+"?"+url.Values{"q": {tc.q}}.Encode()))
+		got := serviceRefs(d)
+		if len(tc.want) > 25 {
+			tc.want = tc.want[:25]
+		}
+		if len(got) == 0 || !slices.Equal(got, tc.want) {
+			t.Errorf("%s: ?q=%s lists %v, want %v", name, tc.q, got, tc.want)
+		}
+		if !slices.Contains(got, app.service) && name != "Item" {
+			t.Errorf("%s: ?q=%s does not find %s", name, tc.q, app.service)
+		}
+		if v, _ := d.Find("input#q").Attr("value"); v != tc.q {
+			t.Errorf("%s: the search box holds %q", name, v)
+		}
+	}
+
+	// A search with many results pages them, keeping the search.
+	many := app.inPeriodRefs("(p.name ILIKE '%e%' OR ci.name ILIKE '%e%' OR si.practice_code ILIKE 'e%')")
+	if len(many) <= 25 {
+		t.Fatalf("%d services match e: the test needs more than a page", len(many))
+	}
+	d := doc(t, buyer.get(novReturn+"?q=e"))
+	if next := pageLink(d, "next"); next != novReturn+"?page=2&q=e#services" {
+		t.Errorf("the next page of a search is %q", next)
+	}
+	d = doc(t, buyer.get(novReturn+"?q=e&page=2"))
+	if got, want := serviceRefs(d), many[25:min(50, len(many))]; !slices.Equal(got, want) {
+		t.Errorf("page 2 of ?q=e lists %v, want %v", got, want)
+	}
+	d = doc(t, buyer.get(novReturn+"?q=nothing-like-this"))
+	if serviceRefs(d) != nil || !strings.Contains(d.Find("[data-testid=pager-summary]").Text(), "matches “nothing-like-this”") {
+		t.Errorf("a search finding nothing: %q", d.Find("[data-testid=pager-summary]").Text())
+	}
+}
+
+// The add-a-change form finds the practice by code or name, then offers
+// only that practice's services, each naming the practice; a service's
+// Report a change opens the form at it.
+func TestReturnLineFormOffersOnlyThePracticesServices(t *testing.T) {
+	t.Parallel()
+	app := newReturnApp(t)
+	ctx := context.Background()
+	buyer := app.client()
+	buyer.signIn("buyer.16c@example.nhs.uk")
+	var practiceName string
+	if err := app.pool.QueryRow(ctx, `SELECT name FROM practices WHERE code = $1`, app.practice).Scan(&practiceName); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := app.pool.Query(ctx, `SELECT 'SI' || id || '-' || practice_code FROM service_instances WHERE practice_code = $1`, app.practice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if others := app.count(`SELECT count(*) FROM service_instances WHERE ccg_code = '16C' AND practice_code <> $1`, app.practice); others == 0 {
+		t.Fatal("16C needs services at other practices for the test")
+	}
+
+	for _, chosen := range []string{app.practice, strings.ToLower(app.practice)} {
+		d := doc(t, buyer.get(novReturn+"?practice="+chosen))
+		var got []string
+		d.Find("select#instance option").Each(func(_ int, o *goquery.Selection) {
+			if v, _ := o.Attr("value"); v != "" {
+				got = append(got, v)
+				if !strings.Contains(o.Text(), " at "+practiceName) {
+					t.Errorf("the option %q does not name the practice", o.Text())
+				}
+			}
+		})
+		slices.Sort(got)
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Errorf("?practice=%s offers %v, want %s's services %v", chosen, got, app.practice, want)
+		}
+		if n := d.Find("option[value^=SI]:not([value$='-" + app.practice + "'])").Length(); n != 0 {
+			t.Errorf("?practice=%s offers %d services of other practices", chosen, n)
+		}
+		if v, _ := d.Find("form[data-testid=add-line] input[name=practice]").Attr("value"); v != app.practice {
+			t.Errorf("?practice=%s: the form is about %q", chosen, v)
+		}
+		if !strings.Contains(d.Find("dl[data-testid=line-practice]").Text(), practiceName+" ("+app.practice+")") {
+			t.Errorf("?practice=%s: the chosen practice is not shown: %q", chosen, d.Find("dl[data-testid=line-practice]").Text())
+		}
+	}
+
+	// Part of a name that several practices share lists them to choose.
+	var common string
+	var sharing int
+	if err := app.pool.QueryRow(ctx, `
+		SELECT w, count(*) FROM practices, regexp_split_to_table(name, ' ') w
+		WHERE ccg_code = '16C' AND length(w) > 3 GROUP BY w ORDER BY count(*) DESC, w LIMIT 1`).Scan(&common, &sharing); err != nil {
+		t.Fatal(err)
+	}
+	if sharing < 2 {
+		t.Fatalf("no word is shared by two of 16C's practices")
+	}
+	d := doc(t, buyer.get(novReturn+"?"+url.Values{"practice": {strings.ToLower(common)}}.Encode()))
+	matches := d.Find("[data-testid=practice-matches] a")
+	if matches.Length() != min(sharing, 10) || d.Find("select#instance").Length() != 0 {
+		t.Errorf("?practice=%s lists %d practices and %d service pickers, want %d and none", common, matches.Length(), d.Find("select#instance").Length(), min(sharing, 10))
+	}
+	if href, _ := matches.First().Attr("href"); !strings.HasPrefix(href, novReturn+"?practice=") || !strings.HasSuffix(href, "#add") {
+		t.Errorf("a match links to %q", href)
+	}
+	d = doc(t, buyer.get(novReturn+"?practice=Z99999"))
+	if !strings.Contains(d.Find("[data-testid=practice-matches]").Text(), "No practice of") || d.Find("select#instance").Length() != 0 {
+		t.Errorf("a practice that is not one: %q", d.Find("[data-testid=practice-matches]").Text())
+	}
+
+	// Report a change on the service's row opens the form at it.
+	d = doc(t, buyer.get(novReturn+"?q="+app.service))
+	report, ok := d.Find("[data-testid=return-service] a:contains('Report a change')").Attr("href")
+	if !ok {
+		t.Fatal("the service has no Report a change")
+	}
+	d = doc(t, buyer.get(report))
+	if d.Find("select#instance option[selected][value='"+app.service+"']").Length() != 1 {
+		t.Errorf("%s does not choose the service", report)
+	}
+
+	// What a buyer posts from there is added as before.
+	form := app.cessation(versionOf(t, buyer, novReturn), "20")
+	form.Set("practice", app.practice)
+	wantRedirect(t, buyer.post(novReturn+"/lines", form), novReturn)
+	if n := app.count(`SELECT count(*) FROM return_lines`); n != 1 {
+		t.Errorf("%d lines after adding one", n)
+	}
+}
+
+// A return that takes no changes shows its services without the ways to
+// change them, and does not ask for any.
+func TestReturnPageReadOnlyOffersNoChange(t *testing.T) {
+	t.Parallel()
+	app := newReturnApp(t)
+	buyer := app.client()
+	buyer.signIn("buyer.16c@example.nhs.uk")
+	wantRedirect(t, buyer.post(novReturn+"/nil", url.Values{"version": {versionOf(t, buyer, novReturn)}}), novReturn)
+	reviewer := app.client()
+	reviewer.signIn("reviewer@example.nhs.uk")
+	for who, c := range map[string]*client{"the buyer of the submitted return": buyer, "a reviewer": reviewer} {
+		d := doc(t, c.get(novReturn+"?practice="+app.practice))
+		if len(serviceRefs(d)) != 25 {
+			t.Errorf("%s sees %d services, want a page of 25", who, len(serviceRefs(d)))
+		}
+		if body := d.Find("main").Text(); strings.Contains(body, "Report a change") || d.Find("form[data-testid=add-line], form[data-testid=line-practice]").Length() != 0 {
+			t.Errorf("%s is offered to report a change", who)
+		}
 	}
 }

@@ -79,6 +79,8 @@ type Pager struct {
 	// Query holds the list's filters, kept on the page links.
 	Query url.Values
 	Path  string
+	// Fragment, when set, is where the page links land (#services).
+	Fragment string
 }
 
 // href is the link to page n with the same filters.
@@ -88,7 +90,38 @@ func (p Pager) href(n int) string {
 		q[k] = v
 	}
 	q.Set("page", strconv.Itoa(n))
-	return p.Path + "?" + q.Encode()
+	href := p.Path + "?" + q.Encode()
+	if p.Fragment != "" {
+		href += "#" + p.Fragment
+	}
+	return href
+}
+
+// PageItem is one entry of a numbered pagination: a page's link, or an
+// ellipsis standing for the pages left out.
+type PageItem struct {
+	Number   int
+	Href     string
+	Current  bool
+	Ellipsis bool
+}
+
+// Items are the numbered pagination's entries: the first and last pages,
+// the current one and its neighbours, and an ellipsis for each gap, so
+// that the list stays short however many pages there are.
+func (p Pager) Items() []PageItem {
+	shown := func(n int) bool { return n == 1 || n == p.Pages || (n >= p.Page-1 && n <= p.Page+1) }
+	var items []PageItem
+	for n := 1; n <= p.Pages; n++ {
+		switch {
+		case shown(n), shown(n-1) && shown(n+1):
+			// A gap of one page shows that page: an ellipsis would be no shorter.
+			items = append(items, PageItem{Number: n, Href: p.href(n), Current: n == p.Page})
+		case shown(n - 1):
+			items = append(items, PageItem{Ellipsis: true})
+		}
+	}
+	return items
 }
 
 // Summary says which rows are shown: "Showing 1 to 20 of 106".

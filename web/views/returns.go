@@ -39,19 +39,44 @@ type ReturnView struct {
 	CanReview bool
 	// IsReviewer links the buyer's page to the review page.
 	IsReviewer bool
-	Services   []LedgerRow // planned or active in the month
-	Pending    []LineView  // requested earlier, awaiting their actual date
-	Lines      []LineView
-	// What the add-a-change form offers.
-	Kinds       []KindOption
-	ServiceOpts []OptionGroup // every service of the CCG, by practice
-	PlannedOpts []OptionGroup // planned services, for a migration's new one
-	Corrects    []Option
+	// Services is one page of the services planned or active in the
+	// month, those matching ServiceSearch; ServicePager links the pages.
+	Services      []ReturnService
+	ServiceSearch string
+	ServicePager  Pager
+	Pending       []LineView // requested earlier, awaiting their actual date
+	Lines         []LineView
+	// The add-a-change form, in two steps: first the practice, then the
+	// change with that practice's services.
+	LinePractice LinePractice
+	Kinds        []KindOption
+	ServiceOpts  []OptionGroup // the chosen practice's services
+	PlannedOpts  []OptionGroup // its planned ones, for a migration's new one
+	Corrects     []Option
 	// Problems are what stops a submission ("check your answers").
 	Problems []string
 	// Changed are the ledger rows of the services the lines name, as they
 	// are now: after acceptance, the result.
 	Changed []LedgerRow
+}
+
+// ReturnService is a service of the return's table; Report opens the
+// add-a-change form at it, for the return's buyers.
+type ReturnService struct {
+	LedgerRow
+	Report string
+}
+
+// LinePractice is the first step of the add-a-change form: the practice.
+// Code is set once one is chosen; until then Search is what was typed and
+// Matches the practices it matched, More how many more did.
+type LinePractice struct {
+	Code, Name string
+	Change     string // the link back to the first step
+	Search     string
+	Searched   bool
+	Matches    []Link
+	More       int
 }
 
 // LineView is one change line of a return.
