@@ -38,8 +38,14 @@ type testApp struct {
 // newTestApp starts the server; env overrides configuration variables.
 func newTestApp(t *testing.T, env map[string]string, opts ...Option) *testApp {
 	t.Helper()
+	return newTestAppOn(t, pgtest.New(t), env, opts...)
+}
+
+// newTestAppOn is newTestApp on a pool the test opened itself (a traced
+// one, or one of few connections), on a fresh test database.
+func newTestAppOn(t *testing.T, pool *pgxpool.Pool, env map[string]string, opts ...Option) *testApp {
+	t.Helper()
 	ctx := context.Background()
-	pool := pgtest.New(t)
 	if err := postgres.Tx(ctx, pool, func(tx pgx.Tx) error {
 		_, err := auth.SeedDemoUsers(ctx, tx, time.Now())
 		return err
