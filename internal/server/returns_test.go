@@ -618,3 +618,22 @@ func TestReturnHistoryAndList(t *testing.T) {
 		t.Errorf("the latest return listed first is %s's, in %s (%v); want a London CCG's", first, region, err)
 	}
 }
+
+// A file of one enormous row, under the size limit, is refused at once in
+// the upload's error summary, and nothing is saved.
+func TestReturnUploadOfOneEnormousRowIsRefused(t *testing.T) {
+	t.Parallel()
+	app := newReturnApp(t)
+	buyer := app.clientAs("buyer.16c@example.nhs.uk")
+	commas := bytes.Repeat([]byte(","), 5<<20-1)
+	resp := buyer.upload(novReturn+"/upload", versionOf(t, buyer, novReturn), "changes.csv", commas)
+	wantStatus(t, resp, http.StatusBadRequest)
+	d := doc(t, resp)
+	summary := strings.Join(strings.Fields(d.Find(".nhsuk-error-summary").Text()), " ")
+	if !strings.Contains(summary, "The row on line 1 has more than 200 cells") {
+		t.Errorf("error summary %q", summary)
+	}
+	if n := app.count(`SELECT count(*) FROM return_lines`); n != 0 {
+		t.Errorf("%d lines saved from a refused file", n)
+	}
+}
