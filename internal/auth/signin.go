@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"strings"
 	"time"
 
@@ -25,6 +26,10 @@ type Throttle struct {
 	MaxDelay     time.Duration
 	AccountLimit int // failures for one email that lock it
 	AddressLimit int // failures from one address that lock it out
+	// Verifications bounds the password verifications running at once:
+	// each attempt puts a token in before hashing and takes it out after.
+	// Nil means the process's own few slots (argonSlots).
+	Verifications chan struct{}
 }
 
 // DefaultThrottle allows a few typing mistakes and stops guessing: 5
@@ -59,6 +64,9 @@ type SignIn struct {
 
 // Authenticate checks an email and password from address at now, under
 // the throttle. It records each failure; a success clears the account's.
+// It holds a pooled connection only for the few short statements it makes,
+// never while it waits for an argon2 slot or verifies the password, and
+// the caller's delay comes after it has returned.
 func Authenticate(ctx context.Context, pool *pgxpool.Pool, th Throttle, now time.Time, email, password, address string) (SignIn, error) {
 	email = strings.ToLower(strings.TrimSpace(email))
 	if email == "" || password == "" {
@@ -72,79 +80,140 @@ func Authenticate(ctx context.Context, pool *pgxpool.Pool, th Throttle, now time
 		return SignIn{}, &apperr.Error{Code: apperr.Invalid, Message: "Enter your email address and password", Fields: errs}
 	}
 
-	// Counting, verifying and recording happen under locks on the account
-	// and the address, so a burst of parallel guesses is counted one by one
-	// instead of all slipping under the limit together.
-	var res SignIn
-	var outcome error
-	err := postgres.Tx(ctx, pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('sign-in account ' || $1)),
-			pg_advisory_xact_lock(hashtext('sign-in address ' || $2))`, email, address); err != nil {
-			return fmt.Errorf("lock sign-in: %w", err)
-		}
-		var err error
-		res, outcome, err = attempt(ctx, tx, th, now, email, password, address)
-		return err
-	})
+	// No connection is held while this attempt waits for another or while
+	// its password is hashed: each step is one short autocommit statement.
+	//
+	// First the attempt is recorded as a failure, under locks on the
+	// account and the address that last only as long as that one INSERT,
+	// so attempts on one account or address get ids in the order they are
+	// counted: an attempt counts every attempt before it, committed by then,
+	// and a burst of parallel guesses is counted one by one instead of all
+	// slipping under the limit together.
+	var id int64
+	if err := pool.QueryRow(ctx, `
+		WITH locked AS (
+			SELECT pg_advisory_xact_lock(hashtext('sign-in account ' || $1)),
+			       pg_advisory_xact_lock(hashtext('sign-in address ' || $2)))
+		INSERT INTO login_failures (email, address, failed_at)
+		SELECT $1, $2, $3 FROM locked RETURNING id`, email, address, now).Scan(&id); err != nil {
+		return SignIn{}, fmt.Errorf("record sign-in attempt: %w", err)
+	}
+	// Whatever happens to the request from here, what the attempt leaves
+	// is settled: a client that gives up mid-way still counts as a failure,
+	// and a success is not left looking like one.
+	settle := context.WithoutCancel(ctx)
+
+	c, err := countBefore(ctx, pool, th, now, id, email, address)
 	if err != nil {
 		return SignIn{}, err
 	}
-	return res, outcome
+	if c.accountFails >= th.AccountLimit || c.addressFails >= th.AddressLimit {
+		// A refused attempt is not tried, so it is not a failure either.
+		if _, err := pool.Exec(settle, `DELETE FROM login_failures WHERE id = $1`, id); err != nil {
+			return SignIn{}, fmt.Errorf("forget refused sign-in attempt: %w", err)
+		}
+		return SignIn{}, tooMany(th, now, c)
+	}
+
+	u, hash, err := userByEmail(ctx, pool, email)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows) || (err == nil && hash == ""):
+		hash = "" // verified against the dummy hash below, for the time it takes
+	case err != nil:
+		return SignIn{}, err
+	}
+	ok, err := th.verify(ctx, hash, password)
+	if err != nil {
+		return SignIn{}, fmt.Errorf("verify password of %s: %w", email, err)
+	}
+	if !ok || !u.Active {
+		n := max(c.accountFails, c.addressFails) + 1
+		return SignIn{Delay: th.delay(n)}, ErrBadCredentials
+	}
+	// The account's failures up to this attempt are forgiven, this
+	// attempt's row with them; later attempts still in flight count still.
+	if _, err := pool.Exec(settle, `DELETE FROM login_failures WHERE email = $1 AND id <= $2`, email, id); err != nil {
+		return SignIn{}, fmt.Errorf("clear failed sign-ins: %w", err)
+	}
+	return SignIn{User: u}, nil
 }
 
-// attempt is one sign-in under the locks: the refusal, if any, is the
-// second result; the third is a failure of the database.
-func attempt(ctx context.Context, tx pgx.Tx, th Throttle, now time.Time, email, password, address string) (SignIn, error, error) {
-	since := now.Add(-th.Window)
-	accountFails, accountUnlock, err := failures(ctx, tx, "email", email, since, th.AccountLimit, th.Window)
-	if err != nil {
-		return SignIn{}, nil, err
+// verify checks a password against a hash ("" for the dummy hash, which
+// never matches), waiting for one of the few argon2 slots first.
+func (th Throttle) verify(ctx context.Context, hash, password string) (bool, error) {
+	slots := th.Verifications
+	if slots == nil {
+		slots = argonSlots
 	}
-	addressFails, addressUnlock, err := failures(ctx, tx, "address", address, since, th.AddressLimit, th.Window)
-	if err != nil {
-		return SignIn{}, nil, err
+	select {
+	case slots <- struct{}{}:
+	case <-ctx.Done():
+		return false, ctx.Err()
 	}
-	if accountFails >= th.AccountLimit || addressFails >= th.AddressLimit {
-		unlock := accountUnlock
-		if addressFails >= th.AddressLimit && addressUnlock.After(unlock) {
-			unlock = addressUnlock
-		}
-		minutes := int(math.Ceil(unlock.Sub(now).Minutes()))
-		minutes = max(minutes, 1)
-		plural := "s"
-		if minutes == 1 {
-			plural = ""
-		}
-		msg := fmt.Sprintf("There have been too many failed attempts to sign in. Wait %d minute%s, then try again.", minutes, plural)
-		return SignIn{}, &apperr.Error{Code: apperr.Forbidden, Message: msg, Fields: map[string]string{"email": msg}}, nil
+	defer func() { <-slots }()
+	if hash == "" {
+		_, _ = VerifyPassword(dummyHash, password)
+		return false, nil
 	}
+	return VerifyPassword(hash, password)
+}
 
-	u, hash, err := userByEmail(ctx, tx, email)
-	ok := false
-	switch {
-	case errors.Is(err, pgx.ErrNoRows):
-		_, _ = VerifyPassword(dummyHash, password)
-	case err != nil:
-		return SignIn{}, nil, err
-	case hash == "":
-		_, _ = VerifyPassword(dummyHash, password)
-	default:
-		if ok, err = VerifyPassword(hash, password); err != nil {
-			return SignIn{}, nil, fmt.Errorf("verify password of user %d: %w", u.ID, err)
-		}
-		ok = ok && u.Active
+// argonSlots bounds the argon2 verifications running at once, across the
+// process: each takes 19 MiB or more and a core for tens of milliseconds,
+// so a burst of sign-ins waits its turn here (holding no connection)
+// rather than exhausting memory and starving every page of CPU. It is a
+// property of the machine, not configuration.
+var argonSlots = make(chan struct{}, min(max(runtime.NumCPU(), 2), 4))
+
+// attemptCounts are the failures counted before one attempt, and when the
+// lock each limit would put on it lifts.
+type attemptCounts struct {
+	accountFails, addressFails   int
+	accountUnlock, addressUnlock time.Time
+}
+
+// countBefore counts the failures (and attempts still in flight) recorded
+// before attempt id in the window, for its account and its address, in one
+// query.
+func countBefore(ctx context.Context, db postgres.Querier, th Throttle, now time.Time, id int64, email, address string) (attemptCounts, error) {
+	var c attemptCounts
+	var accountLimitth, addressLimitth *time.Time
+	err := db.QueryRow(ctx, `
+		WITH before AS (
+			SELECT email, address, failed_at FROM login_failures
+			WHERE id < $1 AND failed_at > $4 AND (email = $2 OR address = $3))
+		SELECT (SELECT count(*) FROM before WHERE email = $2),
+		       (SELECT failed_at FROM before WHERE email = $2 ORDER BY failed_at DESC OFFSET $5 LIMIT 1),
+		       (SELECT count(*) FROM before WHERE address = $3),
+		       (SELECT failed_at FROM before WHERE address = $3 ORDER BY failed_at DESC OFFSET $6 LIMIT 1)`,
+		id, email, address, now.Add(-th.Window), th.AccountLimit-1, th.AddressLimit-1,
+	).Scan(&c.accountFails, &accountLimitth, &c.addressFails, &addressLimitth)
+	if err != nil {
+		return c, fmt.Errorf("count failed sign-ins: %w", err)
 	}
-	if !ok {
-		if _, err := tx.Exec(ctx, `INSERT INTO login_failures (email, address, failed_at) VALUES ($1, $2, $3)`, email, address, now); err != nil {
-			return SignIn{}, nil, fmt.Errorf("record failed sign-in: %w", err)
-		}
-		n := max(accountFails, addressFails) + 1
-		return SignIn{Delay: th.delay(n)}, ErrBadCredentials, nil
+	if accountLimitth != nil {
+		c.accountUnlock = accountLimitth.Add(th.Window)
 	}
-	if _, err := tx.Exec(ctx, `DELETE FROM login_failures WHERE email = $1`, email); err != nil {
-		return SignIn{}, nil, fmt.Errorf("clear failed sign-ins: %w", err)
+	if addressLimitth != nil {
+		c.addressUnlock = addressLimitth.Add(th.Window)
 	}
-	return SignIn{User: u}, nil, nil
+	return c, nil
+}
+
+// tooMany is the refusal of a locked account or address, saying how long
+// until the lock lifts.
+func tooMany(th Throttle, now time.Time, c attemptCounts) error {
+	unlock := c.accountUnlock
+	if c.accountFails < th.AccountLimit || (c.addressFails >= th.AddressLimit && c.addressUnlock.After(unlock)) {
+		unlock = c.addressUnlock
+	}
+	minutes := max(int(math.Ceil(unlock.Sub(now).Minutes())), 1)
+	plural := "s"
+	if minutes == 1 {
+		plural = ""
+	}
+	msg := fmt.Sprintf("There have been too many failed attempts to sign in. Wait %d minute%s, then try again.", minutes, plural)
+	return &apperr.Error{Code: apperr.Forbidden, Message: msg, Fields: map[string]string{"email": msg}}
 }
 
 // delay is how long to hold back the response after the n-th failure.
@@ -153,26 +222,6 @@ func (th Throttle) delay(n int) time.Duration {
 		return 0
 	}
 	return min(time.Duration(n-th.SlowAfter)*th.Step, th.MaxDelay)
-}
-
-// failures counts the failures for one key since a time, and when the
-// limit-th newest of them leaves the window (the moment a lock lifts).
-func failures(ctx context.Context, db postgres.Querier, column, key string, since time.Time, limit int, window time.Duration) (int, time.Time, error) {
-	var n int
-	var limitth *time.Time
-	// column is one of two fixed names, never input.
-	err := db.QueryRow(ctx, fmt.Sprintf(`
-		SELECT count(*),
-		       (SELECT failed_at FROM login_failures WHERE %[1]s = $1 AND failed_at > $2
-		        ORDER BY failed_at DESC OFFSET $3 LIMIT 1)
-		FROM login_failures WHERE %[1]s = $1 AND failed_at > $2`, column), key, since, limit-1).Scan(&n, &limitth)
-	if err != nil {
-		return 0, time.Time{}, fmt.Errorf("count failed sign-ins: %w", err)
-	}
-	if limitth == nil {
-		return n, time.Time{}, nil
-	}
-	return n, limitth.Add(window), nil
 }
 
 func userByEmail(ctx context.Context, db postgres.Querier, email string) (User, string, error) {

@@ -75,6 +75,29 @@ func OfPractice(ctx context.Context, db postgres.Querier, practice string) ([]In
 	return pgx.CollectRows(rows, scanInstance)
 }
 
+// OfPractices returns the planned and active services of each of these
+// practices with one query, however many there are: for checking every
+// practice a return names at once. A practice with none has no entry.
+func OfPractices(ctx context.Context, db postgres.Querier, practices []string) (map[string][]Instance, error) {
+	out := map[string][]Instance{}
+	if len(practices) == 0 {
+		return out, nil
+	}
+	rows, err := db.Query(ctx, `SELECT `+instanceColumns+instanceFrom+`
+		WHERE si.practice_code = ANY($1) AND si.state IN ('planned', 'active') ORDER BY si.id`, practices)
+	if err != nil {
+		return nil, fmt.Errorf("services of %d practices: %w", len(practices), err)
+	}
+	list, err := pgx.CollectRows(rows, scanInstance)
+	if err != nil {
+		return nil, fmt.Errorf("services of %d practices: %w", len(practices), err)
+	}
+	for _, i := range list {
+		out[i.PracticeCode] = append(out[i.PracticeCode], i)
+	}
+	return out, nil
+}
+
 // Term is the window a service's dates must fall in: its order's term, or
 // from its agreement's start; zero times mean no bound.
 type Term struct{ From, To time.Time }

@@ -1,6 +1,7 @@
 package order
 
 import (
+	"bytes"
 	"context"
 	"encoding/csv"
 	"errors"
@@ -18,6 +19,7 @@ import (
 	"ccgtracker/internal/dates"
 	"ccgtracker/internal/org"
 	"ccgtracker/internal/postgres"
+	"ccgtracker/internal/upload"
 )
 
 // FieldPractices is the key of errors about the set of recipients.
@@ -102,8 +104,22 @@ var odsPracticePattern = regexp.MustCompile(`^[A-Z][0-9]{5}$`)
 // first column; a first row that is not a code is taken as a header. It
 // returns the codes and what is wrong with each bad row.
 func ParseRecipientCSV(r io.Reader) ([]string, []string) {
-	cr := csv.NewReader(r)
+	// The server bounds the file's size; the cells of a row are bounded
+	// here, before encoding/csv builds the row, so that a line of a
+	// million commas is refused rather than read.
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, []string{"The file could not be read: upload it again"}
+	}
+	switch line, problem := upload.CheckCSV(data, ',', upload.MaxCells); problem {
+	case upload.TooWide:
+		return nil, []string{fmt.Sprintf("Row %d has more than %d cells: the file should have one practice ODS code a row", line, upload.MaxCells)}
+	case upload.TooLong:
+		return nil, []string{fmt.Sprintf("Row %d is far longer than a practice ODS code: the file should have one code a row", line)}
+	}
+	cr := csv.NewReader(bytes.NewReader(data))
 	cr.FieldsPerRecord = -1
+	cr.ReuseRecord = true
 	var codes, problems []string
 	for first := true; ; first = false {
 		rec, err := cr.Read()

@@ -211,7 +211,10 @@ func TestReturnRoundTrip(t *testing.T) {
 	// The review page checks the line; the reviewer sends it back.
 	review := novReturn + "/review"
 	d = doc(t, reviewer.get(review))
-	if checks := d.Find("[data-testid=line-checks]").Text(); !strings.Contains(checks, "only on a GPSoC Transition Assistance Notice") {
+	// The practice's GP system is on a framework in force: no warning of
+	// that; its only service ceasing is worth one.
+	if checks := d.Find("[data-testid=line-checks]").Text(); !strings.Contains(checks, "would be left with no planned or active service") ||
+		strings.Contains(checks, "Transition Assistance Notice") {
 		t.Errorf("automatic checks %q", checks)
 	}
 	var lineID int64
@@ -905,5 +908,24 @@ func TestReturnPageReadOnlyOffersNoChange(t *testing.T) {
 		if body := d.Find("main").Text(); strings.Contains(body, "Report a change") || d.Find("form[data-testid=add-line], form[data-testid=line-practice]").Length() != 0 {
 			t.Errorf("%s is offered to report a change", who)
 		}
+	}
+}
+
+// A file of one enormous row, under the size limit, is refused at once in
+// the upload's error summary, and nothing is saved.
+func TestReturnUploadOfOneEnormousRowIsRefused(t *testing.T) {
+	t.Parallel()
+	app := newReturnApp(t)
+	buyer := app.clientAs("buyer.16c@example.nhs.uk")
+	commas := bytes.Repeat([]byte(","), 5<<20-1)
+	resp := buyer.upload(novReturn+"/upload", versionOf(t, buyer, novReturn), "changes.csv", commas)
+	wantStatus(t, resp, http.StatusBadRequest)
+	d := doc(t, resp)
+	summary := strings.Join(strings.Fields(d.Find(".nhsuk-error-summary").Text()), " ")
+	if !strings.Contains(summary, "The row on line 1 has more than 200 cells") {
+		t.Errorf("error summary %q", summary)
+	}
+	if n := app.count(`SELECT count(*) FROM return_lines`); n != 0 {
+		t.Errorf("%d lines saved from a refused file", n)
 	}
 }

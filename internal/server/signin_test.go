@@ -5,10 +5,14 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"ccgtracker/internal/auth"
+	"ccgtracker/internal/postgres/pgtest"
 )
 
 func TestSignInRenewsTheSessionToken(t *testing.T) {
@@ -295,5 +299,50 @@ func TestSignInReturnAddressStaysOnThisSite(t *testing.T) {
 	d := doc(t, app.client().get("/login?next=/./%5Cevil.example"))
 	if v := d.Find(`input[name=next]`).AttrOr("value", ""); v != "/" {
 		t.Errorf("the sign-in form carries next=%q, want /", v)
+	}
+}
+
+// The login handler holds back a throttled refusal with no connection
+// held: on a pool of one connection, parallel throttled sign-ins all end,
+// and while each waits out its delay another query runs.
+func TestThrottledSignInHoldsNoConnectionWhileItWaits(t *testing.T) {
+	t.Parallel()
+	_, dbURL := pgtest.NewWithURL(t)
+	pool, _ := pgtest.Open(t, dbURL, func(c *pgxpool.Config) { c.MaxConns = 1 })
+	th := auth.Throttle{Window: 15 * time.Minute, SlowAfter: 0, Step: time.Second, MaxDelay: 5 * time.Second, AccountLimit: 100, AddressLimit: 100}
+	app := newTestAppOn(t, pool, nil, WithThrottle(th))
+	var mu sync.Mutex
+	var waits int
+	var problems []string
+	app.srv.sleep = func(ctx context.Context, d time.Duration) {
+		// Bounded only so that a regression fails instead of hanging.
+		qctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		var one int
+		err := pool.QueryRow(qctx, `SELECT 1`).Scan(&one)
+		mu.Lock()
+		defer mu.Unlock()
+		waits++
+		if err != nil {
+			problems = append(problems, err.Error())
+		}
+	}
+	const attempts = 12
+	statuses := make([]int, attempts)
+	var wg sync.WaitGroup
+	for i := range attempts {
+		wg.Go(func() {
+			resp := app.client().post("/login", url.Values{"email": {"buyer.16c@example.nhs.uk"}, "password": {"guess"}})
+			statuses[i] = resp.StatusCode
+		})
+	}
+	wg.Wait()
+	for i, s := range statuses {
+		if s != http.StatusUnauthorized {
+			t.Errorf("attempt %d: status %d, want 401", i, s)
+		}
+	}
+	if waits != attempts || len(problems) > 0 {
+		t.Errorf("%d of %d refusals held back; queries while they waited: %v", waits, attempts, problems)
 	}
 }

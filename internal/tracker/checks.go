@@ -11,18 +11,18 @@ import (
 	"ccgtracker/internal/postgres"
 )
 
-// GPITFutures is the framework id of the GP IT Futures framework: a
-// service item not on it is only on a GPSoC Transition Assistance Notice.
-const GPITFutures = "NHSDGP001"
-
 // ReviewChecks are the automatic checks a reviewer sees beside each line
 // of a return (DOMAIN.md §6, review), keyed by line id; a line with
 // nothing to say has no entry. They warn, they do not refuse: the lines
 // passed validation already.
 //
-//   - The line's service item (or a migration's new one) is not on the GP
-//     IT Futures framework, so it is only on a GPSoC Transition Assistance
-//     Notice. An Additional Service counts by its parent solution.
+//   - The line's service item (or a migration's new one) is on no
+//     framework in force (the catalogue's frameworks not marked expired),
+//     so it is only on a GPSoC Transition Assistance Notice. An Additional
+//     Service counts by its parent solution. GP IT Futures itself is
+//     expired in the catalogue: its successors (Tech Innovation, Advanced
+//     Telephony, ...) carry the GP systems, so a normal return warns of
+//     nothing.
 //
 //   - A practice would be left with no planned or active service once the
 //     return's changes are made: each line that takes a service away from
@@ -69,7 +69,7 @@ func closedMonthChecks(ctx context.Context, db postgres.Querier, r Return, out m
 	return nil
 }
 
-// frameworkChecks flags lines whose services are not on GP IT Futures.
+// frameworkChecks flags lines whose services are on no framework in force.
 func frameworkChecks(ctx context.Context, db postgres.Querier, r Return, out map[int64][]string) error {
 	var ids []int64
 	for _, l := range r.Lines {
@@ -85,12 +85,12 @@ func frameworkChecks(ctx context.Context, db postgres.Querier, r Return, out map
 	}
 	rows, err := db.Query(ctx, `
 		SELECT si.id, ci.id, ci.name,
-		       EXISTS (SELECT 1 FROM framework_solutions fs
-		               WHERE fs.framework_id = $2 AND fs.item_id = coalesce(ci.parent_id, ci.id))
+		       EXISTS (SELECT 1 FROM framework_solutions fs JOIN frameworks f ON f.id = fs.framework_id
+		               WHERE NOT f.expired AND fs.item_id = coalesce(ci.parent_id, ci.id))
 		FROM service_instances si JOIN catalogue_items ci ON ci.id = si.catalogue_item_id
-		WHERE si.id = ANY($1)`, ids, GPITFutures)
+		WHERE si.id = ANY($1)`, ids)
 	if err != nil {
-		return fmt.Errorf("framework of services: %w", err)
+		return fmt.Errorf("frameworks of services: %w", err)
 	}
 	type item struct {
 		id, name    string
@@ -103,7 +103,7 @@ func frameworkChecks(ctx context.Context, db postgres.Querier, r Return, out map
 		items[id] = it
 		return nil
 	}); err != nil {
-		return fmt.Errorf("framework of services: %w", err)
+		return fmt.Errorf("frameworks of services: %w", err)
 	}
 	offFramework := func(id *int64, what string) string {
 		if id == nil {
@@ -113,7 +113,7 @@ func frameworkChecks(ctx context.Context, db postgres.Querier, r Return, out map
 		if !ok || it.onFramework {
 			return ""
 		}
-		return fmt.Sprintf("%s%s (%s) is not on the GP IT Futures framework: it is only on a GPSoC Transition Assistance Notice", what, it.name, it.id)
+		return fmt.Sprintf("%s%s (%s) is on no framework in force: it is only on a GPSoC Transition Assistance Notice", what, it.name, it.id)
 	}
 	for _, l := range r.Lines {
 		if msg := offFramework(l.InstanceID, ""); msg != "" {
@@ -131,22 +131,27 @@ func frameworkChecks(ctx context.Context, db postgres.Querier, r Return, out map
 // name, and flags the lines that leave a practice with none. Requested
 // changes count too: they are where the practice is heading.
 func emptyPracticeChecks(ctx context.Context, db postgres.Querier, r Return, out map[int64][]string) error {
-	services := map[string]map[int64]bool{} // practice → its planned and active services
 	names := map[string]string{}
+	var practices []string
 	for _, l := range r.Lines {
+		if _, ok := names[l.PracticeCode]; !ok {
+			practices = append(practices, l.PracticeCode)
+		}
 		names[l.PracticeCode] = l.PracticeName
-		if _, ok := services[l.PracticeCode]; ok {
-			continue
-		}
-		list, err := ledger.OfPractice(ctx, db, l.PracticeCode)
-		if err != nil {
-			return err
-		}
+	}
+	// One query for every practice: a return of many lines across many
+	// practices costs what a short one does.
+	byPractice, err := ledger.OfPractices(ctx, db, practices)
+	if err != nil {
+		return err
+	}
+	services := make(map[string]map[int64]bool, len(practices)) // practice → its planned and active services
+	for _, p := range practices {
 		set := map[int64]bool{}
-		for _, s := range list {
+		for _, s := range byPractice[p] {
 			set[s.ID] = true
 		}
-		services[l.PracticeCode] = set
+		services[p] = set
 	}
 	ins := make([]LineInput, len(r.Lines))
 	idx := make([]int, len(r.Lines))

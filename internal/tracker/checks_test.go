@@ -4,17 +4,24 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"ccgtracker/internal/org"
+	"ccgtracker/internal/postgres/pgtest"
 	"ccgtracker/internal/tracker"
 )
 
 func TestReviewChecks(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	// The GP clinical systems of the continuity services are on GP IT
-	// Futures here, and so, by its parent, is an Additional Service of one;
-	// Anywhere Consult (the order's) is not.
-	_, err := f.pool.Exec(ctx, `INSERT INTO framework_solutions (framework_id, item_id)
-		SELECT DISTINCT 'NHSDGP001', catalogue_item_id FROM service_instances WHERE agreement_id IS NOT NULL`)
+	// The GP clinical systems of the continuity services are on frameworks
+	// in force in the catalogue (Tech Innovation, Advanced Telephony), and
+	// so, by its parent, is an Additional Service of one; Anywhere Consult
+	// (the order's) is made to be on GP IT Futures alone, which is expired.
+	_, err := f.pool.Exec(ctx, `
+		WITH gone AS (DELETE FROM framework_solutions WHERE item_id = '10000-002')
+		INSERT INTO framework_solutions (framework_id, item_id) VALUES ('NHSDGP001', '10000-002')`)
 	must(t, err)
 	var additional string
 	must(t, f.pool.QueryRow(ctx, `
@@ -31,7 +38,7 @@ func TestReviewChecks(t *testing.T) {
 	checks, err := tracker.ReviewChecks(ctx, f.pool, r)
 	must(t, err)
 
-	const offFramework, leftEmpty = "only on a GPSoC Transition Assistance Notice", "would be left with no planned or active service"
+	const offFramework, leftEmpty = "is on no framework in force: it is only on a GPSoC Transition Assistance Notice", "would be left with no planned or active service"
 	cases := []struct {
 		name     string
 		line     int
@@ -91,4 +98,82 @@ func TestReviewChecksOfAClosedMonth(t *testing.T) {
 	if !found {
 		t.Errorf("checks %v lack the closed month", checks)
 	}
+}
+
+// A normal return, the GP systems of the continuity agreements ceased and
+// verified, raises no framework warning: they are on frameworks in force.
+func TestReviewChecksOfANormalReturnRaiseNoFrameworkWarning(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	rows, err := f.pool.Query(ctx, `SELECT 'SI' || id || '-' || practice_code, practice_code FROM service_instances
+		WHERE agreement_id IS NOT NULL AND ccg_code = '16C' ORDER BY practice_code LIMIT 4`)
+	must(t, err)
+	type svc struct{ Ref, Practice string }
+	list, err := pgx.CollectRows(rows, pgx.RowToStructByPos[svc])
+	must(t, err)
+	for i, s := range list {
+		must(t, f.add(tracker.LineInput{Kind: tracker.Cessation, Practice: s.Practice, Instance: s.Ref, Date: day(2026, 11, 10+i)}))
+	}
+	r := f.ret()
+	if len(r.Lines) != len(list) || len(list) == 0 {
+		t.Fatalf("%d lines of %d services", len(r.Lines), len(list))
+	}
+	checks, err := tracker.ReviewChecks(ctx, f.pool, r)
+	must(t, err)
+	for _, l := range r.Lines {
+		for _, c := range checks[l.ID] {
+			if strings.Contains(c, "framework") {
+				t.Errorf("line %s of %s: %q", l.Kind, l.InstanceRef, c)
+			}
+		}
+	}
+}
+
+// The checks cost the same few queries for a return of 3 lines as for
+// one of 65 lines across as many practices.
+func TestReviewChecksQueriesDoNotGrowWithLines(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	var ccg string
+	must(t, f.pool.QueryRow(ctx, `SELECT ccg_code FROM service_instances WHERE state = 'active'
+		GROUP BY ccg_code HAVING count(DISTINCT practice_code) >= 65 ORDER BY ccg_code LIMIT 1`).Scan(&ccg))
+	// One cessation of a live service at each of 65 practices, and a
+	// closed month, so that every check has something to say.
+	_, err := f.pool.Exec(ctx, `
+		INSERT INTO return_lines (return_id, kind, practice_code, instance_id, effective_date, created_at)
+		SELECT tr.id, 'cessation', si.practice_code, si.id, '2026-11-20', now()
+		FROM tracker_returns tr,
+		     (SELECT DISTINCT ON (practice_code) id, practice_code FROM service_instances
+		      WHERE ccg_code = $1 AND state = 'active' ORDER BY practice_code, id LIMIT 65) si
+		WHERE tr.ccg_code = $1 AND tr.period = '2026-11-01'`, ccg)
+	must(t, err)
+	_, err = f.pool.Exec(ctx, `INSERT INTO billing_months (period, closed_at) VALUES ('2026-11-01', now())`)
+	must(t, err)
+	r, err := tracker.Get(ctx, f.pool, org.AllCCGs(), ccg, november)
+	must(t, err)
+	if len(r.Lines) != 65 {
+		t.Fatalf("%d lines, want 65", len(r.Lines))
+	}
+	short := r
+	short.Lines = r.Lines[:3]
+
+	counted, queries := pgtest.Open(t, f.url, func(*pgxpool.Config) {})
+	costOf := func(ret tracker.Return) (int64, map[int64][]string) {
+		before := queries.Count()
+		checks, err := tracker.ReviewChecks(ctx, counted, ret)
+		must(t, err)
+		return queries.Count() - before, checks
+	}
+	few, _ := costOf(short)
+	many, checks := costOf(r)
+	if few != many || many > 5 {
+		t.Errorf("checks of 3 lines: %d queries; of 65 lines: %d (want the same, and few)", few, many)
+	}
+	// They did their work: every line is dated in the closed month.
+	for _, l := range r.Lines {
+		if len(checks[l.ID]) == 0 {
+			t.Errorf("line %d has no checks", l.ID)
+		}
+	}
+	t.Logf("queries for 3 lines: %d, for 65 lines: %d", few, many)
 }

@@ -31,6 +31,7 @@ var november, _ = tracker.ParsePeriod("2026-11")
 type fixture struct {
 	t       *testing.T
 	pool    *pgxpool.Pool
+	url     string // of the fixture's database, to open another pool on it
 	buyer   *int64
 	scope   org.Scope
 	planned []string // refs of three planned services of an order of 16C, at A81001, A81002, A81004
@@ -39,8 +40,8 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	pool := pgtest.New(t)
-	f := &fixture{t: t, pool: pool, scope: org.OnlyCCG("16C")}
+	pool, dbURL := pgtest.NewWithURL(t)
+	f := &fixture{t: t, pool: pool, url: dbURL, scope: org.OnlyCCG("16C")}
 	var id int64
 	if err := pool.QueryRow(ctx, `INSERT INTO users (email, name, role, ccg_code) VALUES ('b@example.nhs.uk', 'Bea Buyer', 'buyer', '16C') RETURNING id`).Scan(&id); err != nil {
 		t.Fatal(err)

@@ -2,6 +2,7 @@ package tracker
 
 import (
 	"archive/zip"
+	"bufio"
 	"bytes"
 	"encoding/csv"
 	"errors"
@@ -20,6 +21,7 @@ import (
 	"ccgtracker/internal/dates"
 	"ccgtracker/internal/export"
 	"ccgtracker/internal/ledger"
+	"ccgtracker/internal/upload"
 )
 
 // The return as a workbook (DOMAIN.md §6): a buyer downloads the
@@ -38,6 +40,11 @@ const (
 	// unzipLimit caps what a workbook may unpack to, so that a small ZIP
 	// bomb cannot fill the memory: 2,000 rows unpack to a few MB.
 	unzipLimit = 32 << 20
+	// xmlInMemory is the largest worksheet or shared strings part
+	// excelize unpacks into memory; larger ones go to temporary files.
+	xmlInMemory = 1 << 20
+	// inMemoryLimit caps the parts unpacked into memory altogether.
+	inMemoryLimit = 8 << 20
 )
 
 // The sheets of the workbook.
@@ -178,6 +185,10 @@ const (
 	msgOldExcel    = "The file is an Excel 97-2003 workbook (.xls): in Excel, choose Save As and the type Excel Workbook (.xlsx), then upload that file"
 	msgPassword    = "The Excel file is protected with a password: remove the password, save it and upload it again"
 	msgNoSheet     = "The workbook has no sheet called Changes: put the changes on a sheet with that name, as in the workbook you downloaded"
+	msgTooLong     = "A cell of the Excel file holds more text than Excel allows in a cell: check the file, save it and upload it again"
+	msgRowTooLong  = "The row on line %d is longer than a row of changes can be (over 256 KB): check the file, save it and upload it again"
+	// msgTooWide is completed with the row it is about.
+	msgTooWide = "%s has more than %d cells: the Changes sheet has only its few columns. Delete the cells to the right of them, save the file and upload it again"
 )
 
 var (
@@ -684,10 +695,22 @@ func (p *changeParser) readCSV(data []byte) {
 		return
 	}
 	p.csv = true
+	comma := sniffComma(data)
+	// encoding/csv builds a whole record before returning it: a record of
+	// a million cells is refused before it is read, not after.
+	switch line, problem := upload.CheckCSV(data, byte(comma), upload.MaxCells); problem {
+	case upload.TooWide:
+		p.fail(fmt.Sprintf(msgTooWide, "The row on line "+strconv.Itoa(line), upload.MaxCells))
+		return
+	case upload.TooLong:
+		p.fail(fmt.Sprintf(msgRowTooLong, line))
+		return
+	}
 	cr := csv.NewReader(bytes.NewReader(data))
 	cr.FieldsPerRecord = -1 // a short row is read as blanks on the right
-	cr.Comma = sniffComma(data)
-	row, prevEnd := 0, 0 // the spreadsheet row, the line the previous record ended on
+	cr.Comma = comma
+	cr.ReuseRecord = true // each row is read into the one slice
+	row, prevEnd := 0, 0  // the spreadsheet row, the line the previous record ended on
 	for {
 		rec, err := cr.Read()
 		if errors.Is(err, io.EOF) {
@@ -766,26 +789,47 @@ func (p *changeParser) readXLSX(data []byte) {
 		p.fail(msgNotAFile)
 		return
 	}
-	var unpacked uint64
+	var unpacked, inMemory uint64
 	workbook := false
 	for _, zf := range zr.File {
 		unpacked += zf.UncompressedSize64
-		if strings.EqualFold(strings.ReplaceAll(zf.Name, "\\", "/"), "xl/workbook.xml") {
+		name := strings.ToLower(strings.ReplaceAll(zf.Name, "\\", "/"))
+		if name == "xl/workbook.xml" {
 			workbook = true
+		}
+		// excelize unpacks worksheets and shared strings larger than
+		// xmlInMemory to temporary files, which it reads as streams, and
+		// every other part into memory.
+		streamed := (strings.HasPrefix(name, "xl/worksheets/sheet") || name == "xl/sharedstrings.xml") && zf.UncompressedSize64 > xmlInMemory
+		if !streamed {
+			inMemory += zf.UncompressedSize64
 		}
 	}
 	switch {
 	case !workbook:
 		p.fail(msgNotAFile)
 		return
-	case unpacked > unzipLimit:
+	case unpacked > unzipLimit || inMemory > inMemoryLimit:
 		p.fail(msgUnpacked)
 		return
+	}
+	// Every part is read once as a stream before excelize reads it, so
+	// that a row of a million cells, a cell of megabytes or a part that
+	// unpacks to more than it says is refused with no memory spent.
+	for _, zf := range zr.File {
+		name := strings.ToLower(zf.Name)
+		if !strings.HasSuffix(name, ".xml") && !strings.HasSuffix(name, ".rels") {
+			continue // a picture, say: excelize does not parse it
+		}
+		if msg := scanPart(zf); msg != "" {
+			p.fail(msg)
+			return
+		}
 	}
 	// Raw values: a date cell is read as its day number, not as whatever
 	// its number format shows.
 	f, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{
-		RawCellValue: true, UnzipSizeLimit: unzipLimit, UnzipXMLSizeLimit: unzipLimit})
+		RawCellValue: true, UnzipSizeLimit: unzipLimit, UnzipXMLSizeLimit: xmlInMemory})
 	if err != nil {
 		p.fail(msgDamaged)
 		return
@@ -833,6 +877,31 @@ func (p *changeParser) readXLSX(data []byte) {
 	if rows.Error() != nil {
 		p.fail(msgDamaged)
 	}
+}
+
+// scanPart reads one part of a workbook through upload.ScanXML, reading
+// no more than the part says it holds (archive/zip refuses a part that
+// unpacks to more), and says what is wrong, or "".
+func scanPart(zf *zip.File) string {
+	rc, err := zf.Open()
+	if err != nil {
+		return msgDamaged
+	}
+	defer rc.Close()
+	problem, err := upload.ScanXML(bufio.NewReaderSize(io.LimitReader(rc, int64(zf.UncompressedSize64)+1), 32<<10))
+	switch {
+	case err != nil:
+		return msgDamaged // not a ZIP, a wrong checksum, or more than it said
+	case problem == upload.TooWide:
+		return fmt.Sprintf(msgTooWide, "A row of the workbook", upload.MaxCells)
+	case problem == upload.TooMany:
+		return msgUnpacked
+	case problem == upload.TooLong:
+		return msgTooLong
+	case problem != upload.Fine:
+		return msgDamaged
+	}
+	return ""
 }
 
 // The workbook's widths and formats.
