@@ -76,44 +76,13 @@ type Totals struct {
 	Payable, Held, Adjustments money.Amount
 }
 
-// Sums adds a month's lines up by supplier and by CCG.
+// Sums adds a month's lines up by supplier and by CCG (each by code),
+// computing the month afresh: the pages use Service, which keeps it.
 func Sums(ctx context.Context, db postgres.Querier, first time.Time, f Filter) (bySupplier, byCCG []Totals, all Totals, err error) {
-	sup, ccg := map[string]*Totals{}, map[string]*Totals{}
-	var supOrder, ccgOrder []string
-	add := func(m map[string]*Totals, order *[]string, code, name string, l Line) {
-		t, ok := m[code]
-		if !ok {
-			t = &Totals{Code: code, Name: name}
-			m[code] = t
-			*order = append(*order, code)
-		}
-		switch {
-		case l.Kind == KindAdjustment:
-			t.Adjustments += l.Amount
-		case l.Payable:
-			t.Payable += l.Amount
-		default:
-			t.Held += l.Amount
-		}
+	var t tally
+	if err := Each(ctx, db, first, f, func(l Line) error { t.add(l); return nil }); err != nil {
+		return nil, nil, Totals{}, err
 	}
-	err = Each(ctx, db, first, f, func(l Line) error {
-		add(sup, &supOrder, l.SupplierID, l.SupplierName, l)
-		add(ccg, &ccgOrder, l.CCGCode, l.CCGName, l)
-		switch {
-		case l.Kind == KindAdjustment:
-			all.Adjustments += l.Amount
-		case l.Payable:
-			all.Payable += l.Amount
-		default:
-			all.Held += l.Amount
-		}
-		return nil
-	})
-	for _, c := range supOrder {
-		bySupplier = append(bySupplier, *sup[c])
-	}
-	for _, c := range ccgOrder {
-		byCCG = append(byCCG, *ccg[c])
-	}
-	return bySupplier, byCCG, all, err
+	bySupplier, byCCG, all = t.result()
+	return bySupplier, byCCG, all, nil
 }

@@ -3,6 +3,8 @@ package billing
 import (
 	"context"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -76,7 +78,7 @@ func scanInstance(rows pgx.Rows) (Line, error) {
 	if l.Price, err = money.Parse(price); err != nil {
 		return l, err
 	}
-	l.InstanceRef = fmt.Sprintf("SI%d-%s", l.InstanceID, l.PracticeCode)
+	l.InstanceRef = instanceRef(l.InstanceID, l.PracticeCode)
 	l.Charged = Charged{UnitPrice: l.Price, TimeUnit: l.TimeUnit, Quantity: l.Quantity, ActualM1: l.ActualM1, M2: l.M2, Cessation: l.Cessation}
 	if l.TimeUnit == "" {
 		l.TimeUnit = "one-off"
@@ -91,15 +93,35 @@ type Filter struct {
 }
 
 func (f Filter) keeps(l Line) bool {
+	return f.admits(l.SupplierID, l.CCGCode, l.ProductID, l.Payable)
+}
+
+// admits is the filter's rule, on the four things it looks at.
+func (f Filter) admits(supplier, ccg, product string, payable bool) bool {
 	switch {
-	case f.Supplier != "" && l.SupplierID != f.Supplier,
-		f.CCG != "" && l.CCGCode != f.CCG,
-		f.Product != "" && l.ProductID != f.Product,
-		f.State == "payable" && !l.Payable,
-		f.State == "held" && l.Payable:
+	case f.Supplier != "" && supplier != f.Supplier,
+		f.CCG != "" && ccg != f.CCG,
+		f.Product != "" && product != f.Product,
+		f.State == "payable" && !payable,
+		f.State == "held" && payable:
 		return false
 	}
 	return true
+}
+
+// ParseFilter is a filter as asked for; a state other than payable or
+// held asks for both.
+func ParseFilter(supplier, ccg, product, state string) Filter {
+	f := Filter{Supplier: supplier, CCG: ccg, Product: product, State: state}
+	if f.State != "payable" && f.State != "held" {
+		f.State = ""
+	}
+	return f
+}
+
+// instanceRef is how a service is named to people: SI12-A81001.
+func instanceRef(id int64, practice string) string {
+	return "SI" + strconv.FormatInt(id, 10) + "-" + practice
 }
 
 // Each calls fn with every line of the month starting first, one at a
@@ -227,11 +249,36 @@ func FirstOpen(ctx context.Context, db postgres.Querier) (*time.Time, error) {
 
 // frozen reads a closed month's lines as they were when it was closed.
 func frozen(ctx context.Context, db postgres.Querier, first time.Time, emit func(Line) error) error {
+	return frozenWhere(ctx, db, first, "true", nil, emit)
+}
+
+// frozenPage reads limit of a closed month's lines that pass f, from
+// offset, in the order frozen reads them.
+func frozenPage(ctx context.Context, db postgres.Querier, first time.Time, f Filter, offset, limit int, emit func(Line) error) error {
+	return frozenWhere(ctx, db, first, frozenFilter+` ORDER BY `+frozenOrder+` LIMIT $6 OFFSET $7`,
+		[]any{f.Supplier, f.CCG, f.Product, f.State, limit, offset}, emit)
+}
+
+// frozenFilter is Filter.keeps in SQL, on $2 to $5, for frozenWhere and
+// frozenSums.
+const frozenFilter = `($2 = '' OR si.supplier_id = $2) AND ($3 = '' OR si.ccg_code = $3) AND ($4 = '' OR si.catalogue_item_id = $4)
+	AND ($5 = '' OR b.payable = ($5 = 'payable'))`
+
+const frozenOrder = `si.supplier_id, si.ccg_code, si.practice_code, b.instance_id, b.id`
+
+// frozenWhere reads the closed month's lines that meet cond (on b, the
+// frozen line, and si, its instance; its arguments from $2), ordered
+// unless cond orders them itself.
+func frozenWhere(ctx context.Context, db postgres.Querier, first time.Time, cond string, args []any, emit func(Line) error) error {
+	if !strings.Contains(cond, "ORDER BY") {
+		cond += " ORDER BY " + frozenOrder
+	}
 	rows, err := db.Query(ctx, `
-		WITH b AS (SELECT * FROM billing_lines WHERE period = $1)
 		SELECT b.kind, b.corrects, b.quantity, b.days_charged, b.days_in_month, b.amount::text, b.payable, i.*
-		FROM b CROSS JOIN LATERAL (`+instanceQuery+` WHERE si.id = b.instance_id) i
-		ORDER BY i.supplier_id, i.ccg_code, i.practice_code, b.instance_id, b.id`, first)
+		FROM billing_lines b
+		JOIN service_instances si ON si.id = b.instance_id
+		CROSS JOIN LATERAL (`+instanceQuery+` WHERE si.id = b.instance_id) i
+		WHERE b.period = $1 AND `+cond, append([]any{first}, args...)...)
 	if err != nil {
 		return fmt.Errorf("lines of %s: %w", first.Format("2006-01"), err)
 	}
@@ -256,7 +303,7 @@ func frozen(ctx context.Context, db postgres.Querier, first time.Time, emit func
 		if l.Amount, err = money.Parse(amount); err != nil {
 			return err
 		}
-		l.InstanceRef = fmt.Sprintf("SI%d-%s", l.InstanceID, l.PracticeCode)
+		l.InstanceRef = instanceRef(l.InstanceID, l.PracticeCode)
 		l.Charged = Charged{UnitPrice: l.Price, TimeUnit: l.TimeUnit, Quantity: qty, ActualM1: l.ActualM1, M2: l.M2, Cessation: l.Cessation}
 		if l.TimeUnit == "" {
 			l.TimeUnit = "one-off"
@@ -266,6 +313,71 @@ func frozen(ctx context.Context, db postgres.Querier, first time.Time, emit func
 			return err
 		}
 	}
+	return rows.Err()
+}
+
+// frozenSums adds a closed month's frozen lines that pass f up in SQL:
+// by supplier, by CCG, all, their number, and (with choices) the
+// filters' choices.
+func frozenSums(ctx context.Context, db postgres.Querier, first time.Time, f Filter, m *Month, choices bool) error {
+	rows, err := db.Query(ctx, `
+		SELECT GROUPING(si.supplier_id), GROUPING(si.ccg_code), GROUPING(si.catalogue_item_id),
+		       coalesce(si.supplier_id, si.ccg_code, si.catalogue_item_id, ''), coalesce(s.name, c.name, ci.name, ''),
+		       coalesce(sum(b.amount) FILTER (WHERE b.kind <> 'adjustment' AND b.payable), 0)::text,
+		       coalesce(sum(b.amount) FILTER (WHERE b.kind <> 'adjustment' AND NOT b.payable), 0)::text,
+		       coalesce(sum(b.amount) FILTER (WHERE b.kind = 'adjustment'), 0)::text,
+		       count(*)
+		FROM billing_lines b
+		JOIN service_instances si ON si.id = b.instance_id
+		JOIN suppliers s ON s.id = si.supplier_id
+		JOIN ccgs c ON c.code = si.ccg_code
+		JOIN catalogue_items ci ON ci.id = si.catalogue_item_id
+		JOIN practices p ON p.code = si.practice_code
+		WHERE b.period = $1 AND `+frozenFilter+`
+		GROUP BY GROUPING SETS ((si.supplier_id, s.name), (si.ccg_code, c.name), (si.catalogue_item_id, ci.name), ())
+		ORDER BY 4`, first, f.Supplier, f.CCG, f.Product, f.State)
+	if err != nil {
+		return fmt.Errorf("sums of %s: %w", first.Format("2006-01"), err)
+	}
+	defer rows.Close()
+	m.BySupplier, m.ByCCG = []Totals{}, []Totals{}
+	for rows.Next() {
+		var gs, gc, gp int
+		var code, name, payable, held, adj string
+		var n int
+		if err := rows.Scan(&gs, &gc, &gp, &code, &name, &payable, &held, &adj, &n); err != nil {
+			return err
+		}
+		t := Totals{Code: code, Name: name}
+		for _, a := range []struct {
+			to  *money.Amount
+			txt string
+		}{{&t.Payable, payable}, {&t.Held, held}, {&t.Adjustments, adj}} {
+			if *a.to, err = money.Parse(a.txt); err != nil {
+				return err
+			}
+		}
+		switch {
+		case gs == 0:
+			m.BySupplier = append(m.BySupplier, t)
+			if choices {
+				m.Choices.Suppliers = append(m.Choices.Suppliers, Choice{Value: code, Label: name + " (" + code + ")"})
+			}
+		case gc == 0:
+			m.ByCCG = append(m.ByCCG, t)
+			if choices {
+				m.Choices.CCGs = append(m.Choices.CCGs, Choice{Value: code, Label: name + " (" + code + ")"})
+			}
+		case gp == 0:
+			if choices {
+				m.Choices.Products = append(m.Choices.Products, Choice{Value: code, Label: name + " (" + code + ")"})
+			}
+		default:
+			t.Name = "All"
+			m.All, m.Count = t, n
+		}
+	}
+	m.Choices.sort()
 	return rows.Err()
 }
 
@@ -302,7 +414,7 @@ func adjustments(ctx context.Context, db postgres.Querier, first time.Time, emit
 			rows.Close()
 			return err
 		}
-		l.InstanceRef = fmt.Sprintf("SI%d-%s", l.InstanceID, l.PracticeCode)
+		l.InstanceRef = instanceRef(l.InstanceID, l.PracticeCode)
 		l.Charged = Charged{UnitPrice: l.Price, TimeUnit: l.TimeUnit, Quantity: l.Quantity, ActualM1: l.ActualM1, M2: l.M2, Cessation: l.Cessation}
 		if l.TimeUnit == "" {
 			l.TimeUnit = "one-off"

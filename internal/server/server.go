@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"ccgtracker/internal/auth"
+	"ccgtracker/internal/billing"
 	"ccgtracker/internal/config"
 	"ccgtracker/web"
 )
@@ -24,6 +25,7 @@ import (
 type Server struct {
 	cfg      config.Config
 	pool     *pgxpool.Pool
+	billing  *billing.Service // reconciliation, computed once per input version
 	log      *slog.Logger
 	sessions *scs.SessionManager
 	static   fs.FS
@@ -48,6 +50,7 @@ func New(cfg config.Config, pool *pgxpool.Pool, log *slog.Logger, opts ...Option
 	s := &Server{
 		cfg:      cfg,
 		pool:     pool,
+		billing:  billing.NewService(pool),
 		log:      log,
 		static:   web.Static(),
 		now:      time.Now,
