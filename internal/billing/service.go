@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -41,6 +42,8 @@ type Service struct {
 	lru     *list.List // of *cacheEntry, most recent first
 	entries map[cacheKey]*list.Element
 	calls   map[cacheKey]*call
+
+	computed atomic.Int64 // results computed, for the tests
 }
 
 // cacheEntries is how many results the cache keeps.
@@ -111,6 +114,7 @@ func (s *Service) cached(ctx context.Context, key cacheKey, compute func(context
 }
 
 func (s *Service) run(ctx context.Context, key cacheKey, c *call, compute func(context.Context, pgx.Tx) (any, int64, error)) {
+	s.computed.Add(1)
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), computeTimeout)
 	defer cancel()
 	var version int64
