@@ -452,3 +452,17 @@ func adjustments(ctx context.Context, db postgres.Querier, first time.Time, emit
 	}
 	return nil
 }
+
+// CopyBaseline is the engine's query for an open month, as computed runs
+// it, with the dates written in, cut to limit rows, as a COPY to stdout:
+// the baseline the benchmarks (make bench) compare the exports with. The
+// engine reads a few more instances than it emits lines (a one-off or
+// ceased service it charges nothing), so the COPY runs the same scan and
+// order and writes as many rows as the exports.
+func CopyBaseline(first time.Time, limit int) string {
+	last := first.AddDate(0, 1, -1)
+	return fmt.Sprintf(`COPY (%s
+		WHERE si.actual_m1 <= '%s' AND (si.cessation_date IS NULL OR si.cessation_date > '%s' OR si.time_unit IS NULL OR si.m2 BETWEEN '%s' AND '%s')
+		ORDER BY si.supplier_id, si.ccg_code, si.practice_code, si.id LIMIT %d) TO STDOUT (FORMAT csv, HEADER)`,
+		instanceQuery, last.Format(time.DateOnly), first.Format(time.DateOnly), first.Format(time.DateOnly), last.Format(time.DateOnly), limit)
+}
