@@ -53,15 +53,18 @@ func Close(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int6
 		if _, err := tx.Exec(ctx, `INSERT INTO billing_months (period, closed_at, closed_by) VALUES ($1, $2, $3)`, first, now, actorID); err != nil {
 			return fmt.Errorf("close %s: %w", first.Format("2006-01"), err)
 		}
+		// One COPY for all the lines: one statement (so one bump of the
+		// input version), not one round trip per line.
 		var total money.Amount
-		for _, l := range all {
-			if _, err := tx.Exec(ctx, `
-				INSERT INTO billing_lines (period, instance_id, kind, corrects, quantity, days_charged, days_in_month, amount, payable)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8::numeric, $9)`,
-				first, l.InstanceID, l.Kind, l.Corrects, l.Quantity, l.DaysCharged, l.DaysInMonth, l.Amount.Decimal(), l.Payable); err != nil {
-				return fmt.Errorf("freeze line: %w", err)
-			}
+		rows := make([][]any, len(all))
+		for i, l := range all {
+			rows[i] = []any{first, l.InstanceID, l.Kind, l.Corrects, l.Quantity, l.DaysCharged, l.DaysInMonth, l.Amount.Decimal(), l.Payable}
 			total += l.Amount
+		}
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"billing_lines"},
+			[]string{"period", "instance_id", "kind", "corrects", "quantity", "days_charged", "days_in_month", "amount", "payable"},
+			pgx.CopyFromRows(rows)); err != nil {
+			return fmt.Errorf("freeze lines: %w", err)
 		}
 		lines = len(all)
 		return audit.Record(ctx, tx, now, actorID, "billing.close", "billing_month", first.Format("2006-01"), nil,
