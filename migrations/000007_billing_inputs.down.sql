@@ -1,3 +1,4 @@
+DROP INDEX IF EXISTS billing_lines_period_id_idx;
 DROP INDEX IF EXISTS service_instances_billing_idx;
 DROP TRIGGER IF EXISTS billing_inputs_bump ON orders;
 DROP TRIGGER IF EXISTS billing_inputs_bump ON pricing_units;

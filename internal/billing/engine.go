@@ -51,14 +51,17 @@ type Line struct {
 	Charged      Charged // the inputs of the rule, to explain the line
 }
 
-// instanceRow is an instance with everything a line shows.
-const instanceQuery = `
-	SELECT si.id, si.practice_code, coalesce('C' || lpad(o.order_number::text, 6, '0') || '-' || lpad(o.revision::text, 2, '0'), 'Continuity agreement'),
+// instanceQuery is an instance with everything a line shows; its
+// columns and joins also serve frozen, joined to the frozen lines.
+const instanceQuery = `SELECT ` + instanceColumns + ` FROM service_instances si` + instanceJoins
+
+const instanceColumns = `si.id, si.practice_code, coalesce('C' || lpad(o.order_number::text, 6, '0') || '-' || lpad(o.revision::text, 2, '0'), 'Continuity agreement'),
 	       si.ccg_code, c.name, p.name, si.supplier_id, s.name, si.catalogue_item_id, ci.name, ci.kind,
 	       coalesce(pu.description, si.pricing_unit), coalesce(si.time_unit, ''),
 	       CASE WHEN si.quantity_rule = 'list_size' THEN coalesce(p.list_size, si.quantity) ELSE si.quantity END,
-	       si.unit_price::text, si.actual_m1, si.m2, si.cessation_date
-	FROM service_instances si
+	       si.unit_price::text, si.actual_m1, si.m2, si.cessation_date`
+
+const instanceJoins = `
 	JOIN ccgs c ON c.code = si.ccg_code
 	JOIN practices p ON p.code = si.practice_code
 	JOIN suppliers s ON s.id = si.supplier_id
@@ -264,7 +267,11 @@ func frozenPage(ctx context.Context, db postgres.Querier, first time.Time, f Fil
 const frozenFilter = `($2 = '' OR si.supplier_id = $2) AND ($3 = '' OR si.ccg_code = $3) AND ($4 = '' OR si.catalogue_item_id = $4)
 	AND ($5 = '' OR b.payable = ($5 = 'payable'))`
 
-const frozenOrder = `si.supplier_id, si.ccg_code, si.practice_code, b.instance_id, b.id`
+// frozenOrder is the order the lines were frozen in (Close copies them
+// in the order Each gave them: by supplier, CCG, practice and service,
+// the adjustments last), which billing_lines_period_id_idx reads without
+// a sort.
+const frozenOrder = `b.id`
 
 // frozenWhere reads the closed month's lines that meet cond (on b, the
 // frozen line, and si, its instance; its arguments from $2), ordered
@@ -274,10 +281,9 @@ func frozenWhere(ctx context.Context, db postgres.Querier, first time.Time, cond
 		cond += " ORDER BY " + frozenOrder
 	}
 	rows, err := db.Query(ctx, `
-		SELECT b.kind, b.corrects, b.quantity, b.days_charged, b.days_in_month, b.amount::text, b.payable, i.*
+		SELECT b.kind, b.corrects, b.quantity, b.days_charged, b.days_in_month, b.amount::text, b.payable, `+instanceColumns+`
 		FROM billing_lines b
-		JOIN service_instances si ON si.id = b.instance_id
-		CROSS JOIN LATERAL (`+instanceQuery+` WHERE si.id = b.instance_id) i
+		JOIN service_instances si ON si.id = b.instance_id`+instanceJoins+`
 		WHERE b.period = $1 AND `+cond, append([]any{first}, args...)...)
 	if err != nil {
 		return fmt.Errorf("lines of %s: %w", first.Format("2006-01"), err)

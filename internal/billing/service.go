@@ -3,6 +3,7 @@ package billing
 import (
 	"container/list"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -167,6 +168,11 @@ type Month struct {
 
 	lines   []monthLine // an open month's, in the order Each gives them
 	strings []string    // the texts lines name by number
+
+	// A closed month's lines, read into lines the first time it is
+	// exported (its page reads them by LIMIT and OFFSET instead).
+	frozenOnce sync.Once
+	frozenErr  error
 }
 
 // Choices are the values a month's lines offer each filter, by label.
@@ -315,9 +321,19 @@ func (s *Service) Page(ctx context.Context, first time.Time, f Filter, offset, l
 // EachLine calls fn with every line of m in order: an open month's from
 // memory, holding no connection while fn writes them out; a closed
 // month's from its frozen lines as they are read.
+//
+// A closed month's frozen lines are read into memory the first time it
+// is exported (once, in one snapshot, on one connection), so an export
+// holds no connection while it writes and the next ones read no line.
 func (s *Service) EachLine(ctx context.Context, m *Month, fn func(Line) error) error {
 	if m.Closed {
-		return frozen(ctx, s.pool, m.First, fn)
+		m.frozenOnce.Do(func() { m.frozenErr = s.loadFrozen(ctx, m) })
+		if m.frozenErr == errStale {
+			return frozen(ctx, s.pool, m.First, fn)
+		}
+		if m.frozenErr != nil {
+			return m.frozenErr
+		}
 	}
 	for i := range m.lines {
 		if err := ctx.Err(); err != nil {
@@ -327,6 +343,35 @@ func (s *Service) EachLine(ctx context.Context, m *Month, fn func(Line) error) e
 			return err
 		}
 	}
+	return nil
+}
+
+// errStale is a closed month's lines that changed since its entry was
+// made (a name a line shows was changed): they are streamed, not kept.
+var errStale = errors.New("the month's inputs changed")
+
+func (s *Service) loadFrozen(ctx context.Context, m *Month) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), computeTimeout)
+	defer cancel()
+	in := newInterner()
+	var lines []monthLine
+	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		v, err := readVersion(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if v != m.Version {
+			return errStale
+		}
+		return frozen(ctx, tx, m.First, func(l Line) error {
+			lines = append(lines, in.compact(l))
+			return nil
+		})
+	})
+	if err != nil {
+		return err
+	}
+	m.lines, m.strings = slices.Clip(lines), in.strings
 	return nil
 }
 
