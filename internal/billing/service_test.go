@@ -82,6 +82,27 @@ func TestServiceMonthOnceAndAsTheEngineSays(t *testing.T) {
 		if !slices.Equal(labels, []string{"10000-002", "10000-001"}) && !slices.Equal(labels, []string{"10000-001", "10000-002"}) {
 			t.Errorf("%s: product choices %q", when, labels)
 		}
+		// The export's lines, twice (a closed month's the second time
+		// from memory), as the engine reads them.
+		all, err := billing.Lines(ctx, pool, oct, billing.Filter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 2 {
+			var got []billing.Line
+			if err := svc.EachLine(ctx, m, func(l billing.Line) error { got = append(got, l); return nil }); err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != len(all) {
+				t.Fatalf("%s: %d lines exported, want %d", when, len(got), len(all))
+			}
+			for i := range got {
+				if got[i].InstanceRef != all[i].InstanceRef || got[i].Amount != all[i].Amount || got[i].Price != all[i].Price ||
+					got[i].Payable != all[i].Payable || !equalDay(got[i].M2, all[i].M2) || got[i].Source != all[i].Source {
+					t.Errorf("%s: exported line %d %+v, want %+v", when, i, got[i], all[i])
+				}
+			}
+		}
 		lines, err := svc.InstanceLines(ctx, oct, consult)
 		if err != nil || len(lines) != 1 || lines[0].Amount != pounds(t, "24.46") {
 			t.Errorf("%s: the consultation's lines %+v (%v)", when, lines, err)
