@@ -47,5 +47,5 @@ out=bin/benchmarks.txt
   echo "# $(go version); $(psql --version)"
 } | tee "$out"
 BENCH_DATABASE_URL=${url[1]} BENCH_DATABASE_URL_X10=${url[10]} \
-  go test -run '^$' -bench . -benchmem -count 1 -timeout 15m "$@" ./internal/billing/ | tee -a "$out"
+  go test -run '^$' -bench 'BenchmarkMonth|BenchmarkReconciliation' -benchmem -count 1 -timeout 30m "$@" ./internal/billing/ ./internal/server/ | tee -a "$out"
 echo "Figures written to $out"

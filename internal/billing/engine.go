@@ -3,6 +3,8 @@ package billing
 import (
 	"context"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -49,14 +51,17 @@ type Line struct {
 	Charged      Charged // the inputs of the rule, to explain the line
 }
 
-// instanceRow is an instance with everything a line shows.
-const instanceQuery = `
-	SELECT si.id, si.practice_code, coalesce('C' || lpad(o.order_number::text, 6, '0') || '-' || lpad(o.revision::text, 2, '0'), 'Continuity agreement'),
+// instanceQuery is an instance with everything a line shows; its
+// columns and joins also serve frozen, joined to the frozen lines.
+const instanceQuery = `SELECT ` + instanceColumns + ` FROM service_instances si` + instanceJoins
+
+const instanceColumns = `si.id, si.practice_code, coalesce('C' || lpad(o.order_number::text, 6, '0') || '-' || lpad(o.revision::text, 2, '0'), 'Continuity agreement'),
 	       si.ccg_code, c.name, p.name, si.supplier_id, s.name, si.catalogue_item_id, ci.name, ci.kind,
 	       coalesce(pu.description, si.pricing_unit), coalesce(si.time_unit, ''),
 	       CASE WHEN si.quantity_rule = 'list_size' THEN coalesce(p.list_size, si.quantity) ELSE si.quantity END,
-	       si.unit_price::text, si.actual_m1, si.m2, si.cessation_date
-	FROM service_instances si
+	       si.unit_price::text, si.actual_m1, si.m2, si.cessation_date`
+
+const instanceJoins = `
 	JOIN ccgs c ON c.code = si.ccg_code
 	JOIN practices p ON p.code = si.practice_code
 	JOIN suppliers s ON s.id = si.supplier_id
@@ -76,7 +81,7 @@ func scanInstance(rows pgx.Rows) (Line, error) {
 	if l.Price, err = money.Parse(price); err != nil {
 		return l, err
 	}
-	l.InstanceRef = fmt.Sprintf("SI%d-%s", l.InstanceID, l.PracticeCode)
+	l.InstanceRef = instanceRef(l.InstanceID, l.PracticeCode)
 	l.Charged = Charged{UnitPrice: l.Price, TimeUnit: l.TimeUnit, Quantity: l.Quantity, ActualM1: l.ActualM1, M2: l.M2, Cessation: l.Cessation}
 	if l.TimeUnit == "" {
 		l.TimeUnit = "one-off"
@@ -91,15 +96,35 @@ type Filter struct {
 }
 
 func (f Filter) keeps(l Line) bool {
+	return f.admits(l.SupplierID, l.CCGCode, l.ProductID, l.Payable)
+}
+
+// admits is the filter's rule, on the four things it looks at.
+func (f Filter) admits(supplier, ccg, product string, payable bool) bool {
 	switch {
-	case f.Supplier != "" && l.SupplierID != f.Supplier,
-		f.CCG != "" && l.CCGCode != f.CCG,
-		f.Product != "" && l.ProductID != f.Product,
-		f.State == "payable" && !l.Payable,
-		f.State == "held" && l.Payable:
+	case f.Supplier != "" && supplier != f.Supplier,
+		f.CCG != "" && ccg != f.CCG,
+		f.Product != "" && product != f.Product,
+		f.State == "payable" && !payable,
+		f.State == "held" && payable:
 		return false
 	}
 	return true
+}
+
+// ParseFilter is a filter as asked for; a state other than payable or
+// held asks for both.
+func ParseFilter(supplier, ccg, product, state string) Filter {
+	f := Filter{Supplier: supplier, CCG: ccg, Product: product, State: state}
+	if f.State != "payable" && f.State != "held" {
+		f.State = ""
+	}
+	return f
+}
+
+// instanceRef is how a service is named to people: SI12-A81001.
+func instanceRef(id int64, practice string) string {
+	return "SI" + strconv.FormatInt(id, 10) + "-" + practice
 }
 
 // Each calls fn with every line of the month starting first, one at a
@@ -227,11 +252,39 @@ func FirstOpen(ctx context.Context, db postgres.Querier) (*time.Time, error) {
 
 // frozen reads a closed month's lines as they were when it was closed.
 func frozen(ctx context.Context, db postgres.Querier, first time.Time, emit func(Line) error) error {
+	return frozenWhere(ctx, db, first, "true", nil, emit)
+}
+
+// frozenPage reads limit of a closed month's lines that pass f, from
+// offset, in the order frozen reads them.
+func frozenPage(ctx context.Context, db postgres.Querier, first time.Time, f Filter, offset, limit int, emit func(Line) error) error {
+	return frozenWhere(ctx, db, first, frozenFilter+` ORDER BY `+frozenOrder+` LIMIT $6 OFFSET $7`,
+		[]any{f.Supplier, f.CCG, f.Product, f.State, limit, offset}, emit)
+}
+
+// frozenFilter is Filter.keeps in SQL, on $2 to $5, for frozenWhere and
+// frozenSums.
+const frozenFilter = `($2 = '' OR si.supplier_id = $2) AND ($3 = '' OR si.ccg_code = $3) AND ($4 = '' OR si.catalogue_item_id = $4)
+	AND ($5 = '' OR b.payable = ($5 = 'payable'))`
+
+// frozenOrder is the order the lines were frozen in (Close copies them
+// in the order Each gave them: by supplier, CCG, practice and service,
+// the adjustments last), which billing_lines_period_id_idx reads without
+// a sort.
+const frozenOrder = `b.id`
+
+// frozenWhere reads the closed month's lines that meet cond (on b, the
+// frozen line, and si, its instance; its arguments from $2), ordered
+// unless cond orders them itself.
+func frozenWhere(ctx context.Context, db postgres.Querier, first time.Time, cond string, args []any, emit func(Line) error) error {
+	if !strings.Contains(cond, "ORDER BY") {
+		cond += " ORDER BY " + frozenOrder
+	}
 	rows, err := db.Query(ctx, `
-		WITH b AS (SELECT * FROM billing_lines WHERE period = $1)
-		SELECT b.kind, b.corrects, b.quantity, b.days_charged, b.days_in_month, b.amount::text, b.payable, i.*
-		FROM b CROSS JOIN LATERAL (`+instanceQuery+` WHERE si.id = b.instance_id) i
-		ORDER BY i.supplier_id, i.ccg_code, i.practice_code, b.instance_id, b.id`, first)
+		SELECT b.kind, b.corrects, b.quantity, b.days_charged, b.days_in_month, b.amount::text, b.payable, `+instanceColumns+`
+		FROM billing_lines b
+		JOIN service_instances si ON si.id = b.instance_id`+instanceJoins+`
+		WHERE b.period = $1 AND `+cond, append([]any{first}, args...)...)
 	if err != nil {
 		return fmt.Errorf("lines of %s: %w", first.Format("2006-01"), err)
 	}
@@ -256,7 +309,7 @@ func frozen(ctx context.Context, db postgres.Querier, first time.Time, emit func
 		if l.Amount, err = money.Parse(amount); err != nil {
 			return err
 		}
-		l.InstanceRef = fmt.Sprintf("SI%d-%s", l.InstanceID, l.PracticeCode)
+		l.InstanceRef = instanceRef(l.InstanceID, l.PracticeCode)
 		l.Charged = Charged{UnitPrice: l.Price, TimeUnit: l.TimeUnit, Quantity: qty, ActualM1: l.ActualM1, M2: l.M2, Cessation: l.Cessation}
 		if l.TimeUnit == "" {
 			l.TimeUnit = "one-off"
@@ -266,6 +319,71 @@ func frozen(ctx context.Context, db postgres.Querier, first time.Time, emit func
 			return err
 		}
 	}
+	return rows.Err()
+}
+
+// frozenSums adds a closed month's frozen lines that pass f up in SQL:
+// by supplier, by CCG, all, their number, and (with choices) the
+// filters' choices.
+func frozenSums(ctx context.Context, db postgres.Querier, first time.Time, f Filter, m *Month, choices bool) error {
+	rows, err := db.Query(ctx, `
+		SELECT GROUPING(si.supplier_id), GROUPING(si.ccg_code), GROUPING(si.catalogue_item_id),
+		       coalesce(si.supplier_id, si.ccg_code, si.catalogue_item_id, ''), coalesce(s.name, c.name, ci.name, ''),
+		       coalesce(sum(b.amount) FILTER (WHERE b.kind <> 'adjustment' AND b.payable), 0)::text,
+		       coalesce(sum(b.amount) FILTER (WHERE b.kind <> 'adjustment' AND NOT b.payable), 0)::text,
+		       coalesce(sum(b.amount) FILTER (WHERE b.kind = 'adjustment'), 0)::text,
+		       count(*)
+		FROM billing_lines b
+		JOIN service_instances si ON si.id = b.instance_id
+		JOIN suppliers s ON s.id = si.supplier_id
+		JOIN ccgs c ON c.code = si.ccg_code
+		JOIN catalogue_items ci ON ci.id = si.catalogue_item_id
+		JOIN practices p ON p.code = si.practice_code
+		WHERE b.period = $1 AND `+frozenFilter+`
+		GROUP BY GROUPING SETS ((si.supplier_id, s.name), (si.ccg_code, c.name), (si.catalogue_item_id, ci.name), ())
+		ORDER BY 4`, first, f.Supplier, f.CCG, f.Product, f.State)
+	if err != nil {
+		return fmt.Errorf("sums of %s: %w", first.Format("2006-01"), err)
+	}
+	defer rows.Close()
+	m.BySupplier, m.ByCCG = []Totals{}, []Totals{}
+	for rows.Next() {
+		var gs, gc, gp int
+		var code, name, payable, held, adj string
+		var n int
+		if err := rows.Scan(&gs, &gc, &gp, &code, &name, &payable, &held, &adj, &n); err != nil {
+			return err
+		}
+		t := Totals{Code: code, Name: name}
+		for _, a := range []struct {
+			to  *money.Amount
+			txt string
+		}{{&t.Payable, payable}, {&t.Held, held}, {&t.Adjustments, adj}} {
+			if *a.to, err = money.Parse(a.txt); err != nil {
+				return err
+			}
+		}
+		switch {
+		case gs == 0:
+			m.BySupplier = append(m.BySupplier, t)
+			if choices {
+				m.Choices.Suppliers = append(m.Choices.Suppliers, Choice{Value: code, Label: name + " (" + code + ")"})
+			}
+		case gc == 0:
+			m.ByCCG = append(m.ByCCG, t)
+			if choices {
+				m.Choices.CCGs = append(m.Choices.CCGs, Choice{Value: code, Label: name + " (" + code + ")"})
+			}
+		case gp == 0:
+			if choices {
+				m.Choices.Products = append(m.Choices.Products, Choice{Value: code, Label: name + " (" + code + ")"})
+			}
+		default:
+			t.Name = "All"
+			m.All, m.Count = t, n
+		}
+	}
+	m.Choices.sort()
 	return rows.Err()
 }
 
@@ -302,7 +420,7 @@ func adjustments(ctx context.Context, db postgres.Querier, first time.Time, emit
 			rows.Close()
 			return err
 		}
-		l.InstanceRef = fmt.Sprintf("SI%d-%s", l.InstanceID, l.PracticeCode)
+		l.InstanceRef = instanceRef(l.InstanceID, l.PracticeCode)
 		l.Charged = Charged{UnitPrice: l.Price, TimeUnit: l.TimeUnit, Quantity: l.Quantity, ActualM1: l.ActualM1, M2: l.M2, Cessation: l.Cessation}
 		if l.TimeUnit == "" {
 			l.TimeUnit = "one-off"
@@ -339,4 +457,18 @@ func adjustments(ctx context.Context, db postgres.Querier, first time.Time, emit
 		}
 	}
 	return nil
+}
+
+// CopyBaseline is the engine's query for an open month, as computed runs
+// it, with the dates written in, cut to limit rows, as a COPY to stdout:
+// the baseline the benchmarks (make bench) compare the exports with. The
+// engine reads a few more instances than it emits lines (a one-off or
+// ceased service it charges nothing), so the COPY runs the same scan and
+// order and writes as many rows as the exports.
+func CopyBaseline(first time.Time, limit int) string {
+	last := first.AddDate(0, 1, -1)
+	return fmt.Sprintf(`COPY (%s
+		WHERE si.actual_m1 <= '%s' AND (si.cessation_date IS NULL OR si.cessation_date > '%s' OR si.time_unit IS NULL OR si.m2 BETWEEN '%s' AND '%s')
+		ORDER BY si.supplier_id, si.ccg_code, si.practice_code, si.id LIMIT %d) TO STDOUT (FORMAT csv, HEADER)`,
+		instanceQuery, last.Format(time.DateOnly), first.Format(time.DateOnly), first.Format(time.DateOnly), last.Format(time.DateOnly), limit)
 }

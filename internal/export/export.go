@@ -7,7 +7,11 @@ package export
 import (
 	"encoding/csv"
 	"io"
+	"strconv"
 	"strings"
+	"time"
+
+	"ccgtracker/internal/money"
 )
 
 // SafeText escapes a text cell against formula injection.
@@ -45,11 +49,7 @@ func (c *CSV) Text(cells ...string) error {
 func (c *CSV) Row(cells ...Cell) error {
 	row := make([]string, len(cells))
 	for i, cell := range cells {
-		if cell.number {
-			row[i] = cell.value
-		} else {
-			row[i] = SafeText(cell.value)
-		}
+		row[i] = cell.csv()
 	}
 	return c.w.Write(row)
 }
@@ -60,15 +60,73 @@ func (c *CSV) Flush() error {
 	return c.w.Error()
 }
 
-// Cell is one cell of a row.
+// Cell is one cell of a row: text, a number, an amount of money or a
+// date. CSV writes each as text (text escaped); XLSX writes numbers,
+// money and dates as typed cells with a number format.
 type Cell struct {
-	value  string
-	number bool
+	kind   cellKind
+	value  string // text, or a number as written
+	amount money.Amount
+	date   time.Time
 }
+
+type cellKind uint8
+
+const (
+	kindText cellKind = iota
+	kindNumber
+	kindMoney
+	kindDate
+	kindEmpty
+)
 
 // Str is a text cell: escaped.
 func Str(s string) Cell { return Cell{value: s} }
 
 // Num is a number the program formatted (an amount such as -12.50): a
 // leading minus is a sign here, not a formula, so it is not escaped.
-func Num(s string) Cell { return Cell{value: s, number: true} }
+func Num(s string) Cell { return Cell{kind: kindNumber, value: s} }
+
+// Int is a whole number.
+func Int(n int) Cell { return Cell{kind: kindNumber, value: strconv.Itoa(n)} }
+
+// Money is an amount in pounds: in CSV as PlainAmount writes it, in XLSX
+// a number in the currency format.
+func Money(a money.Amount) Cell { return Cell{kind: kindMoney, amount: a} }
+
+// Date is a calendar day (nil: an empty cell): in CSV as YYYY-MM-DD, in
+// XLSX a date cell.
+func Date(t *time.Time) Cell {
+	if t == nil {
+		return Cell{kind: kindEmpty}
+	}
+	return Cell{kind: kindDate, date: *t}
+}
+
+// csv is the cell as CSV text.
+func (c Cell) csv() string {
+	switch c.kind {
+	case kindNumber:
+		return c.value
+	case kindMoney:
+		return PlainAmount(c.amount)
+	case kindDate:
+		return c.date.Format(time.DateOnly)
+	case kindEmpty:
+		return ""
+	}
+	return SafeText(c.value)
+}
+
+// PlainAmount prints an amount for a spreadsheet: pounds with two decimal
+// places, or up to four where a price has them ("1.26", "-12.50", "0.0125").
+func PlainAmount(a money.Amount) string {
+	d := a.Decimal()
+	for range 2 {
+		d = strings.TrimSuffix(d, "0")
+	}
+	if i := strings.IndexByte(d, '.'); len(d)-i < 3 {
+		d += strings.Repeat("0", 3-(len(d)-i))
+	}
+	return d
+}

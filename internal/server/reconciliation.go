@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -10,7 +11,6 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
-	"github.com/xuri/excelize/v2"
 
 	"ccgtracker/internal/apperr"
 	"ccgtracker/internal/auth"
@@ -42,54 +42,31 @@ func reconPeriod(r *http.Request) (tracker.Period, error) {
 	return p, nil
 }
 
-// monthState describes a month in words, and whether it may be closed now
-// (it has ended, is not closed, and is the first open month, or no month
-// was ever closed).
-func (s *Server) monthState(p tracker.Period, closed map[time.Time]billing.ClosedMonth, firstOpen *time.Time) (isClosed bool, state string, closable bool) {
-	if c, ok := closed[p.First()]; ok {
-		return true, "Closed on " + c.At.In(dates.London).Format("2 January 2006 at 15:04") + " by " + c.By, false
-	}
-	ended := !p.Next().First().After(dates.Today(s.now()))
-	switch {
-	case !ended:
-		return false, "Not ended yet", false
-	case firstOpen == nil || firstOpen.Equal(p.First()):
-		return false, "Ended, ready to close", true
-	case p.First().Before(*firstOpen):
-		return false, "Before the first closed month", false
-	default:
-		return false, "Ended; earlier months close first", false
-	}
-}
-
 // reconciliationIndex lists the last twelve months and the first open one,
 // with the chart of the twelve months' totals by supplier.
 func (s *Server) reconciliationIndex(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	closed, err := billing.ClosedMonths(ctx, s.pool)
+	st, err := billing.ReadStatus(ctx, s.pool)
 	if err != nil {
 		return err
 	}
-	firstOpen, err := billing.FirstOpen(ctx, s.pool)
-	if err != nil {
-		return err
-	}
-	this := tracker.PeriodOf(dates.Today(s.now()))
+	today := dates.Today(s.now())
+	this := tracker.PeriodOf(today)
 	var months []tracker.Period // newest first
 	for m, i := this, 0; i < 12; m, i = m.Prev(), i+1 {
 		months = append(months, m)
 	}
-	if firstOpen != nil {
-		fo := tracker.PeriodOf(*firstOpen)
+	if st.FirstOpen != nil {
+		fo := tracker.PeriodOf(*st.FirstOpen)
 		if fo.First().Before(months[len(months)-1].First()) {
 			months = append(months, fo)
 		}
 	}
 	var v views.ReconciliationIndexView
 	for _, m := range months {
-		isClosed, state, closable := s.monthState(m, closed, firstOpen)
-		rm := views.ReconMonth{Period: m.String(), Name: m.Name(), Href: "/reconciliation/" + m.String(), Closed: isClosed, State: state}
-		if closable && currentUser(r).Role == auth.Finance {
+		ms := st.State(m.First(), today)
+		rm := views.ReconMonth{Period: m.String(), Name: m.Name(), Href: "/reconciliation/" + m.String(), Closed: ms.Closed, State: ms.Words}
+		if ms.Closable && currentUser(r).Role == auth.Finance {
 			rm.CloseHref = "/reconciliation/" + m.String() + "/close"
 		}
 		v.Months = append(v.Months, rm)
@@ -101,60 +78,33 @@ func (s *Server) reconciliationIndex(w http.ResponseWriter, r *http.Request) err
 	return nil
 }
 
-// reconChart is each supplier's total (payable, held and adjustments) in
-// each of the months (given newest first), the top suppliers by their
-// twelve-month total drawn and the rest added up.
+// reconChart draws each supplier's total in each of the months (given
+// newest first): the top suppliers by their twelve-month total, and the
+// rest added up.
 func (s *Server) reconChart(ctx context.Context, newestFirst []tracker.Period) (views.ReconChart, error) {
 	months := slices.Clone(newestFirst)
 	slices.Reverse(months)
 	n := len(months)
-	type supplier struct {
-		name   string
-		months []money.Amount
-		total  money.Amount
-	}
-	bySupplier := map[string]*supplier{}
+	firsts := make([]time.Time, n)
 	for i, m := range months {
-		sums, _, _, err := billing.Sums(ctx, s.pool, m.First(), billing.Filter{})
-		if err != nil {
-			return views.ReconChart{}, err
-		}
-		for _, t := range sums {
-			sp, ok := bySupplier[t.Code]
-			if !ok {
-				sp = &supplier{name: t.Name, months: make([]money.Amount, n)}
-				bySupplier[t.Code] = sp
-			}
-			sum := t.Payable + t.Held + t.Adjustments
-			sp.months[i] += sum
-			sp.total += sum
-		}
+		firsts[i] = m.First()
 	}
-	var all []*supplier
-	for _, sp := range bySupplier {
-		all = append(all, sp)
+	all, err := s.billing.Chart(ctx, firsts)
+	if err != nil {
+		return views.ReconChart{}, err
 	}
-	slices.SortFunc(all, func(a, b *supplier) int {
-		if a.total != b.total {
-			if a.total > b.total {
-				return -1
-			}
-			return 1
-		}
-		return strings.Compare(a.name, b.name)
-	})
 	if len(all) > reconChartSuppliers {
-		other := &supplier{name: "Other suppliers (" + strconv.Itoa(len(all)-reconChartSuppliers+1) + ")", months: make([]money.Amount, n)}
+		other := billing.SupplierMonths{Name: "Other suppliers (" + strconv.Itoa(len(all)-reconChartSuppliers+1) + ")", Months: make([]money.Amount, n)}
 		for _, sp := range all[reconChartSuppliers-1:] {
-			for i, a := range sp.months {
-				other.months[i] += a
+			for i, a := range sp.Months {
+				other.Months[i] += a
 			}
 		}
-		all = append(all[:reconChartSuppliers-1], other)
+		all = append(slices.Clone(all[:reconChartSuppliers-1]), other)
 	}
 	var top money.Amount
 	for _, sp := range all {
-		for _, a := range sp.months {
+		for _, a := range sp.Months {
 			top = max(top, a)
 		}
 	}
@@ -171,9 +121,9 @@ func (s *Server) reconChart(ctx context.Context, newestFirst []tracker.Period) (
 		c.Months = append(c.Months, views.ChartMonth{Short: m.First().Format("Jan"), Year: m.First().Format("2006"), Name: m.Name()})
 	}
 	for _, sp := range all {
-		series := views.ChartSeries{Name: sp.name}
+		series := views.ChartSeries{Name: sp.Name}
 		var amounts []string
-		for _, a := range sp.months {
+		for _, a := range sp.Months {
 			pct := int64(0)
 			if scale > 0 && a > 0 {
 				pct = (int64(a)*100 + int64(scale)/2) / int64(scale)
@@ -206,34 +156,19 @@ func wholePounds(a money.Amount) string {
 
 // reconFilter reads the filters of the month's page.
 func reconFilter(q url.Values) billing.Filter {
-	f := billing.Filter{Supplier: q.Get("supplier"), CCG: q.Get("ccg"), Product: q.Get("product"), State: q.Get("state")}
-	if f.State != "payable" && f.State != "held" {
-		f.State = ""
-	}
-	return f
-}
-
-// reconKeeps is whether a line passes the filter, as billing's own
-// filter decides.
-func reconKeeps(f billing.Filter, l billing.Line) bool {
-	return (f.Supplier == "" || l.SupplierID == f.Supplier) && (f.CCG == "" || l.CCGCode == f.CCG) &&
-		(f.Product == "" || l.ProductID == f.Product) &&
-		(f.State != "payable" || l.Payable) && (f.State != "held" || !l.Payable)
+	return billing.ParseFilter(q.Get("supplier"), q.Get("ccg"), q.Get("product"), q.Get("state"))
 }
 
 // reconciliationMonth is a month's totals by supplier and CCG and its
-// lines, a page at a time, all narrowed by the filters.
+// lines, a page at a time, all narrowed by the filters: from billing's
+// cache of the month, computed once per state of the ledger.
 func (s *Server) reconciliationMonth(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	p, err := reconPeriod(r)
 	if err != nil {
 		return err
 	}
-	closed, err := billing.ClosedMonths(ctx, s.pool)
-	if err != nil {
-		return err
-	}
-	firstOpen, err := billing.FirstOpen(ctx, s.pool)
+	st, err := billing.ReadStatus(ctx, s.pool)
 	if err != nil {
 		return err
 	}
@@ -246,62 +181,41 @@ func (s *Server) reconciliationMonth(w http.ResponseWriter, r *http.Request) err
 		Filtered: f != (billing.Filter{}),
 		States:   []views.Option{{Value: "", Label: "Payable and held"}, {Value: "payable", Label: "Payable"}, {Value: "held", Label: "Held"}},
 	}
-	var closable bool
-	v.Closed, v.State, closable = s.monthState(p, closed, firstOpen)
-	if closable && currentUser(r).Role == auth.Finance {
+	ms := st.State(p.First(), dates.Today(s.now()))
+	v.Closed, v.State = ms.Closed, ms.Words
+	if ms.Closable && currentUser(r).Role == auth.Finance {
 		v.CloseHref = "/reconciliation/" + p.String() + "/close"
 	}
 
-	bySupplier, byCCG, all, err := billing.Sums(ctx, s.pool, p.First(), f)
-	if err != nil {
-		return err
-	}
-	for _, t := range bySupplier {
-		v.BySupplier = append(v.BySupplier, reconTotal(t.Name+" ("+t.Code+")", t))
-	}
-	for _, t := range byCCG {
-		v.ByCCG = append(v.ByCCG, reconTotal(t.Name+" ("+t.Code+")", t))
-	}
-	v.Total = reconTotal("All", all)
-
-	// One pass over the month: the filters' choices from every line, and
-	// the page of lines that pass them.
 	page, _ := strconv.Atoi(q.Get("page"))
 	page = max(page, 1)
 	from := (page - 1) * reconLinesPerPage
-	seen := map[string]bool{}
-	opt := func(list *[]views.Option, kind, value, label string) {
-		if !seen[kind+value] {
-			seen[kind+value] = true
-			*list = append(*list, views.Option{Value: value, Label: label})
-		}
-	}
-	var suppliers, ccgs, products []views.Option
-	total := 0
-	err = billing.Each(ctx, s.pool, p.First(), billing.Filter{}, func(l billing.Line) error {
-		opt(&suppliers, "s", l.SupplierID, l.SupplierName+" ("+l.SupplierID+")")
-		opt(&ccgs, "c", l.CCGCode, l.CCGName+" ("+l.CCGCode+")")
-		opt(&products, "p", l.ProductID, l.ProductName+" ("+l.ProductID+")")
-		if !reconKeeps(f, l) {
-			return nil
-		}
-		if total >= from && total < from+reconLinesPerPage {
-			v.Lines = append(v.Lines, reconLineRow(p, l))
-		}
-		total++
-		return nil
-	})
+	mp, err := s.billing.Page(ctx, p.First(), f, from, reconLinesPerPage)
 	if err != nil {
 		return err
 	}
-	byLabel := func(a, b views.Option) int { return strings.Compare(a.Label, b.Label) }
-	for _, o := range []*[]views.Option{&suppliers, &ccgs, &products} {
-		slices.SortFunc(*o, byLabel)
+	for _, t := range mp.BySupplier {
+		v.BySupplier = append(v.BySupplier, reconTotal(t.Name+" ("+t.Code+")", t))
 	}
-	v.Suppliers = append([]views.Option{{Value: "", Label: "Every supplier"}}, suppliers...)
-	v.CCGs = append([]views.Option{{Value: "", Label: "Every CCG"}}, ccgs...)
-	v.Products = append([]views.Option{{Value: "", Label: "Every product"}}, products...)
+	for _, t := range mp.ByCCG {
+		v.ByCCG = append(v.ByCCG, reconTotal(t.Name+" ("+t.Code+")", t))
+	}
+	v.Total = reconTotal("All", mp.All)
+	for _, l := range mp.Lines {
+		v.Lines = append(v.Lines, reconLineRow(p, l))
+	}
+	options := func(first string, cs []billing.Choice) []views.Option {
+		out := []views.Option{{Value: "", Label: first}}
+		for _, c := range cs {
+			out = append(out, views.Option{Value: c.Value, Label: c.Label})
+		}
+		return out
+	}
+	v.Suppliers = options("Every supplier", mp.Month.Choices.Suppliers)
+	v.CCGs = options("Every CCG", mp.Month.Choices.CCGs)
+	v.Products = options("Every product", mp.Month.Choices.Products)
 
+	total := mp.Count
 	pages := max((total+reconLinesPerPage-1)/reconLinesPerPage, 1)
 	keep := url.Values{}
 	for k, val := range map[string]string{"supplier": f.Supplier, "ccg": f.CCG, "product": f.Product, "state": f.State} {
@@ -319,13 +233,13 @@ func (s *Server) reconciliationMonth(w http.ResponseWriter, r *http.Request) err
 
 func reconTotal(label string, t billing.Totals) views.ReconTotalRow {
 	return views.ReconTotalRow{Label: label, Payable: t.Payable.String(), Held: t.Held.String(),
-		Adjustments: t.Adjustments.String(), Total: (t.Payable + t.Held + t.Adjustments).String()}
+		Adjustments: t.Adjustments.String(), Total: t.Total().String()}
 }
 
 func reconLineRow(p tracker.Period, l billing.Line) views.ReconLineRow {
 	row := views.ReconLineRow{Ref: l.InstanceRef, Href: "/reconciliation/" + p.String() + "/lines/" + strconv.FormatInt(l.InstanceID, 10),
 		Practice: l.PracticeName + " (" + l.PracticeCode + ")", Product: l.ProductName, Supplier: l.SupplierName,
-		Kind: l.Kind, Days: "–", Amount: l.Amount.String(), State: payableOrHeld(l)}
+		Kind: l.Kind, Days: "–", Amount: l.Amount.String(), State: l.State()}
 	if l.Kind == billing.KindCharge && l.TimeUnit != "one-off" {
 		row.Days = strconv.Itoa(l.DaysCharged) + " of " + strconv.Itoa(l.DaysInMonth)
 	}
@@ -333,13 +247,6 @@ func reconLineRow(p tracker.Period, l billing.Line) views.ReconLineRow {
 		row.Corrects = l.Corrects.Format("January 2006")
 	}
 	return row
-}
-
-func payableOrHeld(l billing.Line) string {
-	if l.Payable {
-		return "payable"
-	}
-	return "held"
 }
 
 // reconciliationLine is one service's lines in a month, each explained.
@@ -353,13 +260,8 @@ func (s *Server) reconciliationLine(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return errNotFound
 	}
-	var lines []billing.Line
-	if err := billing.Each(ctx, s.pool, p.First(), billing.Filter{}, func(l billing.Line) error {
-		if l.InstanceID == id {
-			lines = append(lines, l)
-		}
-		return nil
-	}); err != nil {
+	lines, err := s.billing.InstanceLines(ctx, p.First(), id)
+	if err != nil {
 		return err
 	}
 	if len(lines) == 0 {
@@ -381,7 +283,7 @@ func (s *Server) reconciliationLine(w http.ResponseWriter, r *http.Request) erro
 			unit = strings.TrimPrefix(l.Unit, "per ")
 		}
 		v.Lines = append(v.Lines, views.ReconExplained{Kind: strings.ToUpper(l.Kind[:1]) + l.Kind[1:], Amount: l.Amount.String(),
-			State: payableOrHeld(l), Explanation: explainLine(l, unit)})
+			State: l.State(), Explanation: explainLine(l, unit)})
 	}
 	s.render(w, r, http.StatusOK, views.ReconciliationLine(s.page(r, "Service "+l0.InstanceRef+", "+p.Name(),
 		views.Link{Label: "Reconciliation", Href: "/reconciliation"}, views.Link{Label: p.Name(), Href: v.MonthHref}), v))
@@ -403,106 +305,22 @@ func explainLine(l billing.Line, unit string) string {
 			dir = "a credit"
 		}
 		return "Adjustment to " + l.Corrects.Format("January 2006") + " (closed): what the month comes to now, less what was billed in it, = " +
-			l.Amount.String() + ", " + dir + "; " + payableOrHeld(l)
+			l.Amount.String() + ", " + dir + "; " + l.State()
 	}
 	ch := billing.Charge{DaysCharged: l.DaysCharged, DaysInMonth: l.DaysInMonth, Amount: l.Amount, Payable: l.Payable, OneOff: l.Charged.TimeUnit == ""}
 	return billing.Explain(l.Charged, ch, unit, l.Period)
 }
 
-// reconColumns are the export's columns (DOMAIN.md §8), and the kind of
-// line last.
-var reconColumns = []string{"Period", "Call-off ID or agreement", "CCG ODS code", "CCG name", "Practice ODS code", "Practice name",
-	"Service instance ID", "Supplier ID", "Supplier name", "Product ID", "Product name", "Product type", "Unit of order", "Time unit",
-	"Quantity", "Price (£)", "Days charged", "Days in month", "Amount (£)", "M1", "M2", "Cessation", "Payable or held",
-	"Adjusted period", "Line"}
-
-// reconCell is one cell of an export row: text (escaped when written) or a
-// number the program formatted.
-type reconCell struct {
-	text   string
-	number bool
-}
-
-// reconRow is a line as the export's cells, in reconColumns' order.
-func reconRow(l billing.Line) []reconCell {
-	str := func(s string) reconCell { return reconCell{text: s} }
-	num := func(s string) reconCell { return reconCell{text: s, number: true} }
-	day := func(t *time.Time) reconCell {
-		if t == nil {
-			return str("")
-		}
-		return str(t.Format("2006-01-02"))
-	}
-	corrects := ""
-	if l.Corrects != nil {
-		corrects = l.Corrects.Format("2006-01")
-	}
-	return []reconCell{str(l.Period.Format("2006-01")), str(l.Source), str(l.CCGCode), str(l.CCGName), str(l.PracticeCode), str(l.PracticeName),
-		str(l.InstanceRef), str(l.SupplierID), str(l.SupplierName), str(l.ProductID), str(l.ProductName), str(l.ProductType), str(l.Unit), str(l.TimeUnit),
-		num(strconv.Itoa(l.Quantity)), num(plainAmount(l.Price)), num(strconv.Itoa(l.DaysCharged)), num(strconv.Itoa(l.DaysInMonth)), num(plainAmount(l.Amount)),
-		day(l.ActualM1), day(l.M2), day(l.Cessation), str(payableOrHeld(l)), str(corrects), str(l.Kind)}
-}
-
-// plainAmount prints an amount for a spreadsheet: pounds with two decimal
-// places, or up to four where a price has them ("1.26", "-12.50", "0.0125").
-func plainAmount(a money.Amount) string {
-	d := a.Decimal()
-	for range 2 {
-		d = strings.TrimSuffix(d, "0")
-	}
-	if i := strings.IndexByte(d, '.'); len(d)-i < 3 {
-		d += strings.Repeat("0", 3-(len(d)-i))
-	}
-	return d
-}
-
-// reconSums adds lines up by supplier and by CCG as they stream past, in
-// the order each first appears, as billing.Sums does.
-type reconSums struct {
-	suppliers, ccgs map[string]*billing.Totals
-	supOrder        []string
-	ccgOrder        []string
-}
-
-func newReconSums() *reconSums {
-	return &reconSums{suppliers: map[string]*billing.Totals{}, ccgs: map[string]*billing.Totals{}}
-}
-
-func (rs *reconSums) add(l billing.Line) {
-	one := func(m map[string]*billing.Totals, order *[]string, code, name string) {
-		t, ok := m[code]
-		if !ok {
-			t = &billing.Totals{Code: code, Name: name}
-			m[code] = t
-			*order = append(*order, code)
-		}
-		switch {
-		case l.Kind == billing.KindAdjustment:
-			t.Adjustments += l.Amount
-		case l.Payable:
-			t.Payable += l.Amount
-		default:
-			t.Held += l.Amount
-		}
-	}
-	one(rs.suppliers, &rs.supOrder, l.SupplierID, l.SupplierName)
-	one(rs.ccgs, &rs.ccgOrder, l.CCGCode, l.CCGName)
-}
-
-// reconTotalsColumns head the totals tables of the exports.
-var reconTotalsColumns = []string{"Payable (£)", "Held (£)", "Adjustments (£)", "Total (£)"}
-
-func reconTotalCells(t billing.Totals) []string {
-	return []string{plainAmount(t.Payable), plainAmount(t.Held), plainAmount(t.Adjustments), plainAmount(t.Payable + t.Held + t.Adjustments)}
-}
-
 // exportHeaders starts an attachment download under a name the server
-// chooses.
+// chooses, and sends the status before any line is read: whatever the
+// session middleware does at the first write is done before the export
+// holds a connection (or holds none: an open month streams from memory).
 func exportHeaders(w http.ResponseWriter, contentType, name string) {
 	w.Header().Set("Content-Type", contentType)
 	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(http.StatusOK)
 }
 
 // abortDownload ends a download that failed after it started: the status
@@ -513,8 +331,8 @@ func (s *Server) abortDownload(r *http.Request, err error) {
 	panic(http.ErrAbortHandler)
 }
 
-// reconciliationCSV streams the month as CSV, row by row as the lines are
-// read, then the totals by supplier and by CCG after a blank row.
+// reconciliationCSV streams the month as CSV, row by row, then the totals
+// by supplier and by CCG after a blank row.
 func (s *Server) reconciliationCSV(w http.ResponseWriter, r *http.Request) error {
 	p, err := reconPeriod(r)
 	if err != nil {
@@ -524,66 +342,46 @@ func (s *Server) reconciliationCSV(w http.ResponseWriter, r *http.Request) error
 	if r.Method == http.MethodHead {
 		return nil
 	}
-	return s.withDownloadSlot(r.Context(), func() error { return s.streamReconCSV(w, r, p) })
+	return s.withDownloadSlot(r.Context(), func() error {
+		if err := s.writeReconCSV(r.Context(), newStreamWriter(w), p); err != nil {
+			s.abortDownload(r, err)
+		}
+		return nil
+	})
 }
 
-// streamReconCSV writes the CSV. The status goes first, so the session is
-// settled before the lines' query takes a connection for the stream.
-func (s *Server) streamReconCSV(w http.ResponseWriter, r *http.Request, p tracker.Period) error {
-	w.WriteHeader(http.StatusOK)
-	c := export.NewCSV(newStreamWriter(w))
-	sums := newReconSums()
-	err := c.Text(reconColumns...)
-	if err == nil {
-		err = billing.Each(r.Context(), s.pool, p.First(), billing.Filter{}, func(l billing.Line) error {
-			sums.add(l)
-			cells := reconRow(l)
-			row := make([]export.Cell, len(cells))
-			for i, cell := range cells {
-				if cell.number {
-					row[i] = export.Num(cell.text)
-				} else {
-					row[i] = export.Str(cell.text)
-				}
-			}
-			return c.Row(row...)
-		})
+func (s *Server) writeReconCSV(ctx context.Context, w io.Writer, p tracker.Period) error {
+	m, err := s.billing.Month(ctx, p.First())
+	if err != nil {
+		return err
 	}
-	totals := func(title, head string, order []string, m map[string]*billing.Totals) error {
+	c := export.NewCSV(w)
+	if err := c.Text(billing.ExportColumns...); err != nil {
+		return err
+	}
+	if err := s.billing.EachLine(ctx, m, func(l billing.Line) error { return c.Row(billing.ExportRow(l)...) }); err != nil {
+		return err
+	}
+	for _, t := range []struct {
+		title, head string
+		rows        []billing.Totals
+	}{{"Totals by supplier", "Supplier", m.BySupplier}, {"Totals by CCG", "CCG", m.ByCCG}} {
 		if err := c.Text(); err != nil {
 			return err
 		}
-		if err := c.Text(title); err != nil {
+		if err := c.Text(t.title); err != nil {
 			return err
 		}
-		if err := c.Text(append([]string{head + " code", head + " name"}, reconTotalsColumns...)...); err != nil {
+		if err := c.Text(append([]string{t.head + " code", t.head + " name"}, billing.TotalsColumns...)...); err != nil {
 			return err
 		}
-		for _, code := range order {
-			t := m[code]
-			cells := []export.Cell{export.Str(t.Code), export.Str(t.Name)}
-			for _, a := range reconTotalCells(*t) {
-				cells = append(cells, export.Num(a))
-			}
-			if err := c.Row(cells...); err != nil {
+		for _, row := range t.rows {
+			if err := c.Row(billing.TotalsRow(row)...); err != nil {
 				return err
 			}
 		}
-		return nil
 	}
-	if err == nil {
-		err = totals("Totals by supplier", "Supplier", sums.supOrder, sums.suppliers)
-	}
-	if err == nil {
-		err = totals("Totals by CCG", "CCG", sums.ccgOrder, sums.ccgs)
-	}
-	if err == nil {
-		err = c.Flush()
-	}
-	if err != nil {
-		s.abortDownload(r, err)
-	}
-	return nil
+	return c.Flush()
 }
 
 // The sheets of the XLSX export.
@@ -593,111 +391,61 @@ const (
 	reconSheetCCGs      = "Totals by CCG"
 )
 
-// reconciliationXLSX streams the month as a workbook through excelize's
-// stream writer: the lines on one sheet, the totals on two more.
+// reconciliationXLSX streams the month as a workbook, written once as
+// the lines pass: the lines on one sheet, the totals on two more.
 func (s *Server) reconciliationXLSX(w http.ResponseWriter, r *http.Request) error {
 	p, err := reconPeriod(r)
 	if err != nil {
 		return err
 	}
-	f := excelize.NewFile()
-	defer f.Close()
-	if err := f.SetSheetName("Sheet1", reconSheetLines); err != nil {
-		return err
-	}
-	for _, name := range []string{reconSheetSuppliers, reconSheetCCGs} {
-		if _, err := f.NewSheet(name); err != nil {
-			return err
-		}
-	}
-	bold, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}})
-	if err != nil {
-		return err
-	}
-	head := func(cols []string) []any {
-		out := make([]any, len(cols))
-		for i, c := range cols {
-			out[i] = export.SafeText(c)
-		}
-		return out
-	}
-	sw, err := f.NewStreamWriter(reconSheetLines)
-	if err != nil {
-		return err
-	}
-	if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
-		return err
-	}
-	if err := sw.SetRow("A1", head(reconColumns), excelize.RowOpts{StyleID: bold}); err != nil {
-		return err
-	}
-	sums := newReconSums()
-	n := 1
-	err = billing.Each(r.Context(), s.pool, p.First(), billing.Filter{}, func(l billing.Line) error {
-		sums.add(l)
-		n++
-		cells := reconRow(l)
-		row := make([]any, len(cells))
-		for i, cell := range cells {
-			row[i] = xlsxCell(cell)
-		}
-		return sw.SetRow("A"+strconv.Itoa(n), row)
-	})
-	if err != nil {
-		return err
-	}
-	if err := sw.Flush(); err != nil {
-		return err
-	}
-	totals := func(sheet, headWord string, order []string, m map[string]*billing.Totals) error {
-		tw, err := f.NewStreamWriter(sheet)
-		if err != nil {
-			return err
-		}
-		if err := tw.SetRow("A1", head(append([]string{headWord + " code", headWord + " name"}, reconTotalsColumns...)), excelize.RowOpts{StyleID: bold}); err != nil {
-			return err
-		}
-		for i, code := range order {
-			t := m[code]
-			row := []any{export.SafeText(t.Code), export.SafeText(t.Name)}
-			for _, a := range reconTotalCells(*t) {
-				row = append(row, xlsxCell(reconCell{text: a, number: true}))
-			}
-			if err := tw.SetRow("A"+strconv.Itoa(i+2), row); err != nil {
-				return err
-			}
-		}
-		return tw.Flush()
-	}
-	if err := totals(reconSheetSuppliers, "Supplier", sums.supOrder, sums.suppliers); err != nil {
-		return err
-	}
-	if err := totals(reconSheetCCGs, "CCG", sums.ccgOrder, sums.ccgs); err != nil {
-		return err
-	}
-	f.SetActiveSheet(0)
 	exportHeaders(w, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "reconciliation-"+p.String()+".xlsx")
 	if r.Method == http.MethodHead {
 		return nil
 	}
 	return s.withDownloadSlot(r.Context(), func() error {
-		w.WriteHeader(http.StatusOK)
-		if err := f.Write(newStreamWriter(w)); err != nil {
+		if err := s.writeReconXLSX(r.Context(), newStreamWriter(w), p); err != nil {
 			s.abortDownload(r, err)
 		}
 		return nil
 	})
 }
 
-// xlsxCell is a cell's value for excelize: numbers as numbers (excelize
-// writes a float's shortest form, so "392.55" stays 392.55), text escaped.
-func xlsxCell(c reconCell) any {
-	if c.number {
-		if n, err := strconv.ParseFloat(c.text, 64); err == nil {
-			return n
+func (s *Server) writeReconXLSX(ctx context.Context, w io.Writer, p tracker.Period) error {
+	m, err := s.billing.Month(ctx, p.First())
+	if err != nil {
+		return err
+	}
+	x, err := export.NewXLSX(w, reconSheetLines, reconSheetSuppliers, reconSheetCCGs)
+	if err != nil {
+		return err
+	}
+	if err := x.Sheet(m.Count, len(billing.ExportColumns)); err != nil {
+		return err
+	}
+	if err := x.Head(billing.ExportColumns...); err != nil {
+		return err
+	}
+	if err := s.billing.EachLine(ctx, m, func(l billing.Line) error { return x.Row(billing.ExportRow(l)...) }); err != nil {
+		return err
+	}
+	for _, t := range []struct {
+		head string
+		rows []billing.Totals
+	}{{"Supplier", m.BySupplier}, {"CCG", m.ByCCG}} {
+		head := append([]string{t.head + " code", t.head + " name"}, billing.TotalsColumns...)
+		if err := x.Sheet(len(t.rows), len(head)); err != nil {
+			return err
+		}
+		if err := x.Head(head...); err != nil {
+			return err
+		}
+		for _, row := range t.rows {
+			if err := x.Row(billing.TotalsRow(row)...); err != nil {
+				return err
+			}
 		}
 	}
-	return export.SafeText(c.text)
+	return x.Close()
 }
 
 // reconciliationCloseForm asks finance to confirm closing the month, or
@@ -714,36 +462,21 @@ func (s *Server) renderClose(w http.ResponseWriter, r *http.Request, p tracker.P
 	ctx := r.Context()
 	v := views.ReconCloseView{Period: p.String(), Name: p.Name(), MonthHref: "/reconciliation/" + p.String()}
 	if refusal == "" {
-		closed, err := billing.ClosedMonths(ctx, s.pool)
+		st, err := billing.ReadStatus(ctx, s.pool)
 		if err != nil {
 			return err
 		}
-		firstOpen, err := billing.FirstOpen(ctx, s.pool)
-		if err != nil {
-			return err
-		}
-		switch isClosed, _, closable := s.monthState(p, closed, firstOpen); {
-		case isClosed:
-			refusal = p.Name() + " is closed already."
-		case !p.Next().First().After(dates.Today(s.now())) && !closable:
-			refusal = "Months close in order: close " + firstOpen.Format("January 2006") + " first."
-		case !closable:
-			refusal = p.Name() + " has not ended yet, so it cannot be closed."
-		}
+		refusal = st.State(p.First(), dates.Today(s.now())).Refusal
 	} else {
 		v.Form = views.Form{Errors: []views.FieldError{{Field: "refusal", Message: refusal}}}
 	}
 	v.Refusal = refusal
-	var n int
-	_, _, all, err := billing.Sums(ctx, s.pool, p.First(), billing.Filter{})
+	m, err := s.billing.Month(ctx, p.First())
 	if err != nil {
 		return err
 	}
-	if err := billing.Each(ctx, s.pool, p.First(), billing.Filter{}, func(billing.Line) error { n++; return nil }); err != nil {
-		return err
-	}
-	v.Lines = views.Number(n) + " " + pluralLines(n)
-	v.Total = (all.Payable + all.Held + all.Adjustments).String()
+	v.Lines = views.Number(m.Count) + " " + pluralLines(m.Count)
+	v.Total = m.All.Total().String()
 	s.render(w, r, status, views.ReconciliationClose(s.page(r, "Close "+p.Name(),
 		views.Link{Label: "Reconciliation", Href: "/reconciliation"}, views.Link{Label: p.Name(), Href: v.MonthHref}), v))
 	return nil

@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -16,6 +17,7 @@ import (
 
 	"ccgtracker/internal/billing"
 	"ccgtracker/internal/dates"
+	"ccgtracker/internal/export"
 	"ccgtracker/internal/ledger"
 	"ccgtracker/internal/money"
 	"ccgtracker/internal/postgres"
@@ -156,8 +158,8 @@ func TestReconciliationCSVEscapesFormulasAndParses(t *testing.T) {
 	}
 	for i, l := range lines {
 		rec := records[i+1]
-		if rec[col("Service instance ID")] != l.InstanceRef || rec[col("Amount (£)")] != plainAmount(l.Amount) ||
-			rec[col("Payable or held")] != payableOrHeld(l) || rec[col("Period")] != october {
+		if rec[col("Service instance ID")] != l.InstanceRef || rec[col("Amount (£)")] != export.PlainAmount(l.Amount) ||
+			rec[col("Payable or held")] != l.State() || rec[col("Period")] != october {
 			t.Errorf("row %d: %q, want the line %s %s", i+1, rec, l.InstanceRef, l.Amount)
 		}
 		a, err := money.Parse(rec[col("Amount (£)")])
@@ -214,7 +216,10 @@ func TestReconciliationXLSXHasTheSameRows(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	rows, err := f.GetRows(reconSheetLines)
+	if got := f.GetSheetList(); strings.Join(got, "|") != "Lines|Totals by supplier|Totals by CCG" {
+		t.Errorf("sheets %q", got)
+	}
+	rows, err := f.GetRows(reconSheetLines, excelize.Options{RawCellValue: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -225,49 +230,103 @@ func TestReconciliationXLSXHasTheSameRows(t *testing.T) {
 	if len(rows) != len(lines)+1 {
 		t.Fatalf("%d rows for %d lines", len(rows), len(lines))
 	}
-	amountCol := len(reconColumns) - 1
-	for i, h := range reconColumns {
-		if h == "Amount (£)" {
-			amountCol = i
+	// The dimension names every row, as streaming readers need.
+	if dim, err := f.GetSheetDimension(reconSheetLines); err != nil || dim != "A1:Y"+strconv.Itoa(len(lines)+1) {
+		t.Errorf("dimension %q (%v), want A1:Y%d", dim, err, len(lines)+1)
+	}
+	// The header is bold and frozen.
+	if strings.Join(rows[0], "|") != strings.Join(billing.ExportColumns, "|") {
+		t.Errorf("header %q", rows[0])
+	}
+	if id, err := f.GetCellStyle(reconSheetLines, "A1"); err != nil {
+		t.Error(err)
+	} else if st, err := f.GetStyle(id); err != nil || st.Font == nil || !st.Font.Bold {
+		t.Errorf("the header is not bold: %+v (%v)", st, err)
+	}
+	if panes, err := f.GetPanes(reconSheetLines); err != nil || !panes.Freeze || panes.YSplit != 1 {
+		t.Errorf("panes %+v (%v), want the first row frozen", panes, err)
+	}
+	col := func(name string) int {
+		return slices.Index(billing.ExportColumns, name) + 1
+	}
+	cell := func(c, r int) string {
+		n, _ := excelize.CoordinatesToCellName(c, r)
+		return n
+	}
+	numFmt := func(c, r int) string {
+		id, err := f.GetCellStyle(reconSheetLines, cell(c, r))
+		if err != nil {
+			t.Fatal(err)
 		}
+		st, err := f.GetStyle(id)
+		if err != nil || st.CustomNumFmt == nil {
+			return ""
+		}
+		return *st.CustomNumFmt
 	}
 	for i, l := range lines {
-		want := reconRow(l)
-		for j, cell := range want {
-			got := ""
-			if j < len(rows[i+1]) {
-				got = rows[i+1][j]
+		r := i + 2
+		rec := rows[i+1]
+		get := func(name string) string {
+			if c := col(name); c-1 < len(rec) {
+				return rec[c-1]
 			}
-			exp := cell.text
-			if !cell.number {
-				exp = strings.ReplaceAll(exp, "\r", "")
-				if exp != "" && strings.ContainsRune("=+-@\t", rune(exp[0])) {
-					exp = "'" + exp
-				}
+			return ""
+		}
+		if get("Service instance ID") != l.InstanceRef || get("Payable or held") != l.State() || get("Period") != october {
+			t.Errorf("row %d: %q, want the line %s", r, rec, l.InstanceRef)
+		}
+		// Money: a number in the currency format, to the penny.
+		for name, want := range map[string]money.Amount{"Amount (£)": l.Amount, "Price (£)": l.Price} {
+			a, err := money.Parse(get(name))
+			if err != nil || a != want {
+				t.Errorf("row %d, %s: %q, want %s", r, name, get(name), want)
 			}
-			if cell.number {
-				a, _ := money.Parse(got)
-				b, _ := money.Parse(exp)
-				if a != b {
-					t.Errorf("row %d, %s: %q, want %q", i+2, reconColumns[j], got, exp)
-				}
-			} else if got != exp {
-				t.Errorf("row %d, %s: %q, want %q", i+2, reconColumns[j], got, exp)
+			if typ, _ := f.GetCellType(reconSheetLines, cell(col(name), r)); typ != excelize.CellTypeUnset && typ != excelize.CellTypeNumber {
+				t.Errorf("row %d, %s is of type %v, want a number", r, name, typ)
+			}
+			if got := numFmt(col(name), r); !strings.Contains(got, "£") {
+				t.Errorf("row %d, %s: number format %q, want pounds", r, name, got)
 			}
 		}
-		// Amounts are numbers, not text.
-		cellName, _ := excelize.CoordinatesToCellName(amountCol+1, i+2)
-		if typ, _ := f.GetCellType(reconSheetLines, cellName); typ == excelize.CellTypeSharedString || typ == excelize.CellTypeInlineString {
-			t.Errorf("%s is text, want a number", cellName)
+		if get("Quantity") != strconv.Itoa(l.Quantity) {
+			t.Errorf("row %d: quantity %q, want %d", r, get("Quantity"), l.Quantity)
+		}
+		// Dates: day numbers in a date format, reading back as the day.
+		if numFmt(col("M1"), r) != "yyyy-mm-dd" {
+			t.Errorf("row %d: M1's format %q, want a date", r, numFmt(col("M1"), r))
+		}
+		if got, err := f.GetCellValue(reconSheetLines, cell(col("M1"), r)); err != nil || got != l.ActualM1.Format(time.DateOnly) {
+			t.Errorf("row %d: M1 %q (%v), want %s", r, got, err, l.ActualM1.Format(time.DateOnly))
+		}
+		serial, err := strconv.Atoi(get("M1"))
+		if err != nil || dates.Date(1899, 12, 30).AddDate(0, 0, serial) != *l.ActualM1 {
+			t.Errorf("row %d: M1's day number %q, want %s", r, get("M1"), l.ActualM1.Format(time.DateOnly))
+		}
+		// Text is escaped against formulas, as in the CSV.
+		if name := get("Product name"); name != export.SafeText(l.ProductName) {
+			t.Errorf("row %d: product name %q, want %q", r, name, export.SafeText(l.ProductName))
+		}
+		if typ, _ := f.GetCellType(reconSheetLines, cell(col("Product name"), r)); typ != excelize.CellTypeInlineString {
+			t.Errorf("row %d: the product name is of type %v, want text", r, typ)
 		}
 	}
-	sup, err := f.GetRows(reconSheetSuppliers)
+	sup, err := f.GetRows(reconSheetSuppliers, excelize.Options{RawCellValue: true})
 	if err != nil || len(sup) != 2 || sup[1][0] != "10000" || sup[1][len(sup[1])-1] != "454.96" {
 		t.Errorf("totals by supplier: %q (%v)", sup, err)
 	}
-	ccg, err := f.GetRows(reconSheetCCGs)
-	if err != nil || len(ccg) != 2 || ccg[1][0] != "16C" {
+	ccg, err := f.GetRows(reconSheetCCGs, excelize.Options{RawCellValue: true})
+	if err != nil || len(ccg) != 2 || ccg[1][0] != "16C" || ccg[1][len(ccg[1])-1] != "454.96" {
 		t.Errorf("totals by CCG: %q (%v)", ccg, err)
+	}
+	if dim, err := f.GetSheetDimension(reconSheetCCGs); err != nil || dim != "A1:F2" {
+		t.Errorf("totals by CCG's dimension %q (%v)", dim, err)
+	}
+
+	// HEAD: the headers, no body.
+	head := c.do(http.MethodHead, "/reconciliation/"+october+".xlsx", nil)
+	if head.StatusCode != http.StatusOK || head.Header.Get("Content-Type") != "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" {
+		t.Errorf("HEAD: %d %q", head.StatusCode, head.Header.Get("Content-Type"))
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"ccgtracker/internal/auth"
+	"ccgtracker/internal/billing"
 	"ccgtracker/internal/config"
 	"ccgtracker/web"
 )
@@ -25,6 +26,7 @@ import (
 type Server struct {
 	cfg      config.Config
 	pool     *pgxpool.Pool
+	billing  *billing.Service // reconciliation, computed once per input version
 	log      *slog.Logger
 	sessions *scs.SessionManager
 	static   fs.FS
@@ -53,6 +55,7 @@ func New(cfg config.Config, pool *pgxpool.Pool, log *slog.Logger, opts ...Option
 	s := &Server{
 		cfg:      cfg,
 		pool:     pool,
+		billing:  billing.NewService(pool),
 		log:      log,
 		static:   web.Static(),
 		now:      time.Now,

@@ -8,11 +8,15 @@ import (
 
 // Downloads (the reconciliation exports) stream for as long as the client
 // reads, so they are treated apart from pages in two ways. A slot: at most
-// a quarter of the pool's connections may be streaming downloads at once,
-// and the rest wait their turn, so however many finance officers download,
-// pages keep connections to answer with. And a moving write deadline: the
-// server's WriteTimeout would cut a long download that is making progress,
-// and a client that stops reading must not keep its slot; each write gets
+// a quarter of the pool's connections' worth of downloads run at once, and
+// the rest wait their turn. A download streams from the month billing keeps
+// in memory and holds no connection while it writes, but building a month
+// it does not yet have takes one, and each download takes CPU: the slots
+// keep a burst of downloads from crowding out pages. And a moving write
+// deadline: the server's WriteTimeout would cut a long download that is
+// making progress, and a client that stops reading must not keep its slot;
+// each write gets downloadWriteWindow to go through instead.
+
 // downloadWriteWindow to go through instead.
 
 // downloadWriteWindow is how long one write of a download may take.

@@ -1,0 +1,14 @@
+DROP INDEX IF EXISTS billing_lines_period_id_idx;
+DROP INDEX IF EXISTS service_instances_billing_idx;
+DROP TRIGGER IF EXISTS billing_inputs_bump ON orders;
+DROP TRIGGER IF EXISTS billing_inputs_bump ON pricing_units;
+DROP TRIGGER IF EXISTS billing_inputs_bump ON catalogue_items;
+DROP TRIGGER IF EXISTS billing_inputs_bump ON suppliers;
+DROP TRIGGER IF EXISTS billing_inputs_bump ON ccgs;
+DROP TRIGGER IF EXISTS billing_inputs_bump ON practices;
+DROP TRIGGER IF EXISTS billing_inputs_bump ON billing_lines;
+DROP TRIGGER IF EXISTS billing_inputs_bump ON billing_months;
+DROP TRIGGER IF EXISTS billing_inputs_bump ON service_instance_history;
+DROP TRIGGER IF EXISTS billing_inputs_bump ON service_instances;
+DROP FUNCTION IF EXISTS billing_inputs_bump();
+DROP TABLE IF EXISTS billing_inputs;
