@@ -572,7 +572,7 @@ func topStatements(ctx context.Context, pool *pgxpool.Pool, n, requests int) []s
 		if err := rows.Scan(&calls, &total, &q); err != nil {
 			return append(out, err.Error())
 		}
-		out = append(out, fmt.Sprintf("    %6.2f ms/request, %6.2f ms/call, %.1f calls/request: %.160s\n",
+		out = append(out, fmt.Sprintf("    %6.2f ms/request, %6.2f ms/call, %.1f calls/request: %.160s",
 			total/float64(max(requests, 1)), total/float64(max(calls, 1)), float64(calls)/float64(max(requests, 1)), q))
 	}
 	return out
