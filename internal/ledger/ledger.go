@@ -10,6 +10,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -246,13 +247,27 @@ func List(ctx context.Context, db postgres.Querier, scope org.Scope, ccgCode str
 	if !scope.Allows(ccgCode) {
 		return res, nil
 	}
-	const where = `si.ccg_code = $1 AND ($2 = '' OR si.practice_code = upper($2)) AND ($3 = '' OR si.state = $3)
-		  AND ($4::bigint IS NULL OR si.order_id = $4)`
+	// Only the filters in use go into the SQL: "($2 = '' OR ...)" would
+	// keep the prepared statement's generic plan from scanning the index
+	// alone.
+	where, args := `si.ccg_code = $1`, []any{ccgCode}
+	if f.Practice != "" {
+		args = append(args, strings.ToUpper(f.Practice))
+		where += fmt.Sprintf(` AND si.practice_code = $%d`, len(args))
+	}
+	if f.State != "" {
+		args = append(args, string(f.State))
+		where += fmt.Sprintf(` AND si.state = $%d`, len(args))
+	}
+	if f.OrderID != nil {
+		args = append(args, *f.OrderID)
+		where += fmt.Sprintf(` AND si.order_id = $%d`, len(args))
+	}
 	rows, err := db.Query(ctx, `
 		SELECT g.practice_code, g.n
 		FROM (SELECT si.practice_code, count(*) AS n FROM service_instances si WHERE `+where+` GROUP BY si.practice_code) g
 		-- A name per practice by its key, rather than a hash of all 6,500.
-		ORDER BY (SELECT p.name FROM practices p WHERE p.code = g.practice_code), g.practice_code`, ccgCode, f.Practice, string(f.State), f.OrderID)
+		ORDER BY (SELECT p.name FROM practices p WHERE p.code = g.practice_code), g.practice_code`, args...)
 	if err != nil {
 		return res, fmt.Errorf("service instances of %s by practice: %w", ccgCode, err)
 	}
@@ -284,10 +299,11 @@ func List(ctx context.Context, db postgres.Querier, scope org.Scope, ccgCode str
 	if len(picked) == 0 {
 		return res, nil
 	}
+	n := len(args)
 	rows, err = db.Query(ctx, `SELECT `+instanceColumns+instanceFrom+`
-		WHERE `+where+` AND si.practice_code = ANY($5)
-		ORDER BY p.name, si.practice_code, ci.name, si.id LIMIT $6 OFFSET $7`,
-		ccgCode, f.Practice, string(f.State), f.OrderID, picked, page.Size, skip)
+		WHERE `+where+fmt.Sprintf(` AND si.practice_code = ANY($%d)
+		ORDER BY p.name, si.practice_code, ci.name, si.id LIMIT $%d OFFSET $%d`, n+1, n+2, n+3),
+		append(args, picked, page.Size, skip)...)
 	if err != nil {
 		return res, fmt.Errorf("service instances of %s: %w", ccgCode, err)
 	}
