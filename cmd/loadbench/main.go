@@ -666,6 +666,15 @@ func ms(d time.Duration) string {
 	}
 }
 
+// latency is a percentile of the answered requests, or a dash when none
+// was answered within the bound.
+func latency(r result, d time.Duration) string {
+	if r.requests == r.errors {
+		return "—"
+	}
+	return ms(d)
+}
+
 func share(r, ceiling result) float64 {
 	if c := ceiling.reqPerSec(); c > 0 {
 		return 100 * r.reqPerSec() / c
@@ -702,7 +711,7 @@ func aims(r, ceiling result) string {
 	if s := share(r, ceiling); s < least {
 		miss = append(miss, fmt.Sprintf("share < %.0f%%", least))
 	}
-	if r.p99 == 0 || r.p99 >= 100*time.Millisecond {
+	if r.requests == r.errors || r.p99 >= 100*time.Millisecond {
 		miss = append(miss, "p99 ≥ 100 ms")
 	}
 	if r.queriesPerRequest() > 20 {
@@ -738,7 +747,7 @@ func render(runs []scaleRun, conns []int) string {
 				errs += fmt.Sprintf(" (first answer %d)", r.firstStatus)
 			}
 			fmt.Fprintf(&b, "| %s | %s | %d | %.1f | %.1f%% | %s | %s | %s | %s | %.1f | %d MB | %s |\n",
-				run.label, r.page.name, r.conns, r.reqPerSec(), share(r, c), ms(r.p50), ms(r.p99), errs,
+				run.label, r.page.name, r.conns, r.reqPerSec(), share(r, c), latency(r, r.p50), latency(r, r.p99), errs,
 				kb(r.bytesPerResponse()), r.queriesPerRequest(), r.peakRSSKB/1024, verdict)
 		}
 		e := run.exports
@@ -756,8 +765,11 @@ func render(runs []scaleRun, conns []int) string {
 }
 
 func writeExports(b *strings.Builder, e exportRun) {
-	fmt.Fprintf(b, "\nTwelve concurrent exports of %s (6 CSV, 6 XLSX, as finance): **%d of %d complete**, the slowest in %s.",
-		e.month, e.completed, e.started, ms(e.slowest))
+	fmt.Fprintf(b, "\nTwelve concurrent exports of %s (6 CSV, 6 XLSX, as finance): **%d of %d complete**", e.month, e.completed, e.started)
+	if e.completed > 0 {
+		fmt.Fprintf(b, ", the slowest in %s", ms(e.slowest))
+	}
+	b.WriteString(".")
 	if len(e.failures) > 0 {
 		// The same failure twelve times is one line with its count.
 		counts := map[string]int{}
@@ -798,7 +810,12 @@ func compare(b *strings.Builder, runs []scaleRun) {
 			if o.reqPerSec() > 0 {
 				slower = r.reqPerSec() / o.reqPerSec()
 			}
-			fmt.Fprintf(b, "| %s | %d | %.1f | %.1f | %.2f× | %s | %s | %s |\n", o.page.name, r.conns, r.reqPerSec(), o.reqPerSec(), slower, ms(r.p99), ms(o.p99), metWord(o.reqPerSec() > 0 && slower <= 2))
+			by := fmt.Sprintf("%.2f×", slower)
+			if o.reqPerSec() == 0 {
+				by = "no answers at " + other.label
+			}
+			fmt.Fprintf(b, "| %s | %d | %.1f | %.1f | %s | %s | %s | %s |\n", o.page.name, r.conns, r.reqPerSec(), o.reqPerSec(), by,
+				latency(r, r.p99), latency(o, o.p99), metWord(o.reqPerSec() > 0 && r.reqPerSec() > 0 && slower <= 2))
 		}
 		b.WriteString("\n")
 	}
