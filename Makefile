@@ -19,7 +19,7 @@ test: assets generate ## Run every test (Go, PostgreSQL, headless Chromium) agai
 	@scripts/test.sh
 
 .PHONY: bench
-bench: ## Benchmark a month's reconciliation and exports on the national data, ×1 and ×10 (docs/benchmarks.md)
+bench: ## Load-test the server's pages and benchmark the exports on the national data, ×1 and ×10 (docs/benchmarks.md)
 	@scripts/bench.sh
 
 .PHONY: build

@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
-# make bench: the reconciliation benchmark of issue 7 on the national data.
-# Starts a throwaway PostgreSQL cluster on tmpfs (as make test does), builds
-# the national data at ×1 and a ×10 synthetic copy into two databases
-# (tracker seed --national --scale N), then runs the Go benchmark, which
-# compares computing a month and exporting it as CSV and XLSX with psql's
-# COPY of the same rows. The figures go to stdout and bin/benchmarks.txt;
+# make bench: the benchmarks of issues 7 and 10 on the national data.
+# Starts a throwaway PostgreSQL cluster on tmpfs (as make test does, with
+# pg_stat_statements loaded), builds the national data at ×1 and a ×10
+# synthetic copy into two databases (tracker seed --national --scale N, then
+# --demo for the sign-ins and returns), then runs
+#  - the load benchmark (cmd/loadbench): the real `tracker serve` on a
+#    loopback port, each page at 16 and 64 connections against the signed-in
+#    /healthz, twelve concurrent exports, SIGTERM; figures in bin/loadbench.txt;
+#  - the Go benchmark of exports in internal/billing; figures in
+#    bin/benchmarks.txt.
 # docs/benchmarks.md says how to read them. Extra arguments go to go test
-# (such as -benchtime=3x).
+# (such as -benchtime=3x); LOADBENCH_ARGS go to loadbench (such as
+# "-duration 5s" or "-only /reconciliation").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,8 +27,9 @@ cleanup() {
 trap cleanup EXIT
 
 # A throwaway cluster need not survive a crash: skip fsync.
-server=$(PG_FSYNC=off scripts/localpg.sh start "$dir")
+server=$(PG_FSYNC=off PG_STAT_STATEMENTS=on scripts/localpg.sh start "$dir")
 go build -trimpath -o "$dir/tracker" ./cmd/tracker
+go build -trimpath -o "$dir/loadbench" ./cmd/loadbench
 
 declare -A url
 for scale in 1 10; do
@@ -33,13 +39,20 @@ for scale in 1 10; do
   echo "== national data ×$scale"
   DATABASE_URL=${url[$scale]} "$dir/tracker" migrate up >/dev/null
   start=$(date +%s%N)
-  DATABASE_URL=${url[$scale]} "$dir/tracker" seed --national --scale "$scale" | tail -n 1
+  # --demo: the sign-ins and this month's and last month's returns, for the
+  # load benchmark (with --national it adds no services of its own).
+  DATABASE_URL=${url[$scale]} "$dir/tracker" seed --national --scale "$scale" --demo | tail -n 3
   echo "seeded in $(( ($(date +%s%N) - start) / 1000000 )) ms"
   # Fresh statistics, as autovacuum would have them on a real database.
   psql -X -q -d "${url[$scale]}" -c "VACUUM ANALYZE"
 done
 
 mkdir -p bin
+echo "== load benchmark of tracker serve (bin/loadbench.txt)"
+# shellcheck disable=SC2086 # LOADBENCH_ARGS is a list of flags
+"$dir/loadbench" -tracker "$dir/tracker" -db "×1=${url[1]}" -db "×10=${url[10]}" \
+  -out bin/loadbench.txt -logdir "$dir" ${LOADBENCH_ARGS:-}
+
 out=bin/benchmarks.txt
 {
   echo "# make bench, $(date -u '+%Y-%m-%d %H:%M UTC')"

@@ -6,6 +6,10 @@
 #   scripts/localpg.sh start DIR   init (first time) and start; prints DATABASE_URL
 #   scripts/localpg.sh stop DIR    stop cleanly (fast shutdown)
 #
+# PG_FSYNC=off skips fsync (throwaway clusters). PG_STAT_STATEMENTS=on loads
+# pg_stat_statements, for make bench's queries per request; it is off by
+# default so make run and make test start the cluster exactly as before.
+#
 # As root it runs PostgreSQL as the `postgres` OS user, which initdb requires.
 set -euo pipefail
 
@@ -57,10 +61,15 @@ start)
     as_owner "$bin/initdb" -D "$data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 \
       || { cat "$dir/initdb.log" >&2; exit 1; }
   fi
+  extra=""
+  if [ "${PG_STAT_STATEMENTS:-off}" = on ]; then
+    # Only statements, not BEGIN/COMMIT: the count is of queries a page makes.
+    extra="-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track_utility=off -c pg_stat_statements.max=10000"
+  fi
   if ! as_owner "$bin/pg_ctl" -D "$data" status >/dev/null 2>&1; then
     # setsid: the cluster ignores the terminal's Ctrl-C; whoever started it stops it.
     as_owner setsid "$bin/pg_ctl" -D "$data" -l "$dir/postgres.log" -w -t 60 \
-      -o "-c listen_addresses='' -c unix_socket_directories='$sock' -c max_connections=200 -c fsync=${PG_FSYNC:-on}" \
+      -o "-c listen_addresses='' -c unix_socket_directories='$sock' -c max_connections=200 -c fsync=${PG_FSYNC:-on} $extra" \
       start >/dev/null || { tail -n 20 "$dir/postgres.log" >&2; exit 1; }
   fi
   echo "postgres:///postgres?host=$sock&user=postgres"

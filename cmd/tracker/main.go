@@ -321,18 +321,18 @@ func seed(ctx context.Context, pool *pgxpool.Pool, args []string, stdout io.Writ
 			return err
 		}
 		fmt.Fprintf(stdout, "demo users added: %d\n", n)
-		if *national {
-			// The national data has the continuity services already; the
-			// demo's would bring back those it ceased.
-			return nil
+		// The national data has the continuity services already; the demo's
+		// would bring back those it ceased. Its returns are wanted either
+		// way: make bench signs in to review them.
+		if !*national {
+			// Practices' GP systems continue under Continuity Call-Off
+			// Agreements from the start of the framework.
+			services, err := ledger.SeedDemoContinuity(ctx, tx, time.Now(), refdata.FS(), demoContinuityStart)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "demo continuity services added: %d\n", services)
 		}
-		// Practices' GP systems continue under Continuity Call-Off
-		// Agreements from the start of the framework.
-		services, err := ledger.SeedDemoContinuity(ctx, tx, time.Now(), refdata.FS(), demoContinuityStart)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "demo continuity services added: %d\n", services)
 		// Last month's returns (due this month) and this month's, as the
 		// nightly job would have issued them, so a buyer has one to fill in.
 		this := tracker.PeriodOf(dates.Today(time.Now()))

@@ -81,6 +81,26 @@ func TestSeedIsIdempotentFromTheCommandLine(t *testing.T) {
 	}
 }
 
+// With the national data the demo adds its sign-ins and returns but not
+// its continuity services, which would bring back the national cessations.
+func TestSeedNationalWithDemoIssuesReturns(t *testing.T) {
+	t.Parallel()
+	_, url := pgtest.NewWithURL(t)
+	env := envOf(map[string]string{"DATABASE_URL": url})
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"seed", "--national", "--demo"}, env, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"national service instances added (×1): 8227", "demo users added: 5", "demo returns issued: 212"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("seed --national --demo: %q, want %q", out.String(), want)
+		}
+	}
+	if strings.Contains(out.String(), "demo continuity services") {
+		t.Errorf("seed --national --demo added the demo's continuity services: %q", out.String())
+	}
+}
+
 // serve listens on the address, answers, and stops cleanly when its
 // context ends (as on SIGTERM), logging JSON lines.
 func TestServeStartsAndShutsDownGracefully(t *testing.T) {

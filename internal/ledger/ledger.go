@@ -10,6 +10,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -234,15 +235,79 @@ type Filter struct {
 }
 
 // List returns one page of a CCG's service instances, by practice then item.
+//
+// It works in two steps so that its cost follows the page, not the size of
+// the CCG's ledger: first how many matching instances each practice has,
+// from the (ccg_code, practice_code, state) index alone, in the list's
+// order (which is also the total); then the rows of only the practices the
+// page falls on. Sorting every instance of a big CCG with its names joined
+// in, as one query, took ten times longer at ten times the services.
 func List(ctx context.Context, db postgres.Querier, scope org.Scope, ccgCode string, f Filter, page paging.Page) (paging.Result[Instance], error) {
+	res := paging.Result[Instance]{Page: page}
 	if !scope.Allows(ccgCode) {
-		return paging.Result[Instance]{Page: page}, nil
+		return res, nil
 	}
-	res, err := postgres.Paged(ctx, db, page, instanceColumns, instanceFrom+`
-		WHERE si.ccg_code = $1 AND ($2 = '' OR si.practice_code = upper($2)) AND ($3 = '' OR si.state = $3)
-		  AND ($4::bigint IS NULL OR si.order_id = $4)`, `p.name, si.practice_code, ci.name, si.id`, scanInstance,
-		ccgCode, f.Practice, string(f.State), f.OrderID)
+	// Only the filters in use go into the SQL: "($2 = '' OR ...)" would
+	// keep the prepared statement's generic plan from scanning the index
+	// alone.
+	where, args := `si.ccg_code = $1`, []any{ccgCode}
+	if f.Practice != "" {
+		args = append(args, strings.ToUpper(f.Practice))
+		where += fmt.Sprintf(` AND si.practice_code = $%d`, len(args))
+	}
+	if f.State != "" {
+		args = append(args, string(f.State))
+		where += fmt.Sprintf(` AND si.state = $%d`, len(args))
+	}
+	if f.OrderID != nil {
+		args = append(args, *f.OrderID)
+		where += fmt.Sprintf(` AND si.order_id = $%d`, len(args))
+	}
+	rows, err := db.Query(ctx, `
+		SELECT g.practice_code, g.n
+		FROM (SELECT si.practice_code, count(*) AS n FROM service_instances si WHERE `+where+` GROUP BY si.practice_code) g
+		-- A name per practice by its key, rather than a hash of all 6,500.
+		ORDER BY (SELECT p.name FROM practices p WHERE p.code = g.practice_code), g.practice_code`, args...)
 	if err != nil {
+		return res, fmt.Errorf("service instances of %s by practice: %w", ccgCode, err)
+	}
+	type group struct {
+		practice string
+		n        int
+	}
+	groups, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (group, error) {
+		var g group
+		return g, row.Scan(&g.practice, &g.n)
+	})
+	if err != nil {
+		return res, fmt.Errorf("service instances of %s by practice: %w", ccgCode, err)
+	}
+	// The practices whose rows overlap [offset, offset+size), and how many
+	// rows of the first of them come before the page.
+	var picked []string
+	skip, seen := 0, 0
+	for _, g := range groups {
+		if seen+g.n > page.Offset() && seen < page.Offset()+page.Size {
+			if len(picked) == 0 {
+				skip = page.Offset() - seen
+			}
+			picked = append(picked, g.practice)
+		}
+		seen += g.n
+	}
+	res.Total = seen
+	if len(picked) == 0 {
+		return res, nil
+	}
+	n := len(args)
+	rows, err = db.Query(ctx, `SELECT `+instanceColumns+instanceFrom+`
+		WHERE `+where+fmt.Sprintf(` AND si.practice_code = ANY($%d)
+		ORDER BY p.name, si.practice_code, ci.name, si.id LIMIT $%d OFFSET $%d`, n+1, n+2, n+3),
+		append(args, picked, page.Size, skip)...)
+	if err != nil {
+		return res, fmt.Errorf("service instances of %s: %w", ccgCode, err)
+	}
+	if res.Rows, err = pgx.CollectRows(rows, scanInstance); err != nil {
 		return res, fmt.Errorf("service instances of %s: %w", ccgCode, err)
 	}
 	return res, nil

@@ -2,12 +2,15 @@ package ledger_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"ccgtracker/internal/ledger"
+	"ccgtracker/internal/org"
+	"ccgtracker/internal/paging"
 	"ccgtracker/internal/postgres"
 	"ccgtracker/internal/postgres/pgtest"
 	"ccgtracker/internal/refdata"
@@ -74,5 +77,55 @@ func TestSeedNational(t *testing.T) {
 		FROM service_instances GROUP BY 1, 2, 3, 4, 5) g WHERE count = $1`
 	if a, b := count(t, one, shape, 1), count(t, two, shape, 2); a != b || a < added*9/10 {
 		t.Errorf("×1 has %d distinct services, ×2 has %d twice", a, b)
+	}
+}
+
+// List pages a big CCG's ledger from per-practice counts: page after page,
+// at sizes that split practices, it gives exactly the rows of one query
+// sorting the whole ledger by practice name, practice, item name and id,
+// under each filter.
+func TestListPagesTheWholeLedgerInOrder(t *testing.T) {
+	t.Parallel()
+	pool := pgtest.New(t)
+	ctx := context.Background()
+	seedNational(t, pool, 1)
+	const ccg = "W2U3Z" // the CCG with the most services
+	for _, f := range []ledger.Filter{{}, {State: ledger.Ceased}, {Practice: "e84002"}} {
+		rows, err := pool.Query(ctx, `
+			SELECT si.id FROM service_instances si
+			JOIN practices p ON p.code = si.practice_code JOIN catalogue_items ci ON ci.id = si.catalogue_item_id
+			WHERE si.ccg_code = $1 AND ($2 = '' OR si.state = $2) AND ($3 = '' OR si.practice_code = upper($3))
+			ORDER BY p.name, si.practice_code, ci.name, si.id`, ccg, string(f.State), f.Practice)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(want) < 2 {
+			t.Fatalf("filter %+v: only %d instances to page", f, len(want))
+		}
+		for _, size := range []int{1, 7, 25} {
+			var got []int64
+			for n := 1; n <= len(want)/size+2; n++ {
+				res, err := ledger.List(ctx, pool, org.AllCCGs(), ccg, f, paging.Page{Number: n, Size: size})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if res.Total != len(want) {
+					t.Fatalf("filter %+v, page %d of %d: total %d, want %d", f, n, size, res.Total, len(want))
+				}
+				if len(res.Rows) > size {
+					t.Fatalf("filter %+v, page %d of %d: %d rows", f, n, size, len(res.Rows))
+				}
+				for _, i := range res.Rows {
+					got = append(got, i.ID)
+				}
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("filter %+v, pages of %d: %d rows, want %d in the ledger's order", f, size, len(got), len(want))
+			}
+		}
 	}
 }

@@ -560,3 +560,81 @@ func TestImportODSByteOrderMarkAndLatin1Name(t *testing.T) {
 		t.Errorf("name = %q, want %q", p.Name, "CAFÉ SURGERY")
 	}
 }
+
+// The CCG and region counts are kept by triggers, not counted per request:
+// after an import closes, adds and moves practices they still agree with
+// the practices themselves, and they did change.
+func TestImportODSKeepsPracticeCountsCurrent(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := pgtest.New(t)
+	type counts struct {
+		practices int
+		patients  int64
+	}
+	truth := func(code string) counts {
+		var c counts
+		if err := pool.QueryRow(ctx, `
+			SELECT count(*), coalesce(sum(list_size), 0) FROM practices WHERE ccg_code = $1 AND status = 'A'`, code).
+			Scan(&c.practices, &c.patients); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	shown := func(code string) counts {
+		c, err := org.GetCCG(ctx, pool, org.AllCCGs(), code)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return counts{c.PracticeCount, c.Patients}
+	}
+	regionTotals := func() (ccgs, practices int) {
+		regions, err := org.ListRegions(ctx, pool, org.AllCCGs())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range regions {
+			ccgs += r.CCGCount
+			practices += r.PracticeCount
+		}
+		return ccgs, practices
+	}
+	before16C, before13T := shown("16C"), shown("13T")
+	if before16C != truth("16C") || before13T != truth("13T") {
+		t.Fatalf("seeded counts: 16C %+v, 13T %+v; practices say %+v and %+v", before16C, before13T, truth("16C"), truth("13T"))
+	}
+	if ccgs, practices := regionTotals(); ccgs != 106 || practices != countRows(t, pool, `SELECT count(*) FROM practices WHERE status = 'A'`) {
+		t.Fatalf("regions before the import: %d CCGs, %d practices", ccgs, practices)
+	}
+
+	file := odsFile(
+		practiceCols("A81001", map[int]string{2: "THE DENSHAM SURGERY", 10: "TS18 1HU", 11: "19740401", 12: "20220331", 13: "C"}),
+		practiceCols("Y99901", map[int]string{2: "NEW TEST SURGERY", 11: "20220101"}),
+		practiceCols("A81004", map[int]string{2: "ACKLAM MEDICAL CENTRE", 10: "TS5 8SB", 11: "19740401", 15: "13T"}),
+	)
+	if _, err := importString(t, pool, time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC), file); err != nil {
+		t.Fatalf("import: %v", err)
+	}
+	after16C, after13T := shown("16C"), shown("13T")
+	if after16C != truth("16C") || after13T != truth("13T") {
+		t.Errorf("after the import: 16C %+v, 13T %+v; practices say %+v and %+v", after16C, after13T, truth("16C"), truth("13T"))
+	}
+	// One closed and one moved out, one new: 16C has one open practice fewer.
+	if after16C.practices != before16C.practices-1 || after13T.practices != before13T.practices+1 || after13T.patients <= before13T.patients {
+		t.Errorf("counts did not move: 16C %+v → %+v, 13T %+v → %+v", before16C, after16C, before13T, after13T)
+	}
+	if _, practices := regionTotals(); practices != countRows(t, pool, `SELECT count(*) FROM practices WHERE status = 'A'`) {
+		t.Errorf("regions after the import: %d practices", practices)
+	}
+
+	// Practices leave only by hand, but the counts follow that too.
+	if _, err := pool.Exec(ctx, `DELETE FROM audit_log WHERE entity_id = 'Y99901'`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, `DELETE FROM practices WHERE code = 'Y99901'`); err != nil {
+		t.Fatal(err)
+	}
+	if got := shown("16C"); got != truth("16C") || got.practices != after16C.practices-1 {
+		t.Errorf("after a delete: 16C %+v, practices say %+v", got, truth("16C"))
+	}
+}
