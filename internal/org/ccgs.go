@@ -49,7 +49,7 @@ func (c CCG) DueDay() int {
 
 // ListRegions returns every region with how many CCGs and open practices
 // fall in the scope. The practices are counted once per change, by the
-// triggers that keep ccg_practice_counts (migration 000009), not here: this
+// triggers that keep ccg_practice_counts (migration 000008), not here: this
 // runs on nearly every page and reads only 7 regions and 106 CCGs.
 func ListRegions(ctx context.Context, db postgres.Querier, scope Scope) ([]Region, error) {
 	all, ccg := scope.SQLArgs()
