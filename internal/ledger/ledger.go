@@ -263,13 +263,25 @@ func List(ctx context.Context, db postgres.Querier, scope org.Scope, ccgCode str
 		args = append(args, *f.OrderID)
 		where += fmt.Sprintf(` AND si.order_id = $%d`, len(args))
 	}
+	return pageByPractice(ctx, db, "", where, args, page)
+}
+
+// pageByPractice returns one page of the instances matching where (over
+// si, and p and ci when joins brings them in), in the ledger's order (by
+// practice name, practice, item, id), in two steps: first how many match
+// at each practice, in the practices' order (which is also the total);
+// then the rows of only the practices the page falls on. Sorting every
+// instance of a big CCG with its names joined in, as one query, took ten
+// times longer at ten times the services.
+func pageByPractice(ctx context.Context, db postgres.Querier, joins, where string, args []any, page paging.Page) (paging.Result[Instance], error) {
+	res := paging.Result[Instance]{Page: page}
 	rows, err := db.Query(ctx, `
 		SELECT g.practice_code, g.n
-		FROM (SELECT si.practice_code, count(*) AS n FROM service_instances si WHERE `+where+` GROUP BY si.practice_code) g
+		FROM (SELECT si.practice_code, count(*) AS n FROM service_instances si `+joins+` WHERE `+where+` GROUP BY si.practice_code) g
 		-- A name per practice by its key, rather than a hash of all 6,500.
 		ORDER BY (SELECT p.name FROM practices p WHERE p.code = g.practice_code), g.practice_code`, args...)
 	if err != nil {
-		return res, fmt.Errorf("service instances of %s by practice: %w", ccgCode, err)
+		return res, fmt.Errorf("service instances by practice: %w", err)
 	}
 	type group struct {
 		practice string
@@ -280,7 +292,7 @@ func List(ctx context.Context, db postgres.Querier, scope org.Scope, ccgCode str
 		return g, row.Scan(&g.practice, &g.n)
 	})
 	if err != nil {
-		return res, fmt.Errorf("service instances of %s by practice: %w", ccgCode, err)
+		return res, fmt.Errorf("service instances by practice: %w", err)
 	}
 	// The practices whose rows overlap [offset, offset+size), and how many
 	// rows of the first of them come before the page.
@@ -305,10 +317,10 @@ func List(ctx context.Context, db postgres.Querier, scope org.Scope, ccgCode str
 		ORDER BY p.name, si.practice_code, ci.name, si.id LIMIT $%d OFFSET $%d`, n+1, n+2, n+3),
 		append(args, picked, page.Size, skip)...)
 	if err != nil {
-		return res, fmt.Errorf("service instances of %s: %w", ccgCode, err)
+		return res, fmt.Errorf("service instances: %w", err)
 	}
 	if res.Rows, err = pgx.CollectRows(rows, scanInstance); err != nil {
-		return res, fmt.Errorf("service instances of %s: %w", ccgCode, err)
+		return res, fmt.Errorf("service instances: %w", err)
 	}
 	return res, nil
 }

@@ -3,6 +3,7 @@ package ledger
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -38,10 +39,17 @@ func InPeriod(ctx context.Context, db postgres.Querier, ccgCode string, first, l
 // page shows a CCG's services this way, as the biggest CCGs have
 // thousands.
 func InPeriodPage(ctx context.Context, db postgres.Querier, ccgCode string, first, last time.Time, search string, page paging.Page) (paging.Result[Instance], error) {
-	res, err := postgres.Paged(ctx, db, page, instanceColumns, instanceFrom+inPeriod+`
-		  AND ($4 = '' OR p.name ILIKE '%' || $4 || '%' OR si.practice_code ILIKE $4 || '%'
-		       OR 'SI' || si.id || '-' || si.practice_code ILIKE $4 || '%' OR ci.name ILIKE '%' || $4 || '%')`,
-		inPeriodOrder, scanInstance, ccgCode, first, last, search)
+	where, args := strings.TrimPrefix(strings.TrimSpace(inPeriod), "WHERE"), []any{ccgCode, first, last}
+	joins := ""
+	if search != "" {
+		// Only a search needs the names; without one the practices are
+		// counted from the instances alone.
+		joins = `JOIN practices p ON p.code = si.practice_code JOIN catalogue_items ci ON ci.id = si.catalogue_item_id`
+		args = append(args, search)
+		where += ` AND (p.name ILIKE '%' || $4 || '%' OR si.practice_code ILIKE $4 || '%'
+		       OR 'SI' || si.id || '-' || si.practice_code ILIKE $4 || '%' OR ci.name ILIKE '%' || $4 || '%')`
+	}
+	res, err := pageByPractice(ctx, db, joins, where, args, page)
 	if err != nil {
 		return res, fmt.Errorf("services of %s in the period: %w", ccgCode, err)
 	}
@@ -75,25 +83,28 @@ func OfPractice(ctx context.Context, db postgres.Querier, practice string) ([]In
 	return pgx.CollectRows(rows, scanInstance)
 }
 
-// OfPractices returns the planned and active services of each of these
-// practices with one query, however many there are: for checking every
-// practice a return names at once. A practice with none has no entry.
-func OfPractices(ctx context.Context, db postgres.Querier, practices []string) (map[string][]Instance, error) {
-	out := map[string][]Instance{}
+// ServiceIDsOfPractices returns the ids of the planned and active
+// services of each of these practices with one narrow query, however many
+// there are: for checking every practice a return names at once. A
+// practice with none has no entry.
+func ServiceIDsOfPractices(ctx context.Context, db postgres.Querier, practices []string) (map[string][]int64, error) {
+	out := map[string][]int64{}
 	if len(practices) == 0 {
 		return out, nil
 	}
-	rows, err := db.Query(ctx, `SELECT `+instanceColumns+instanceFrom+`
-		WHERE si.practice_code = ANY($1) AND si.state IN ('planned', 'active') ORDER BY si.id`, practices)
+	rows, err := db.Query(ctx, `
+		SELECT practice_code, id FROM service_instances
+		WHERE practice_code = ANY($1) AND state IN ('planned', 'active') ORDER BY id`, practices)
 	if err != nil {
 		return nil, fmt.Errorf("services of %d practices: %w", len(practices), err)
 	}
-	list, err := pgx.CollectRows(rows, scanInstance)
-	if err != nil {
+	var practice string
+	var id int64
+	if _, err := pgx.ForEachRow(rows, []any{&practice, &id}, func() error {
+		out[practice] = append(out[practice], id)
+		return nil
+	}); err != nil {
 		return nil, fmt.Errorf("services of %d practices: %w", len(practices), err)
-	}
-	for _, i := range list {
-		out[i.PracticeCode] = append(out[i.PracticeCode], i)
 	}
 	return out, nil
 }

@@ -141,15 +141,15 @@ func emptyPracticeChecks(ctx context.Context, db postgres.Querier, r Return, out
 	}
 	// One query for every practice: a return of many lines across many
 	// practices costs what a short one does.
-	byPractice, err := ledger.OfPractices(ctx, db, practices)
+	byPractice, err := ledger.ServiceIDsOfPractices(ctx, db, practices)
 	if err != nil {
 		return err
 	}
 	services := make(map[string]map[int64]bool, len(practices)) // practice → its planned and active services
 	for _, p := range practices {
 		set := map[int64]bool{}
-		for _, s := range byPractice[p] {
-			set[s.ID] = true
+		for _, id := range byPractice[p] {
+			set[id] = true
 		}
 		services[p] = set
 	}
