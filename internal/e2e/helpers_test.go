@@ -28,16 +28,17 @@ import (
 )
 
 // newApp starts the tracker on a fresh database with the demo users and
-// returns its base address. env overrides configuration variables.
-func newApp(t *testing.T, env map[string]string) string {
+// returns its base address. env overrides configuration variables; opts
+// change the server's defaults (server.WithClock for a test's own clock).
+func newApp(t *testing.T, env map[string]string, opts ...server.Option) string {
 	t.Helper()
-	base, _ := newAppWithPool(t, env)
+	base, _ := newAppWithPool(t, env, opts...)
 	return base
 }
 
 // newAppWithPool is newApp, also returning the database for the test to
 // set the scene in (issue a return, complete an order).
-func newAppWithPool(t *testing.T, env map[string]string) (string, *pgxpool.Pool) {
+func newAppWithPool(t *testing.T, env map[string]string, opts ...server.Option) (string, *pgxpool.Pool) {
 	t.Helper()
 	ctx := context.Background()
 	pool := pgtest.New(t)
@@ -77,11 +78,34 @@ func newAppWithPool(t *testing.T, env map[string]string) (string, *pgxpool.Pool)
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
-	srv := server.New(cfg, pool, slog.New(slog.NewTextHandler(logs, nil)))
+	srv := server.New(cfg, pool, slog.New(slog.NewTextHandler(logs, nil)), opts...)
 	ts.Config.Handler = srv
 	ts.Start()
 	t.Cleanup(ts.Close)
 	return base, pool
+}
+
+// testClock is a clock that moves only when the test moves it, for
+// server.WithClock: the server's requests may read it from any goroutine.
+type testClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newTestClock(start time.Time) *testClock { return &testClock{now: start} }
+
+// Now is the clock's time, for server.WithClock(c.Now).
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// advance moves the clock on by d.
+func (c *testClock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
 }
 
 // syncBuffer is a bytes.Buffer that the server's goroutines can share.
@@ -308,6 +332,17 @@ const axeRun = `axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wc
 // govern, so the page itself needs no change to be tested.
 func checkAccessibility(t *testing.T, ctx context.Context, pageName string) {
 	t.Helper()
+	injectAxe(t, ctx, pageName)
+	violations, err := chromedp.Run(ctx, chromedp.Evaluate[[]axeViolation](axeRun, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("%s: run axe-core: %v", pageName, err)
+	}
+	reportViolations(t, ctx, pageName, violations)
+}
+
+// injectAxe puts axe-core in the page the tab shows, once.
+func injectAxe(t *testing.T, ctx context.Context, pageName string) {
+	t.Helper()
 	src, err := axeSource()
 	if err != nil {
 		t.Fatalf("axe-core: %v", err)
@@ -322,10 +357,11 @@ func checkAccessibility(t *testing.T, ctx context.Context, pageName string) {
 			t.Fatalf("%s: inject axe-core: %v", pageName, err)
 		}
 	}
-	violations, err := chromedp.Run(ctx, chromedp.Evaluate[[]axeViolation](axeRun, chromedp.EvalAwaitPromise))
-	if err != nil {
-		t.Fatalf("%s: run axe-core: %v", pageName, err)
-	}
+}
+
+// reportViolations fails the test with every violation axe-core found.
+func reportViolations(t *testing.T, ctx context.Context, pageName string, violations []axeViolation) {
+	t.Helper()
 	if len(violations) == 0 {
 		return
 	}
