@@ -1,11 +1,13 @@
 package server
 
 import (
+	"bytes"
 	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/a-h/templ"
 
@@ -73,16 +75,42 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 // render writes a component with a status. Pages are never cached: they
-// carry one person's data.
+// carry one person's data. The page is rendered whole into a buffer first
+// and sent in one write, with its length: written straight to the
+// connection a 200 KB page took some fifty system calls, a fifth of the
+// server's time under load; and a page that fails half-way is never sent
+// as if it were whole.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, c templ.Component) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
 	if r.Method == http.MethodHead {
+		w.WriteHeader(status)
 		return
 	}
-	if err := c.Render(r.Context(), w); err != nil {
+	buf := pageBuffers.Get().(*bytes.Buffer)
+	defer putPageBuffer(buf)
+	buf.Reset()
+	if err := c.Render(r.Context(), buf); err != nil {
 		s.log.ErrorContext(r.Context(), "render failed", "path", r.URL.Path, "err", err)
+		if status < http.StatusInternalServerError {
+			status = http.StatusInternalServerError
+		}
+		w.WriteHeader(status)
+		return
+	}
+	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// pageBuffers keeps the buffers pages are rendered into between requests.
+var pageBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// putPageBuffer returns a buffer to the pool, unless an unusually big page
+// made it big: the pool would keep that memory for ever.
+func putPageBuffer(b *bytes.Buffer) {
+	if b.Cap() <= 1<<20 {
+		pageBuffers.Put(b)
 	}
 }
 
