@@ -182,6 +182,7 @@ const (
 	msgDamaged     = "The Excel file could not be read: it may be damaged. Open it in Excel, save it again and upload it, or save its Changes sheet as CSV UTF-8"
 	msgUnpacked    = "The Excel file is too large once unpacked: keep only the Changes sheet, save it and upload it again"
 	msgNotUTF8     = "The CSV file is not saved as UTF-8: in Excel, choose Save As and the type CSV UTF-8 (Comma delimited), then upload that file"
+	msgUTF16       = "The file is saved as Unicode (UTF-16) text, not as CSV UTF-8: in Excel, choose Save As and the type CSV UTF-8 (Comma delimited), then upload that file"
 	msgOldExcel    = "The file is an Excel 97-2003 workbook (.xls): in Excel, choose Save As and the type Excel Workbook (.xlsx), then upload that file"
 	msgPassword    = "The Excel file is protected with a password: remove the password, save it and upload it again"
 	msgNoSheet     = "The workbook has no sheet called Changes: put the changes on a sheet with that name, as in the workbook you downloaded"
@@ -682,6 +683,12 @@ func dateParts(s string) ([]string, bool, bool) {
 // tab-separated, as some spreadsheets save it).
 func (p *changeParser) readCSV(data []byte) {
 	data = bytes.TrimPrefix(data, utf8BOM)
+	if isUTF16(data) {
+		// Excel's "Unicode Text" and some exports: readable, but not as
+		// UTF-8, and full of NUL bytes that would read as a binary file.
+		p.fail(msgUTF16)
+		return
+	}
 	for _, b := range data {
 		// Control characters other than tab and line ends mean a binary
 		// file (an image, a PDF, an old Excel file ...), not text.
@@ -755,6 +762,29 @@ func csvProblem(err error) string {
 		return `a cell starts with a " that is not closed: check the " marks`
 	}
 	return "it could not be read"
+}
+
+// isUTF16 reports whether data is UTF-16 text: it starts with a UTF-16
+// byte order mark, or every other byte of its start is NUL, as ASCII text
+// saved as UTF-16 without a mark is.
+func isUTF16(data []byte) bool {
+	if bytes.HasPrefix(data, []byte{0xFF, 0xFE}) || bytes.HasPrefix(data, []byte{0xFE, 0xFF}) {
+		return true
+	}
+	n := min(len(data), 64) &^ 1
+	if n < 4 {
+		return false
+	}
+	even, odd := 0, 0
+	for i := 0; i < n; i += 2 {
+		if data[i] == 0 {
+			even++
+		}
+		if data[i+1] == 0 {
+			odd++
+		}
+	}
+	return even == n/2 || odd == n/2
 }
 
 // sniffComma is the separator of the header line: a comma unless the line

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf16"
 
 	"github.com/xuri/excelize/v2"
 
@@ -452,6 +453,19 @@ type shWant struct {
 	words  string
 }
 
+// utf16LE is s saved as little-endian UTF-16, as Excel's "Unicode Text"
+// saves it, with or without the byte order mark.
+func utf16LE(s string, mark bool) []byte {
+	var b []byte
+	if mark {
+		b = append(b, 0xFF, 0xFE)
+	}
+	for _, u := range utf16.Encode([]rune(s)) {
+		b = append(b, byte(u), byte(u>>8))
+	}
+	return b
+}
+
 func shCSV(rows ...string) []byte {
 	return []byte(shCSVHeader + strings.Join(rows, "\r\n") + "\r\n")
 }
@@ -514,6 +528,10 @@ func TestParseChangesProblems(t *testing.T) {
 		{"ErrNotAFile", shPNG, "changes.csv", []shWant{{0, "", msgNotAFile}}},
 		{"ErrNotUTF8", func(*testing.T) []byte { return shCSV("activation,A81001,SI12-A81001,,,,2026-03-02,cost \xa3100") }, "",
 			[]shWant{{0, "", msgNotUTF8}}},
+		{"ErrUTF16WithMark", func(*testing.T) []byte { return utf16LE(string(shCSV(ok)), true) }, "changes.csv",
+			[]shWant{{0, "", msgUTF16}}},
+		{"ErrUTF16WithoutMark", func(*testing.T) []byte { return utf16LE(string(shCSV(ok)), false) }, "changes.csv",
+			[]shWant{{0, "", msgUTF16}}},
 		{"ErrTooLarge", func(*testing.T) []byte {
 			return []byte(shCSVHeader + strings.Repeat(" ", MaxUploadBytes-len(shCSVHeader)+1))
 		}, "", []shWant{{0, "", msgTooLarge}}},
