@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"ccgtracker/internal/apperr"
 	"ccgtracker/internal/dates"
 	"ccgtracker/internal/ledger"
 	"ccgtracker/internal/postgres"
@@ -51,6 +52,12 @@ func Run(ctx context.Context, pool *pgxpool.Pool, now time.Time, businessDate *t
 		day = dates.Of(*businessDate)
 	}
 	res := Result{BusinessDate: day}
+	if day.After(dates.Today(now)) {
+		// A night that has not come: its reminders would say returns are
+		// late that are not, and its cessations would end services early.
+		return res, apperr.New(apperr.Invalid, "The nightly job runs for today or an earlier day, not for %s: today is %s.",
+			dates.Long(day), dates.Long(dates.Today(now)))
+	}
 	if err := pool.QueryRow(ctx, `
 		INSERT INTO job_runs (business_date, started_at, triggered_by) VALUES ($1, $2, $3) RETURNING id`,
 		day, now, triggeredBy).Scan(&res.RunID); err != nil {
@@ -92,8 +99,10 @@ func work(ctx context.Context, tx pgx.Tx, now, day time.Time, res Result) (Resul
 	if res.Issued, err = tracker.IssueTx(ctx, tx, now, nil, tracker.PeriodOf(day)); err != nil {
 		return res, err
 	}
-	// 2. Late returns, flagged once, with the moment they became late.
-	if res.Flagged, err = flagLate(ctx, tx, now); err != nil {
+	// 2. Late returns, flagged once, with the moment they became late: as
+	// at the start of the business day, so a night recovered later flags
+	// what that night would have, like every other step.
+	if res.Flagged, err = flagLate(ctx, tx, startOfDay(day)); err != nil {
 		return res, err
 	}
 	// 3. Reminders for this night and any missed since the last run that
@@ -117,17 +126,22 @@ func work(ctx context.Context, tx pgx.Tx, now, day time.Time, res Result) (Resul
 	return res, nil
 }
 
+// startOfDay is midnight in London at the start of the business day day.
+func startOfDay(day time.Time) time.Time {
+	return time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, dates.London)
+}
+
 // flagLate marks every return not submitted by the end of its due day
-// (London) as late, recording when it became late; a return submitted
-// after its deadline but before the night ran is flagged too.
-func flagLate(ctx context.Context, tx pgx.Tx, now time.Time) (int, error) {
+// (London) as late by asOf, recording when it became late; a return
+// submitted after its deadline but before the night ran is flagged too.
+func flagLate(ctx context.Context, tx pgx.Tx, asOf time.Time) (int, error) {
 	tag, err := tx.Exec(ctx, `
 		UPDATE tracker_returns tr
 		SET late_at = d.deadline
 		FROM (SELECT id, ((due_date + 1)::timestamp AT TIME ZONE 'Europe/London') AS deadline FROM tracker_returns
 		      WHERE late_at IS NULL) d
 		WHERE tr.id = d.id AND d.deadline <= $1
-		  AND (tr.submitted_at IS NULL OR tr.submitted_at >= d.deadline)`, now)
+		  AND (tr.submitted_at IS NULL OR tr.submitted_at >= d.deadline)`, asOf)
 	if err != nil {
 		return 0, fmt.Errorf("flag late returns: %w", err)
 	}
@@ -214,9 +228,11 @@ func queueReminders(ctx context.Context, tx pgx.Tx, now, day time.Time) (int, er
 		return 0, fmt.Errorf("late CCGs: %w", err)
 	}
 	var lines []string
+	late := map[string]bool{} // the CCGs, which the subject counts: a CCG may be late with two months
 	var name, code string
 	var period, due time.Time
 	if _, err := pgx.ForEachRow(rows, []any{&name, &code, &period, &due}, func() error {
+		late[code] = true
 		lines = append(lines, fmt.Sprintf("- %s (%s): %s, due %s, %d days late", name, code, tracker.PeriodOf(period).Name(), dates.Long(due), int(day.Sub(due).Hours()/24)))
 		return nil
 	}); err != nil {
@@ -244,7 +260,7 @@ func queueReminders(ctx context.Context, tx pgx.Tx, now, day time.Time) (int, er
 	}); err != nil {
 		return 0, err
 	}
-	subject := fmt.Sprintf("%d %s late with their Order Tracker return on %s", len(lines), plural(len(lines), "CCG is", "CCGs are"), dates.Long(day))
+	subject := fmt.Sprintf("%d %s late with their Order Tracker return on %s", len(late), plural(len(late), "CCG is", "CCGs are"), dates.Long(day))
 	body := "These returns are past their due date and not submitted:\n\n" + strings.Join(lines, "\n") + "\n\nCCG Order Tracker"
 	for _, rv := range reviewers {
 		n, err := enqueue(ctx, tx, now, fmt.Sprintf("late_digest:%d:%s", rv.id, day.Format(time.DateOnly)), "late_digest", rv.email, subject, body)

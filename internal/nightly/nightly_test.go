@@ -2,12 +2,14 @@ package nightly_test
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"ccgtracker/internal/apperr"
 	"ccgtracker/internal/dates"
 	"ccgtracker/internal/nightly"
 	"ccgtracker/internal/org"
@@ -220,3 +222,72 @@ func mustPeriod(s string) tracker.Period {
 }
 
 func orgAll() org.Scope { return org.AllCCGs() }
+
+// The night's date is today or earlier: on 2 December, a run for the 22nd
+// is refused in words, records no run and changes nothing (it once told
+// buyers their return was late, and would have ended services early).
+func TestNightlyRefusesADateThatHasNotCome(t *testing.T) {
+	t.Parallel()
+	pool := setUp(t)
+	future := dates.Date(2026, 12, 22)
+	_, err := nightly.Run(ctx, pool, at(2026, 12, 2, 10, 0), &future, nil)
+	if apperr.CodeOf(err) != apperr.Invalid || !strings.Contains(apperr.MessageOf(err), "not for 22 December 2026: today is 2 December 2026") {
+		t.Fatalf("a run for 22 December on the 2nd: %v, want a refusal naming both days", err)
+	}
+	if n := count(t, pool, `SELECT count(*) FROM job_runs`) + count(t, pool, `SELECT count(*) FROM outbox`) +
+		count(t, pool, `SELECT count(*) FROM tracker_returns WHERE late_at IS NOT NULL`); n != 0 {
+		t.Errorf("the refused run left %d runs, messages or late flags", n)
+	}
+	today := dates.Date(2026, 12, 2)
+	if _, err := nightly.Run(ctx, pool, at(2026, 12, 2, 10, 0), &today, nil); err != nil {
+		t.Errorf("a run for today: %v", err)
+	}
+}
+
+// A missed night recovered later does what that night would have: run on
+// 30 November for the 20th, it flags nothing due on the 20th (late only
+// from the 21st), though by the real clock it is late.
+func TestARecoveredNightFlagsAsOfItsOwnDate(t *testing.T) {
+	t.Parallel()
+	pool := setUp(t)
+	night := dates.Date(2026, 11, 20)
+	if _, err := nightly.Run(ctx, pool, at(2026, 11, 30, 9, 0), &night, nil); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, pool, `SELECT count(*) FROM tracker_returns WHERE ccg_code = '16C' AND late_at IS NOT NULL`); n != 0 {
+		t.Error("the night of the 20th, run on the 30th, flagged 16C, due on the 20th")
+	}
+	night = dates.Date(2026, 11, 21)
+	if _, err := nightly.Run(ctx, pool, at(2026, 11, 30, 9, 0), &night, nil); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, pool, `SELECT count(*) FROM tracker_returns WHERE ccg_code = '16C' AND late_at IS NOT NULL`); n != 1 {
+		t.Error("the night of the 21st did not flag 16C")
+	}
+}
+
+// The reviewers' digest counts CCGs, not returns: a CCG late with two
+// months is one CCG late.
+func TestDigestCountsCCGs(t *testing.T) {
+	t.Parallel()
+	pool := setUp(t)
+	nov, _ := tracker.ParsePeriod("2026-11")
+	if _, err := tracker.Issue(ctx, pool, at(2026, 11, 1, 1, 0), nil, nov); err != nil {
+		t.Fatal(err)
+	}
+	// Everyone but 16C has submitted both months; 16C neither.
+	if _, err := pool.Exec(ctx, `UPDATE tracker_returns SET status = 'submitted', submitted_at = $1 WHERE ccg_code <> '16C'`, at(2026, 11, 2, 9, 0)); err != nil {
+		t.Fatal(err)
+	}
+	run(t, pool, at(2027, 1, 5, 1, 0))
+	var subject, body string
+	if err := pool.QueryRow(ctx, `SELECT subject, body FROM outbox WHERE kind = 'late_digest' ORDER BY id DESC LIMIT 1`).Scan(&subject, &body); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(subject, "1 CCG is late") {
+		t.Errorf("digest subject %q, want it to count 1 CCG", subject)
+	}
+	if strings.Count(body, "NHS Tees Valley CCG (16C)") != 2 {
+		t.Errorf("the digest does not list 16C's two late returns:\n%s", body)
+	}
+}
