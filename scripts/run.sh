@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# make run: the application with demo data on http://localhost:8080.
+# make run: the application with demo data on http://localhost:8080 (or
+# BASE_URL, or the address ADDR gives).
 # Without DATABASE_URL it runs the project's own PostgreSQL cluster in .pgdata
 # (kept between runs), migrates it and loads the reference and demo data
 # (idempotently). Ctrl-C stops the server, then the cluster.
@@ -22,11 +23,15 @@ trap stop_cluster EXIT
 bin/tracker migrate up
 bin/tracker seed --demo
 
+# The address people use: BASE_URL when it is set (a proxy in front),
+# otherwise where ADDR listens, with localhost for "every interface".
 addr=${ADDR:-:8080}
-port=${addr##*:}
+host=${addr%:*}
+case "$host" in ""|0.0.0.0|"[::]") host=localhost ;; esac
+url=${BASE_URL:-http://${host}:${addr##*:}}
 cat <<MSG
 
-CCG Order Tracker: http://localhost:${port}
+CCG Order Tracker: ${url}
 
 Demo sign-ins (password: demo-password)
   admin@example.nhs.uk       administrator
