@@ -174,7 +174,9 @@ func CheckPractices(ctx context.Context, db postgres.Querier, ccgCode string, co
 		case !known:
 			problems = append(problems, fmt.Sprintf("%s is not a known practice", c))
 		case p.ccg != ccgCode:
-			problems = append(problems, fmt.Sprintf("%s (%s) belongs to another CCG", c, p.name))
+			// Not named: another CCG's practice is hidden from this CCG's
+			// buyers everywhere else (its page is a 404).
+			problems = append(problems, fmt.Sprintf("%s belongs to another CCG", c))
 		case p.status != "A":
 			problems = append(problems, fmt.Sprintf("%s (%s) is not open", c, p.name))
 		default:
@@ -240,7 +242,9 @@ func checkRecipients(ctx context.Context, db postgres.Querier, o Order, it Item,
 			problems = append(problems, fmt.Sprintf("%s is not a practice", in.Practice))
 			continue
 		case p.ccg != o.CCGCode:
-			problems = append(problems, fmt.Sprintf("%s (%s) is not a practice of %s", p.name, in.Practice, o.CCGName))
+			// Not named: another CCG's practice is hidden from this
+			// CCG's buyers everywhere else (its page is a 404).
+			problems = append(problems, fmt.Sprintf("%s is not a practice of %s", in.Practice, o.CCGName))
 			continue
 		case seen[in.Practice]:
 			problems = append(problems, fmt.Sprintf("%s (%s) is picked more than once", p.name, in.Practice))

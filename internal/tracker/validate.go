@@ -193,7 +193,9 @@ func (c *checker) check(in *LineInput) (map[string]string, error) {
 	case !p.exists:
 		errs[FieldPractice] = fmt.Sprintf("%s is not a practice", in.Practice)
 	case p.ccg != c.ret.CCGCode:
-		errs[FieldPractice] = fmt.Sprintf("%s (%s) is not a practice of %s", p.name, in.Practice, c.ret.CCGName)
+		// Not named: another CCG's practice is hidden from this CCG's
+		// buyers everywhere else (its page is a 404).
+		errs[FieldPractice] = fmt.Sprintf("%s is not a practice of %s", in.Practice, c.ret.CCGName)
 	}
 	if in.Date.IsZero() {
 		errs[FieldDate] = "Enter the date of the change"
