@@ -351,9 +351,10 @@ func (t *test) run(ctx context.Context) (bool, error) {
 	loadTime := time.Since(loadStart)
 
 	// What the load saw.
-	total, failures, unexplained, perServer := t.tally(inflightAtStop, leader.name)
-	fmt.Printf("== load through the balancer: %d requests in %s (%s), %d failed, %d of them not in flight at the SIGTERM\n",
-		total, loadTime.Round(100*time.Millisecond), perServer, len(failures), unexplained)
+	total, failures, unexplained, perServer, onStopped := t.tally(inflightAtStop, leader.name)
+	fmt.Printf("== load through the balancer: %d requests in %s (%s), %d failed, %d of them not in flight on %s at the SIGTERM\n",
+		total, loadTime.Round(100*time.Millisecond), perServer, len(failures), unexplained, leader.name)
+	fmt.Printf("   of the %d requests in flight at the SIGTERM, %d were on %s and finished there\n", len(inflightAtStop), onStopped, leader.name)
 	for _, f := range failures {
 		fmt.Printf("   failed: %s\n", f)
 	}
@@ -425,8 +426,8 @@ func (t *test) run(ctx context.Context) (bool, error) {
 		fmt.Printf("   (the restarted %s is leader again)\n", leader.name)
 	}
 
-	fmt.Printf("\nSummary: instances %d; requests %d; failures %d (%d in flight at the SIGTERM); sessions checked %d (refused %d); nightly runs %d\n",
-		instances, total, len(failures), len(inflightAtStop), checked, len(bad), runs)
+	fmt.Printf("\nSummary: instances %d; requests %d; failures %d (%d requests in flight on the stopped instance at the SIGTERM finished there); sessions checked %d (refused %d); nightly runs %d\n",
+		instances, total, len(failures), onStopped, checked, len(bad), runs)
 	for _, p := range problems {
 		fmt.Println("PROBLEM:", p)
 	}
@@ -597,7 +598,7 @@ func (t *test) waitStatus(ok func(map[string]string) bool) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("HAProxy's servers did not reach the state awaited within %s: %v", startTimeout, last)
+	return fmt.Errorf("the balancer's servers did not reach the state awaited within %s: %v", startTimeout, last)
 }
 
 // stats is HAProxy's statistics of the tracker backend: each server's row
@@ -651,7 +652,7 @@ func (t *test) leader(ctx context.Context) (*instance, error) {
 	}
 	in := t.instanceOf(id)
 	if in == nil {
-		return nil, fmt.Errorf("River leader %q is none of the instances started ", id)
+		return nil, fmt.Errorf("the River leader %q is none of the instances started", id)
 	}
 	return in, nil
 }
@@ -938,13 +939,16 @@ func (t *test) servedBy(name string, since time.Time) int {
 // tally counts the requests and failures; a failure is explained only if
 // it was in flight at the SIGTERM and the stopped instance answered it, or
 // nothing did.
-func (t *test) tally(inflightAtStop map[int]bool, stopped string) (total int, failures []string, unexplained int, perServer string) {
+func (t *test) tally(inflightAtStop map[int]bool, stopped string) (total int, failures []string, unexplained int, perServer string, onStopped int) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	by := map[string]int{}
 	for _, r := range t.records {
 		total++
 		by[r.server]++
+		if inflightAtStop[r.id] && r.server == stopped && !r.failed() {
+			onStopped++
+		}
 		if r.failed() {
 			failures = append(failures, r.String())
 			if !inflightAtStop[r.id] || (r.server != "" && r.server != stopped) {
@@ -959,7 +963,7 @@ func (t *test) tally(inflightAtStop map[int]bool, stopped string) (total int, fa
 	if by[""] > 0 {
 		parts = append(parts, fmt.Sprintf("no instance %d", by[""]))
 	}
-	return total, failures, unexplained, strings.Join(parts, ", ")
+	return total, failures, unexplained, strings.Join(parts, ", "), onStopped
 }
 
 // checkSessions asks each instance directly, with each user's cookie, for
