@@ -22,6 +22,10 @@ test: assets generate ## Run every test (Go, PostgreSQL, headless Chromium) agai
 bench: ## Load-test the server's pages and benchmark the exports on the national data, ×1 and ×10 (docs/benchmarks.md)
 	@scripts/bench.sh
 
+.PHONY: instances
+instances: ## Three instances behind HAProxy: one stopped and restarted under load; sessions and the night hold (about a minute)
+	@scripts/instances.sh
+
 .PHONY: build
 build: assets generate ## Build bin/tracker
 	go build -trimpath -o bin/tracker ./cmd/tracker
