@@ -18,6 +18,10 @@ run: build ## Start the app on http://localhost:8080 (own PostgreSQL unless DATA
 test: assets generate ## Run every test (Go, PostgreSQL, headless Chromium) against a throwaway cluster
 	@scripts/test.sh
 
+.PHONY: fuzz
+fuzz: ## Fuzz every parser and escaper, FUZZTIME each (default 20s; FUZZ=regexp picks targets); crashers go to testdata/fuzz
+	@scripts/fuzz.sh
+
 .PHONY: bench
 bench: ## Load-test the server's pages and benchmark the exports on the national data, ×1 and ×10 (docs/benchmarks.md)
 	@scripts/bench.sh

@@ -66,10 +66,12 @@ func Parse(name, day, month, year string) (time.Time, string) {
 	if len(missing) > 0 {
 		return time.Time{}, name + " must include a " + strings.Join(missing, " and a ")
 	}
+	// Digits only: strconv.Atoi also takes a sign, and "-001" would be
+	// the year -1, "4 numbers" long.
 	d, errD := strconv.Atoi(day)
 	m, errM := strconv.Atoi(month)
 	y, errY := strconv.Atoi(year)
-	if errD != nil || errM != nil || errY != nil {
+	if errD != nil || errM != nil || errY != nil || !digits(day) || !digits(month) || !digits(year) {
 		return time.Time{}, name + " must be a real date, written in numbers like 27 3 2026"
 	}
 	if len(year) != 4 {
@@ -81,6 +83,9 @@ func Parse(name, day, month, year string) (time.Time, string) {
 	}
 	return t, ""
 }
+
+// digits reports whether s is ASCII digits only.
+func digits(s string) bool { return strings.Trim(s, "0123456789") == "" }
 
 // ParseISO reads a YYYY-MM-DD date from a file, or says what is wrong.
 func ParseISO(s string) (time.Time, string) {

@@ -1,6 +1,13 @@
 package org
 
-import "ccgtracker/internal/refdata"
+import (
+	"io"
+
+	"ccgtracker/internal/refdata"
+)
+
+// ReadODS is readODS, the part of ImportODS that needs no database.
+func ReadODS(r io.Reader) ([]ODSRecord, error) { return readODS(r) }
 
 // ReadItemTypes returns the type id of every catalogue item in the shipped file.
 func ReadItemTypes() ([]string, error) {

@@ -243,17 +243,12 @@ func (e *ODSFileError) Unwrap() error {
 // dates, status and (when it is an active CCG in the tracker) commissioner;
 // new GP practices of active CCGs are added; each change is audited.
 func ImportODS(ctx context.Context, pool *pgxpool.Pool, now time.Time, r io.Reader) (ODSReport, error) {
-	recs, errs := ParseODS(withoutBOM(r))
-	errs = append(errs, checkODSRecords(recs)...)
-	if len(errs) > 0 {
-		slices.SortStableFunc(errs, func(a, b ODSRowError) int { return a.Line - b.Line })
-		return ODSReport{}, &ODSFileError{Errors: errs}
-	}
-	if len(recs) == 0 {
-		return ODSReport{}, apperr.New(apperr.Invalid, "The ODS file is empty: it has no rows to import.")
+	recs, err := readODS(r)
+	if err != nil {
+		return ODSReport{}, err
 	}
 	var report ODSReport
-	err := postgres.Tx(ctx, pool, func(tx pgx.Tx) error {
+	err = postgres.Tx(ctx, pool, func(tx pgx.Tx) error {
 		var err error
 		report, err = applyODS(ctx, tx, now, recs)
 		return err
@@ -262,6 +257,22 @@ func ImportODS(ctx context.Context, pool *pgxpool.Pool, now time.Time, r io.Read
 		return ODSReport{}, fmt.Errorf("import ODS file: %w", err)
 	}
 	return report, nil
+}
+
+// readODS is the part of ImportODS that needs no database: the file's
+// records, or an *ODSFileError with every bad row, or an Invalid error for
+// a file with no rows.
+func readODS(r io.Reader) ([]ODSRecord, error) {
+	recs, errs := ParseODS(withoutBOM(r))
+	errs = append(errs, checkODSRecords(recs)...)
+	if len(errs) > 0 {
+		slices.SortStableFunc(errs, func(a, b ODSRowError) int { return a.Line - b.Line })
+		return nil, &ODSFileError{Errors: errs}
+	}
+	if len(recs) == 0 {
+		return nil, apperr.New(apperr.Invalid, "The ODS file is empty: it has no rows to import.")
+	}
+	return recs, nil
 }
 
 // withoutBOM drops a UTF-8 byte order mark, which a file saved from Excel

@@ -1,11 +1,13 @@
 package org_test
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"ccgtracker/internal/apperr"
 	"ccgtracker/internal/org"
 )
 
@@ -253,34 +255,44 @@ func TestODSRecordIsPractice(t *testing.T) {
 	}
 }
 
+// The ODS file as ImportODS reads it before the database (byte order
+// mark, rows, codes given twice, NUL characters), for any bytes: never a
+// panic; an error is Invalid, in words, its rows in line order; a file read
+// has records each of a code given once, a known status, dates in order,
+// and text PostgreSQL can store.
 func FuzzParseODS(f *testing.F) {
 	f.Add(odsLine(practiceCols("A81001", nil)))
+	f.Add("\xef\xbb\xbf" + odsLine(practiceCols("A81001", nil)) + odsLine(practiceCols("A81001", nil)))
 	f.Add(strings.TrimSuffix(odsLine(practiceCols("A81001", nil)), ",\"\"\r\n") + "\r\n")
 	f.Add("\x00\xff,\"\"\"\n\"unclosed")
 	f.Add(odsFile(practiceCols("A81001", map[int]string{12: "19700101"}), practiceCols("A81-01", nil)))
+	f.Add("")
 	f.Fuzz(func(t *testing.T, file string) {
-		recs, errs := org.ParseODS(strings.NewReader(file))
-		for _, r := range recs {
-			if r.Code == "" {
-				t.Errorf("record on line %d has an empty code", r.Line)
+		recs, err := org.ReadODS(strings.NewReader(file))
+		if err != nil {
+			var ae *apperr.Error
+			if !errors.As(err, &ae) || ae.Code != apperr.Invalid || strings.TrimSpace(ae.Message) == "" || recs != nil {
+				t.Fatalf("error %#v with %d records", err, len(recs))
 			}
-			if r.Line < 1 {
-				t.Errorf("record %s has line %d", r.Code, r.Line)
+			var fe *org.ODSFileError
+			if errors.As(err, &fe) {
+				for i, e := range fe.Errors {
+					if e.Line < 0 || strings.TrimSpace(e.Message) == "" || i > 0 && e.Line < fe.Errors[i-1].Line {
+						t.Fatalf("bad row error %d: %+v", i, e)
+					}
+				}
 			}
-			if !strings.Contains("ACDP", r.Status) || len(r.Status) != 1 {
-				t.Errorf("record %s has status %q", r.Code, r.Status)
-			}
-			if r.OpenDate != nil && r.CloseDate != nil && r.CloseDate.Before(*r.OpenDate) {
-				t.Errorf("record %s closes before it opens", r.Code)
-			}
+			return
 		}
-		for _, e := range errs {
-			if e.Line < 1 {
-				t.Errorf("error %q has line %d", e.Message, e.Line)
+		seen := map[string]bool{}
+		for _, r := range recs {
+			switch {
+			case r.Code == "", seen[r.Code], r.Line < 1, len(r.Status) != 1 || !strings.Contains("ACDP", r.Status),
+				r.OpenDate != nil && r.CloseDate != nil && r.CloseDate.Before(*r.OpenDate),
+				strings.ContainsRune(r.Name, 0), strings.ContainsRune(r.Postcode, 0):
+				t.Fatalf("bad record %+v", r)
 			}
-			if e.Message == "" {
-				t.Errorf("error on line %d has no message", e.Line)
-			}
+			seen[r.Code] = true
 		}
 	})
 }

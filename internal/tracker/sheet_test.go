@@ -3,7 +3,6 @@ package tracker
 import (
 	"archive/zip"
 	"bytes"
-	"fmt"
 	"image"
 	"image/png"
 	"reflect"
@@ -311,7 +310,7 @@ func TestSheetWithoutExisting(t *testing.T) {
 }
 
 // shXLSX builds a workbook of sheets given as name, then rows of cells.
-func shXLSX(t *testing.T, sheets ...any) []byte {
+func shXLSX(t testing.TB, sheets ...any) []byte {
 	t.Helper()
 	f := excelize.NewFile()
 	defer func() { _ = f.Close() }()
@@ -647,39 +646,4 @@ func TestSheetColumnOf(t *testing.T) {
 	if s := (RowError{4, "Date", "d"}).Error(); s != "Row 4, Date: d" {
 		t.Errorf("Error() = %q", s)
 	}
-}
-
-func FuzzParseChanges(f *testing.F) {
-	var buf bytes.Buffer
-	if err := WriteXLSX(&buf, shReturn(), shServices(), shPending()); err != nil {
-		f.Fatal(err)
-	}
-	f.Add(buf.Bytes())
-	f.Add([]byte(shCSVHeader + "activation,A81001,SI12-A81001,,,,2026-03-02,\r\n\r\nsplit,A81002,,,\"A81003 A81004\",,1/3/2026,\"a, b\"\r\n"))
-	f.Add([]byte("\x89PNG\r\n\x1a\n\x00\x00garbage\xff\xfe"))
-	f.Add([]byte{})
-	f.Fuzz(func(t *testing.T, b []byte) {
-		rows, errs := ParseChangeRows(bytes.NewReader(b), "upload")
-		for _, e := range errs {
-			if e.Message == "" || e.Row < 0 {
-				t.Fatalf("bad problem %+v", e)
-			}
-		}
-		last := 1
-		for _, r := range rows {
-			// Every line read has what the parser promises the domain.
-			if r.Row <= last || !r.Line.Kind.Valid() || r.Line.Practice == "" || r.Line.Date.IsZero() {
-				t.Fatalf("bad row %+v after row %d", r, last)
-			}
-			last = r.Row
-		}
-		lines, errs2 := ParseChanges(bytes.NewReader(b), "upload")
-		if len(errs2) != len(errs) || len(errs) == 0 && len(lines) != len(rows) {
-			t.Fatalf("ParseChanges and ParseChangeRows disagree: %d/%d problems, %d/%d lines", len(errs2), len(errs), len(lines), len(rows))
-		}
-		if len(errs) > 0 && lines != nil {
-			t.Fatalf("lines from a file with problems")
-		}
-		_ = fmt.Sprint(errs)
-	})
 }

@@ -137,7 +137,10 @@ const (
 // that nothing in one can hide or fake an element.
 func ScanXML(r io.ByteReader) (Problem, error) {
 	var name [8]byte
-	inRow := false
+	// Rows open, not a flag: a row inside a row would otherwise end the
+	// count at its </row> while excelize goes on giving the outer row's
+	// cells, as many as the part holds.
+	rows := 0
 	cells, strs, run := 0, 0, 0
 	for {
 		b, err := r.ReadByte()
@@ -193,10 +196,10 @@ func ScanXML(r io.ByteReader) (Problem, error) {
 		}
 		switch local := string(name[:n]); {
 		case local == "row" && !closing:
-			inRow, cells = true, 0
+			rows, cells = rows+1, 0
 		case local == "row":
-			inRow = false
-		case local == "c" && !closing && inRow:
+			rows = max(rows-1, 0)
+		case local == "c" && !closing && rows > 0:
 			if cells++; cells > MaxCells {
 				return TooWide, nil
 			}
