@@ -3,8 +3,11 @@ package server
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -314,4 +317,179 @@ func TestConnectionKilledDuringUploadLeavesNothingHalfDone(t *testing.T) {
 	if !strings.Contains(doc(t, buyer.get(novReturn)).Find(".nhsuk-notification-banner").Text(), "2 changes from changes.csv added") {
 		t.Error("no flash after the retried upload")
 	}
+}
+
+// pauser is a pgx tracer that holds the first statement containing a
+// given text until released, so a test can act while a request is in the
+// middle of its transaction.
+type pauser struct {
+	mu      sync.Mutex
+	at      string
+	reached chan struct{}
+	release chan struct{}
+}
+
+// pauseAt arms the pause for the next statement containing sql.
+func (p *pauser) pauseAt(sql string) (reached <-chan struct{}, release func()) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.at, p.reached, p.release = sql, make(chan struct{}), make(chan struct{})
+	rel := p.release
+	return p.reached, sync.OnceFunc(func() { close(rel) })
+}
+
+// TraceQueryStart holds the armed statement until it is released.
+func (p *pauser) TraceQueryStart(ctx context.Context, _ *pgx.Conn, data pgx.TraceQueryStartData) context.Context {
+	p.mu.Lock()
+	hold := p.at != "" && strings.Contains(data.SQL, p.at)
+	reached, release := p.reached, p.release
+	if hold {
+		p.at = ""
+	}
+	p.mu.Unlock()
+	if hold {
+		close(reached)
+		<-release
+	}
+	return ctx
+}
+
+// TraceQueryEnd does nothing.
+func (p *pauser) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+// wantUnavailablePage checks a response is the service's own styled 503.
+func wantUnavailablePage(t *testing.T, what string, resp *http.Response) {
+	t.Helper()
+	body := text(t, resp)
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" ||
+		!strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") ||
+		!strings.Contains(body, "Sorry, the service is unavailable") || !strings.Contains(body, "nhsuk-header") {
+		t.Errorf("%s: %d %q Retry-After %q, want the service's 503 page: %.200s", what, resp.StatusCode,
+			resp.Header.Get("Content-Type"), resp.Header.Get("Retry-After"), body)
+	}
+}
+
+// The database goes away (every connection cut, new ones refused, as when
+// PostgreSQL stops) while a buyer's submission is half-way through its
+// transaction and other people's pages load, then comes back. The
+// submission is not half-saved (no submitted status, version, frozen copy
+// or audit record: nothing written anywhere) and gets the 503 page; pages
+// meanwhile get the 503 page with Retry-After, never a bare 500; /readyz
+// says not ready and /healthz ok; once the database is back every request
+// succeeds at once, without restarting the app, and the submission sent
+// again goes through whole.
+func TestDatabaseGoesAwayDuringASubmissionAndComesBack(t *testing.T) {
+	t.Parallel()
+	_, dbURL := pgtest.NewWithURL(t)
+	p := &pauser{}
+	pool, _ := pgtest.Open(t, dbURL, func(c *pgxpool.Config) { c.MaxConns = 6; c.ConnConfig.Tracer = p })
+	app := newReturnAppOn(t, pool)
+	ctx := context.Background()
+	buyer := app.clientAs("buyer.16c@example.nhs.uk")
+	wantRedirect(t, buyer.post(novReturn+"/lines", app.cessation(versionOf(t, buyer, novReturn), "20")), novReturn)
+	version := versionOf(t, buyer, novReturn)
+	readers := []*client{app.clientAs("reviewer@example.nhs.uk"), app.clientAs("finance@example.nhs.uk"), app.clientAs("buyer.03q@example.nhs.uk")}
+	pages := []string{"/ccgs/16C", "/returns?period=2026-11", "/ccgs/03Q"}
+	before := digest(t, app.pool)
+
+	var dbName string
+	if err := app.pool.QueryRow(ctx, `SELECT current_database()`).Scan(&dbName); err != nil {
+		t.Fatal(err)
+	}
+	admin, err := pgx.Connect(ctx, os.Getenv("TEST_DATABASE_URL"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.Close(ctx) })
+	setAllowed := func(allow bool) {
+		t.Helper()
+		if _, err := admin.Exec(ctx, `ALTER DATABASE `+pgx.Identifier{dbName}.Sanitize()+` ALLOW_CONNECTIONS `+strconv.FormatBool(allow)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() { setAllowed(true) })
+
+	// Pages load all along, from three people at once: each answer is a
+	// page or the 503 page, never anything else.
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var loadMu sync.Mutex
+	loads := map[int]int{}
+	for i, c := range readers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for n := 0; n < 2000; n++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				resp := c.get(pages[i])
+				loadMu.Lock()
+				loads[resp.StatusCode]++
+				loadMu.Unlock()
+				if resp.StatusCode != http.StatusOK {
+					wantUnavailablePage(t, "a page while the database came and went", resp)
+				} else {
+					_, _ = io.Copy(io.Discard, resp.Body)
+				}
+				resp.Body.Close()
+			}
+		}()
+	}
+
+	// The submission stops just before it keeps its frozen copy; the
+	// database goes away under it.
+	reached, release := p.pauseAt("INSERT INTO return_submissions")
+	defer release()
+	submitted := make(chan *http.Response, 1)
+	go func() { submitted <- buyer.post(novReturn+"/submit", url.Values{"version": {version}}) }()
+	<-reached
+	setAllowed(false)
+	var cut bool
+	if err := admin.QueryRow(ctx, `SELECT coalesce(bool_and(pg_terminate_backend(pid, 10000)), true) FROM pg_stat_activity WHERE datname = $1`, dbName).Scan(&cut); err != nil || !cut {
+		t.Fatalf("cutting the database's connections: %v %v", cut, err)
+	}
+	release()
+	wantUnavailablePage(t, "the submission cut off half-way", <-submitted)
+
+	// Each connection the pool kept died with the database; the requests
+	// that meet them and those that try new ones get the 503 page, until
+	// the pool holds none.
+	for deadline := time.Now().Add(20 * time.Second); app.pool.Stat().TotalConns() > 0; {
+		if time.Now().After(deadline) {
+			t.Fatalf("the pool still holds %d connections to a database that is gone", app.pool.Stat().TotalConns())
+		}
+		wantUnavailablePage(t, "a page with the database gone", buyer.get("/ccgs/16C"))
+	}
+	wantUnavailablePage(t, "a page with the database gone", buyer.get(novReturn))
+	wantStatus(t, buyer.get("/healthz"), http.StatusOK)
+	wantStatus(t, buyer.get("/readyz"), http.StatusServiceUnavailable)
+
+	// Back: every request succeeds at once.
+	setAllowed(true)
+	wantStatus(t, buyer.get("/readyz"), http.StatusOK)
+	close(stop)
+	wg.Wait()
+	for i, c := range readers {
+		wantStatus(t, c.get(pages[i]), http.StatusOK)
+	}
+	if changed := changedTables(before, digest(t, app.pool)); len(changed) > 0 {
+		t.Fatalf("the submission cut off half-way left changes in %v", changed)
+	}
+	if n := app.count(`SELECT count(*) FROM tracker_returns WHERE ccg_code = '16C' AND period = '2026-11-01' AND status = 'draft' AND version = $1`, version); n != 1 {
+		t.Fatal("the return is not the draft it was")
+	}
+
+	// Sent again, the submission goes through whole.
+	wantRedirect(t, buyer.post(novReturn+"/submit", url.Values{"version": {version}}), novReturn)
+	if n := app.count(`
+		SELECT count(*) FROM tracker_returns tr
+		WHERE ccg_code = '16C' AND period = '2026-11-01' AND status = 'submitted' AND version = $1 + 1
+		  AND (SELECT count(*) FROM return_submissions s WHERE s.return_id = tr.id) = 1
+		  AND (SELECT count(*) FROM audit_log WHERE action = 'return.submit') = 1`, version); n != 1 {
+		t.Error("the retried submission is not whole: status, version, frozen copy and audit record disagree")
+	}
+	t.Logf("pages while the database came and went, by status: %v", loads)
 }
