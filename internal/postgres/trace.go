@@ -3,6 +3,9 @@ package postgres
 import (
 	"context"
 	"errors"
+	"io"
+	"net"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -92,8 +95,10 @@ func CountQueries(ctx context.Context) (context.Context, func() int64) {
 
 // Unavailable reports whether err means the database could not be had
 // rather than that something is wrong: the wait for a connection timed out
-// (while the caller's own context ctx is still live), or the server could
-// not be reached. Such a request may be tried again later.
+// (while the caller's own context ctx is still live), the server could not
+// be reached, or the connection was lost mid-request (the server shut down
+// or restarted, or an operator ended the session): a transaction cut off
+// so never committed, and the request may be tried again later.
 func Unavailable(ctx context.Context, err error) bool {
 	if err == nil {
 		return false
@@ -102,5 +107,22 @@ func Unavailable(ctx context.Context, err error) bool {
 		return true
 	}
 	var connect *pgconn.ConnectError
-	return errors.As(err, &connect)
+	if errors.As(err, &connect) {
+		return true
+	}
+	return connectionLost(err)
+}
+
+// connectionLost reports whether err is the loss of the connection to the
+// server: its socket failed or closed, or the server said it was ending the
+// session (SQLSTATE class 08, connection exception, or 57P01-57P05,
+// shutdown, crash, not yet accepting connections, database dropped, idle).
+func connectionLost(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return strings.HasPrefix(pgErr.Code, "08") || strings.HasPrefix(pgErr.Code, "57P")
+	}
+	var netErr net.Error
+	return errors.As(err, &netErr) || errors.Is(err, pgconn.ErrConnClosed) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
 }

@@ -16,11 +16,13 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"ccgtracker/internal/dates"
 	"ccgtracker/internal/ledger"
 	"ccgtracker/internal/org"
 	"ccgtracker/internal/postgres"
+	"ccgtracker/internal/postgres/pgtest"
 	"ccgtracker/internal/refdata"
 	"ccgtracker/internal/tracker"
 )
@@ -41,7 +43,13 @@ type returnApp struct {
 
 func newReturnApp(t *testing.T) *returnApp {
 	t.Helper()
-	app := newTestApp(t, nil)
+	return newReturnAppOn(t, pgtest.New(t))
+}
+
+// newReturnAppOn is newReturnApp on a pool the test opened.
+func newReturnAppOn(t *testing.T, pool *pgxpool.Pool) *returnApp {
+	t.Helper()
+	app := newTestAppOn(t, pool, nil)
 	ctx := context.Background()
 	if err := postgres.Tx(ctx, app.pool, func(tx pgx.Tx) error {
 		_, err := ledger.SeedDemoContinuity(ctx, tx, time.Now(), refdata.FS(), dates.Date(2020, 1, 1))
