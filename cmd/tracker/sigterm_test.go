@@ -268,8 +268,13 @@ func TestSIGTERMUnderLoadFinishesWhatIsInFlightAndTheNextInstanceTakesOver(t *te
 	if err := rowLock.Commit(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if status := <-changed; status != http.StatusSeeOther {
-		t.Errorf("the change in flight at SIGTERM: status %d, want 303", status)
+	select {
+	case status := <-changed:
+		if status != http.StatusSeeOther {
+			t.Errorf("the change in flight at SIGTERM: status %d, want 303", status)
+		}
+	case <-time.After(timeout):
+		t.Fatalf("the change in flight at SIGTERM had no answer within %s", timeout)
 	}
 	if _, err := lockConn.Exec(ctx, `SELECT pg_advisory_unlock(7700000001)`); err != nil {
 		t.Fatal(err)

@@ -445,7 +445,11 @@ func TestDatabaseGoesAwayDuringASubmissionAndComesBack(t *testing.T) {
 	defer release()
 	submitted := make(chan *http.Response, 1)
 	go func() { submitted <- buyer.post(novReturn+"/submit", url.Values{"version": {version}}) }()
-	<-reached
+	select {
+	case <-reached:
+	case resp := <-submitted:
+		t.Fatalf("the submission ended (status %d) before keeping its frozen copy", resp.StatusCode)
+	}
 	setAllowed(false)
 	var cut bool
 	if err := admin.QueryRow(ctx, `SELECT coalesce(bool_and(pg_terminate_backend(pid, 10000)), true) FROM pg_stat_activity WHERE datname = $1`, dbName).Scan(&cut); err != nil || !cut {
