@@ -306,6 +306,22 @@ func wantPath(t *testing.T, ctx context.Context, base, path string) {
 	}
 }
 
+// clickMenu follows the header menu's link to href. The design system's
+// header keeps the links that fit on one line and moves the rest behind
+// its "More" button, so that is pressed first when the link is hidden.
+func clickMenu(t *testing.T, ctx context.Context, href string) int64 {
+	t.Helper()
+	css := `.nhsuk-header__navigation-list a[href="` + href + `"]`
+	shown, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(e => !!e && e.offsetParent !== null)(document.querySelector(`+jsString(css)+`))`))
+	if err != nil {
+		t.Fatalf("find %s: %v", css, err)
+	}
+	if !shown {
+		tick(t, ctx, ".nhsuk-header__menu-toggle")
+	}
+	return click(t, ctx, css)
+}
+
 // signIn signs in on the login page, and fails unless it leads away from it.
 func signIn(t *testing.T, ctx context.Context, base, email, password string) {
 	t.Helper()
@@ -377,12 +393,48 @@ func checkAccessibilityAtWidths(t *testing.T, ctx context.Context, pageName stri
 	if _, err := chromedp.Run(ctx, chromedp.EmulateViewport(320, 640)); err != nil {
 		t.Fatalf("narrow the window: %v", err)
 	}
-	if w, err := chromedp.Run(ctx, chromedp.Evaluate[int](`window.innerWidth`)); err != nil || w != 320 {
+	// The page's scripts answer the new width from a ResizeObserver, run
+	// before the next frame is painted (the scrolling tables become
+	// focusable then): wait for two frames, as a person would see them.
+	if w, err := chromedp.Run(ctx, chromedp.Evaluate[int](`new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(window.innerWidth))))`, chromedp.EvalAwaitPromise)); err != nil || w != 320 {
 		t.Fatalf("the window is %d px wide, not 320 (%v)", w, err)
 	}
 	checkAccessibility(t, ctx, pageName+" at 320 px")
+	checkReflow(t, ctx, pageName)
 	if _, err := chromedp.Run(ctx, chromedp.EmulateReset()); err != nil {
 		t.Fatalf("widen the window: %v", err)
+	}
+}
+
+// checkReflow fails the test when the page, 320 px wide, needs scrolling
+// sideways (WCAG 1.4.10), which axe-core does not test: it names the
+// elements that stick out, other than the insides of a container that
+// scrolls on its own (a wide table may, and is read a row at a time).
+func checkReflow(t *testing.T, ctx context.Context, pageName string) {
+	t.Helper()
+	wide, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`(() => {
+		const width = document.documentElement.clientWidth
+		if (document.documentElement.scrollWidth <= width) return []
+		// The page's own scrolling (the root's overflow is auto) is
+		// what is measured, so the search for a scrolling container
+		// stops below the body.
+		const scrolls = e => {
+			for (let p = e.parentElement; p && p !== document.body; p = p.parentElement) {
+				if (['auto', 'scroll'].includes(getComputedStyle(p).overflowX)) return true
+			}
+			return false
+		}
+		const wide = [...document.body.querySelectorAll('*')]
+			.filter(e => e.getBoundingClientRect().right > width + 1 && !scrolls(e))
+			.filter((e, _, all) => !all.includes(e.parentElement))
+			.map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + (typeof e.className === 'string' && e.className.trim() ? '.' + e.className.trim().split(/\s+/).join('.') : '') + ' to ' + Math.round(e.getBoundingClientRect().right) + ' px')
+		return wide.length ? wide : ['the page, ' + document.documentElement.scrollWidth + ' px']
+	})()`))
+	if err != nil {
+		t.Fatalf("%s: measure the width: %v", pageName, err)
+	}
+	if len(wide) > 0 {
+		t.Errorf("%s (%s) at 320 px needs scrolling sideways (WCAG 1.4.10 reflow); too wide: %s", pageName, location(t, ctx), strings.Join(wide, ", "))
 	}
 }
 
