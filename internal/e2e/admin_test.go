@@ -41,7 +41,7 @@ func TestReviewerAndAdmin(t *testing.T) {
 	checkAccessibility(t, ctx, "reviewer dashboard")
 
 	// Every CCG, searched by name, then filtered by region.
-	click(t, ctx, `.nhsuk-header__navigation-list a[href="/ccgs"]`)
+	clickMenu(t, ctx, "/ccgs")
 	wantPath(t, ctx, base, "/ccgs")
 	wantText(t, ctx, "h1", "CCGs")
 	wantText(t, ctx, "[data-testid=pager-summary]", "Showing 1 to 25 of 106")
@@ -83,7 +83,7 @@ func TestReviewerAndAdmin(t *testing.T) {
 
 	// The administrator sees the demo users.
 	signIn(t, ctx, base, "admin@example.nhs.uk", auth.DemoPassword)
-	click(t, ctx, `.nhsuk-header__navigation-list a[href="/admin/users"]`)
+	clickMenu(t, ctx, "/admin/users")
 	wantPath(t, ctx, base, "/admin/users")
 	wantText(t, ctx, "h1", "Users")
 	users := texts(t, ctx, "[data-testid=user-list] tbody tr")
@@ -147,7 +147,7 @@ func TestReviewerAndAdmin(t *testing.T) {
 	checkAccessibility(t, ctx, "new user's page with the set-password link")
 
 	// The audit log has the creation, by the admin, newest first.
-	click(t, ctx, `.nhsuk-header__navigation-list a[href="/admin/audit"]`)
+	clickMenu(t, ctx, "/admin/audit")
 	wantText(t, ctx, "h1", "Audit log")
 	audit := texts(t, ctx, "[data-testid=audit] tbody tr")
 	var created string

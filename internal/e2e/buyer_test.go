@@ -65,7 +65,7 @@ func TestBuyerJourney(t *testing.T) {
 	checkAccessibility(t, ctx, "buyer dashboard")
 
 	// Their CCG, by the menu: its practices, paged, then searched.
-	click(t, ctx, `.nhsuk-header__navigation-list a[href="/ccgs/16C"]`)
+	clickMenu(t, ctx, "/ccgs/16C")
 	wantPath(t, ctx, base, "/ccgs/16C")
 	wantText(t, ctx, "h1", "NHS Tees Valley CCG")
 	wantText(t, ctx, "[data-testid=practice-count]", "81")
@@ -94,7 +94,7 @@ func TestBuyerJourney(t *testing.T) {
 	checkAccessibility(t, ctx, "practice A81001")
 
 	// The catalogue and one of its items with its price.
-	click(t, ctx, `.nhsuk-header__navigation-list a[href="/catalogue"]`)
+	clickMenu(t, ctx, "/catalogue")
 	wantPath(t, ctx, base, "/catalogue")
 	wantText(t, ctx, "h1", "Buying Catalogue")
 	if rows := texts(t, ctx, "[data-testid=catalogue-list] tbody tr"); len(rows) == 0 {

@@ -40,6 +40,14 @@ func newApp(t *testing.T, env map[string]string, opts ...server.Option) string {
 // set the scene in (issue a return, complete an order).
 func newAppWithPool(t *testing.T, env map[string]string, opts ...server.Option) (string, *pgxpool.Pool) {
 	t.Helper()
+	base, pool, _ := newAppWithServer(t, env, opts...)
+	return base, pool
+}
+
+// newAppWithServer is newAppWithPool, also returning the server, whose
+// route table a test may walk.
+func newAppWithServer(t *testing.T, env map[string]string, opts ...server.Option) (string, *pgxpool.Pool, *server.Server) {
+	t.Helper()
 	ctx := context.Background()
 	pool := pgtest.New(t)
 	// What `tracker seed --demo` adds: the demo users and the continuity
@@ -82,7 +90,7 @@ func newAppWithPool(t *testing.T, env map[string]string, opts ...server.Option) 
 	ts.Config.Handler = srv
 	ts.Start()
 	t.Cleanup(ts.Close)
-	return base, pool
+	return base, pool, srv
 }
 
 // testClock is a clock that moves only when the test moves it, for
@@ -132,6 +140,13 @@ func (b *syncBuffer) String() string {
 // of hanging it.
 func newBrowser(t *testing.T) context.Context {
 	t.Helper()
+	return newBrowserFor(t, 3*time.Minute)
+}
+
+// newBrowserFor is newBrowser with a deadline of its own, for a test
+// that checks many pages.
+func newBrowserFor(t *testing.T, deadline time.Duration) context.Context {
+	t.Helper()
 	path := os.Getenv("CHROMIUM_PATH")
 	if path == "" {
 		path = "/usr/bin/chromium"
@@ -160,9 +175,22 @@ func newBrowser(t *testing.T) context.Context {
 	if err := chromedp.Do(tabCtx); err != nil {
 		t.Fatalf("start Chromium: %v", err)
 	}
-	ctx, cancel := context.WithTimeout(tabCtx, 3*time.Minute)
+	ctx, cancel := context.WithTimeout(tabCtx, deadline)
 	t.Cleanup(cancel)
 	return ctx
+}
+
+// newTab opens another tab in the browser of ctx, in a browser context
+// of its own (its own cookies, as a separate profile would have), so that
+// several people can be signed in at once in one browser.
+func newTab(t *testing.T, ctx context.Context) context.Context {
+	t.Helper()
+	tabCtx, cancel := chromedp.NewContext(ctx, chromedp.WithNewBrowserContext())
+	t.Cleanup(cancel)
+	if err := chromedp.Do(tabCtx); err != nil {
+		t.Fatalf("open a tab: %v", err)
+	}
+	return tabCtx
 }
 
 // visit opens url and returns the HTTP status of the document (after any
@@ -278,6 +306,22 @@ func wantPath(t *testing.T, ctx context.Context, base, path string) {
 	}
 }
 
+// clickMenu follows the header menu's link to href. The design system's
+// header keeps the links that fit on one line and moves the rest behind
+// its "More" button, so that is pressed first when the link is hidden.
+func clickMenu(t *testing.T, ctx context.Context, href string) int64 {
+	t.Helper()
+	css := `.nhsuk-header__navigation-list a[href="` + href + `"]`
+	shown, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(e => !!e && e.offsetParent !== null)(document.querySelector(`+jsString(css)+`))`))
+	if err != nil {
+		t.Fatalf("find %s: %v", css, err)
+	}
+	if !shown {
+		tick(t, ctx, ".nhsuk-header__menu-toggle")
+	}
+	return click(t, ctx, css)
+}
+
 // signIn signs in on the login page, and fails unless it leads away from it.
 func signIn(t *testing.T, ctx context.Context, base, email, password string) {
 	t.Helper()
@@ -318,7 +362,7 @@ type axeViolation struct {
 
 // axeRun runs axe on the document against WCAG 2.0, 2.1 and 2.2 A and AA,
 // and keeps only what the report needs.
-const axeRun = `axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']}})
+const axeRun = `axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']}, resultTypes: ['violations']})
 	.then(r => r.violations.map(v => ({
 		id: v.id,
 		impact: v.impact || '',
@@ -338,6 +382,60 @@ func checkAccessibility(t *testing.T, ctx context.Context, pageName string) {
 		t.Fatalf("%s: run axe-core: %v", pageName, err)
 	}
 	reportViolations(t, ctx, pageName, violations)
+}
+
+// checkAccessibilityAtWidths runs axe-core on the page as the browser's
+// desktop window shows it and as a 320 px wide phone does (WCAG 1.4.10
+// reflow), then puts the window back.
+func checkAccessibilityAtWidths(t *testing.T, ctx context.Context, pageName string) {
+	t.Helper()
+	checkAccessibility(t, ctx, pageName)
+	if _, err := chromedp.Run(ctx, chromedp.EmulateViewport(320, 640)); err != nil {
+		t.Fatalf("narrow the window: %v", err)
+	}
+	// The page's scripts answer the new width from a ResizeObserver, run
+	// before the next frame is painted (the scrolling tables become
+	// focusable then): wait for two frames, as a person would see them.
+	if w, err := chromedp.Run(ctx, chromedp.Evaluate[int](`new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(window.innerWidth))))`, chromedp.EvalAwaitPromise)); err != nil || w != 320 {
+		t.Fatalf("the window is %d px wide, not 320 (%v)", w, err)
+	}
+	checkAccessibility(t, ctx, pageName+" at 320 px")
+	checkReflow(t, ctx, pageName)
+	if _, err := chromedp.Run(ctx, chromedp.EmulateReset()); err != nil {
+		t.Fatalf("widen the window: %v", err)
+	}
+}
+
+// checkReflow fails the test when the page, 320 px wide, needs scrolling
+// sideways (WCAG 1.4.10), which axe-core does not test: it names the
+// elements that stick out, other than the insides of a container that
+// scrolls on its own (a wide table may, and is read a row at a time).
+func checkReflow(t *testing.T, ctx context.Context, pageName string) {
+	t.Helper()
+	wide, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`(() => {
+		const width = document.documentElement.clientWidth
+		if (document.documentElement.scrollWidth <= width) return []
+		// The page's own scrolling (the root's overflow is auto) is
+		// what is measured, so the search for a scrolling container
+		// stops below the body.
+		const scrolls = e => {
+			for (let p = e.parentElement; p && p !== document.body; p = p.parentElement) {
+				if (['auto', 'scroll'].includes(getComputedStyle(p).overflowX)) return true
+			}
+			return false
+		}
+		const wide = [...document.body.querySelectorAll('*')]
+			.filter(e => e.getBoundingClientRect().right > width + 1 && !scrolls(e))
+			.filter((e, _, all) => !all.includes(e.parentElement))
+			.map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + (typeof e.className === 'string' && e.className.trim() ? '.' + e.className.trim().split(/\s+/).join('.') : '') + ' to ' + Math.round(e.getBoundingClientRect().right) + ' px')
+		return wide.length ? wide : ['the page, ' + document.documentElement.scrollWidth + ' px']
+	})()`))
+	if err != nil {
+		t.Fatalf("%s: measure the width: %v", pageName, err)
+	}
+	if len(wide) > 0 {
+		t.Errorf("%s (%s) at 320 px needs scrolling sideways (WCAG 1.4.10 reflow); too wide: %s", pageName, location(t, ctx), strings.Join(wide, ", "))
+	}
 }
 
 // injectAxe puts axe-core in the page the tab shows, once.

@@ -40,7 +40,7 @@ func TestPerformanceMonitoring(t *testing.T) {
 
 	b := newBrowser(t)
 	signIn(t, b, base, "reviewer@example.nhs.uk", auth.DemoPassword)
-	click(t, b, `.nhsuk-header__navigation-list a[href="/performance"]`)
+	clickMenu(t, b, "/performance")
 	wantPath(t, b, base, "/performance")
 	wantText(t, b, "h1", "Monitor performance")
 	// London: 3 of 4 on time, the late one 2 days late.

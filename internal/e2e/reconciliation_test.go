@@ -21,7 +21,7 @@ func TestReconciliationFinance(t *testing.T) {
 
 	b := newBrowser(t)
 	signIn(t, b, base, "finance@example.nhs.uk", auth.DemoPassword)
-	click(t, b, `.nhsuk-header__navigation-list a[href="/reconciliation"]`)
+	clickMenu(t, b, "/reconciliation")
 	wantPath(t, b, base, "/reconciliation")
 	wantText(t, b, "h1", "Reconciliation")
 	wantContains(t, b, `[data-testid=recon-months] tr[data-row="`+last.String()+`"] [data-testid=state]`, "Ended, ready to close")

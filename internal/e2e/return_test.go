@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -142,24 +141,6 @@ func keyPractice(t *testing.T, ctx context.Context, code string) {
 		t.Fatalf("choosing the practice %s: status %d", code, status)
 	}
 	wantContains(t, ctx, "dl[data-testid=line-practice]", "("+strings.ToUpper(code)+")")
-}
-
-// checkAccessibilityAtWidths runs axe-core on the page as the browser's
-// desktop window shows it and as a 320 px wide phone does (WCAG 1.4.10
-// reflow), then puts the window back.
-func checkAccessibilityAtWidths(t *testing.T, ctx context.Context, pageName string) {
-	t.Helper()
-	checkAccessibility(t, ctx, pageName)
-	if _, err := chromedp.Run(ctx, chromedp.EmulateViewport(320, 640)); err != nil {
-		t.Fatalf("narrow the window: %v", err)
-	}
-	if w, err := chromedp.Run(ctx, chromedp.Evaluate[int](`window.innerWidth`)); err != nil || w != 320 {
-		t.Fatalf("the window is %d px wide, not 320 (%v)", w, err)
-	}
-	checkAccessibility(t, ctx, pageName+" at 320 px")
-	if _, err := chromedp.Run(ctx, chromedp.EmulateReset()); err != nil {
-		t.Fatalf("widen the window: %v", err)
-	}
 }
 
 // keyLine adds a change with the keyboard alone, once the practice is

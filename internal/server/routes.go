@@ -141,6 +141,25 @@ func (s *Server) routes() []route {
 	}
 }
 
+// Route is one line of the route table as a test outside the package
+// sees it: the browser tests walk the table to open every page as every
+// role that may, so that a new page cannot go unchecked.
+type Route struct {
+	Method  string
+	Pattern string
+	Public  bool        // no sign-in needed
+	Roles   []auth.Role // the signed-in roles it admits
+}
+
+// Routes lists the route table.
+func (s *Server) Routes() []Route {
+	var out []Route
+	for _, rt := range s.routes() {
+		out = append(out, Route{Method: rt.method, Pattern: rt.pattern, Public: rt.access.public, Roles: rt.access.roles})
+	}
+	return out
+}
+
 // register adds every route to the router, each behind its access check,
 // and keeps who may open each page, for the menu.
 func (s *Server) register(r chi.Router) {

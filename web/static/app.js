@@ -2,6 +2,13 @@
 // Loaded as an ES module from /static (the CSP allows scripts from 'self' only).
 import { initAll } from './vendor/nhsuk-frontend.min.js'
 
+// nhsuk-frontend starts no component on a body without this class, which
+// its page template sets with an inline script (for browsers that run
+// modules) that the CSP would refuse. A module runs only in such a
+// browser, so this is the same test. Without it nothing started: not the
+// header menu, the error summary's focus, the conditional reveals, nor the
+// scrolling tables' keyboard access.
+document.body.classList.add('nhsuk-frontend-supported')
 initAll()
 
 // Warn five minutes before the idle timeout signs the person out, and let
