@@ -5,6 +5,7 @@ SHELL := bash
 VENDOR := web/static/vendor
 NHSUK  := web/node_modules/nhsuk-frontend/dist/nhsuk
 TEMPL_SOURCES := $(wildcard web/views/*.templ)
+GOLANGCI_LINT_VERSION := v2.15.0
 
 .PHONY: help
 help: ## List the targets
@@ -49,10 +50,16 @@ generate: ## Generate Go from the templ components (committed; must leave no dif
 	go tool templ generate
 
 .PHONY: lint
-lint: generate ## gofmt, go vet and staticcheck
+lint: generate ## gofmt, then golangci-lint (vet, staticcheck, errcheck, ineffassign, unused; .golangci.yml)
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' | grep -v '_templ.go$$'))" || (gofmt -l $$(git ls-files '*.go' | grep -v '_templ.go$$'); exit 1)
-	go vet ./...
-	go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
+	go run github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION) run ./...
+
+.PHONY: verify
+verify: ## Generated code, templ formatting and go.mod as committed: regenerate, reformat, then fail on any diff
+	go tool templ generate
+	go tool templ fmt web/views
+	go mod tidy -diff
+	@git diff --exit-code --stat || (echo "Generated or formatted files differ from what is committed: run make verify and commit the result." >&2; exit 1)
 
 .PHONY: docker
 docker: ## Build the container image (needs a Docker engine)

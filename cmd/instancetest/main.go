@@ -144,11 +144,11 @@ func startProc(logPath string, env []string, name string, args ...string) (*proc
 	cmd.Env = env
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := cmd.Start(); err != nil {
-		logFile.Close()
+		_ = logFile.Close() // the harness's own log: the start failure is the news
 		return nil, err
 	}
 	p := &proc{cmd: cmd, exited: make(chan struct{})}
-	go func() { p.err = cmd.Wait(); logFile.Close(); close(p.exited) }()
+	go func() { p.err = cmd.Wait(); _ = logFile.Close(); close(p.exited) }()
 	return p, nil
 }
 
@@ -199,8 +199,8 @@ func freePort() (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	port := l.Addr().(*net.TCPAddr).Port
+	return port, l.Close()
 }
 
 func (t *test) lbBase() string { return fmt.Sprintf("http://127.0.0.1:%d", t.lbPort) }

@@ -330,7 +330,9 @@ func (b *bench) start(ctx context.Context, label, dbURL string) (*server, error)
 		return nil, err
 	}
 	addr := l.Addr().String()
-	l.Close()
+	if err := l.Close(); err != nil {
+		return nil, err
+	}
 	logFile, err := os.Create(fmt.Sprintf("%s/loadbench-%s.log", b.logDir, label))
 	if err != nil {
 		return nil, err
@@ -345,7 +347,7 @@ func (b *bench) start(ctx context.Context, label, dbURL string) (*server, error)
 		return nil, err
 	}
 	s := &server{cmd: cmd, base: "http://" + addr, exited: make(chan struct{})}
-	go func() { s.err = cmd.Wait(); logFile.Close(); close(s.exited) }()
+	go func() { s.err = cmd.Wait(); _ = logFile.Close(); close(s.exited) }()
 	// Ready when /readyz answers 200, within 30 s.
 	for deadline := time.Now().Add(30 * time.Second); ; {
 		if resp, err := http.Get(s.base + "/readyz"); err == nil {
@@ -415,8 +417,13 @@ func signIn(ctx context.Context, base, email string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
+	_, err = io.Copy(io.Discard, resp.Body)
+	if cerr := resp.Body.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return "", err
+	}
 	form := url.Values{"email": {email}, "password": {demoPassword}}
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, base+"/login", strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")

@@ -364,7 +364,7 @@ func importFile(ctx context.Context, pool *pgxpool.Pool, args []string, stdout i
 	if err != nil {
 		return err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // only read
 	if args[0] == "continuity" {
 		report, err := ledger.ImportContinuity(ctx, pool, time.Now(), nil, f)
 		if err != nil {

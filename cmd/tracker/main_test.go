@@ -115,7 +115,7 @@ func TestServeStartsAndShutsDownGracefully(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"serve"}, env, stdoutW, &logs)
-		stdoutW.Close()
+		_ = stdoutW.Close() // the pipe's reader sees EOF either way
 	}()
 
 	line, err := bufio.NewReader(stdoutR).ReadString('\n')

@@ -41,7 +41,7 @@ func TestSIGTERMWithAStalledDownloadStopsWithinTheTimeout(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		done <- run(serveCtx, []string{"serve"}, env, stdoutW, &logs)
-		stdoutW.Close()
+		_ = stdoutW.Close() // the pipe's reader sees EOF either way
 	}()
 	line, err := bufio.NewReader(stdoutR).ReadString('\n')
 	if err != nil {
@@ -77,12 +77,14 @@ func TestSIGTERMWithAStalledDownloadStopsWithinTheTimeout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close()
+	defer func() { _ = conn.Close() }()
 	if err := conn.(*net.TCPConn).SetReadBuffer(4096); err != nil {
 		t.Fatal(err)
 	}
 	month := time.Now().AddDate(0, -1, 0).Format("2006-01")
-	fmt.Fprintf(conn, "GET /reconciliation/%s.csv HTTP/1.1\r\nHost: %s\r\nCookie: %s\r\n\r\n", month, u.Host, cookie)
+	if _, err := fmt.Fprintf(conn, "GET /reconciliation/%s.csv HTTP/1.1\r\nHost: %s\r\nCookie: %s\r\n\r\n", month, u.Host, cookie); err != nil {
+		t.Fatal(err)
+	}
 	status, err := bufio.NewReaderSize(conn, 64).ReadString('\n')
 	if err != nil || !strings.Contains(status, "200") {
 		t.Fatalf("download: %q, %v", status, err)

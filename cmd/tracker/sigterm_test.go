@@ -41,7 +41,7 @@ func startInstance(t *testing.T, env map[string]string) *instance {
 	stdoutR, stdoutW := io.Pipe()
 	go func() {
 		in.err = run(ctx, []string{"serve"}, envOf(env), stdoutW, in.logs)
-		stdoutW.Close()
+		_ = stdoutW.Close() // the pipe's reader sees EOF either way
 		close(in.done)
 	}()
 	line, err := bufio.NewReader(stdoutR).ReadString('\n')

@@ -262,7 +262,11 @@ func outage(t *testing.T, pool *pgxpool.Pool) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { admin.Close(ctx) })
+	t.Cleanup(func() {
+		if err := admin.Close(ctx); err != nil {
+			t.Error(err)
+		}
+	})
 	setAllowed := func(allow bool) error {
 		_, err := admin.Exec(ctx, `ALTER DATABASE `+pgx.Identifier{dbName}.Sanitize()+` ALLOW_CONNECTIONS `+strconv.FormatBool(allow))
 		return err

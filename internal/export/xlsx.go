@@ -70,7 +70,7 @@ func NewXLSX(w io.Writer, sheets ...string) (*XLSX, error) {
 		n := strconv.Itoa(i + 1)
 		fmt.Fprintf(&types, `<Override PartName="/xl/worksheets/sheet%s.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>`, n)
 		wb.WriteString(`<sheet name="`)
-		xml.EscapeText(&wb, []byte(name))
+		_ = xml.EscapeText(&wb, []byte(name)) // into a bytes.Buffer: cannot fail
 		wb.WriteString(`" sheetId="` + n + `" r:id="rId` + n + `"/>`)
 		rels.WriteString(`<Relationship Id="rId` + n + `" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet` + n + `.xml"/>`)
 	}

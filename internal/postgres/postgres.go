@@ -97,7 +97,8 @@ func IsUniqueViolation(err error) bool {
 	return errors.As(err, &pgErr) && pgErr.Code == "23505"
 }
 
-func newMigrate(pool *pgxpool.Pool) (*migrate.Migrate, func(), error) {
+// newMigrate's second result closes the migrator and its connection.
+func newMigrate(pool *pgxpool.Pool) (*migrate.Migrate, func() error, error) {
 	src, err := iofs.New(migrations.FS, ".")
 	if err != nil {
 		return nil, nil, fmt.Errorf("read migrations: %w", err)
@@ -105,25 +106,23 @@ func newMigrate(pool *pgxpool.Pool) (*migrate.Migrate, func(), error) {
 	db := stdlib.OpenDBFromPool(pool)
 	driver, err := migratepgx.WithInstance(db, &migratepgx.Config{})
 	if err != nil {
-		db.Close()
-		return nil, nil, fmt.Errorf("migration driver: %w", err)
+		return nil, nil, errors.Join(fmt.Errorf("migration driver: %w", err), db.Close())
 	}
 	m, err := migrate.NewWithInstance("iofs", src, "pgx5", driver)
 	if err != nil {
-		db.Close()
-		return nil, nil, fmt.Errorf("migrate: %w", err)
+		return nil, nil, errors.Join(fmt.Errorf("migrate: %w", err), db.Close())
 	}
-	return m, func() { m.Close() }, nil
+	return m, func() error { return errors.Join(m.Close()) }, nil
 }
 
 // MigrateUp applies every migration not yet applied: the project's own,
 // then River's (the job queue's tables), which River versions itself.
-func MigrateUp(pool *pgxpool.Pool) error {
+func MigrateUp(pool *pgxpool.Pool) (err error) {
 	m, done, err := newMigrate(pool)
 	if err != nil {
 		return err
 	}
-	defer done()
+	defer func() { err = errors.Join(err, done()) }()
 	if err := m.Up(); err != nil && !errors.Is(err, migrate.ErrNoChange) {
 		return fmt.Errorf("migrate up: %w", err)
 	}
@@ -138,12 +137,12 @@ func MigrateUp(pool *pgxpool.Pool) error {
 }
 
 // MigrateDown reverts the last n migrations.
-func MigrateDown(pool *pgxpool.Pool, n int) error {
+func MigrateDown(pool *pgxpool.Pool, n int) (err error) {
 	m, done, err := newMigrate(pool)
 	if err != nil {
 		return err
 	}
-	defer done()
+	defer func() { err = errors.Join(err, done()) }()
 	if err := m.Steps(-n); err != nil {
 		return fmt.Errorf("migrate down %d: %w", n, err)
 	}

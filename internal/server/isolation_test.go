@@ -541,7 +541,7 @@ func TestIsolationSweep(t *testing.T) {
 						switch want {
 						case "role":
 							signIn := strings.HasPrefix(loc, "/login?next=")
-							if rl.user == nil && rt.method == http.MethodGet && !(resp.StatusCode == http.StatusSeeOther && signIn) {
+							if rl.user == nil && rt.method == http.MethodGet && (resp.StatusCode != http.StatusSeeOther || !signIn) {
 								t.Errorf("%s: %d %q, want to be sent to sign in", what, resp.StatusCode, loc)
 							} else if (rl.user != nil || rt.method != http.MethodGet) && resp.StatusCode != http.StatusForbidden {
 								t.Errorf("%s: %d %q, want 403", what, resp.StatusCode, loc)

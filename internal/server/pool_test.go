@@ -305,7 +305,11 @@ func TestDatabaseOutageGivesTheUnavailablePage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { admin.Close(ctx) })
+	t.Cleanup(func() {
+		if err := admin.Close(ctx); err != nil {
+			t.Error(err)
+		}
+	})
 	setAllowed := func(allow bool) {
 		t.Helper()
 		if _, err := admin.Exec(ctx, `ALTER DATABASE `+pgx.Identifier{dbName}.Sanitize()+` ALLOW_CONNECTIONS `+strconv.FormatBool(allow)); err != nil {

@@ -116,7 +116,7 @@ func (s *Server) buildHandler() http.Handler {
 	s.register(r)
 	s.mux = r
 
-	var h http.Handler = s.withSessions(r)
+	h := s.withSessions(r)
 	h = s.refuseUnreadableInput(h)
 	h = s.crossOriginProtection(h)
 	h = securityHeaders(s.cfg.Secure(), h)

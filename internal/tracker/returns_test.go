@@ -269,7 +269,7 @@ func TestSubmitReturnResubmitAccept(t *testing.T) {
 		f.planned[1]: "planned - -",                  // a requested change waits
 	}
 	for ref, w := range want {
-		if states[ref] != w && !(ref == f.live && states[ref] == "ceased 2020-01-01 2026-11-15") {
+		if states[ref] != w && (ref != f.live || states[ref] != "ceased 2020-01-01 2026-11-15") {
 			t.Errorf("%s is %q, want %q", ref, states[ref], w)
 		}
 	}

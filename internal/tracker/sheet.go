@@ -496,8 +496,8 @@ func (p *changeParser) line(n int, cells []string) {
 	}
 	var in LineInput
 
-	switch kind := get(iKind); {
-	case kind == "":
+	switch kind := get(iKind); kind {
+	case "":
 		bad(iKind, "Enter the kind of change: %s", kindList())
 	default:
 		k, ok := parseKind(kind)

@@ -458,7 +458,7 @@ func stateWord(s *sim) string { return string(s.state) }
 // contradiction says whether two lines of one return contradict each other.
 func contradiction(a, b LineInput) string {
 	same := func(x, y string) bool { return x != "" && strings.EqualFold(x, y) }
-	if a.Kind == b.Kind && a.Kind.NeedsInstance() && same(a.Instance, b.Instance) && !(a.Kind == Correction && a.Corrects != b.Corrects) {
+	if a.Kind == b.Kind && a.Kind.NeedsInstance() && same(a.Instance, b.Instance) && (a.Kind != Correction || a.Corrects == b.Corrects) {
 		return fmt.Sprintf("another line already reports a %s of %s", a.Kind, strings.ToUpper(a.Instance))
 	}
 	if (a.Kind == Merger || a.Kind == Split) && (b.Kind == Merger || b.Kind == Split) && same(a.Practice, b.Practice) {
