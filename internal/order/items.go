@@ -35,12 +35,12 @@ func Orderables(ctx context.Context, db postgres.Querier, o Order) ([]Orderable,
 	for _, it := range o.Items {
 		onOrder[it.CatalogueItemID] = true
 	}
-	res, err := org.SearchItems(ctx, db, org.ItemFilter{Supplier: o.SupplierID}, pagingAll)
+	items, err := org.ItemsOfSupplier(ctx, db, o.SupplierID)
 	if err != nil {
 		return nil, err
 	}
-	ids := make([]string, len(res.Rows))
-	for i, it := range res.Rows {
+	ids := make([]string, len(items))
+	for i, it := range items {
 		ids[i] = it.ID
 	}
 	prices, err := org.FirstPrices(ctx, db, ids)
@@ -48,7 +48,7 @@ func Orderables(ctx context.Context, db postgres.Querier, o Order) ([]Orderable,
 		return nil, err
 	}
 	var out []Orderable
-	for _, it := range res.Rows {
+	for _, it := range items {
 		price, priced := prices[it.ID]
 		if onOrder[it.ID] || !it.Published || !priced {
 			continue

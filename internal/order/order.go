@@ -322,6 +322,3 @@ func Revisions(ctx context.Context, db postgres.Querier, scope org.Scope, number
 		return r, err
 	})
 }
-
-// pagingAll is one page large enough for any supplier's catalogue.
-var pagingAll = paging.Page{Number: 1, Size: 10000}

@@ -107,6 +107,20 @@ func SearchItems(ctx context.Context, db postgres.Querier, f ItemFilter, page pa
 	return res, nil
 }
 
+// ItemsOfSupplier lists every catalogue item of one supplier, for forms
+// that offer them all.
+func ItemsOfSupplier(ctx context.Context, db postgres.Querier, supplierID string) ([]Item, error) {
+	rows, err := db.Query(ctx, `SELECT `+itemColumns+itemFrom+` WHERE i.supplier_id = $1 ORDER BY i.id`, supplierID)
+	if err != nil {
+		return nil, fmt.Errorf("items of supplier %s: %w", supplierID, err)
+	}
+	items, err := pgx.CollectRows(rows, scanItem)
+	if err != nil {
+		return nil, fmt.Errorf("items of supplier %s: %w", supplierID, err)
+	}
+	return items, nil
+}
+
 // ItemDetail is an item with its prices and its Additional Services.
 type ItemDetail struct {
 	Item

@@ -111,6 +111,26 @@ func SearchCCGs(ctx context.Context, db postgres.Querier, scope Scope, f CCGFilt
 	return res, nil
 }
 
+// CCGNames lists every CCG in scope by name, for choosing one: all of
+// them, so no count and no page.
+func CCGNames(ctx context.Context, db postgres.Querier, scope Scope) ([]CCGName, error) {
+	all, ccg := scope.SQLArgs()
+	rows, err := db.Query(ctx, `SELECT code, name FROM ccgs WHERE ($1 OR code = $2) ORDER BY name`, all, ccg)
+	if err != nil {
+		return nil, fmt.Errorf("list CCG names: %w", err)
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowToStructByPos[CCGName])
+	if err != nil {
+		return nil, fmt.Errorf("list CCG names: %w", err)
+	}
+	return names, nil
+}
+
+// CCGName is a CCG as a choice in a form.
+type CCGName struct {
+	Code, Name string
+}
+
 // GetCCG returns one CCG, or NotFound when it does not exist or is outside
 // the scope: a buyer cannot tell another CCG's page from a missing one.
 func GetCCG(ctx context.Context, db postgres.Querier, scope Scope, code string) (CCG, error) {

@@ -70,6 +70,26 @@ func ListPractices(ctx context.Context, db postgres.Querier, scope Scope, ccgCod
 	return res, nil
 }
 
+// PracticesOf lists every practice of a CCG by name (none outside the
+// scope): for forms that offer them all, so no count and no page. The
+// largest CCG has 354.
+func PracticesOf(ctx context.Context, db postgres.Querier, scope Scope, ccgCode string) ([]Practice, error) {
+	if !scope.Allows(ccgCode) {
+		return nil, nil
+	}
+	rows, err := db.Query(ctx, `SELECT `+practiceColumns+`
+		FROM practices p JOIN ccgs c ON c.code = p.ccg_code
+		WHERE p.ccg_code = $1 ORDER BY p.name, p.code`, ccgCode)
+	if err != nil {
+		return nil, fmt.Errorf("practices of %s: %w", ccgCode, err)
+	}
+	ps, err := pgx.CollectRows(rows, scanPractice)
+	if err != nil {
+		return nil, fmt.Errorf("practices of %s: %w", ccgCode, err)
+	}
+	return ps, nil
+}
+
 // GetPractice returns one practice, or NotFound when it does not exist or
 // belongs to a CCG outside the scope.
 func GetPractice(ctx context.Context, db postgres.Querier, scope Scope, code string) (Practice, error) {

@@ -175,3 +175,54 @@ func TestSetDueDay(t *testing.T) {
 		t.Errorf("back to the region's day: %d, override %v, %d audit entries", c.DueDay(), c.DueDayOverride, audits)
 	}
 }
+
+// The lists that forms offer whole: every row in scope, nothing outside it.
+func TestWholeListsForForms(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := pgtest.New(t)
+
+	t.Run("CCG names follow the scope", func(t *testing.T) {
+		all, err := org.CCGNames(ctx, pool, org.AllCCGs())
+		if err != nil || len(all) != 106 {
+			t.Fatalf("all CCG names: %d (%v)", len(all), err)
+		}
+		for i := 1; i < len(all); i++ {
+			if all[i-1].Name > all[i].Name {
+				t.Fatalf("not by name: %q before %q", all[i-1].Name, all[i].Name)
+			}
+		}
+		own, err := org.CCGNames(ctx, pool, org.OnlyCCG("16C"))
+		if err != nil || len(own) != 1 || own[0] != (org.CCGName{Code: "16C", Name: "NHS Tees Valley CCG"}) {
+			t.Fatalf("a buyer's CCG names: %+v (%v)", own, err)
+		}
+		if none, err := org.CCGNames(ctx, pool, org.Scope{}); err != nil || len(none) != 0 {
+			t.Fatalf("the zero scope names %d CCGs (%v)", len(none), err)
+		}
+	})
+	t.Run("practices of a CCG, all of them, only in scope", func(t *testing.T) {
+		ps, err := org.PracticesOf(ctx, pool, org.OnlyCCG("16C"), "16C")
+		if err != nil || len(ps) != 81 {
+			t.Fatalf("Tees Valley's practices: %d (%v)", len(ps), err)
+		}
+		for _, p := range ps {
+			if p.CCGCode != "16C" {
+				t.Fatalf("%s is in %s", p.Code, p.CCGCode)
+			}
+		}
+		if other, err := org.PracticesOf(ctx, pool, org.OnlyCCG("16C"), "03Q"); err != nil || len(other) != 0 {
+			t.Fatalf("a buyer of 16C sees %d practices of 03Q (%v)", len(other), err)
+		}
+	})
+	t.Run("items of a supplier", func(t *testing.T) {
+		items, err := org.ItemsOfSupplier(ctx, pool, "10000")
+		if err != nil || len(items) == 0 {
+			t.Fatalf("EMIS's items: %d (%v)", len(items), err)
+		}
+		for _, it := range items {
+			if it.SupplierID != "10000" {
+				t.Fatalf("%s is %s's", it.ID, it.SupplierID)
+			}
+		}
+	})
+}

@@ -104,12 +104,12 @@ func (s *Server) renderAgreement(w http.ResponseWriter, r *http.Request, status 
 	}
 	v := views.AgreementView{AgreementRow: agreementRow(a), CCGCode: c.Code, CCGName: c.Name, CanEdit: u.Role == auth.Reviewer}
 	if v.CanEdit {
-		items, err := org.SearchItems(r.Context(), s.pool, org.ItemFilter{Supplier: a.SupplierID}, paging.Page{Number: 1, Size: 1000})
+		items, err := org.ItemsOfSupplier(r.Context(), s.pool, a.SupplierID)
 		if err != nil {
 			return err
 		}
 		v.Items = []views.Option{{Value: "", Label: "Select a service"}}
-		for _, it := range items.Rows {
+		for _, it := range items {
 			// Without a price there is nothing to snapshot: AddAgreementService refuses it.
 			if it.PriceCount > 0 {
 				v.Items = append(v.Items, views.Option{Value: it.ID, Label: it.Name + " (" + it.ID + ")"})

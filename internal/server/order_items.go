@@ -12,7 +12,6 @@ import (
 	"ccgtracker/internal/dates"
 	"ccgtracker/internal/order"
 	"ccgtracker/internal/org"
-	"ccgtracker/internal/paging"
 	"ccgtracker/web/views"
 )
 
@@ -124,7 +123,7 @@ func (s *Server) renderItem(w http.ResponseWriter, r *http.Request, o order.Orde
 	for _, ft := range fundingTypes {
 		funding = append(funding, views.Option{Value: strconv.Itoa(ft.ID), Label: ft.Name})
 	}
-	practices, err := org.ListPractices(r.Context(), s.pool, currentUser(r).Scope(), o.CCGCode, "", paging.Page{Number: 1, Size: 5000})
+	practices, err := org.PracticesOf(r.Context(), s.pool, currentUser(r).Scope(), o.CCGCode)
 	if err != nil {
 		return err
 	}
@@ -136,7 +135,7 @@ func (s *Server) renderItem(w http.ResponseWriter, r *http.Request, o order.Orde
 		}
 	}
 	var choices []views.PracticeChoice
-	for _, p := range practices.Rows {
+	for _, p := range practices {
 		if p.Status != "A" && state[p.Code] == 0 {
 			continue // a closed practice cannot receive a new service
 		}
@@ -215,7 +214,7 @@ func (s *Server) orderItemPractices(w http.ResponseWriter, r *http.Request) erro
 	}
 	codes := r.PostForm["practice"]
 	if r.PostForm.Get("action") == "all" {
-		all, err := org.ListPractices(r.Context(), s.pool, u.Scope(), o.CCGCode, "", paging.Page{Number: 1, Size: 5000})
+		all, err := org.PracticesOf(r.Context(), s.pool, u.Scope(), o.CCGCode)
 		if err != nil {
 			return err
 		}
@@ -224,7 +223,7 @@ func (s *Server) orderItemPractices(w http.ResponseWriter, r *http.Request) erro
 			earlier[rc.PracticeCode] = rc.AddedInRevision < o.Revision
 		}
 		codes = nil
-		for _, p := range all.Rows {
+		for _, p := range all {
 			if p.Status == "A" && !earlier[p.Code] {
 				codes = append(codes, p.Code)
 			}

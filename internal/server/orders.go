@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -72,13 +73,9 @@ func (s *Server) orderFormOptions(r *http.Request) ([]views.Option, []views.Opti
 	u := currentUser(r)
 	var ccgs []views.Option
 	if u.Role != auth.Buyer {
-		res, err := org.SearchCCGs(r.Context(), s.pool, u.Scope(), org.CCGFilter{}, paging.Page{Number: 1, Size: 10000})
-		if err != nil {
+		var err error
+		if ccgs, err = s.ccgOptions(r, "Select a CCG"); err != nil {
 			return nil, nil, err
-		}
-		ccgs = append(ccgs, views.Option{Value: "", Label: "Select a CCG"})
-		for _, c := range res.Rows {
-			ccgs = append(ccgs, views.Option{Value: c.Code, Label: c.Name + " (" + c.Code + ")"})
 		}
 	}
 	suppliers, err := org.ListSuppliers(r.Context(), s.pool)
@@ -139,7 +136,8 @@ func mergeErrors(err error, formErrs map[string]string, msg string) error {
 		return err
 	}
 	e := &apperr.Error{Code: apperr.Invalid, Message: msg, Fields: map[string]string{}}
-	if ae, ok := err.(*apperr.Error); ok && ae.Code == apperr.Invalid {
+	var ae *apperr.Error
+	if errors.As(err, &ae) && ae.Code == apperr.Invalid {
 		for k, v := range ae.Fields {
 			e.Fields[k] = v
 		}

@@ -60,12 +60,19 @@ func (s *Server) procurementCCGOptions(r *http.Request) ([]views.Option, error) 
 	if u.Role == auth.Buyer {
 		return nil, nil
 	}
-	res, err := org.SearchCCGs(r.Context(), s.pool, u.Scope(), org.CCGFilter{}, paging.Page{Number: 1, Size: 10000})
+	return s.ccgOptions(r, "Select a CCG")
+}
+
+// ccgOptions are the CCGs the user may see, as the choices of a select
+// whose first, empty choice says first.
+func (s *Server) ccgOptions(r *http.Request, first string) ([]views.Option, error) {
+	names, err := org.CCGNames(r.Context(), s.pool, currentUser(r).Scope())
 	if err != nil {
 		return nil, err
 	}
-	opts := []views.Option{{Value: "", Label: "Select a CCG"}}
-	for _, c := range res.Rows {
+	opts := make([]views.Option, 0, len(names)+1)
+	opts = append(opts, views.Option{Value: "", Label: first})
+	for _, c := range names {
 		opts = append(opts, views.Option{Value: c.Code, Label: c.Name + " (" + c.Code + ")"})
 	}
 	return opts, nil
