@@ -55,7 +55,7 @@ type Line struct {
 // columns and joins also serve frozen, joined to the frozen lines.
 const instanceQuery = `SELECT ` + instanceColumns + ` FROM service_instances si` + instanceJoins
 
-const instanceColumns = `si.id, si.practice_code, coalesce('C' || lpad(o.order_number::text, 6, '0') || '-' || lpad(o.revision::text, 2, '0'), 'Continuity agreement'),
+const instanceColumns = `si.id, si.practice_code, coalesce(o.call_off_id, 'Continuity agreement'),
 	       si.ccg_code, c.name, p.name, si.supplier_id, s.name, si.catalogue_item_id, ci.name, ci.kind,
 	       coalesce(pu.description, si.pricing_unit), coalesce(si.time_unit, ''),
 	       CASE WHEN si.quantity_rule = 'list_size' THEN coalesce(p.list_size, si.quantity) ELSE si.quantity END,

@@ -318,7 +318,7 @@ func pageFixtures(t *testing.T, pool *pgxpool.Pool) (map[string][]string, sweepO
 	period := tracker.PeriodOf(dates.Today(now))
 	planned, live := scene(t, ctx, pool, period)
 	var completed string
-	must(pool.QueryRow(ctx, `SELECT 'C' || lpad(order_number::text, 6, '0') || '-' || lpad(revision::text, 2, '0') FROM orders ORDER BY id LIMIT 1`).Scan(&completed))
+	must(pool.QueryRow(ctx, `SELECT call_off_id FROM orders ORDER BY id LIMIT 1`).Scan(&completed))
 
 	// An order in progress: an item with its funding and two practices.
 	start := dates.AddMonths(dates.Today(now), 1).AddDate(0, 0, 1-dates.Today(now).Day())

@@ -203,7 +203,7 @@ func Change(ctx context.Context, tx pgx.Tx, now time.Time, actorID *int64, id in
 
 const instanceColumns = `
 	si.id, si.ccg_code, si.practice_code, p.name, si.catalogue_item_id, ci.name, ci.kind, si.supplier_id, s.name,
-	si.order_id, coalesce('C' || lpad(o.order_number::text, 6, '0') || '-' || lpad(o.revision::text, 2, '0'), ''),
+	si.order_id, coalesce(o.call_off_id, ''),
 	si.agreement_id, si.unit_price::text, si.pricing_unit, coalesce(si.time_unit, ''), si.quantity_rule, si.quantity,
 	si.planned_m1, si.actual_m1, si.m2, si.cessation_date, si.state, si.version`
 

@@ -127,17 +127,16 @@ func CreateTx(ctx context.Context, tx pgx.Tx, now time.Time, actorID *int64, sco
 	if err := checkSupplierAndCCG(ctx, tx, d); err != nil {
 		return Order{}, err
 	}
-	var number int
+	var callOff string
 	err := tx.QueryRow(ctx, `
 		INSERT INTO orders (order_number, revision, ccg_code, supplier_id, description, commencement_date,
 			initial_period_months, maximum_term_months, created_by, created_at)
 		VALUES (nextval('order_numbers'), 1, $1, $2, $3, $4, $5, $6, $7, $8)
-		RETURNING order_number`,
-		d.CCGCode, d.SupplierID, d.Description, d.Commencement, d.InitialPeriod, d.MaximumTerm, actorID, now).Scan(&number)
+		RETURNING call_off_id`,
+		d.CCGCode, d.SupplierID, d.Description, d.Commencement, d.InitialPeriod, d.MaximumTerm, actorID, now).Scan(&callOff)
 	if err != nil {
 		return Order{}, fmt.Errorf("create order: %w", err)
 	}
-	callOff := CallOffID(number, 1)
 	if err := audit.Record(ctx, tx, now, actorID, "order.create", "order", callOff, nil, detailsView(d)); err != nil {
 		return Order{}, err
 	}
@@ -237,13 +236,9 @@ func editTx(ctx context.Context, tx pgx.Tx, scope org.Scope, callOffID string, v
 // lock reads a revision in scope FOR UPDATE: whoever locks second waits,
 // then sees the first one's change and version.
 func lock(ctx context.Context, tx pgx.Tx, scope org.Scope, callOffID string) (Order, error) {
-	number, revision, ok := ParseCallOffID(callOffID)
-	if !ok {
-		return Order{}, errNoOrder(callOffID)
-	}
 	all, ccg := scope.SQLArgs()
-	tag, err := tx.Exec(ctx, `SELECT 1 FROM orders WHERE order_number = $1 AND revision = $2 AND ($3 OR ccg_code = $4) FOR UPDATE`,
-		number, revision, all, ccg)
+	tag, err := tx.Exec(ctx, `SELECT 1 FROM orders WHERE call_off_id = $1 AND ($2 OR ccg_code = $3) FOR UPDATE`,
+		callOffID, all, ccg)
 	if err != nil {
 		return Order{}, fmt.Errorf("lock order %s: %w", callOffID, err)
 	}

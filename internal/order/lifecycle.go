@@ -85,13 +85,14 @@ func Complete(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *i
 			// The order it amends must still be in force: terminated while
 			// the amendment was open, it stays terminated.
 			var prev Status
-			if err := tx.QueryRow(ctx, `SELECT status FROM orders WHERE order_number = $1 AND revision = $2 FOR UPDATE`,
-				o.Number, o.Revision-1).Scan(&prev); err != nil {
+			var amended string
+			if err := tx.QueryRow(ctx, `SELECT status, call_off_id FROM orders WHERE order_number = $1 AND revision = $2 FOR UPDATE`,
+				o.Number, o.Revision-1).Scan(&prev, &amended); err != nil {
 				return fmt.Errorf("revision amended by %s: %w", callOffID, err)
 			}
 			if prev != Completed {
 				return apperr.New(apperr.Conflict, "Order %s amends %s, which is %s now, so the amendment cannot be completed.",
-					callOffID, CallOffID(o.Number, o.Revision-1), strings.ToLower(prev.Name()))
+					callOffID, amended, strings.ToLower(prev.Name()))
 			}
 		}
 		if _, err := tx.Exec(ctx, `
@@ -153,7 +154,7 @@ func Amend(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int6
 			SELECT order_number, revision + 1, ccg_code, supplier_id, description, commencement_date,
 				initial_period_months, maximum_term_months, $2, $3
 			FROM orders WHERE id = $1
-			RETURNING id`, o.ID, actorID, now).Scan(&newID)
+			RETURNING id, call_off_id`, o.ID, actorID, now).Scan(&newID, &next)
 		if postgres.IsUniqueViolation(err) {
 			return apperr.New(apperr.Conflict, "An amendment of this order is already in progress.")
 		}
@@ -180,7 +181,6 @@ func Amend(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int6
 		if _, err := tx.Exec(ctx, `UPDATE orders SET version = version + 1 WHERE id = $1`, o.ID); err != nil {
 			return err
 		}
-		next = CallOffID(o.Number, o.Revision+1)
 		return audit.Record(ctx, tx, now, actorID, "order.amend", "order", next, map[string]any{"amends": callOffID}, nil)
 	})
 	return next, err

@@ -7,8 +7,6 @@ package order
 import (
 	"context"
 	"fmt"
-	"regexp"
-	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -69,27 +67,13 @@ type Order struct {
 	CreatedAt         time.Time
 	Version           int
 	Items             []Item
+	callOffID         string
 }
 
 // CallOffID is the order's public id: C + 6-digit number + - + 2-digit
-// revision, such as C010001-01.
-func (o Order) CallOffID() string { return CallOffID(o.Number, o.Revision) }
-
-// CallOffID formats an order number and revision.
-func CallOffID(number, revision int) string { return fmt.Sprintf("C%06d-%02d", number, revision) }
-
-var callOffPattern = regexp.MustCompile(`^C([0-9]{6})-([0-9]{2})$`)
-
-// ParseCallOffID reads C010001-02 into its number and revision.
-func ParseCallOffID(s string) (number, revision int, ok bool) {
-	m := callOffPattern.FindStringSubmatch(s)
-	if m == nil {
-		return 0, 0, false
-	}
-	number, _ = strconv.Atoi(m[1])
-	revision, _ = strconv.Atoi(m[2])
-	return number, revision, revision >= 1
-}
+// revision, such as C010001-01. The database makes it (orders.call_off_id,
+// a generated column), so there is one copy of the format.
+func (o Order) CallOffID() string { return o.callOffID }
 
 // EndDate is the last day of the maximum term: commencement plus the
 // maximum term, less one day (DOMAIN.md §4).
@@ -147,7 +131,8 @@ type Recipient struct {
 const orderColumns = `
 	o.id, o.order_number, o.revision, o.ccg_code, c.name, o.supplier_id, s.name, o.description, o.commencement_date,
 	o.initial_period_months, o.maximum_term_months, o.status, coalesce(cu.name, ''), o.completed_at,
-	coalesce(o.termination_reason, ''), o.termination_date, coalesce(tu.name, ''), coalesce(ou.name, ''), o.created_at, o.version`
+	coalesce(o.termination_reason, ''), o.termination_date, coalesce(tu.name, ''), coalesce(ou.name, ''), o.created_at, o.version,
+	o.call_off_id`
 
 const orderFrom = `
 	FROM orders o
@@ -161,20 +146,16 @@ func scanOrder(row pgx.CollectableRow) (Order, error) {
 	var o Order
 	err := row.Scan(&o.ID, &o.Number, &o.Revision, &o.CCGCode, &o.CCGName, &o.SupplierID, &o.SupplierName, &o.Description,
 		&o.Commencement, &o.InitialPeriod, &o.MaximumTerm, &o.Status, &o.CompletedBy, &o.CompletedAt,
-		&o.TerminationReason, &o.TerminationDate, &o.TerminatedBy, &o.CreatedBy, &o.CreatedAt, &o.Version)
+		&o.TerminationReason, &o.TerminationDate, &o.TerminatedBy, &o.CreatedBy, &o.CreatedAt, &o.Version, &o.callOffID)
 	return o, err
 }
 
 // Get returns one revision with its items and recipients, or NotFound when
 // it does not exist or its CCG is outside the scope.
 func Get(ctx context.Context, db postgres.Querier, scope org.Scope, callOffID string) (Order, error) {
-	number, revision, ok := ParseCallOffID(callOffID)
-	if !ok {
-		return Order{}, errNoOrder(callOffID)
-	}
 	all, ccg := scope.SQLArgs()
 	rows, err := db.Query(ctx, `SELECT `+orderColumns+orderFrom+`
-		WHERE o.order_number = $1 AND o.revision = $2 AND ($3 OR o.ccg_code = $4)`, number, revision, all, ccg)
+		WHERE o.call_off_id = $1 AND ($2 OR o.ccg_code = $3)`, callOffID, all, ccg)
 	if err != nil {
 		return Order{}, fmt.Errorf("get order %s: %w", callOffID, err)
 	}
@@ -266,7 +247,7 @@ func List(ctx context.Context, db postgres.Querier, scope org.Scope, f Filter, p
 		  AND o.revision = (SELECT max(revision) FROM orders l WHERE l.order_number = o.order_number)
 		  AND ($3 = '' OR o.status = $3)
 		  AND ($4 = ''
-		       OR 'C' || lpad(o.order_number::text, 6, '0') || '-' || lpad(o.revision::text, 2, '0') ILIKE '%' || $4 || '%'
+		       OR o.call_off_id ILIKE '%' || $4 || '%'
 		       OR o.description ILIKE '%' || $4 || '%'
 		       OR s.name ILIKE '%' || $4 || '%'
 		       OR EXISTS (SELECT 1 FROM order_recipients r JOIN order_items oi ON oi.id = r.order_item_id
@@ -277,7 +258,7 @@ func List(ctx context.Context, db postgres.Querier, scope org.Scope, f Filter, p
 			o := &s.Order
 			err := row.Scan(&o.ID, &o.Number, &o.Revision, &o.CCGCode, &o.CCGName, &o.SupplierID, &o.SupplierName, &o.Description,
 				&o.Commencement, &o.InitialPeriod, &o.MaximumTerm, &o.Status, &o.CompletedBy, &o.CompletedAt,
-				&o.TerminationReason, &o.TerminationDate, &o.TerminatedBy, &o.CreatedBy, &o.CreatedAt, &o.Version,
+				&o.TerminationReason, &o.TerminationDate, &o.TerminatedBy, &o.CreatedBy, &o.CreatedAt, &o.Version, &o.callOffID,
 				&s.RecipientCount, &s.ItemCount)
 			return s, err
 		}, all, ccg, string(f.Status), f.Query)
@@ -304,7 +285,7 @@ type Revision struct {
 func Revisions(ctx context.Context, db postgres.Querier, scope org.Scope, number int) ([]Revision, error) {
 	all, ccg := scope.SQLArgs()
 	rows, err := db.Query(ctx, `
-		SELECT o.id, o.order_number, o.revision, o.status, o.completed_at, coalesce(u.name, ''),
+		SELECT o.id, o.order_number, o.revision, o.call_off_id, o.status, o.completed_at, coalesce(u.name, ''),
 		       coalesce((SELECT array_agg(ci.name ORDER BY ci.name) FROM order_items oi JOIN catalogue_items ci ON ci.id = oi.catalogue_item_id
 		                 WHERE oi.order_id = o.id AND oi.added_in_revision = o.revision), '{}'),
 		       (SELECT count(*) FROM order_recipients r JOIN order_items oi ON oi.id = r.order_item_id
@@ -317,8 +298,7 @@ func Revisions(ctx context.Context, db postgres.Querier, scope org.Scope, number
 	}
 	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (Revision, error) {
 		var r Revision
-		err := row.Scan(&r.ID, &r.Number, &r.Revision, &r.Status, &r.CompletedAt, &r.CompletedBy, &r.ItemsAdded, &r.RecipientsAdded)
-		r.CallOffID = CallOffID(r.Number, r.Revision)
+		err := row.Scan(&r.ID, &r.Number, &r.Revision, &r.CallOffID, &r.Status, &r.CompletedAt, &r.CompletedBy, &r.ItemsAdded, &r.RecipientsAdded)
 		return r, err
 	})
 }

@@ -149,6 +149,7 @@ type Procurement struct {
 	// revision (an amendment, once there is one).
 	CallOffID       string
 	LatestCallOffID string
+	OrderNumber     int // of the linked order; 0 when there is none
 	// OrderStatus is the linked revision's status; LatestOrderStatus the
 	// latest revision's, which is what a person is shown.
 	OrderStatus       order.Status
@@ -204,8 +205,8 @@ func Get(ctx context.Context, db postgres.Querier, scope org.Scope, id int64) (P
 	all, ccg := scope.SQLArgs()
 	rows, err := db.Query(ctx, `
 		SELECT p.id, p.ccg_code, c.name, p.name, coalesce(p.procedure, ''), coalesce(u.name, ''), p.created_at, p.version,
-		       p.order_id, o.order_number, o.revision, coalesce(o.status, ''),
-		       (SELECT max(l.revision) FROM orders l WHERE l.order_number = o.order_number),
+		       p.order_id, coalesce(o.order_number, 0), coalesce(o.call_off_id, ''), coalesce(o.status, ''),
+		       coalesce((SELECT l.call_off_id FROM orders l WHERE l.order_number = o.order_number ORDER BY l.revision DESC LIMIT 1), ''),
 		       coalesce((SELECT l.status FROM orders l WHERE l.order_number = o.order_number ORDER BY l.revision DESC LIMIT 1), ''),
 		       coalesce((SELECT oi.catalogue_item_id FROM order_items oi
 		                 JOIN procurement_shortlist s ON s.item_id = oi.catalogue_item_id AND s.procurement_id = p.id
@@ -220,13 +221,8 @@ func Get(ctx context.Context, db postgres.Querier, scope org.Scope, id int64) (P
 	}
 	p, err := pgx.CollectExactlyOneRow(rows, func(row pgx.CollectableRow) (Procurement, error) {
 		var p Procurement
-		var number, revision, latest *int
 		err := row.Scan(&p.ID, &p.CCGCode, &p.CCGName, &p.Name, &p.Procedure, &p.CreatedBy, &p.CreatedAt, &p.Version,
-			&p.OrderID, &number, &revision, &p.OrderStatus, &latest, &p.LatestOrderStatus, &p.WinnerID)
-		if number != nil && revision != nil && latest != nil {
-			p.CallOffID = order.CallOffID(*number, *revision)
-			p.LatestCallOffID = order.CallOffID(*number, *latest)
-		}
+			&p.OrderID, &p.OrderNumber, &p.CallOffID, &p.OrderStatus, &p.LatestCallOffID, &p.LatestOrderStatus, &p.WinnerID)
 		return p, err
 	})
 	if err != nil {

@@ -563,8 +563,7 @@ func (s *Server) procurementManagePage(w http.ResponseWriter, r *http.Request) e
 	}
 	var rows []views.LedgerRow
 	if p.OrderSigned() {
-		number, _, _ := order.ParseCallOffID(p.CallOffID)
-		revs, err := order.Revisions(r.Context(), s.pool, currentUser(r).Scope(), number)
+		revs, err := order.Revisions(r.Context(), s.pool, currentUser(r).Scope(), p.OrderNumber)
 		if err != nil {
 			return err
 		}
