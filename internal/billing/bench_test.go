@@ -24,12 +24,12 @@ import (
 	"context"
 	"os"
 	"os/exec"
-	"runtime"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"ccgtracker/internal/testkit"
 )
 
 func BenchmarkMonth(b *testing.B) {
@@ -157,33 +157,12 @@ func (c *counter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// samplePeak samples the Go heap in use every 2 ms, from after a
-// collection, until the returned stop, which reports the largest as
-// peak-heap-MB.
+// samplePeak samples the Go heap in use until the returned stop, which
+// reports the largest as peak-heap-MB.
 func samplePeak(b *testing.B) (stop func()) {
-	runtime.GC()
-	var peak uint64
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		t := time.NewTicker(2 * time.Millisecond)
-		defer t.Stop()
-		var m runtime.MemStats
-		for {
-			runtime.ReadMemStats(&m)
-			peak = max(peak, m.HeapInuse)
-			select {
-			case <-done:
-				return
-			case <-t.C:
-			}
-		}
-	}()
+	sample := testkit.SampleHeap()
 	return func() {
-		close(done)
-		wg.Wait()
+		_, peak := sample()
 		b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
 	}
 }

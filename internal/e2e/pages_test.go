@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"ccgtracker/internal/auth"
@@ -21,6 +20,7 @@ import (
 	"ccgtracker/internal/org"
 	"ccgtracker/internal/procurement"
 	"ccgtracker/internal/server"
+	"ccgtracker/internal/testkit"
 	"ccgtracker/internal/tracker"
 )
 
@@ -253,35 +253,9 @@ func TestEveryPageOfEveryRole(t *testing.T) {
 // the test's end lets them in again.
 func outage(t *testing.T, pool *pgxpool.Pool) {
 	t.Helper()
-	ctx := context.Background()
-	var dbName string
-	if err := pool.QueryRow(ctx, `SELECT current_database()`).Scan(&dbName); err != nil {
-		t.Fatal(err)
-	}
-	admin, err := pgx.Connect(ctx, os.Getenv("TEST_DATABASE_URL"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := admin.Close(ctx); err != nil {
-			t.Error(err)
-		}
-	})
-	setAllowed := func(allow bool) error {
-		_, err := admin.Exec(ctx, `ALTER DATABASE `+pgx.Identifier{dbName}.Sanitize()+` ALLOW_CONNECTIONS `+strconv.FormatBool(allow))
-		return err
-	}
-	if err := setAllowed(false); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := setAllowed(true); err != nil {
-			t.Error(err)
-		}
-	})
-	if _, err := admin.Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1`, dbName); err != nil {
-		t.Fatal(err)
-	}
+	door := testkit.DoorOf(t, pool, os.Getenv("TEST_DATABASE_URL"))
+	door.Shut()
+	door.CutAll()
 	pool.Reset() // forget the connections that were cut
 }
 

@@ -11,6 +11,7 @@ import (
 	"ccgtracker/internal/order"
 	"ccgtracker/internal/org"
 	"ccgtracker/internal/postgres/pgtest"
+	"ccgtracker/internal/testkit"
 )
 
 // now is the day the tests stand on.
@@ -29,10 +30,7 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	pool := pgtest.New(t)
-	var id int64
-	if err := pool.QueryRow(ctx, `INSERT INTO users (email, name, role, ccg_code) VALUES ('b@example.nhs.uk', 'Bea Buyer', 'buyer', '16C') RETURNING id`).Scan(&id); err != nil {
-		t.Fatal(err)
-	}
+	id := testkit.Buyer(t, pool, "16C")
 	return &fixture{t: t, pool: pool, actor: &id, scope: org.OnlyCCG("16C")}
 }
 

@@ -14,6 +14,7 @@ import (
 	"ccgtracker/internal/org"
 	"ccgtracker/internal/postgres/pgtest"
 	"ccgtracker/internal/procurement"
+	"ccgtracker/internal/testkit"
 )
 
 // now is the day the tests stand on.
@@ -32,10 +33,7 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	pool := pgtest.New(t)
-	var id int64
-	if err := pool.QueryRow(ctx, `INSERT INTO users (email, name, role, ccg_code) VALUES ('b@example.nhs.uk', 'Bea Buyer', 'buyer', '16C') RETURNING id`).Scan(&id); err != nil {
-		t.Fatal(err)
-	}
+	id := testkit.Buyer(t, pool, "16C")
 	return &fixture{t: t, pool: pool, actor: &id, scope: org.OnlyCCG("16C")}
 }
 

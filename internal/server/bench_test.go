@@ -35,9 +35,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
-	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -48,6 +46,7 @@ import (
 	"ccgtracker/internal/billing"
 	"ccgtracker/internal/config"
 	"ccgtracker/internal/postgres"
+	"ccgtracker/internal/testkit"
 )
 
 func BenchmarkReconciliation(b *testing.B) {
@@ -232,35 +231,12 @@ func (c *counter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// heapGrowth samples the Go heap in use every 2 ms, from after a
-// collection, until the returned stop, which reports the largest less
-// what was in use at the start as heap-growth-MB.
+// heapGrowth samples the Go heap in use until the returned stop, which
+// reports the largest less what was in use at the start as heap-growth-MB.
 func heapGrowth(b *testing.B) (stop func()) {
-	runtime.GC()
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	base, peak := m.HeapInuse, m.HeapInuse
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		t := time.NewTicker(2 * time.Millisecond)
-		defer t.Stop()
-		var m runtime.MemStats
-		for {
-			runtime.ReadMemStats(&m)
-			peak = max(peak, m.HeapInuse)
-			select {
-			case <-done:
-				return
-			case <-t.C:
-			}
-		}
-	}()
+	sample := testkit.SampleHeap()
 	return func() {
-		close(done)
-		wg.Wait()
+		base, peak := sample()
 		b.ReportMetric(float64(peak-base)/(1<<20), "heap-growth-MB")
 	}
 }

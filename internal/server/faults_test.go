@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"ccgtracker/internal/postgres/pgtest"
+	"ccgtracker/internal/testkit"
 )
 
 // lockReturnSQL begins every transaction that changes a return
@@ -384,7 +384,6 @@ func TestDatabaseGoesAwayDuringASubmissionAndComesBack(t *testing.T) {
 	p := &pauser{}
 	pool, _ := pgtest.Open(t, dbURL, func(c *pgxpool.Config) { c.MaxConns = 6; c.ConnConfig.Tracer = p })
 	app := newReturnAppOn(t, pool)
-	ctx := context.Background()
 	buyer := app.clientAs("buyer.16c@example.nhs.uk")
 	wantRedirect(t, buyer.post(novReturn+"/lines", app.cessation(versionOf(t, buyer, novReturn), "20")), novReturn)
 	version := versionOf(t, buyer, novReturn)
@@ -392,26 +391,7 @@ func TestDatabaseGoesAwayDuringASubmissionAndComesBack(t *testing.T) {
 	pages := []string{"/ccgs/16C", "/returns?period=2026-11", "/ccgs/03Q"}
 	before := digest(t, app.pool)
 
-	var dbName string
-	if err := app.pool.QueryRow(ctx, `SELECT current_database()`).Scan(&dbName); err != nil {
-		t.Fatal(err)
-	}
-	admin, err := pgx.Connect(ctx, os.Getenv("TEST_DATABASE_URL"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := admin.Close(ctx); err != nil {
-			t.Error(err)
-		}
-	})
-	setAllowed := func(allow bool) {
-		t.Helper()
-		if _, err := admin.Exec(ctx, `ALTER DATABASE `+pgx.Identifier{dbName}.Sanitize()+` ALLOW_CONNECTIONS `+strconv.FormatBool(allow)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	t.Cleanup(func() { setAllowed(true) })
+	door := testkit.DoorOf(t, app.pool, os.Getenv("TEST_DATABASE_URL"))
 
 	// Pages load all along, from three people at once: each answer is a
 	// page or the 503 page, never anything else.
@@ -454,11 +434,8 @@ func TestDatabaseGoesAwayDuringASubmissionAndComesBack(t *testing.T) {
 	case resp := <-submitted:
 		t.Fatalf("the submission ended (status %d) before keeping its frozen copy", resp.StatusCode)
 	}
-	setAllowed(false)
-	var cut bool
-	if err := admin.QueryRow(ctx, `SELECT coalesce(bool_and(pg_terminate_backend(pid, 10000)), true) FROM pg_stat_activity WHERE datname = $1`, dbName).Scan(&cut); err != nil || !cut {
-		t.Fatalf("cutting the database's connections: %v %v", cut, err)
-	}
+	door.Shut()
+	door.CutAll()
 	release()
 	wantUnavailablePage(t, "the submission cut off half-way", <-submitted)
 
@@ -476,7 +453,7 @@ func TestDatabaseGoesAwayDuringASubmissionAndComesBack(t *testing.T) {
 	wantStatus(t, buyer.get("/readyz"), http.StatusServiceUnavailable)
 
 	// Back: every request succeeds at once.
-	setAllowed(true)
+	door.Open()
 	wantStatus(t, buyer.get("/readyz"), http.StatusOK)
 	close(stop)
 	wg.Wait()

@@ -6,7 +6,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -20,6 +19,7 @@ import (
 	"ccgtracker/internal/postgres"
 	"ccgtracker/internal/postgres/pgtest"
 	"ccgtracker/internal/refdata"
+	"ccgtracker/internal/testkit"
 )
 
 // smallPool opens a pool of n connections on a fresh database, the way
@@ -296,31 +296,9 @@ func TestDatabaseOutageGivesTheUnavailablePage(t *testing.T) {
 	app := newTestApp(t, nil)
 	c := app.client()
 	c.signIn("reviewer@example.nhs.uk")
-	ctx := context.Background()
-	var dbName string
-	if err := app.pool.QueryRow(ctx, `SELECT current_database()`).Scan(&dbName); err != nil {
-		t.Fatal(err)
-	}
-	admin, err := pgx.Connect(ctx, os.Getenv("TEST_DATABASE_URL"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := admin.Close(ctx); err != nil {
-			t.Error(err)
-		}
-	})
-	setAllowed := func(allow bool) {
-		t.Helper()
-		if _, err := admin.Exec(ctx, `ALTER DATABASE `+pgx.Identifier{dbName}.Sanitize()+` ALLOW_CONNECTIONS `+strconv.FormatBool(allow)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	setAllowed(false)
-	t.Cleanup(func() { setAllowed(true) })
-	if _, err := admin.Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1`, dbName); err != nil {
-		t.Fatal(err)
-	}
+	door := testkit.DoorOf(t, app.pool, os.Getenv("TEST_DATABASE_URL"))
+	door.Shut()
+	door.CutAll()
 	app.pool.Reset() // forget the connections that were cut
 
 	resp := c.get("/ccgs/16C")
@@ -333,7 +311,7 @@ func TestDatabaseOutageGivesTheUnavailablePage(t *testing.T) {
 	wantStatus(t, c.get("/readyz"), http.StatusServiceUnavailable)
 	wantStatus(t, c.get("/static/app.css"), http.StatusOK)
 
-	setAllowed(true)
+	door.Open()
 	wantStatus(t, c.get("/ccgs/16C"), http.StatusOK)
 	wantStatus(t, c.get("/readyz"), http.StatusOK)
 }

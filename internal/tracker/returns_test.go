@@ -18,6 +18,7 @@ import (
 	"ccgtracker/internal/postgres"
 	"ccgtracker/internal/postgres/pgtest"
 	"ccgtracker/internal/refdata"
+	"ccgtracker/internal/testkit"
 	"ccgtracker/internal/tracker"
 )
 
@@ -42,10 +43,7 @@ func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	pool, dbURL := pgtest.NewWithURL(t)
 	f := &fixture{t: t, pool: pool, url: dbURL, scope: org.OnlyCCG("16C")}
-	var id int64
-	if err := pool.QueryRow(ctx, `INSERT INTO users (email, name, role, ccg_code) VALUES ('b@example.nhs.uk', 'Bea Buyer', 'buyer', '16C') RETURNING id`).Scan(&id); err != nil {
-		t.Fatal(err)
-	}
+	id := testkit.Buyer(t, pool, "16C")
 	f.buyer = &id
 	if err := postgres.Tx(ctx, pool, func(tx pgx.Tx) error {
 		_, err := ledger.SeedDemoContinuity(ctx, tx, now, refdata.FS(), dates.Date(2020, 1, 1))
