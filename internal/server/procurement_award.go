@@ -1,0 +1,145 @@
+package server
+
+import (
+	"fmt"
+	"net/http"
+
+	"ccgtracker/internal/apperr"
+	"ccgtracker/internal/dates"
+	"ccgtracker/internal/ledger"
+	"ccgtracker/internal/order"
+	"ccgtracker/internal/procurement"
+	"ccgtracker/web/views"
+)
+
+// The award, which makes the call-off order, and Manage your contract.
+
+var awardFields = []string{procurement.FieldWinner, procurement.FieldCommencement, procurement.FieldInitialPeriod, procurement.FieldMaximumTerm}
+
+// winnerOptions are the shortlisted solutions, best-ranked first, each
+// with its weighted score under a Further Competition.
+func winnerOptions(p procurement.Procurement) []views.Option {
+	var opts []views.Option
+	for _, rk := range procurement.Ranking(p) {
+		label := rk.Name + " (" + rk.SupplierName + ")"
+		if p.Procedure != procurement.DirectAward {
+			label += fmt.Sprintf(": ranked %d, weighted score %s", rk.Rank, rk.Weighted())
+		}
+		opts = append(opts, views.Option{Value: rk.ItemID, Label: label})
+	}
+	return opts
+}
+
+func (s *Server) renderAward(w http.ResponseWriter, r *http.Request, p procurement.Procurement, status int, f views.Form) error {
+	v := s.procurementView(r, p)
+	if status != http.StatusOK {
+		v.Version = version(r)
+	}
+	var ranking []views.RankRow
+	if p.Procedure != procurement.DirectAward {
+		ranking = rankRows(p)
+	}
+	s.render(w, r, status, views.ProcurementAward(s.procurementPage(r, p, "Call-off order form and contract award"), v, f,
+		winnerOptions(p), ranking, closedReason(p, procurement.StepAward)))
+	return nil
+}
+
+// procurementAwardForm offers the winner (the top-ranked, or the one
+// shortlisted) and asks for the order's term.
+func (s *Server) procurementAwardForm(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.loadProcurement(r)
+	if err != nil {
+		return err
+	}
+	return s.renderAward(w, r, p, http.StatusOK, views.Form{Values: map[string]string{procurement.FieldWinner: procurement.DefaultWinner(p)}})
+}
+
+// procurementAward awards the contract: the order is created, pre-filled,
+// and the buyer goes on to it to add its practices.
+func (s *Server) procurementAward(w http.ResponseWriter, r *http.Request) error {
+	if err := r.ParseForm(); err != nil {
+		return apperr.New(apperr.Invalid, "The form could not be read")
+	}
+	u := currentUser(r)
+	p, err := s.loadProcurement(r)
+	if err != nil {
+		return err
+	}
+	form := r.PostForm
+	formErrs := map[string]string{}
+	in := procurement.AwardInput{ItemID: form.Get(procurement.FieldWinner)}
+	var msg string
+	if in.Commencement, msg = dates.Parse("Commencement date", form.Get("commencement-day"), form.Get("commencement-month"), form.Get("commencement-year")); msg != "" {
+		formErrs[procurement.FieldCommencement] = msg
+	}
+	in.InitialPeriod = wholeNumber(form.Get(procurement.FieldInitialPeriod), procurement.FieldInitialPeriod, "Initial period", formErrs)
+	in.MaximumTerm = wholeNumber(form.Get(procurement.FieldMaximumTerm), procurement.FieldMaximumTerm, "Maximum term", formErrs)
+	var callOff string
+	if len(formErrs) > 0 {
+		// Check the rest too, so every problem shows at once; nothing is written.
+		err = mergeErrors(procurement.CheckAward(r.Context(), s.pool, s.now(), p, in), formErrs, "The contract could not be awarded")
+	} else {
+		callOff, err = procurement.Award(r.Context(), s.pool, s.now(), &u.ID, u.Scope(), p.ID, version(r), in)
+	}
+	if f, ok := formOf(err, form, awardFields...); ok {
+		return s.renderAward(w, r, p, http.StatusBadRequest, f)
+	}
+	if err != nil {
+		return err
+	}
+	name := in.ItemID
+	if sl, ok := p.Solution(in.ItemID); ok {
+		name = sl.Name
+	}
+	s.flash(r.Context(), "The contract is awarded: order "+callOff+" for "+name+" is created. Add the practices that receive it, then complete it.")
+	return redirect(w, r, "/orders/"+callOff)
+}
+
+// procurementManagePage is Manage your contract: the order and, once it is
+// completed, its services.
+func (s *Server) procurementManagePage(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.loadProcurement(r)
+	if err != nil {
+		return err
+	}
+	var rows []views.LedgerRow
+	if p.OrderSigned() {
+		revs, err := order.Revisions(r.Context(), s.pool, currentUser(r).Scope(), p.OrderNumber)
+		if err != nil {
+			return err
+		}
+		ids := make([]int64, len(revs))
+		for i, rv := range revs {
+			ids[i] = rv.ID
+		}
+		services, err := ledger.ForOrders(r.Context(), s.pool, ids)
+		if err != nil {
+			return err
+		}
+		for _, si := range services {
+			rows = append(rows, ledgerRow(si))
+		}
+	}
+	v := s.procurementView(r, p)
+	canComplete := v.CanEdit && p.OrderSigned() && p.CheckChange(procurement.StepManage) == nil
+	s.render(w, r, http.StatusOK, views.ProcurementManage(s.procurementPage(r, p, "Manage your contract"), v, rows,
+		canComplete, p.State(procurement.StepManage).Status == procurement.Completed))
+	return nil
+}
+
+// procurementManage completes Manage your contract, once the order is.
+func (s *Server) procurementManage(w http.ResponseWriter, r *http.Request) error {
+	if err := r.ParseForm(); err != nil {
+		return apperr.New(apperr.Invalid, "The form could not be read")
+	}
+	u := currentUser(r)
+	p, err := s.loadProcurement(r)
+	if err != nil {
+		return err
+	}
+	if err := procurement.CompleteManage(r.Context(), s.pool, s.now(), &u.ID, u.Scope(), p.ID, version(r)); err != nil {
+		return err
+	}
+	s.flash(r.Context(), "Manage your contract is completed: the procurement is finished.")
+	return redirect(w, r, p.Path())
+}
