@@ -119,7 +119,9 @@ func TestEveryPageOfEveryRole(t *testing.T) {
 		t.FailNow()
 	}
 
-	browser := newBrowserFor(t, 5*time.Minute)
+	// A bound against a hang, not a target: the sweep takes about a minute
+	// alone, and several times that on a machine busy with other tests.
+	browser := newBrowserFor(t, 12*time.Minute)
 	var visits, axeRuns, errorStates atomic.Int64
 	check := func(t *testing.T, ctx context.Context, name string) {
 		t.Helper()
