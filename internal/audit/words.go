@@ -69,7 +69,7 @@ func ActionName(action string) string {
 // fields names the recorded fields in words; others are read from their
 // key (new_service is "New service").
 var fields = map[string]string{
-	"ccg": "CCG", "nil_return": "Nil return", "m2": "Verified (M2)", "actual_m1": "Went live (actual M1)",
+	"ccg": "CCG", "ccg_code": "CCG", "supplier_id": "Supplier", "practice_code": "Practice", "nil_return": "Nil return", "m2": "Verified (M2)", "actual_m1": "Went live (actual M1)",
 	"cessation": "Cessation date", "services_changed": "Services changed", "days_late": "Days late",
 	"expires_at": "Link expires", "due_day": "Due day", "ods_code": "ODS code", "call_off_id": "Call-off ID",
 }
