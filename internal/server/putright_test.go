@@ -147,3 +147,42 @@ func TestAccountPageListsWhatIsSentAndSent(t *testing.T) {
 		t.Errorf("header account link %q", href)
 	}
 }
+
+// TestIssuingAPastMonthAsksFirst: on 24 November 2026, October's returns
+// (due in November, from the 3rd) would be late at once: the admin is
+// told how many on a confirmation page, nothing is issued until they
+// press its button, and then every one is.
+func TestIssuingAPastMonthAsksFirst(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t, nil)
+	admin := app.clientAs("admin@example.nhs.uk")
+	count := func() (n int) {
+		if err := app.pool.QueryRow(context.Background(), `SELECT count(*) FROM tracker_returns WHERE period = '2026-10-01'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	resp := admin.post("/admin/returns/issue", url.Values{"period": {"2026-10"}})
+	wantStatus(t, resp, http.StatusOK)
+	d := doc(t, resp)
+	warning := d.Find("[data-testid=issue-warning]").Text()
+	if !strings.Contains(warning, "106 returns will be issued") || !strings.Contains(warning, "106 of them will be late at once") {
+		t.Errorf("warning: %q", warning)
+	}
+	if v, _ := d.Find(`form[action="/admin/returns/issue"] input[name=confirm]`).Attr("value"); v != "yes" {
+		t.Error("the confirmation page has no button that confirms")
+	}
+	if n := count(); n != 0 {
+		t.Fatalf("%d returns issued before the admin confirmed", n)
+	}
+	wantRedirect(t, admin.post("/admin/returns/issue", url.Values{"period": {"2026-10"}, "confirm": {"yes"}}), "/admin/returns")
+	if n := count(); n != 106 {
+		t.Errorf("%d returns issued after confirming, want 106", n)
+	}
+	// Asked again, nothing is left to issue, and the page says so.
+	resp = admin.post("/admin/returns/issue", url.Values{"period": {"2026-10"}})
+	wantStatus(t, resp, http.StatusOK)
+	if w := doc(t, resp).Find("[data-testid=issue-warning]").Text(); !strings.Contains(w, "0 returns will be issued") {
+		t.Errorf("second time: %q", w)
+	}
+}
