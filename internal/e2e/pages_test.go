@@ -482,10 +482,10 @@ func pageFixtures(t *testing.T, pool *pgxpool.Pool) (map[string][]string, sweepO
 		"/admin/users/{id}":      {"/admin/users/" + strconv.FormatInt(buyerID, 10)},
 		"/admin/users/{id}/edit": {"/admin/users/" + strconv.FormatInt(buyerID, 10) + "/edit"},
 		"/admin/audit":           {"/admin/audit", "/admin/audit?type=return&object=16C/" + last.String()},
-		"/admin/ccgs/{code}": {"/admin/ccgs/16C"},
-		"/admin/returns":     {"/admin/returns"},
-		"/admin/jobs":        {"/admin/jobs"},
-		"/admin/outbox":      {"/admin/outbox"},
+		"/admin/ccgs/{code}":     {"/admin/ccgs/16C"},
+		"/admin/returns":         {"/admin/returns"},
+		"/admin/jobs":            {"/admin/jobs"},
+		"/admin/outbox":          {"/admin/outbox"},
 	}
 	return pages, sweepObjects{returnPath: cur, draftOrder: orderPath, agreement: agreementPath, procurements: procs, buyerID: strconv.FormatInt(buyerID, 10)}
 }
