@@ -166,22 +166,29 @@ func CreateUser(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID 
 	return u, err
 }
 
-func insertUser(ctx context.Context, tx pgx.Tx, now time.Time, n NewUser, passwordHash *string) (User, error) {
-	if n.CCGCode != "" {
-		var exists bool
-		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM ccgs WHERE code = $1)`, n.CCGCode).Scan(&exists); err != nil {
-			return User{}, fmt.Errorf("check CCG %s: %w", n.CCGCode, err)
-		}
-		if !exists {
-			return User{}, apperr.Invalidf("ccg", "There is no CCG with the code %s", n.CCGCode)
-		}
+// ccgOf checks a user's CCG code and returns it as the column takes it:
+// nil for no CCG.
+func ccgOf(ctx context.Context, tx pgx.Tx, code string) (*string, error) {
+	if code == "" {
+		return nil, nil
 	}
-	var ccg *string
-	if n.CCGCode != "" {
-		ccg = &n.CCGCode
+	var exists bool
+	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM ccgs WHERE code = $1)`, code).Scan(&exists); err != nil {
+		return nil, fmt.Errorf("check CCG %s: %w", code, err)
+	}
+	if !exists {
+		return nil, apperr.Invalidf(FieldCCG, "There is no CCG with the code %s", code)
+	}
+	return &code, nil
+}
+
+func insertUser(ctx context.Context, tx pgx.Tx, now time.Time, n NewUser, passwordHash *string) (User, error) {
+	ccg, err := ccgOf(ctx, tx, n.CCGCode)
+	if err != nil {
+		return User{}, err
 	}
 	var id int64
-	err := tx.QueryRow(ctx, `
+	err = tx.QueryRow(ctx, `
 		INSERT INTO users (email, name, role, ccg_code, password_hash, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, n.Email, n.Name, n.Role, ccg, passwordHash, now).Scan(&id)
 	if postgres.IsUniqueViolation(err) {
@@ -293,22 +300,13 @@ func UpdateUser(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID 
 		if UserVersion(before) != c.Version {
 			return ErrUserChanged
 		}
-		if n.CCGCode != "" {
-			var exists bool
-			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM ccgs WHERE code = $1)`, n.CCGCode).Scan(&exists); err != nil {
-				return fmt.Errorf("check CCG %s: %w", n.CCGCode, err)
-			}
-			if !exists {
-				return apperr.Invalidf(FieldCCG, "There is no CCG with the code %s", n.CCGCode)
-			}
+		ccg, err := ccgOf(ctx, tx, n.CCGCode)
+		if err != nil {
+			return err
 		}
 		if before.Name == n.Name && before.Role == n.Role && before.CCGCode == n.CCGCode {
 			after = before
 			return nil // nothing to change: no audit entry for nothing
-		}
-		var ccg *string
-		if n.CCGCode != "" {
-			ccg = &n.CCGCode
 		}
 		if _, err := tx.Exec(ctx, `UPDATE users SET name = $2, role = $3, ccg_code = $4 WHERE id = $1`, id, n.Name, n.Role, ccg); err != nil {
 			return fmt.Errorf("change user %d: %w", id, err)

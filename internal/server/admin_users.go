@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"slices"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"ccgtracker/internal/apperr"
 	"ccgtracker/internal/audit"
@@ -152,14 +154,20 @@ func (s *Server) renderAdminUser(w http.ResponseWriter, r *http.Request, link st
 
 // adminDeactivateUser deactivates a user; their sessions end at once.
 func (s *Server) adminDeactivateUser(w http.ResponseWriter, r *http.Request) error {
+	return s.userAction(w, r, auth.Deactivate, "The user is deactivated and has been signed out.")
+}
+
+// userAction does one admin action to the user of the address, then
+// shows the user's page with what was done.
+func (s *Server) userAction(w http.ResponseWriter, r *http.Request, action func(context.Context, *pgxpool.Pool, time.Time, int64, int64) error, done string) error {
 	id, err := userIDParam(r)
 	if err != nil {
 		return err
 	}
-	if err := auth.Deactivate(r.Context(), s.pool, s.now(), currentUser(r).ID, id); err != nil {
+	if err := action(r.Context(), s.pool, s.now(), currentUser(r).ID, id); err != nil {
 		return err
 	}
-	s.flash(r.Context(), "The user is deactivated and has been signed out.")
+	s.flash(r.Context(), done)
 	return redirect(w, r, "/admin/users/"+strconv.FormatInt(id, 10))
 }
 
@@ -238,15 +246,7 @@ func (s *Server) adminUpdateUser(w http.ResponseWriter, r *http.Request) error {
 
 // adminReactivateUser lets a deactivated user sign in again.
 func (s *Server) adminReactivateUser(w http.ResponseWriter, r *http.Request) error {
-	id, err := userIDParam(r)
-	if err != nil {
-		return err
-	}
-	if err := auth.Reactivate(r.Context(), s.pool, s.now(), currentUser(r).ID, id); err != nil {
-		return err
-	}
-	s.flash(r.Context(), "The user is active again and can sign in.")
-	return redirect(w, r, "/admin/users/"+strconv.FormatInt(id, 10))
+	return s.userAction(w, r, auth.Reactivate, "The user is active again and can sign in.")
 }
 
 // auditPageSize is how many entries of the log a page shows.

@@ -230,7 +230,7 @@ func AuditTable(rows []AuditRow) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		} else {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 15, "<table class=\"nhsuk-table-responsive\" data-testid=\"audit\"><caption class=\"nhsuk-table__caption nhsuk-u-visually-hidden\">Audit log</caption> <thead class=\"nhsuk-table__head\"><tr class=\"nhsuk-table__row\"><th class=\"nhsuk-table__header\" scope=\"col\">When</th><th class=\"nhsuk-table__header\" scope=\"col\">Who</th><th class=\"nhsuk-table__header\" scope=\"col\">What</th><th class=\"nhsuk-table__header\" scope=\"col\">Change</th></tr></thead> <tbody class=\"nhsuk-table__body\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 15, "<table class=\"nhsuk-table-responsive app-audit\" data-testid=\"audit\"><caption class=\"nhsuk-table__caption nhsuk-u-visually-hidden\">Audit log</caption> <thead class=\"nhsuk-table__head\"><tr class=\"nhsuk-table__row\"><th class=\"nhsuk-table__header\" scope=\"col\">When</th><th class=\"nhsuk-table__header\" scope=\"col\">Who</th><th class=\"nhsuk-table__header\" scope=\"col\">What</th><th class=\"nhsuk-table__header\" scope=\"col\">Change</th></tr></thead> <tbody class=\"nhsuk-table__body\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
