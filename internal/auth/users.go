@@ -102,16 +102,6 @@ func GetUser(ctx context.Context, db postgres.Querier, id int64) (User, error) {
 	return u, nil
 }
 
-// ListUsers returns every user, active first, by name.
-func ListUsers(ctx context.Context, db postgres.Querier) ([]User, error) {
-	rows, err := db.Query(ctx, `SELECT `+userColumns+` FROM users u LEFT JOIN ccgs c ON c.code = u.ccg_code
-		ORDER BY u.active DESC, u.name, u.email`)
-	if err != nil {
-		return nil, fmt.Errorf("list users: %w", err)
-	}
-	return pgx.CollectRows(rows, scanUser)
-}
-
 // NewUser is what an admin enters to create a user.
 type NewUser struct {
 	Email   string
