@@ -403,7 +403,7 @@ func returns(ctx context.Context, pool *pgxpool.Pool, args []string, stdout io.W
 // jobsConfig is the background work's configuration: the nightly time and,
 // when an SMTP host is set, the mailer.
 func jobsConfig(cfg config.Config) jobs.Config {
-	c := jobs.Config{NightlyAt: jobs.DailyAt{Hour: cfg.NightlyHour, Minute: cfg.NightlyMinute}}
+	c := jobs.Config{NightlyAt: jobs.DailyAt{Hour: cfg.NightlyHour, Minute: cfg.NightlyMinute}, BaseURL: cfg.BaseURL.String()}
 	if cfg.SMTPHost != "" {
 		c.Mailer = jobs.SMTP{Host: cfg.SMTPHost, Port: cfg.SMTPPort, Username: cfg.SMTPUsername, Password: cfg.SMTPPassword, From: cfg.SMTPFrom}
 	}

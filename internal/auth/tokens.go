@@ -13,6 +13,8 @@ import (
 
 	"ccgtracker/internal/apperr"
 	"ccgtracker/internal/audit"
+	"ccgtracker/internal/dates"
+	"ccgtracker/internal/outbox"
 	"ccgtracker/internal/postgres"
 )
 
@@ -30,6 +32,10 @@ func hashToken(token string) []byte {
 
 // IssuePasswordLink creates a one-time token with which userID sets their
 // password. Only its hash is stored; the token itself is shown once.
+//
+// The link is also emailed to the user through the outbox, queued in the
+// same transaction (a link that could not be stored is never sent); the
+// admin still sees it once, to pass on if the email does not arrive.
 func IssuePasswordLink(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID int64, userID int64) (string, error) {
 	raw := make([]byte, 32)
 	if _, err := rand.Read(raw); err != nil {
@@ -52,6 +58,18 @@ func IssuePasswordLink(ctx context.Context, pool *pgxpool.Pool, now time.Time, a
 			INSERT INTO password_tokens (token_hash, user_id, created_by, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)`,
 			hashToken(token), userID, actorID, now, now.Add(PasswordLinkLifetime)); err != nil {
 			return fmt.Errorf("store link: %w", err)
+		}
+		hash := hashToken(token)
+		if _, err := outbox.Enqueue(ctx, tx, now, outbox.Message{
+			Key:  fmt.Sprintf("password_link:%d:%x", userID, hash[:8]),
+			Kind: outbox.PasswordLink, UserID: userID, To: u.Email,
+			Subject: "Set your password for the CCG Order Tracker",
+			Body: fmt.Sprintf("Dear %s,\n\nAn administrator has given you an account on the CCG Order Tracker (%s). "+
+				"Use this link to set your password. It works once, until %s (London time); if it has expired, ask an administrator for a new one.",
+				u.Name, u.Role.Name(), now.Add(PasswordLinkLifetime).In(dates.London).Format("15:04 on 2 January 2006")),
+			Path: "/set-password/" + token,
+		}); err != nil {
+			return err
 		}
 		return audit.Record(ctx, tx, now, &actorID, "user.password_link", "user", fmt.Sprint(userID), nil,
 			map[string]any{"expires_at": now.Add(PasswordLinkLifetime)})

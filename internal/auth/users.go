@@ -13,6 +13,7 @@ import (
 	"ccgtracker/internal/apperr"
 	"ccgtracker/internal/audit"
 	"ccgtracker/internal/org"
+	"ccgtracker/internal/paging"
 	"ccgtracker/internal/postgres"
 )
 
@@ -101,16 +102,6 @@ func GetUser(ctx context.Context, db postgres.Querier, id int64) (User, error) {
 	return u, nil
 }
 
-// ListUsers returns every user, active first, by name.
-func ListUsers(ctx context.Context, db postgres.Querier) ([]User, error) {
-	rows, err := db.Query(ctx, `SELECT `+userColumns+` FROM users u LEFT JOIN ccgs c ON c.code = u.ccg_code
-		ORDER BY u.active DESC, u.name, u.email`)
-	if err != nil {
-		return nil, fmt.Errorf("list users: %w", err)
-	}
-	return pgx.CollectRows(rows, scanUser)
-}
-
 // NewUser is what an admin enters to create a user.
 type NewUser struct {
 	Email   string
@@ -165,22 +156,29 @@ func CreateUser(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID 
 	return u, err
 }
 
-func insertUser(ctx context.Context, tx pgx.Tx, now time.Time, n NewUser, passwordHash *string) (User, error) {
-	if n.CCGCode != "" {
-		var exists bool
-		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM ccgs WHERE code = $1)`, n.CCGCode).Scan(&exists); err != nil {
-			return User{}, fmt.Errorf("check CCG %s: %w", n.CCGCode, err)
-		}
-		if !exists {
-			return User{}, apperr.Invalidf("ccg", "There is no CCG with the code %s", n.CCGCode)
-		}
+// ccgOf checks a user's CCG code and returns it as the column takes it:
+// nil for no CCG.
+func ccgOf(ctx context.Context, tx pgx.Tx, code string) (*string, error) {
+	if code == "" {
+		return nil, nil
 	}
-	var ccg *string
-	if n.CCGCode != "" {
-		ccg = &n.CCGCode
+	var exists bool
+	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM ccgs WHERE code = $1)`, code).Scan(&exists); err != nil {
+		return nil, fmt.Errorf("check CCG %s: %w", code, err)
+	}
+	if !exists {
+		return nil, apperr.Invalidf(FieldCCG, "There is no CCG with the code %s", code)
+	}
+	return &code, nil
+}
+
+func insertUser(ctx context.Context, tx pgx.Tx, now time.Time, n NewUser, passwordHash *string) (User, error) {
+	ccg, err := ccgOf(ctx, tx, n.CCGCode)
+	if err != nil {
+		return User{}, err
 	}
 	var id int64
-	err := tx.QueryRow(ctx, `
+	err = tx.QueryRow(ctx, `
 		INSERT INTO users (email, name, role, ccg_code, password_hash, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, n.Email, n.Name, n.Role, ccg, passwordHash, now).Scan(&id)
 	if postgres.IsUniqueViolation(err) {
@@ -197,8 +195,7 @@ func auditView(u User) map[string]any {
 	return map[string]any{"email": u.Email, "name": u.Name, "role": u.Role, "ccg": u.CCGCode, "active": u.Active}
 }
 
-// Deactivate stops a user signing in and ends their sessions at once (the
-// session epoch moves on, so every session they hold is refused).
+// Deactivate stops a user signing in and ends their sessions at once.
 func Deactivate(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID int64, id int64) error {
 	if actorID == id {
 		return apperr.New(apperr.Invalid, "You cannot deactivate your own account.")
@@ -211,8 +208,11 @@ func Deactivate(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID 
 		if !before.Active {
 			return apperr.New(apperr.Conflict, "%s is already deactivated.", before.Email)
 		}
-		if _, err := tx.Exec(ctx, `UPDATE users SET active = false, session_epoch = session_epoch + 1 WHERE id = $1`, id); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE users SET active = false WHERE id = $1`, id); err != nil {
 			return fmt.Errorf("deactivate user %d: %w", id, err)
+		}
+		if err := endSessions(ctx, tx, id); err != nil {
+			return err
 		}
 		after := before
 		after.Active = false
@@ -225,4 +225,146 @@ func lockUser(ctx context.Context, tx pgx.Tx, id int64) (User, error) {
 		return User{}, fmt.Errorf("lock user %d: %w", id, err)
 	}
 	return GetUser(ctx, tx, id)
+}
+
+// Active returns the active users of a role, of one CCG when ccgCode is
+// set: the people a message about a CCG's return goes to. They are few
+// (a CCG's buyers, NHS Digital's reviewers), so the list is not paged.
+func Active(ctx context.Context, db postgres.Querier, role Role, ccgCode string) ([]User, error) {
+	rows, err := db.Query(ctx, `SELECT `+userColumns+` FROM users u LEFT JOIN ccgs c ON c.code = u.ccg_code
+		WHERE u.role = $1 AND u.active AND ($2 = '' OR u.ccg_code = $2) ORDER BY u.id`, role, ccgCode)
+	if err != nil {
+		return nil, fmt.Errorf("active %s users: %w", role, err)
+	}
+	return pgx.CollectRows(rows, scanUser)
+}
+
+// Field names of the user forms, shared with the views.
+const (
+	FieldName  = "name"
+	FieldEmail = "email"
+	FieldRole  = "role"
+	FieldCCG   = "ccg"
+)
+
+// UserChange is what an admin may put right about a user: their name,
+// role and CCG. Version is the user as the admin saw it (see UserVersion),
+// so two admins editing one user never silently overwrite each other.
+type UserChange struct {
+	Name    string
+	Role    Role
+	CCGCode string
+	Version string
+}
+
+// UserVersion names a user's state as an edit form saw it: their name,
+// role, CCG, status and session epoch. The users table has no version
+// column; these are every field an admin's action changes.
+func UserVersion(u User) string {
+	return fmt.Sprintf("%d.%t.%s.%s.%s", u.SessionEpoch, u.Active, u.Role, u.CCGCode, u.Name)
+}
+
+// ErrUserChanged is the answer to an edit made on a stale page.
+var ErrUserChanged = apperr.New(apperr.Conflict, "Someone else changed this user while you were editing. Check their details as they are now and make your change again.")
+
+// UpdateUser changes a user's name, role and CCG, audited. A user whose
+// role or CCG changes is signed out everywhere in the same transaction:
+// what they may see has changed under them. A name alone changes nothing
+// they may do, so their sessions go on.
+func UpdateUser(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID int64, id int64, c UserChange) (User, error) {
+	n := NewUser{Email: "x@x", Name: c.Name, Role: c.Role, CCGCode: c.CCGCode}
+	errs := n.Validate()
+	delete(errs, FieldEmail)
+	if len(errs) > 0 {
+		return User{}, &apperr.Error{Code: apperr.Invalid, Message: "The user could not be changed", Fields: errs}
+	}
+	if actorID == id && n.Role != Admin {
+		return User{}, apperr.Invalidf(FieldRole, "You cannot take the administrator role from your own account: ask another administrator")
+	}
+	var after User
+	err := postgres.Tx(ctx, pool, func(tx pgx.Tx) error {
+		before, err := lockUser(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if UserVersion(before) != c.Version {
+			return ErrUserChanged
+		}
+		ccg, err := ccgOf(ctx, tx, n.CCGCode)
+		if err != nil {
+			return err
+		}
+		if before.Name == n.Name && before.Role == n.Role && before.CCGCode == n.CCGCode {
+			after = before
+			return nil // nothing to change: no audit entry for nothing
+		}
+		if _, err := tx.Exec(ctx, `UPDATE users SET name = $2, role = $3, ccg_code = $4 WHERE id = $1`, id, n.Name, n.Role, ccg); err != nil {
+			return fmt.Errorf("change user %d: %w", id, err)
+		}
+		if before.Role != n.Role || before.CCGCode != n.CCGCode {
+			if err := endSessions(ctx, tx, id); err != nil {
+				return err
+			}
+		}
+		if after, err = GetUser(ctx, tx, id); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, now, &actorID, "user.update", "user", fmt.Sprint(id), auditView(before), auditView(after))
+	})
+	return after, err
+}
+
+// Reactivate lets a deactivated user sign in again. Their old sessions
+// stay ended (the epoch moved on when they were deactivated); a password
+// they had still works, or an admin sends them a new link.
+func Reactivate(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID int64, id int64) error {
+	return postgres.Tx(ctx, pool, func(tx pgx.Tx) error {
+		before, err := lockUser(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if before.Active {
+			return apperr.New(apperr.Conflict, "%s is already active.", before.Email)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE users SET active = true WHERE id = $1`, id); err != nil {
+			return fmt.Errorf("reactivate user %d: %w", id, err)
+		}
+		after := before
+		after.Active = true
+		return audit.Record(ctx, tx, now, &actorID, "user.reactivate", "user", fmt.Sprint(id), auditView(before), auditView(after))
+	})
+}
+
+// UserFilter narrows the admin's list of users.
+type UserFilter struct {
+	Query   string // part of the name or email
+	Role    Role   // "" for every role
+	CCGCode string // "" for every CCG
+	Status  string // "active", "deactivated" or "" for both
+}
+
+// UserStatuses are the status filter's choices.
+var UserStatuses = []string{"active", "deactivated"}
+
+// SearchUsers returns a page of the users the filter matches, active
+// first, by name, with how many match.
+func SearchUsers(ctx context.Context, db postgres.Querier, f UserFilter, page paging.Page) (paging.Result[User], error) {
+	where := `WHERE ($1 = '' OR u.name ILIKE '%' || $1 || '%' OR u.email ILIKE '%' || $1 || '%')
+		AND ($2 = '' OR u.role = $2) AND ($3 = '' OR u.ccg_code = $3)
+		AND ($4 = '' OR u.active = ($4 = 'active'))`
+	q := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(strings.TrimSpace(f.Query))
+	args := []any{q, string(f.Role), strings.ToUpper(strings.TrimSpace(f.CCGCode)), f.Status}
+	res := paging.Result[User]{Page: page}
+	if err := db.QueryRow(ctx, `SELECT count(*) FROM users u `+where, args...).Scan(&res.Total); err != nil {
+		return res, fmt.Errorf("count users: %w", err)
+	}
+	rows, err := db.Query(ctx, `SELECT `+userColumns+` FROM users u LEFT JOIN ccgs c ON c.code = u.ccg_code `+where+`
+		ORDER BY u.active DESC, u.name, u.email, u.id LIMIT $5 OFFSET $6`, append(args, page.Size, page.Offset())...)
+	if err != nil {
+		return res, fmt.Errorf("search users: %w", err)
+	}
+	if res.Rows, err = pgx.CollectRows(rows, scanUser); err != nil {
+		return res, fmt.Errorf("search users: %w", err)
+	}
+	return res, nil
 }

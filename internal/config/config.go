@@ -71,11 +71,11 @@ var Vars = []Var{
 	{"TRUST_PROXY_HEADERS", "false", "Take the client address from X-Forwarded-For (only behind a proxy that sets it)."},
 	{"RUN_JOBS", "true", "Run the background jobs (the nightly job, sending email) in this serve process. Any number of instances may: River elects one to schedule."},
 	{"NIGHTLY_AT", "01:00", "London time of the nightly job, as HH:MM."},
-	{"SMTP_HOST", "", "SMTP server for reminders. Unset: reminders stay in the outbox, shown to admins at /admin/outbox."},
+	{"SMTP_HOST", "", "SMTP server for the service's emails. Unset: they stay in the outbox, shown to admins at /admin/outbox and to each person on their account page."},
 	{"SMTP_PORT", "587", "SMTP port (STARTTLS is used when the server offers it)."},
 	{"SMTP_USERNAME", "", "SMTP user name, if the server needs one."},
 	{"SMTP_PASSWORD", "", "SMTP password."},
-	{"SMTP_FROM", "noreply@ccg-order-tracker.invalid", "Sender address of reminders."},
+	{"SMTP_FROM", "noreply@ccg-order-tracker.invalid", "Sender address of the service's emails."},
 }
 
 // Load builds a Config from getenv. Every bad value is reported, each naming

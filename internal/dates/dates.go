@@ -28,6 +28,11 @@ func Today(now time.Time) time.Time {
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 }
 
+// StartOf is the instant the London calendar day day begins.
+func StartOf(day time.Time) time.Time {
+	return time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, London)
+}
+
 // Of is the calendar day of t where t is, at midnight UTC: how dates come
 // back from PostgreSQL, so that two of them compare with Equal.
 func Of(t time.Time) time.Time {

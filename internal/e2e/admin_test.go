@@ -152,13 +152,13 @@ func TestReviewerAndAdmin(t *testing.T) {
 	audit := texts(t, ctx, "[data-testid=audit] tbody tr")
 	var created string
 	for _, row := range audit {
-		if strings.Contains(row, "user.create") && strings.Contains(row, "nadia.newcomer@example.nhs.uk") {
+		if strings.Contains(row, "User created") && strings.Contains(row, "nadia.newcomer@example.nhs.uk") {
 			created = row
 			break
 		}
 	}
 	if created == "" {
-		t.Errorf("the audit log has no user.create entry for the new user: %q", audit)
+		t.Errorf("the audit log has no User created entry for the new user: %q", audit)
 	} else if !strings.Contains(created, "admin@example.nhs.uk") {
 		t.Errorf("the user.create entry %q does not name the admin who did it", created)
 	}

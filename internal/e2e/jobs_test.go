@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -34,11 +35,20 @@ func TestAdminRunsTheNightlyJob(t *testing.T) {
 		t.Errorf("runs: %q", rows)
 	}
 	checkAccessibility(t, b, "the nightly job page after a run")
+	// A set-password link, emailed through the outbox: its long address
+	// must wrap on a phone.
+	var bea int64
+	if err := pool.QueryRow(ctx, `SELECT id FROM users WHERE email = 'buyer.16c@example.nhs.uk'`).Scan(&bea); err != nil {
+		t.Fatal(err)
+	}
+	visit(t, b, base+"/admin/users/"+strconv.FormatInt(bea, 10))
+	click(t, b, `form[action$="/password-link"] button`)
 	visit(t, b, base+"/admin/outbox")
+	wantContains(t, b, "[data-testid=message]", base+"/set-password/")
 	if n := len(texts(t, b, "[data-testid=message]")); n == 0 {
 		t.Error("no reminders in the outbox after the run")
 	}
-	checkAccessibility(t, b, "the outbox")
+	checkAccessibilityAtWidths(t, b, "the outbox")
 
 	signOut(t, b, base)
 	signIn(t, b, base, "buyer.16c@example.nhs.uk", auth.DemoPassword)

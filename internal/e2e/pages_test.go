@@ -224,6 +224,11 @@ func TestEveryPageOfEveryRole(t *testing.T) {
 		t.Run("errors/admin", errorsOf(people[4], []step{
 			{path: "/admin/users/new", submit: `form[action="/admin/users"] button[type=submit]`, status: 400, css: summary, want: "Enter the person's full name"},
 			{path: "/orders", status: 403, css: "h1", want: "You do not have access to this page"},
+			{path: "/admin/users/" + fx.buyerID + "/edit", fill: map[string]string{"name": ""},
+				submit: `form[action$="/edit"] button[type=submit]`, status: 400, css: summary, want: "Enter the person's full name"},
+			{path: "/admin/audit?from-day=31&from-month=2&from-year=2026", status: 400, css: summary, want: "From date must be a real date"},
+			{path: "/admin/returns", fill: map[string]string{"period": "2026-01"},
+				submit: `form[action="/admin/returns/issue"] button[type=submit]`, status: 200, css: "[data-testid=issue-warning]", want: "will be late at once"},
 		}))
 	})
 
@@ -267,6 +272,7 @@ type sweepObjects struct {
 	draftOrder   string   // an order in progress, with an item and practices
 	agreement    string   // a continuity agreement of 16C
 	procurements []string // one at each step: Prepare open, Review, Evaluate, Award, Manage
+	buyerID      string   // the buyer of 16C, whose user an admin edits
 }
 
 // pageFixtures builds the objects the pages show, all of 16C so that its
@@ -406,6 +412,7 @@ func pageFixtures(t *testing.T, pool *pgxpool.Pool) (map[string][]string, sweepO
 		"/login":                       {"/login", "/login?signedout=1"},
 		"/set-password/{token}":        {"/set-password/" + token},
 		"/":                            {"/"},
+		"/account":                     {"/account"},
 		"/ccgs":                        {"/ccgs", "/ccgs?q=Tees&region="},
 		"/ccgs/{code}":                 {"/ccgs/16C", "/ccgs/16C?q=DENSHAM"},
 		"/practices/{code}":            {"/practices/A81001"},
@@ -450,14 +457,15 @@ func pageFixtures(t *testing.T, pool *pgxpool.Pool) (map[string][]string, sweepO
 		"/reconciliation/{period}/lines/{instanceID}": {"/reconciliation/" + last.String() + "/lines/" + strconv.FormatInt(service, 10)},
 		"/reconciliation/{period}/close":              {"/reconciliation/" + last.String() + "/close"},
 
-		"/admin/users":       {"/admin/users"},
-		"/admin/users/new":   {"/admin/users/new"},
-		"/admin/users/{id}":  {"/admin/users/" + strconv.FormatInt(buyerID, 10)},
-		"/admin/audit":       {"/admin/audit"},
-		"/admin/ccgs/{code}": {"/admin/ccgs/16C"},
-		"/admin/returns":     {"/admin/returns"},
-		"/admin/jobs":        {"/admin/jobs"},
-		"/admin/outbox":      {"/admin/outbox"},
+		"/admin/users":           {"/admin/users", "/admin/users?q=buyer&role=buyer&ccg=16C&status=active"},
+		"/admin/users/new":       {"/admin/users/new"},
+		"/admin/users/{id}":      {"/admin/users/" + strconv.FormatInt(buyerID, 10)},
+		"/admin/users/{id}/edit": {"/admin/users/" + strconv.FormatInt(buyerID, 10) + "/edit"},
+		"/admin/audit":           {"/admin/audit", "/admin/audit?type=return&object=16C/" + last.String()},
+		"/admin/ccgs/{code}":     {"/admin/ccgs/16C"},
+		"/admin/returns":         {"/admin/returns"},
+		"/admin/jobs":            {"/admin/jobs"},
+		"/admin/outbox":          {"/admin/outbox"},
 	}
-	return pages, sweepObjects{returnPath: cur, draftOrder: orderPath, agreement: agreementPath, procurements: procs}
+	return pages, sweepObjects{returnPath: cur, draftOrder: orderPath, agreement: agreementPath, procurements: procs, buyerID: strconv.FormatInt(buyerID, 10)}
 }

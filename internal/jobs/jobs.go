@@ -69,6 +69,7 @@ func (d DailyAt) Next(current time.Time) time.Time {
 type Config struct {
 	NightlyAt DailyAt
 	Mailer    Mailer // nil: messages stay in the outbox for admins to read
+	BaseURL   string // the service's address, for the messages' links
 	Now       func() time.Time
 }
 
@@ -86,7 +87,7 @@ func NewClient(pool *pgxpool.Pool, cfg Config, log *slog.Logger) (*river.Client[
 		}, &river.PeriodicJobOpts{ID: "nightly"}),
 	}
 	if cfg.Mailer != nil {
-		river.AddWorker(workers, &SendWorker{Pool: pool, Mailer: cfg.Mailer, Now: cfg.Now})
+		river.AddWorker(workers, &SendWorker{Pool: pool, Mailer: cfg.Mailer, BaseURL: cfg.BaseURL, Now: cfg.Now})
 		periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(time.Minute),
 			func() (river.JobArgs, *river.InsertOpts) { return SendArgs{}, nil },
 			&river.PeriodicJobOpts{ID: "send-outbox", RunOnStart: true}))

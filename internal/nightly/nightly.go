@@ -19,6 +19,7 @@ import (
 	"ccgtracker/internal/apperr"
 	"ccgtracker/internal/dates"
 	"ccgtracker/internal/ledger"
+	"ccgtracker/internal/outbox"
 	"ccgtracker/internal/postgres"
 	"ccgtracker/internal/tracker"
 )
@@ -102,7 +103,7 @@ func work(ctx context.Context, tx pgx.Tx, now, day time.Time, res Result) (Resul
 	// 2. Late returns, flagged once, with the moment they became late: as
 	// at the start of the business day, so a night recovered later flags
 	// what that night would have, like every other step.
-	if res.Flagged, err = flagLate(ctx, tx, startOfDay(day)); err != nil {
+	if res.Flagged, err = flagLate(ctx, tx, dates.StartOf(day)); err != nil {
 		return res, err
 	}
 	// 3. Reminders for this night and any missed since the last run that
@@ -124,11 +125,6 @@ func work(ctx context.Context, tx pgx.Tx, now, day time.Time, res Result) (Resul
 		return res, err
 	}
 	return res, nil
-}
-
-// startOfDay is midnight in London at the start of the business day day.
-func startOfDay(day time.Time) time.Time {
-	return time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, dates.London)
 }
 
 // flagLate marks every return not submitted by the end of its due day
@@ -202,20 +198,23 @@ func queueReminders(ctx context.Context, tx pgx.Tx, now, day time.Time) (int, er
 	for _, r := range list {
 		p := tracker.PeriodOf(r.period)
 		var subject, body string
-		if r.kind == "due_soon" {
+		if r.kind == string(outbox.DueSoon) {
 			subject = fmt.Sprintf("Your Order Tracker return for %s is due on %s", p.Name(), dates.Long(r.due))
-			body = fmt.Sprintf("Dear %s,\n\n%s's Order Tracker return for %s is due on %s. Please submit it by the end of that day, even if there were no changes (a nil return).\n\nCCG Order Tracker", r.name, r.ccgName, p.Name(), dates.Long(r.due))
+			body = fmt.Sprintf("Dear %s,\n\n%s's Order Tracker return for %s is due on %s. Please submit it by the end of that day, even if there were no changes (a nil return).", r.name, r.ccgName, p.Name(), dates.Long(r.due))
 		} else {
 			late := int(day.Sub(r.due).Hours() / 24)
 			subject = fmt.Sprintf("Your Order Tracker return for %s is %d %s late", p.Name(), late, plural(late, "day"))
-			body = fmt.Sprintf("Dear %s,\n\n%s's Order Tracker return for %s was due on %s and has not been submitted. Please submit it as soon as you can, even if there were no changes (a nil return).\n\nCCG Order Tracker", r.name, r.ccgName, p.Name(), dates.Long(r.due))
+			body = fmt.Sprintf("Dear %s,\n\n%s's Order Tracker return for %s was due on %s and has not been submitted. Please submit it as soon as you can, even if there were no changes (a nil return).", r.name, r.ccgName, p.Name(), dates.Long(r.due))
 		}
 		key := fmt.Sprintf("%s:%d:%d:%s", r.kind, r.returnID, r.userID, day.Format(time.DateOnly))
-		n, err := enqueue(ctx, tx, now, key, r.kind, r.email, subject, body)
+		ok, err := outbox.Enqueue(ctx, tx, now, outbox.Message{Key: key, Kind: outbox.Kind(r.kind), UserID: r.userID, To: r.email,
+			Subject: subject, Body: body, Path: "/ccgs/" + r.ccg + "/returns/" + p.String()})
 		if err != nil {
 			return 0, err
 		}
-		queued += n
+		if ok {
+			queued++
+		}
 	}
 
 	// The reviewers' morning digest of every CCG late on this day.
@@ -261,26 +260,18 @@ func queueReminders(ctx context.Context, tx pgx.Tx, now, day time.Time) (int, er
 		return 0, err
 	}
 	subject := fmt.Sprintf("%d %s late with their Order Tracker return on %s", len(late), plural(len(late), "CCG is", "CCGs are"), dates.Long(day))
-	body := "These returns are past their due date and not submitted:\n\n" + strings.Join(lines, "\n") + "\n\nCCG Order Tracker"
+	body := "These returns are past their due date and not submitted:\n\n" + strings.Join(lines, "\n")
 	for _, rv := range reviewers {
-		n, err := enqueue(ctx, tx, now, fmt.Sprintf("late_digest:%d:%s", rv.id, day.Format(time.DateOnly)), "late_digest", rv.email, subject, body)
+		ok, err := outbox.Enqueue(ctx, tx, now, outbox.Message{Key: fmt.Sprintf("late_digest:%d:%s", rv.id, day.Format(time.DateOnly)),
+			Kind: outbox.LateDigest, UserID: rv.id, To: rv.email, Subject: subject, Body: body, Path: "/returns"})
 		if err != nil {
 			return 0, err
 		}
-		queued += n
+		if ok {
+			queued++
+		}
 	}
 	return queued, nil
-}
-
-// enqueue writes one message to the outbox unless its key is there.
-func enqueue(ctx context.Context, tx pgx.Tx, now time.Time, key, kind, to, subject, body string) (int, error) {
-	tag, err := tx.Exec(ctx, `
-		INSERT INTO outbox (dedupe_key, kind, to_address, subject, body, created_at, next_attempt_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT (dedupe_key) DO NOTHING`, key, kind, to, subject, body, now)
-	if err != nil {
-		return 0, fmt.Errorf("queue %s: %w", key, err)
-	}
-	return int(tag.RowsAffected()), nil
 }
 
 func plural(n int, one string, many ...string) string {

@@ -37,27 +37,3 @@ func Runs(ctx context.Context, db postgres.Querier, limit int) ([]RunRecord, err
 	}
 	return pgx.CollectRows(rows, pgx.RowToStructByPos[RunRecord])
 }
-
-// Message is one email of the outbox.
-type Message struct {
-	ID        int64
-	Kind      string
-	To        string
-	Subject   string
-	Body      string
-	CreatedAt time.Time
-	SentAt    *time.Time
-	Attempts  int
-	LastError string
-}
-
-// Outbox returns the latest messages, unsent first.
-func Outbox(ctx context.Context, db postgres.Querier, limit int) ([]Message, error) {
-	rows, err := db.Query(ctx, `
-		SELECT id, kind, to_address, subject, body, created_at, sent_at, attempts, last_error
-		FROM outbox ORDER BY sent_at IS NOT NULL, created_at DESC, id DESC LIMIT $1`, limit)
-	if err != nil {
-		return nil, fmt.Errorf("outbox: %w", err)
-	}
-	return pgx.CollectRows(rows, pgx.RowToStructByPos[Message])
-}

@@ -7,6 +7,7 @@ import (
 
 	"ccgtracker/internal/dates"
 	"ccgtracker/internal/nightly"
+	"ccgtracker/internal/outbox"
 	"ccgtracker/web/views"
 )
 
@@ -49,19 +50,25 @@ func (s *Server) adminJobsRun(w http.ResponseWriter, r *http.Request) error {
 
 // adminOutbox shows the reminders queued, with their text.
 func (s *Server) adminOutbox(w http.ResponseWriter, r *http.Request) error {
-	msgs, err := nightly.Outbox(r.Context(), s.pool, 200)
+	msgs, err := outbox.Recent(r.Context(), s.pool, 200)
 	if err != nil {
 		return err
 	}
+	s.render(w, r, http.StatusOK, views.AdminOutbox(s.page(r, "Outbox", views.Link{Label: "Nightly job", Href: "/admin/jobs"}), s.messageRows(msgs), s.cfg.SMTPHost != ""))
+	return nil
+}
+
+// messageRows shows messages of the outbox as they are (or will be) sent,
+// with their links made from BASE_URL.
+func (s *Server) messageRows(msgs []outbox.Queued) []views.MessageRow {
 	rows := make([]views.MessageRow, len(msgs))
 	for i, m := range msgs {
-		status, tag := "Not sent", "nhsuk-tag--grey"
+		status, tag := "Not sent yet", "nhsuk-tag--grey"
 		if m.SentAt != nil {
 			status, tag = "Sent "+m.SentAt.In(dates.London).Format(stamp), "nhsuk-tag--green"
 		}
-		rows[i] = views.MessageRow{Kind: m.Kind, To: m.To, Subject: m.Subject, Body: m.Body,
+		rows[i] = views.MessageRow{Kind: m.Kind.Name(), To: m.To, Subject: m.Subject, Body: m.Text(s.cfg.BaseURL.String()),
 			Created: m.CreatedAt.In(dates.London).Format(stamp), Status: status, StatusTag: tag, LastError: m.LastError}
 	}
-	s.render(w, r, http.StatusOK, views.AdminOutbox(s.page(r, "Outbox", views.Link{Label: "Nightly job", Href: "/admin/jobs"}), rows, s.cfg.SMTPHost != ""))
-	return nil
+	return rows
 }

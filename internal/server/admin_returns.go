@@ -80,6 +80,24 @@ func (s *Server) adminReturnsIssue(w http.ResponseWriter, r *http.Request) error
 		s.render(w, r, http.StatusBadRequest, views.AdminReturns(s.page(r, "Issue monthly returns"), f))
 		return nil
 	}
+	// A past month's returns fall due at once or already have: the admin
+	// first sees how many will be late, and confirms (the NHS pattern: a
+	// confirmation page, then the POST that does it).
+	if r.PostForm.Get("confirm") != "yes" {
+		pv, err := tracker.PreviewIssue(r.Context(), s.pool, s.now(), p)
+		if f, ok := formOf(err, r.PostForm, "period"); ok {
+			s.render(w, r, http.StatusBadRequest, views.AdminReturns(s.page(r, "Issue monthly returns"), f))
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if pv.Past {
+			s.render(w, r, http.StatusOK, views.AdminReturnsConfirm(s.page(r, "Issue the returns for "+p.Name(), views.Link{Label: "Issue monthly returns", Href: "/admin/returns"}),
+				views.IssueConfirmView{Period: p.String(), PeriodName: p.Name(), Issue: pv.Issue, Late: pv.Late}))
+			return nil
+		}
+	}
 	n, err := tracker.Issue(r.Context(), s.pool, s.now(), &currentUser(r).ID, p)
 	if f, ok := formOf(err, r.PostForm, "period"); ok {
 		s.render(w, r, http.StatusBadRequest, views.AdminReturns(s.page(r, "Issue monthly returns"), f))

@@ -1,10 +1,16 @@
 package server
 
 import (
+	"context"
 	"net/http"
+	"net/url"
+	"slices"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"ccgtracker/internal/apperr"
 	"ccgtracker/internal/audit"
@@ -28,17 +34,39 @@ func userRow(u auth.User) views.UserRow {
 
 var adminCrumbs = []views.Link{{Label: "Dashboard", Href: "/"}, {Label: "Users", Href: "/admin/users"}}
 
-// adminUsers lists every user.
+// usersPageSize is how many users the admin's list shows at once.
+const usersPageSize = 50
+
+// adminUsers lists the users the search and filters match, a page at a time.
 func (s *Server) adminUsers(w http.ResponseWriter, r *http.Request) error {
-	users, err := auth.ListUsers(r.Context(), s.pool)
+	q := r.URL.Query()
+	f := auth.UserFilter{Query: q.Get("q"), Role: auth.Role(q.Get("role")), CCGCode: q.Get("ccg"), Status: q.Get("status")}
+	if !slices.Contains(auth.Roles, f.Role) {
+		f.Role = ""
+	}
+	if !slices.Contains(auth.UserStatuses, f.Status) {
+		f.Status = ""
+	}
+	res, err := auth.SearchUsers(r.Context(), s.pool, f, paging.Parse(q.Get("page"), usersPageSize))
 	if err != nil {
 		return err
 	}
-	rows := make([]views.UserRow, len(users))
-	for i, u := range users {
-		rows[i] = userRow(u)
+	roles, ccgs, err := s.userFormOptions(r)
+	if err != nil {
+		return err
 	}
-	s.render(w, r, http.StatusOK, views.AdminUsers(s.page(r, "Users"), rows))
+	roles[0].Label, ccgs[0].Label = "Any role", "Any CCG"
+	v := views.UsersView{
+		Pager:    pager(res, "/admin/users", url.Values{"q": {f.Query}, "role": {string(f.Role)}, "ccg": {f.CCGCode}, "status": {f.Status}}),
+		Filter:   views.Form{Values: map[string]string{"q": f.Query, "role": string(f.Role), "ccg": f.CCGCode, "status": f.Status}},
+		Roles:    roles,
+		CCGs:     ccgs,
+		Statuses: []views.Option{{Value: "", Label: "Active or deactivated"}, {Value: "active", Label: "Active"}, {Value: "deactivated", Label: "Deactivated"}},
+	}
+	for _, u := range res.Rows {
+		v.Rows = append(v.Rows, userRow(u))
+	}
+	s.render(w, r, http.StatusOK, views.AdminUsers(s.page(r, "Users"), v))
 	return nil
 }
 
@@ -126,14 +154,20 @@ func (s *Server) renderAdminUser(w http.ResponseWriter, r *http.Request, link st
 
 // adminDeactivateUser deactivates a user; their sessions end at once.
 func (s *Server) adminDeactivateUser(w http.ResponseWriter, r *http.Request) error {
+	return s.userAction(w, r, auth.Deactivate, "The user is deactivated and has been signed out.")
+}
+
+// userAction does one admin action to the user of the address, then
+// shows the user's page with what was done.
+func (s *Server) userAction(w http.ResponseWriter, r *http.Request, action func(context.Context, *pgxpool.Pool, time.Time, int64, int64) error, done string) error {
 	id, err := userIDParam(r)
 	if err != nil {
 		return err
 	}
-	if err := auth.Deactivate(r.Context(), s.pool, s.now(), currentUser(r).ID, id); err != nil {
+	if err := action(r.Context(), s.pool, s.now(), currentUser(r).ID, id); err != nil {
 		return err
 	}
-	s.flash(r.Context(), "The user is deactivated and has been signed out.")
+	s.flash(r.Context(), done)
 	return redirect(w, r, "/admin/users/"+strconv.FormatInt(id, 10))
 }
 
@@ -152,30 +186,145 @@ func (s *Server) adminPasswordLink(w http.ResponseWriter, r *http.Request) error
 	return s.renderAdminUser(w, r, s.cfg.BaseURL.String()+"/set-password/"+token)
 }
 
-// adminAudit shows the latest entries of the audit log.
-func (s *Server) adminAudit(w http.ResponseWriter, r *http.Request) error {
-	entries, err := audit.Recent(r.Context(), s.pool, 200)
+// adminEditUser shows the form that changes a user's name, role and CCG.
+func (s *Server) adminEditUser(w http.ResponseWriter, r *http.Request) error {
+	id, err := userIDParam(r)
 	if err != nil {
 		return err
 	}
-	s.render(w, r, http.StatusOK, views.AdminAudit(s.page(r, "Audit log", views.Link{Label: "Dashboard", Href: "/"}), auditRows(entries)))
+	u, err := auth.GetUser(r.Context(), s.pool, id)
+	if err != nil {
+		return err
+	}
+	f := views.Form{Values: map[string]string{auth.FieldName: u.Name, auth.FieldRole: string(u.Role), auth.FieldCCG: u.CCGCode}}
+	return s.renderEditUser(w, r, http.StatusOK, u, f, auth.UserVersion(u))
+}
+
+func (s *Server) renderEditUser(w http.ResponseWriter, r *http.Request, status int, u auth.User, f views.Form, version string) error {
+	roles, ccgs, err := s.userFormOptions(r)
+	if err != nil {
+		return err
+	}
+	crumbs := append(append([]views.Link(nil), adminCrumbs...), views.Link{Label: u.Name, Href: "/admin/users/" + strconv.FormatInt(u.ID, 10)})
+	s.render(w, r, status, views.AdminEditUser(s.page(r, "Change "+u.Name, crumbs...),
+		views.UserEditView{User: userRow(u), Form: f, Version: version, Roles: roles, CCGs: ccgs}))
 	return nil
 }
 
+// adminUpdateUser saves a user's name, role and CCG; a new role or CCG
+// signs them out everywhere.
+func (s *Server) adminUpdateUser(w http.ResponseWriter, r *http.Request) error {
+	id, err := userIDParam(r)
+	if err != nil {
+		return err
+	}
+	if err := r.ParseForm(); err != nil {
+		return apperr.New(apperr.Invalid, "The form could not be read")
+	}
+	before, err := auth.GetUser(r.Context(), s.pool, id)
+	if err != nil {
+		return err
+	}
+	version := r.PostForm.Get("version")
+	u, err := auth.UpdateUser(r.Context(), s.pool, s.now(), currentUser(r).ID, id, auth.UserChange{
+		Name: r.PostForm.Get(auth.FieldName), Role: auth.Role(r.PostForm.Get(auth.FieldRole)),
+		CCGCode: r.PostForm.Get(auth.FieldCCG), Version: version,
+	})
+	if f, ok := formOf(err, r.PostForm, auth.FieldName, auth.FieldRole, auth.FieldCCG); ok {
+		return s.renderEditUser(w, r, http.StatusBadRequest, before, f, version)
+	}
+	if err != nil {
+		return err
+	}
+	msg := "Changes to " + u.Email + " saved."
+	if u.Role != before.Role || u.CCGCode != before.CCGCode {
+		msg += " They have been signed out everywhere."
+	}
+	s.flash(r.Context(), msg)
+	return redirect(w, r, "/admin/users/"+strconv.FormatInt(id, 10))
+}
+
+// adminReactivateUser lets a deactivated user sign in again.
+func (s *Server) adminReactivateUser(w http.ResponseWriter, r *http.Request) error {
+	return s.userAction(w, r, auth.Reactivate, "The user is active again and can sign in.")
+}
+
+// auditPageSize is how many entries of the log a page shows.
+const auditPageSize = 25
+
+// adminAudit shows the audit log, filtered and paged in SQL.
+func (s *Server) adminAudit(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	f := views.Form{Values: map[string]string{}}
+	for _, k := range []string{"who", "ccg", "type", "object", "from-day", "from-month", "from-year", "to-day", "to-month", "to-year"} {
+		f.Values[k] = strings.TrimSpace(q.Get(k))
+	}
+	filter := audit.Filter{Who: f.Values["who"], CCGCode: strings.ToUpper(f.Values["ccg"]), EntityID: f.Values["object"]}
+	for _, t := range audit.EntityTypes {
+		if t.Code == f.Values["type"] {
+			filter.EntityType = t.Code
+		}
+	}
+	for _, d := range []struct {
+		name, label string
+		into        **time.Time
+	}{{"from", "From date", &filter.From}, {"to", "To date", &filter.To}} {
+		day, month, year := f.Values[d.name+"-day"], f.Values[d.name+"-month"], f.Values[d.name+"-year"]
+		if day == "" && month == "" && year == "" {
+			continue
+		}
+		t, msg := dates.Parse(d.label, day, month, year)
+		if msg != "" {
+			f.Errors = append(f.Errors, views.FieldError{Field: d.name + "-day", Message: msg})
+			continue
+		}
+		*d.into = &t
+	}
+	if filter.From != nil && filter.To != nil && filter.To.Before(*filter.From) {
+		f.Errors = append(f.Errors, views.FieldError{Field: "to-day", Message: "To date must be the same as or after the from date"})
+	}
+	types := []views.Option{{Value: "", Label: "Any kind"}}
+	for _, t := range audit.EntityTypes {
+		types = append(types, views.Option{Value: t.Code, Label: t.Name})
+	}
+	_, ccgs, err := s.userFormOptions(r)
+	if err != nil {
+		return err
+	}
+	ccgs[0].Label = "Any CCG"
+	v := views.AuditView{Filter: f, Types: types, CCGs: ccgs}
+	crumbs := views.Link{Label: "Dashboard", Href: "/"}
+	if f.HasErrors() {
+		s.render(w, r, http.StatusBadRequest, views.AdminAudit(s.page(r, "Audit log", crumbs), v))
+		return nil
+	}
+	res, err := audit.Search(r.Context(), s.pool, filter, paging.Parse(q.Get("page"), auditPageSize))
+	if err != nil {
+		return err
+	}
+	keep := url.Values{}
+	for k, val := range f.Values {
+		keep.Set(k, val)
+	}
+	v.Pager = pager(res, "/admin/audit", keep)
+	v.Rows = auditRows(res.Rows)
+	s.render(w, r, http.StatusOK, views.AdminAudit(s.page(r, "Audit log", crumbs), v))
+	return nil
+}
+
+// auditRows says each entry in words: what was done, to what, and each
+// field before and after.
 func auditRows(entries []audit.Entry) []views.AuditRow {
 	rows := make([]views.AuditRow, len(entries))
 	for i, e := range entries {
-		rows[i] = views.AuditRow{
-			At: e.At.In(dates.London).Format("2 Jan 2006 15:04:05"), Actor: e.ActorEmail, Action: e.Action,
-			Entity: e.EntityType + " " + e.EntityID, Before: jsonText(e.Before), After: jsonText(e.After),
+		row := views.AuditRow{
+			At: e.At.In(dates.London).Format("2 Jan 2006 15:04:05"), Actor: e.ActorEmail, Action: audit.ActionName(e.Action),
+			Entity: audit.EntityName(e.EntityType) + " " + e.EntityID, EntityHref: views.AuditHref(e.EntityType, e.EntityID),
 		}
+		for _, c := range e.Changes() {
+			row.Changes = append(row.Changes, views.AuditChange{Field: c.Field, Before: c.Before, After: c.After})
+		}
+		rows[i] = row
 	}
 	return rows
-}
-
-func jsonText(b []byte) string {
-	if s := string(b); s != "null" {
-		return s
-	}
-	return ""
 }

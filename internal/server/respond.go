@@ -122,7 +122,8 @@ func (s *Server) page(r *http.Request, title string, crumbs ...views.Link) views
 	if u == nil {
 		return p
 	}
-	p.User = &views.CurrentUser{Name: u.Name, RoleName: u.Role.Name(), CCGName: u.CCGName}
+	p.User = &views.CurrentUser{Name: u.Name, RoleName: u.Role.Name(), CCGName: u.CCGName,
+		CanReadAudit: s.pageAccess["/admin/audit"].allows(u)}
 	p.IdleTimeoutSeconds = int(s.cfg.SessionIdleTimeout.Seconds())
 	p.IdleRemainingSeconds = int(s.idleRemaining(r.Context()).Seconds())
 	p.Flash = s.sessions.PopString(r.Context(), sessionFlash)

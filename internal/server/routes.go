@@ -36,6 +36,7 @@ func (s *Server) routes() []route {
 
 		// Everyone signed in; buyers see only their own CCG.
 		{"GET", "/", signedIn(), s.dashboard},
+		{"GET", "/account", signedIn(), s.account},
 		{"GET", "/ccgs", signedIn(), s.ccgList},
 		{"GET", "/ccgs/{code}", signedIn(), s.ccgShow},
 		{"GET", "/practices/{code}", signedIn(), s.practiceShow},
@@ -128,7 +129,10 @@ func (s *Server) routes() []route {
 		{"GET", "/admin/users/new", only(auth.Admin), s.adminNewUser},
 		{"POST", "/admin/users", only(auth.Admin), s.adminCreateUser},
 		{"GET", "/admin/users/{id}", only(auth.Admin), s.adminUser},
+		{"GET", "/admin/users/{id}/edit", only(auth.Admin), s.adminEditUser},
+		{"POST", "/admin/users/{id}/edit", only(auth.Admin), s.adminUpdateUser},
 		{"POST", "/admin/users/{id}/deactivate", only(auth.Admin), s.adminDeactivateUser},
+		{"POST", "/admin/users/{id}/reactivate", only(auth.Admin), s.adminReactivateUser},
 		{"POST", "/admin/users/{id}/password-link", only(auth.Admin), s.adminPasswordLink},
 		{"GET", "/admin/audit", only(auth.Admin), s.adminAudit},
 		{"GET", "/admin/ccgs/{code}", only(auth.Admin), s.adminCCG},

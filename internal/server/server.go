@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/alexedwards/scs/pgxstore"
 	"github.com/alexedwards/scs/v2"
 	"github.com/go-chi/chi/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -71,9 +70,10 @@ func New(cfg config.Config, pool *pgxpool.Pool, log *slog.Logger, opts ...Option
 		o(s)
 	}
 	s.downloads = make(chan struct{}, downloadSlots(int(pool.Config().MaxConns)))
-	// The store's own cleanup goroutine races with its StopCleanup; expired
-	// sessions are deleted by the housekeeping of `tracker serve` instead.
-	s.sessions = newSessionManager(cfg, pgxstore.NewWithCleanupInterval(pool, 0))
+	// Expired sessions are deleted by the housekeeping of `tracker serve`.
+	// The store records each session's user, so a change to a user can
+	// sign them out everywhere at once (auth.SessionStore).
+	s.sessions = newSessionManager(cfg, auth.SessionStore{Pool: pool, UserKey: sessionUserID})
 	// A session that cannot be loaded or saved (the database busy or down)
 	// gets the service's own error page, not scs's plain text.
 	// /healthz answers for the process, whatever the database does.

@@ -219,6 +219,11 @@ func Submit(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int
 			WHERE id = $1`, r.ID, nilReturn, now, actorID); err != nil {
 			return fmt.Errorf("submit: %w", err)
 		}
+		if r.Status == Returned {
+			if err := notifyResubmitted(ctx, tx, now, r, len(r.Lines), nilReturn); err != nil {
+				return err
+			}
+		}
 		return audit.Record(ctx, tx, now, actorID, "return.submit", "return", r.CCGCode+"/"+p.String(),
 			map[string]any{"status": r.Status}, map[string]any{"status": Submitted, "nil_return": nilReturn, "lines": len(r.Lines), "days_late": r.DaysLate(now)})
 	})
@@ -254,6 +259,9 @@ func ReturnToCCG(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID
 			UPDATE tracker_returns SET status = 'returned', reviewed_at = $2, reviewed_by = $3, review_comment = $4,
 				nil_return = false, version = version + 1
 			WHERE id = $1`, r.ID, now, actorID, comment); err != nil {
+			return err
+		}
+		if err := notifyReturned(ctx, tx, now, r, comment, lineComments); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, now, actorID, "return.return", "return", r.CCGCode+"/"+p.String(), nil, map[string]any{"comment": comment})
@@ -311,6 +319,9 @@ func Accept(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int
 		if _, err := tx.Exec(ctx, `
 			UPDATE tracker_returns SET status = 'accepted', reviewed_at = $2, reviewed_by = $3, version = version + 1 WHERE id = $1`,
 			r.ID, now, actorID); err != nil {
+			return err
+		}
+		if err := notifyAccepted(ctx, tx, now, r); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, now, actorID, "return.accept", "return", r.CCGCode+"/"+p.String(),

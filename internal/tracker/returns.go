@@ -81,23 +81,9 @@ func IssueTx(ctx context.Context, tx pgx.Tx, now time.Time, actorID *int64, p Pe
 	if p.First().After(dates.Today(now)) {
 		return 0, apperr.Invalidf("period", "The returns for %s cannot be issued before the month starts", p.Name())
 	}
-	rows, err := tx.Query(ctx, `
-		SELECT c.code, coalesce(c.due_day, r.due_day) FROM ccgs c JOIN regions r ON r.code = c.region_code
-		WHERE c.active AND NOT EXISTS (SELECT 1 FROM tracker_returns tr WHERE tr.ccg_code = c.code AND tr.period = $1)
-		ORDER BY c.code`, p.First())
+	codes, dues, err := toIssue(ctx, tx, p)
 	if err != nil {
-		return 0, fmt.Errorf("CCGs to issue returns to: %w", err)
-	}
-	var codes []string
-	var dues []time.Time
-	var code string
-	var day int
-	if _, err := pgx.ForEachRow(rows, []any{&code, &day}, func() error {
-		codes = append(codes, code)
-		dues = append(dues, DueDate(p, day))
-		return nil
-	}); err != nil {
-		return 0, fmt.Errorf("CCGs to issue returns to: %w", err)
+		return 0, err
 	}
 	if len(codes) == 0 {
 		return 0, nil

@@ -51,9 +51,17 @@ type UserRow struct {
 	Created                string
 }
 
-// AuditRow is one entry of the audit log.
+// AuditRow is one entry of the audit log, in words.
 type AuditRow struct {
-	At, Actor, Action, Entity, Before, After string
+	At, Actor, Action string
+	Entity            string // the kind of thing and its id: "Monthly return 16C/2026-11"
+	EntityHref        string // the log filtered to that thing
+	Changes           []AuditChange
+}
+
+// AuditChange is one field of an audit entry, before and after.
+type AuditChange struct {
+	Field, Before, After string
 }
 
 // ReturnSummary is one monthly return as a dashboard shows it.

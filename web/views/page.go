@@ -29,6 +29,8 @@ type CurrentUser struct {
 	Name     string
 	RoleName string
 	CCGName  string
+	// CanReadAudit shows the links to an object's history in the audit log.
+	CanReadAudit bool
 }
 
 // NavItem is one link of the header navigation.

@@ -1,4 +1,4 @@
-package jobs_test
+package outbox_test
 
 import (
 	"context"
@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"ccgtracker/internal/jobs"
+	"ccgtracker/internal/outbox"
 	"ccgtracker/internal/postgres/pgtest"
 )
 
@@ -38,7 +38,7 @@ func TestOutboxIsSentOnceAndRetriedWithBackOff(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := &fakeMailer{failing: true}
-	if n, err := jobs.SendDue(ctx, pool, m, now); err != nil || n != 2 {
+	if n, err := outbox.SendDue(ctx, pool, m, "https://tracker.example.nhs.uk", now); err != nil || n != 2 {
 		t.Fatalf("first pass: %d handled (%v)", n, err)
 	}
 	var attempts int
@@ -50,7 +50,7 @@ func TestOutboxIsSentOnceAndRetriedWithBackOff(t *testing.T) {
 		t.Errorf("after a failure: %d attempts, next at %s, want 1 and a minute later", attempts, next)
 	}
 	// Not due again yet: nothing is tried.
-	if n, _ := jobs.SendDue(ctx, pool, m, now.Add(30*time.Second)); n != 0 {
+	if n, _ := outbox.SendDue(ctx, pool, m, "https://tracker.example.nhs.uk", now.Add(30*time.Second)); n != 0 {
 		t.Errorf("%d tried before their next attempt", n)
 	}
 	m.failing = false
@@ -60,13 +60,13 @@ func TestOutboxIsSentOnceAndRetriedWithBackOff(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if _, err := jobs.SendDue(ctx, pool, m, now.Add(2*time.Minute)); err != nil {
+			if _, err := outbox.SendDue(ctx, pool, m, "https://tracker.example.nhs.uk", now.Add(2*time.Minute)); err != nil {
 				t.Error(err)
 			}
 		}()
 	}
 	wg.Wait()
-	if _, err := jobs.SendDue(ctx, pool, m, now.Add(time.Hour)); err != nil {
+	if _, err := outbox.SendDue(ctx, pool, m, "https://tracker.example.nhs.uk", now.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	if len(m.sent) != 2 {

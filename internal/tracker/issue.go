@@ -1,0 +1,68 @@
+package tracker
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"ccgtracker/internal/apperr"
+	"ccgtracker/internal/dates"
+	"ccgtracker/internal/postgres"
+)
+
+// toIssue lists the active CCGs without a return for p, with the due date
+// each would get: what IssueTx issues, and what IssuePreview counts.
+func toIssue(ctx context.Context, db postgres.Querier, p Period) ([]string, []time.Time, error) {
+	rows, err := db.Query(ctx, `
+		SELECT c.code, coalesce(c.due_day, r.due_day) FROM ccgs c JOIN regions r ON r.code = c.region_code
+		WHERE c.active AND NOT EXISTS (SELECT 1 FROM tracker_returns tr WHERE tr.ccg_code = c.code AND tr.period = $1)
+		ORDER BY c.code`, p.First())
+	if err != nil {
+		return nil, nil, fmt.Errorf("CCGs to issue returns to: %w", err)
+	}
+	var codes []string
+	var dues []time.Time
+	var code string
+	var day int
+	if _, err := pgx.ForEachRow(rows, []any{&code, &day}, func() error {
+		codes = append(codes, code)
+		dues = append(dues, DueDate(p, day))
+		return nil
+	}); err != nil {
+		return nil, nil, fmt.Errorf("CCGs to issue returns to: %w", err)
+	}
+	return codes, dues, nil
+}
+
+// IssuePreview is what issuing a month's returns would do now.
+type IssuePreview struct {
+	Period Period
+	Issue  int // returns that would be issued
+	Late   int // of those, returns whose due day has already ended: late at once
+	// Past is true for a month before the current one: its returns fall
+	// due in a month that has begun or ended, so some may be late at once,
+	// and the nightly job's next run flags them and queues reminders.
+	Past bool
+}
+
+// PreviewIssue counts what Issue would do for p at now, without doing it:
+// what the admin confirms before issuing a past month.
+func PreviewIssue(ctx context.Context, db postgres.Querier, now time.Time, p Period) (IssuePreview, error) {
+	today := dates.Today(now)
+	if p.First().After(today) {
+		return IssuePreview{}, apperr.Invalidf("period", "The returns for %s cannot be issued before the month starts", p.Name())
+	}
+	_, dues, err := toIssue(ctx, db, p)
+	if err != nil {
+		return IssuePreview{}, err
+	}
+	pv := IssuePreview{Period: p, Issue: len(dues), Past: p.First().Before(PeriodOf(today).First())}
+	for _, d := range dues {
+		if today.After(d) {
+			pv.Late++
+		}
+	}
+	return pv, nil
+}

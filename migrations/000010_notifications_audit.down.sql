@@ -1,0 +1,17 @@
+DROP INDEX users_role_idx;
+DROP INDEX audit_log_type_idx;
+DROP INDEX audit_log_ccg_idx;
+DROP INDEX audit_log_actor_idx;
+DROP INDEX audit_log_at_idx;
+DROP TRIGGER audit_log_ccg ON audit_log;
+DROP FUNCTION audit_log_set_ccg();
+DROP FUNCTION audit_log_ccg(text, text);
+ALTER TABLE audit_log DROP COLUMN ccg_code;
+DROP INDEX sessions_user_idx;
+ALTER TABLE sessions DROP COLUMN user_id;
+DROP INDEX outbox_user_idx;
+ALTER TABLE outbox DROP COLUMN user_id;
+ALTER TABLE outbox DROP COLUMN link_path;
+DELETE FROM outbox WHERE kind NOT IN ('due_soon', 'overdue', 'late_digest');
+ALTER TABLE outbox DROP CONSTRAINT outbox_kind_check;
+ALTER TABLE outbox ADD CONSTRAINT outbox_kind_check CHECK (kind IN ('due_soon', 'overdue', 'late_digest'));
