@@ -65,20 +65,32 @@ const (
 	ColCorrects    = "Corrects"
 	ColDate        = "Date"
 	ColNote        = "Note"
+	ColOtherCCG    = "Other CCG confirmed"
+	ColLine        = "Line ID"
 )
+
+// fieldLine is the line a row amends: a column with no field of a line.
+const fieldLine = "line"
 
 // changeColumns is the Changes sheet's layout, in order, with the field of
 // a line each column fills: the one table the writer, the reader and
 // ColumnOf share.
-var changeColumns = []struct{ name, field string }{
-	{ColKind, FieldKind},
-	{ColPractice, FieldPractice},
-	{ColInstance, FieldInstance},
-	{ColNewInstance, FieldNewInstance},
-	{ColTargets, FieldTargets},
-	{ColCorrects, FieldCorrects},
-	{ColDate, FieldDate},
-	{ColNote, FieldNote},
+// The last two are optional, so that a file made before they were
+// written still reads: without Line ID every row is a new line.
+var changeColumns = []struct {
+	name, field string
+	optional    bool
+}{
+	{ColKind, FieldKind, false},
+	{ColPractice, FieldPractice, false},
+	{ColInstance, FieldInstance, false},
+	{ColNewInstance, FieldNewInstance, false},
+	{ColTargets, FieldTargets, false},
+	{ColCorrects, FieldCorrects, false},
+	{ColDate, FieldDate, false},
+	{ColNote, FieldNote, false},
+	{ColOtherCCG, FieldOtherCCG, true},
+	{ColLine, fieldLine, true},
 }
 
 // Indexes into changeColumns.
@@ -91,6 +103,8 @@ const (
 	iCorrects
 	iDate
 	iNote
+	iOtherCCG
+	iLine
 )
 
 // ChangeColumns returns the headings of the Changes sheet in order.
@@ -166,10 +180,14 @@ func FieldRowErrors(row int, fields map[string]string) []RowError {
 }
 
 // ChangeRow is a change line read from a file, with the spreadsheet row it
-// came from, to report the domain's problems with it by row.
+// came from, to report the domain's problems with it by row. LineID is the
+// return's line the row carries (the download fills it in), 0 for a new
+// one; Remove is a row carrying a line's ID and emptied of its change.
 type ChangeRow struct {
-	Row  int
-	Line LineInput
+	Row    int
+	Line   LineInput
+	LineID int64
+	Remove bool
 }
 
 // The whole-file problems.
@@ -254,28 +272,67 @@ func ParseChangeRows(r io.Reader, name string) ([]ChangeRow, []RowError) {
 
 func fileError(msg string) []RowError { return []RowError{{Row: 0, Message: msg}} }
 
-// WithoutExisting drops the rows that repeat a line the return has
-// already: the downloaded Changes sheet comes with the return's lines
-// filled in, so a workbook uploaded back holds them as well as the new
-// ones, and adding them again would double them. Each line of the return
-// takes away one equal row at most, so that a row the buyer did copy is
-// left for the domain to find contradicting. A row that changes an
-// existing line is a new line.
-func WithoutExisting(r Return, rows []ChangeRow) []ChangeRow {
+// AmendmentOf turns the rows of an uploaded file into the changes they
+// make to the return r, and the row of each change: a row carrying a
+// line's ID changes that line (or, emptied of its change, removes it; left
+// as it was, changes nothing), a row without one adds a line. A line's row
+// deleted from the file leaves the line as it is. A row without an ID
+// equal to a line the return has is that line, not a second one (a file
+// saved before the Line ID column was written), each line taking away one
+// such row at most, so that a row the buyer did copy is left for the
+// domain to find contradicting. A row naming a line the return does not
+// have is a problem of the file.
+func AmendmentOf(r Return, rows []ChangeRow) ([]LineChange, []int, []RowError) {
+	byID := map[int64]Line{}
+	for _, l := range r.Lines {
+		byID[l.ID] = l
+	}
+	carried := map[int64]bool{}
+	for _, row := range rows {
+		if row.LineID != 0 {
+			carried[row.LineID] = true
+		}
+	}
 	have := map[string]int{}
 	for _, l := range r.Lines {
-		have[lineKey(inputOf(l))]++
+		if !carried[l.ID] {
+			have[lineKey(inputOf(l))]++
+		}
 	}
-	var out []ChangeRow
+	var changes []LineChange
+	var at []int
+	var errs []RowError
+	seen := map[int64]int{}
 	for _, row := range rows {
-		k := lineKey(row.Line)
-		if have[k] > 0 {
-			have[k]--
+		if row.LineID == 0 {
+			k := lineKey(row.Line)
+			if have[k] > 0 {
+				have[k]--
+				continue
+			}
+			changes, at = append(changes, LineChange{Line: row.Line}), append(at, row.Row)
 			continue
 		}
-		out = append(out, row)
+		l, ok := byID[row.LineID]
+		switch {
+		case !ok:
+			errs = append(errs, RowError{Row: row.Row, Column: ColLine, Message: fmt.Sprintf(
+				"The return has no line %d: it may have been removed since the workbook was downloaded. Leave Line ID empty to add the row as a new change", row.LineID)})
+			continue
+		case seen[row.LineID] != 0:
+			errs = append(errs, RowError{Row: row.Row, Column: ColLine, Message: fmt.Sprintf(
+				"Line %d is in row %d already: keep one row for each line", row.LineID, seen[row.LineID])})
+			continue
+		}
+		seen[row.LineID] = row.Row
+		switch {
+		case row.Remove:
+			changes, at = append(changes, LineChange{ID: l.ID, Remove: true}), append(at, row.Row)
+		case lineKey(row.Line) != lineKey(inputOf(l)) || row.Line.OtherCCGConfirmed != l.OtherCCGConfirmed:
+			changes, at = append(changes, LineChange{ID: l.ID, Line: row.Line}), append(at, row.Row)
+		}
 	}
-	return out
+	return changes, at, errs
 }
 
 // lineKey is what makes two lines the same change, as a file shows it.
@@ -414,7 +471,7 @@ func (p *changeParser) header(n int, cells []string) bool {
 		return false
 	}
 	for j, cc := range changeColumns {
-		if p.index[j] < 0 {
+		if p.index[j] < 0 && !cc.optional {
 			errs = append(errs, RowError{Row: n, Column: cc.name, Message: fmt.Sprintf(
 				"There is no \"%s\" column: the headings must be %s", cc.name, headings())})
 		}
@@ -426,7 +483,15 @@ func (p *changeParser) header(n int, cells []string) bool {
 	return true
 }
 
-func headings() string { return strings.Join(ChangeColumns(), ", ") }
+func headings() string {
+	var names []string
+	for _, c := range changeColumns {
+		if !c.optional {
+			names = append(names, c.name)
+		}
+	}
+	return strings.Join(names, ", ")
+}
 
 // letter is the spreadsheet letter of the column at index i (0 is A).
 func letter(i int) string {
@@ -460,7 +525,7 @@ func (p *changeParser) line(n int, cells []string) {
 		errs = append(errs, RowError{Row: n, Column: changeColumns[col].name, Message: fmt.Sprintf(format, args...)})
 	}
 	get := func(col int) string {
-		if i := p.index[col]; i < len(cells) {
+		if i := p.index[col]; i >= 0 && i < len(cells) {
 			return cells[i]
 		}
 		return ""
@@ -495,6 +560,25 @@ func (p *changeParser) line(n int, cells []string) {
 		}
 	}
 	var in LineInput
+	var lineID int64
+	if s := get(iLine); s != "" {
+		id, err := strconv.ParseInt(strings.TrimSuffix(s, ".0"), 10, 64)
+		if err != nil || id <= 0 {
+			bad(iLine, "\"%s\" is not a line ID: keep the ID the downloaded workbook gave the line, or leave it empty for a new change", shorten(s))
+		}
+		lineID = id
+		emptied := true
+		for col := range changeColumns {
+			if col != iLine && get(col) != "" {
+				emptied = false
+			}
+		}
+		if emptied && len(errs) == 0 {
+			// A line's row emptied of its change takes the line off.
+			p.rows = append(p.rows, ChangeRow{Row: n, LineID: lineID, Remove: true})
+			return
+		}
+	}
 
 	switch kind := get(iKind); {
 	case kind == "":
@@ -552,11 +636,19 @@ func (p *changeParser) line(n int, cells []string) {
 
 	in.Note = get(iNote)
 
+	switch s := strings.ToLower(get(iOtherCCG)); s {
+	case "", "no", "n":
+	case "yes", "y":
+		in.OtherCCGConfirmed = true
+	default:
+		bad(iOtherCCG, "\"%s\" is not yes or no: put yes to confirm that a receiving practice of another CCG is meant", shorten(s))
+	}
+
 	if len(errs) > 0 {
 		p.errs = append(p.errs, errs...)
 		return
 	}
-	p.rows = append(p.rows, ChangeRow{Row: n, Line: in})
+	p.rows = append(p.rows, ChangeRow{Row: n, Line: in, LineID: lineID})
 }
 
 func kindList() string {
@@ -1148,12 +1240,16 @@ func writePending(f *excelize.File, st sheetStyles, pending []Line) error {
 }
 
 func writeChanges(f *excelize.File, st sheetStyles, lines []Line) error {
-	widths := []float64{14, 12, 16, 16, 20, 12, 12, 48}
+	widths := []float64{14, 12, 16, 16, 20, 12, 12, 48, 12, 10}
 	rows := make([][]any, len(lines))
 	for i, l := range lines {
 		d := l.Date
+		other := ""
+		if l.OtherCCGConfirmed {
+			other = "yes"
+		}
 		rows[i] = append(textRow(string(l.Kind), l.PracticeCode, l.InstanceRef, l.NewInstanceRef, strings.Join(l.Targets, " "), l.Corrects),
-			dateCell(st, &d), safeText(l.Note))
+			dateCell(st, &d), safeText(l.Note), other, l.ID)
 	}
 	// What the buyer types stays text (a practice code is not a number),
 	// and a typed date shows as YYYY-MM-DD. Column styles first: the
@@ -1161,7 +1257,7 @@ func writeChanges(f *excelize.File, st sheetStyles, lines []Line) error {
 	for _, c := range []struct {
 		cols  string
 		style int
-	}{{"A:F", st.text}, {"G:G", st.date}, {"H:H", st.text}} {
+	}{{"A:F", st.text}, {"G:G", st.date}, {"H:I", st.text}} {
 		if err := f.SetColStyle(SheetChanges, c.cols, c.style); err != nil {
 			return err
 		}
@@ -1192,18 +1288,6 @@ func writeChanges(f *excelize.File, st sheetStyles, lines []Line) error {
 		}
 	}
 	return nil
-}
-
-// kindHelp says what each kind of line reports, for the About sheet.
-var kindHelp = map[Kind]string{
-	Activation:   "A planned service went live on the date (its actual M1).",
-	Verification: "You verified on the date that the service is stable (M2).",
-	Cessation:    "The service stopped: the date is the first day it is no longer provided.",
-	Migration:    "The practice moved from one service to another on the date: give the old service's ID and the new one's.",
-	Merger:       "The practice closed and merged into the target practice on the date.",
-	Split:        "The practice split on the date, its patients moving to the target practices.",
-	Cancellation: "A planned service will never go live.",
-	Correction:   "A date accepted earlier was wrong: say in Corrects which date, and give the right date.",
 }
 
 func writeAbout(f *excelize.File, st sheetStyles, r Return) error {
@@ -1246,8 +1330,9 @@ func writeAbout(f *excelize.File, st sheetStyles, r Return) error {
 		{"How to fill it in", "", st.header},
 		{SheetServices, "Every service of the CCG that is planned or live in " + r.Period.Name() + ", with its service ID. Check them, and report anything that changed on the Changes sheet.", 0},
 		{SheetPending, "Changes requested in earlier returns that still need their actual date. When one happens, report it on the Changes sheet with its actual date.", 0},
-		{SheetChanges, "One row for each change. The changes already in the return are filled in. Keep the sheet's name and its column headings as they are.", 0},
-		{"Uploading", "Upload this workbook, or its Changes sheet saved as CSV UTF-8, on the return's page. The file must be 5 MB or smaller, with at most 2,000 changes. If any row has a problem, nothing is saved and every problem is listed with its row and column.", 0},
+		{SheetChanges, "One row for each change. The changes already in the return are filled in, each with its Line ID. Keep the sheet's name and its column headings as they are.", 0},
+		{"Changing the return", "A row with a Line ID changes that line of the return: correct it in the row. Empty a row's cells, all but its Line ID, to remove that line. A row with no Line ID adds a change. Deleting a whole row leaves its line on the return as it is.", 0},
+		{"Uploading", "Upload this workbook, or its Changes sheet saved as CSV UTF-8, on the return's page. The file must be 5 MB or smaller, with at most 2,000 changes. If any row has a problem, nothing is changed and every problem is listed with its row and column.", 0},
 		{},
 		{"Columns of the Changes sheet", "", st.header},
 		{ColKind, "What changed: one of " + kindList() + " (see below).", 0},
@@ -1258,11 +1343,13 @@ func writeAbout(f *excelize.File, st sheetStyles, r Return) error {
 		{ColCorrects, "For a correction only: the date it corrects, actual_m1 (the go-live date), m2 (the verification date) or cessation.", 0},
 		{ColDate, "The date of the change, as YYYY-MM-DD (for example 2026-03-27) or DD/MM/YYYY. A date after the end of " + r.Period.Name() + " is a requested change: it comes back next month for its actual date.", 0},
 		{ColNote, "Anything the reviewer should know, 500 characters at most. Optional.", 0},
+		{ColOtherCCG, "For a merger or a split into a practice of another CCG only: yes, to confirm that the patients did move to that CCG's practice. The reviewer is told of it.", 0},
+		{ColLine, "Filled in by the download for the lines already in the return; empty for a new change. Do not type or change it.", 0},
 		{},
 		{"Kinds of change", "", st.header},
 	}...)
 	for _, k := range Kinds {
-		lines = append(lines, line{string(k), kindHelp[k], 0})
+		lines = append(lines, line{string(k), k.Hint(), 0})
 	}
 	if err := f.SetColWidth(sheet, "A", "A", 28); err != nil {
 		return err
