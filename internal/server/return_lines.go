@@ -127,6 +127,15 @@ func (f lineForm) refused(problems map[string]string, dateOnly bool) views.Form 
 	for k := range f.values {
 		out.Values[k] = f.values.Get(k)
 	}
+	// What was read is shown in the chosen kind's own inputs, though it
+	// came in a shared one.
+	if k := f.line.Kind; k.Valid() {
+		for _, field := range k.Spec().Fields {
+			if v := f.value(k, field); v != "" {
+				out.Values[views.LineKindField(string(k), field)] = v
+			}
+		}
+	}
 	merged := map[string]string{}
 	for k, v := range problems {
 		merged[k] = v
@@ -204,6 +213,9 @@ func (s *Server) amendLine(r *http.Request, ret tracker.Return, f lineForm, line
 	fields, err := s.checkWithoutDate(r.Context(), u.Scope(), ret, tracker.LineChange{ID: lineID, Line: f.line})
 	if err != nil {
 		return err
+	}
+	for k, v := range f.problems {
+		fields[k] = v
 	}
 	return &apperr.Error{Code: apperr.Invalid, Message: "The change could not be made", Fields: fields}
 }
@@ -558,7 +570,7 @@ func (s *Server) returnServiceReportSave(w http.ResponseWriter, r *http.Request)
 		return err
 	}
 	s.flash(r.Context(), f.line.Kind.Name()+" of "+si.Ref()+" added to the return.")
-	return redirect(w, r, returnHref(ret)+"#changes")
+	return redirect(w, r, returnHref(ret))
 }
 
 func dayOrEmpty(t *time.Time) string {

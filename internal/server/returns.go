@@ -325,7 +325,9 @@ func (s *Server) lineFormOptions(r *http.Request, ret tracker.Return, v *views.R
 	if lp.Code == "" {
 		var kept []views.FieldError
 		for _, e := range f.Errors {
-			if e.Field == tracker.FieldPractice || e.Field == "return-status" {
+			// The change's own problems wait for its practice; a
+			// requested change's confirmation has its own card.
+			if e.Field == tracker.FieldPractice || e.Field == "return-status" || strings.HasPrefix(e.Field, "pending-") {
 				kept = append(kept, e)
 			}
 		}
@@ -484,7 +486,7 @@ func (s *Server) returnAddLine(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.flash(r.Context(), f.line.Kind.Name()+" at "+f.line.Practice+" added to the return.")
-	return redirect(w, r, returnHref(ret)+"#changes")
+	return redirect(w, r, returnHref(ret))
 }
 
 // returnDeleteLine takes a change line off the return.
@@ -525,7 +527,7 @@ func (s *Server) returnDeleteLine(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	s.flash(r.Context(), "The change is removed from the return.")
-	return redirect(w, r, returnHref(ret)+"#changes")
+	return redirect(w, r, returnHref(ret))
 }
 
 // returnCheck is "check your answers" before submitting.
@@ -738,6 +740,10 @@ func (s *Server) returnUpload(w http.ResponseWriter, r *http.Request) error {
 	if removed > 0 {
 		did = append(did, fmt.Sprintf("%d removed", removed))
 	}
-	s.flash(r.Context(), "From "+header.Filename+": "+strings.Join(did, ", ")+".")
+	if edited == 0 && removed == 0 {
+		s.flash(r.Context(), fmt.Sprintf("%d %s from %s added to the return.", added, plural(added, "change"), header.Filename))
+	} else {
+		s.flash(r.Context(), "From "+header.Filename+": "+strings.Join(did, ", ")+".")
+	}
 	return redirect(w, r, returnHref(ret))
 }
