@@ -43,14 +43,16 @@ func (c *checker) checkAll(ls []LineInput, nums []int) (map[int]map[string]strin
 		if err != nil {
 			return nil, err
 		}
-		// The other lines a line contradicts are named by their number,
-		// the earliest first.
+		// A line another contradicts is told so, naming the other by its
+		// number (the earliest): that says more than what the other's
+		// change left of the service ("is active, so it cannot go live").
 		for j := range ls {
-			if j == i || len(errs) > 0 {
+			if j == i {
 				continue
 			}
 			if field, why := contradiction(ls[i], ls[j], nums[j]); why != "" {
 				errs = map[string]string{field: why}
+				break
 			}
 		}
 		if len(errs) > 0 {
