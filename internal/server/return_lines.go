@@ -179,10 +179,10 @@ func lineFormRefused(f lineForm, err error, dateOnly bool, render func(int, view
 	return true, render(status, form)
 }
 
-// withProbe adds, when the form's date could not be read, every other
-// problem the domain finds in the line, so that the person sees them all
-// at once: the period's last day stands in for the date (what the domain
-// says of it is dropped for the form's own message).
+// checkWithoutDate finds, when the form's date could not be read, every
+// other problem the domain finds in the change, so that the person sees
+// them all at once: the period's last day stands in for the date (what
+// the domain says of it is dropped for the form's own message).
 func (s *Server) checkWithoutDate(ctx context.Context, scope org.Scope, ret tracker.Return, c tracker.LineChange) (map[string]string, error) {
 	c.Line.Date = ret.Period.Last()
 	probs, err := tracker.CheckAmendment(ctx, s.pool, scope, ret.CCGCode, ret.Period, []tracker.LineChange{c})
@@ -291,11 +291,14 @@ func kindFields(spec tracker.KindSpec, services []ledger.Instance, fixed *ledger
 				label := tracker.CorrectsName(c)
 				label = strings.ToUpper(label[:1]) + label[1:]
 				if fixed != nil {
-					now := map[string]*ledgerDate{tracker.CorrectsActualM1: {fixed.ActualM1}, tracker.CorrectsM2: {fixed.M2}, tracker.CorrectsCessation: {fixed.Cessation}}[c]
-					if now.t == nil {
-						continue // a date the service does not have cannot be wrong
+					// A service's own form offers only the dates it has,
+					// each with its value now: a date it has not cannot be
+					// wrong.
+					now := map[string]*time.Time{tracker.CorrectsActualM1: fixed.ActualM1, tracker.CorrectsM2: fixed.M2, tracker.CorrectsCessation: fixed.Cessation}[c]
+					if now == nil {
+						continue
 					}
-					label += ", now " + dates.Long(*now.t)
+					label += ", now " + dates.Long(*now)
 				}
 				fl.Options = append(fl.Options, views.Option{Value: c, Label: label})
 			}
@@ -305,8 +308,6 @@ func kindFields(spec tracker.KindSpec, services []ledger.Instance, fixed *ledger
 	return out
 }
 
-type ledgerDate struct{ t *time.Time }
-
 // kindViews are the kinds offered, as the view's conditional radios.
 func kindViews(specs []tracker.KindSpec, services []ledger.Instance, fixed *ledger.Instance, practiceName string) []views.LineKindView {
 	out := make([]views.LineKindView, len(specs))
@@ -315,17 +316,10 @@ func kindViews(specs []tracker.KindSpec, services []ledger.Instance, fixed *ledg
 		if spec.AsNew {
 			label = "Migration to this service"
 		}
-		out[i] = views.LineKindView{Value: string(spec.Kind), Label: label, Hint: spec.Hint, ID: radioID(views.LineKindInput, i),
+		out[i] = views.LineKindView{Value: string(spec.Kind), Label: label, Hint: spec.Hint,
 			Fields: kindFields(spec, services, fixed, practiceName)}
 	}
 	return out
-}
-
-func radioID(name string, i int) string {
-	if i == 0 {
-		return name
-	}
-	return name + "-" + strconv.Itoa(i+1)
 }
 
 func dateHint(ret tracker.Return) string {

@@ -237,7 +237,7 @@ func (a *amendment) check(ctx context.Context, db postgres.Querier) (map[int]map
 		}
 		if out[blame] == nil {
 			field := FieldInstance
-			if in := a.after[blameLine(a, blame)]; !in.Kind.Uses(FieldInstance) {
+			if k, ok := a.lineOf(blame); ok && !a.after[k].Kind.Uses(FieldInstance) {
 				field = FieldTargets
 			}
 			for _, msg := range errs {
@@ -249,14 +249,15 @@ func (a *amendment) check(ctx context.Context, db postgres.Querier) (map[int]map
 	return out, nil
 }
 
-// blameLine is the index in after of the line change i made.
-func blameLine(a *amendment, i int) int {
+// lineOf is the index in after of the line change i made; a removal
+// made none.
+func (a *amendment) lineOf(i int) (int, bool) {
 	for k, from := range a.from {
 		if from == i {
-			return k
+			return k, true
 		}
 	}
-	return 0
+	return 0, false
 }
 
 // blame is the change that most likely broke the line other: one about
@@ -284,9 +285,13 @@ func (a *amendment) blame(other LineInput) int {
 	if practice >= 0 {
 		return practice
 	}
-	for _, c := range a.changes {
-		if c.Remove && first < 0 {
-			return 0
+	if first < 0 {
+		// Only removals: the first of them took away what the line needed
+		// (a verification's go-live).
+		for i, c := range a.changes {
+			if c.Remove {
+				return i
+			}
 		}
 	}
 	return first

@@ -199,3 +199,26 @@ func TestWorkbookRoundTripAmends(t *testing.T) {
 		}
 	})
 }
+
+// Removing a line another needs is refused, naming the line it would make
+// wrong: the go-live of a service whose verification stays.
+func TestRemovingALineAnotherNeeds(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	must(t, f.add(tracker.LineInput{Kind: tracker.Activation, Practice: "A81001", Instance: f.planned[0], Date: day(2026, 11, 3)}))
+	must(t, f.add(tracker.LineInput{Kind: tracker.Verification, Practice: "A81001", Instance: f.planned[0], Date: day(2026, 11, 20)}))
+	r := f.ret()
+	err := tracker.DeleteLine(ctx, f.pool, now, f.buyer, f.scope, "16C", november, r.Version, r.Lines[0].ID)
+	if msg := fieldsOf(err)[tracker.FieldInstance]; !strings.HasPrefix(msg, "This would make change 2 wrong: ") {
+		t.Errorf("removing the go-live of a verified service: %v (%q)", err, msg)
+	}
+	if after := f.ret(); len(after.Lines) != 2 || after.Version != r.Version {
+		t.Errorf("a refused removal changed the return: %d lines, version %d → %d", len(after.Lines), r.Version, after.Version)
+	}
+	// The verification first, then the go-live: both go.
+	must(t, tracker.DeleteLine(ctx, f.pool, now, f.buyer, f.scope, "16C", november, r.Version, r.Lines[1].ID))
+	must(t, tracker.DeleteLine(ctx, f.pool, now, f.buyer, f.scope, "16C", november, r.Version+1, r.Lines[0].ID))
+	if after := f.ret(); len(after.Lines) != 0 {
+		t.Errorf("%d lines left", len(after.Lines))
+	}
+}

@@ -55,10 +55,7 @@ type LineFormView struct {
 // LineKindView is one kind offered, as a conditional radio.
 type LineKindView struct {
 	Value, Label, Hint string
-	// ID is the radio's id (kind, kind-2 ...: the first is the error
-	// summary's target).
-	ID     string
-	Fields []LineFieldView
+	Fields             []LineFieldView
 }
 
 // LineFieldView is one input a kind reveals.
