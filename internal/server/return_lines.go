@@ -113,10 +113,12 @@ func (f lineForm) inputOf(field string, dateOnly bool) string {
 	case field == tracker.FieldKind || field == tracker.FieldPractice:
 		return views.LineInputID(k, field)
 	}
-	if _, ok := f.values[views.LineKindField(k, field)]; ok {
-		return views.LineKindField(k, field)
+	_, own := f.values[views.LineKindField(k, field)]
+	if _, fixed := f.values[field]; fixed && !own {
+		return views.LineKindInput
 	}
-	return views.LineKindInput
+	// A box left unticked is not sent at all: still the kind's own input.
+	return views.LineKindField(k, field)
 }
 
 // refused merges what the form could not read with the domain's problems
