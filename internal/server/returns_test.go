@@ -240,9 +240,15 @@ func TestReturnRoundTrip(t *testing.T) {
 		"comment": {"Check the cessation date"}, commentField: {"Was it the 19th?"}})
 	wantRedirect(t, resp, review)
 
+	// The reviewer is not told to put the changes right: that is the
+	// buyer's word.
+	if c := doc(t, reviewer.get(review)).Find("[data-testid=review-comment]").Text(); !strings.Contains(c, "Check the cessation date") ||
+		strings.Contains(c, "Put the changes right") {
+		t.Errorf("the reviewer's view of the comment: %q", c)
+	}
 	// The buyer sees the comments, puts it right and submits again.
 	d = doc(t, buyer.get(novReturn))
-	if c := d.Find("[data-testid=review-comment]").Text(); !strings.Contains(c, "Check the cessation date") {
+	if c := d.Find("[data-testid=review-comment]").Text(); !strings.Contains(c, "Check the cessation date") || !strings.Contains(c, "Put the changes right") {
 		t.Errorf("review comment %q", c)
 	}
 	if !strings.Contains(d.Find("[data-testid=return-line]").Text(), "Was it the 19th?") {
@@ -447,8 +453,9 @@ func TestReturnUploadIsAllOrNothing(t *testing.T) {
 		listed = append(listed, strings.Join(strings.Fields(li.Text()), " "))
 	})
 	all := strings.Join(listed, " | ")
-	if !strings.Contains(all, "Row 3 , Date") && !strings.Contains(all, "Row 3, Date") {
-		t.Errorf("row 3's date is not listed: %q", all)
+	// Where each problem is reads as a sentence: "Row 3, Date: …".
+	if !strings.Contains(all, "Row 3, Date: ") || strings.Contains(all, " ,") || strings.Contains(all, " :") {
+		t.Errorf("row 3's date is not listed as \"Row 3, Date: …\": %q", all)
 	}
 	if !strings.Contains(all, "Row 4") || !strings.Contains(all, "Service ID") {
 		t.Errorf("row 4's service is not listed: %q", all)
@@ -924,7 +931,7 @@ func TestReturnPageReadOnlyOffersNoChange(t *testing.T) {
 		if len(serviceRefs(d)) != 25 {
 			t.Errorf("%s sees %d services, want a page of 25", who, len(serviceRefs(d)))
 		}
-		if body := d.Find("main").Text(); strings.Contains(body, "Report a change") || d.Find("form[data-testid=add-line], form[data-testid=line-practice]").Length() != 0 {
+		if body := d.Find("main").Text(); strings.Contains(body, "Report a change") || d.Find("[data-testid=add-line], [data-testid=line-practice], [data-testid=line-form]").Length() != 0 {
 			t.Errorf("%s is offered to report a change", who)
 		}
 	}

@@ -679,3 +679,25 @@ func TestSheetColumnOf(t *testing.T) {
 		t.Errorf("Error() = %q", s)
 	}
 }
+
+// The optional columns: a line's ID (a row emptied but for it removes the
+// line) and the confirmation of another CCG's receiving practice.
+func TestParseChangesLineIDAndOtherCCG(t *testing.T) {
+	in := "Kind,Practice ODS code,Service ID,New service ID,Target practices,Corrects,Date,Note,Other CCG confirmed,Line ID\n" +
+		"merger,A81001,,,B81036,,2026-03-20,,yes,\n" +
+		",,,,,,,,,7\n" +
+		"activation,B82005,SI12-B82005,,,,2026-03-11,,,7\n" +
+		"split,A81002,,,B81036,,2026-03-21,,maybe,x\n"
+	rows, errs := ParseChangeRows(strings.NewReader(in), "changes.csv")
+	want := []ChangeRow{
+		{Row: 2, Line: LineInput{Kind: Merger, Practice: "A81001", Targets: []string{"B81036"}, OtherCCGConfirmed: true, Date: dates.Date(2026, 3, 20)}},
+		{Row: 3, LineID: 7, Remove: true},
+		{Row: 4, Line: LineInput{Kind: Activation, Practice: "B82005", Instance: "SI12-B82005", Date: dates.Date(2026, 3, 11)}, LineID: 7},
+	}
+	if !reflect.DeepEqual(rows, want) {
+		t.Errorf("rows:\n got %+v\nwant %+v", rows, want)
+	}
+	if len(errs) != 2 || errs[0].Row != 5 || errs[0].Column != ColLine || errs[1].Column != ColOtherCCG {
+		t.Errorf("problems %v: want row 5's Other CCG confirmed and Line ID", errs)
+	}
+}
