@@ -405,7 +405,7 @@ func (s *Server) renderLineEdit(w http.ResponseWriter, r *http.Request, ret trac
 	}
 	form := views.LineFormView{
 		Action: returnHref(ret) + "/lines/" + strconv.FormatInt(l.ID, 10) + "/edit", Version: ret.Version,
-		Hidden: []views.Option{{Value: views.LinePracticeInput, Label: l.PracticeCode}},
+		Hidden: []views.Hidden{{Name: views.LinePracticeInput, Value: l.PracticeCode}},
 		Legend: "Kind of change", Kinds: kindViews(tracker.KindSpecs(), services, nil, l.PracticeName),
 		DateOnly: l.CarriedFrom != nil, DateHint: dateHint(ret), Submit: "Save change " + strconv.Itoa(lv.Number),
 		Cancel: returnHref(ret) + "/check",
@@ -526,8 +526,8 @@ func (s *Server) renderServiceReport(w http.ResponseWriter, r *http.Request, ret
 		M2: dayOrEmpty(si.M2), Cessation: dayOrEmpty(si.Cessation)}
 	form := views.LineFormView{
 		Action: returnHref(ret) + "/services/" + si.Ref() + "/report", Version: ret.Version,
-		Hidden: []views.Option{{Value: views.LinePracticeInput, Label: si.PracticeCode},
-			{Value: tracker.FieldInstance, Label: si.Ref()}, {Value: tracker.FieldNewInstance, Label: si.Ref()}},
+		Hidden: []views.Hidden{{Name: views.LinePracticeInput, Value: si.PracticeCode},
+			{Name: tracker.FieldInstance, Value: si.Ref()}, {Name: tracker.FieldNewInstance, Value: si.Ref()}},
 		Legend: "What happened to " + si.Ref() + "?", Kinds: kindViews(tracker.KindsFor(si.State), services, &si, si.PracticeName),
 		DateHint: dateHint(ret), Submit: "Add change", Cancel: returnHref(ret) + "#services",
 	}

@@ -346,7 +346,7 @@ func (s *Server) lineFormOptions(r *http.Request, ret tracker.Return, v *views.R
 	}
 	v.AddForm = views.LineFormView{
 		Action: returnHref(ret) + "/lines", Version: ret.Version,
-		Hidden: []views.Option{{Value: views.LinePracticeInput, Label: lp.Code}},
+		Hidden: []views.Hidden{{Name: views.LinePracticeInput, Value: lp.Code}},
 		Legend: "Kind of change", Kinds: kindViews(tracker.KindSpecs(), services, nil, lp.Name),
 		DateHint: dateHint(ret), Submit: "Add change",
 	}

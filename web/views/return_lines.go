@@ -5,7 +5,9 @@ package views
 // component. The domain names a line's fields by meaning
 // (tracker.Field*); here they become inputs: the fields a kind alone uses
 // are named after it (activation-instance), so that without JavaScript,
-// when every kind's fields show, only the chosen kind's are read.
+// when every kind's fields show, only the chosen kind's are read. A field
+// a form fixes for every kind (a service's own form fixes its service) is
+// a hidden input named by its meaning.
 
 // Names of the line form's inputs shared by every kind.
 const (
@@ -39,7 +41,7 @@ type LineFormView struct {
 	Version int
 	// Hidden are inputs the form fixes: its practice, the service of a
 	// service's own form.
-	Hidden []Option
+	Hidden []Hidden
 	// Legend heads the kinds; Kinds are those offered, each with the
 	// fields it reveals.
 	Legend string
@@ -51,6 +53,9 @@ type LineFormView struct {
 	Submit   string
 	Cancel   string // the link back
 }
+
+// Hidden is a hidden input: what a form fixes.
+type Hidden struct{ Name, Value string }
 
 // LineKindView is one kind offered, as a conditional radio.
 type LineKindView struct {
