@@ -437,7 +437,16 @@ func (s *Server) returnLineSave(w http.ResponseWriter, r *http.Request) error {
 		if gerr != nil {
 			return gerr
 		}
-		return s.renderLineEdit(w, r, now, l, status, form)
+		current, _, lerr := loadLine(r, now)
+		if lerr != nil {
+			return lerr // removed meanwhile: nothing left to edit
+		}
+		if status == http.StatusConflict {
+			// Someone else changed the return: the line is shown as it is
+			// now, with why, never what this editor typed over it.
+			form.Values = lineValues(current)
+		}
+		return s.renderLineEdit(w, r, now, current, status, form)
 	}
 	if handled, rerr := lineFormRefused(f, err, l.CarriedFrom != nil, render); handled {
 		return rerr

@@ -57,8 +57,13 @@ func TestReturnLineEditedAndRemoved(t *testing.T) {
 		again.Set("date-day", "25")
 		resp := buyer.post(edit, again)
 		wantStatus(t, resp, http.StatusConflict)
-		if s := doc(t, resp).Find(".nhsuk-error-summary").Text(); !strings.Contains(s, "changed by someone else") {
+		d := doc(t, resp)
+		if s := d.Find(".nhsuk-error-summary").Text(); !strings.Contains(s, "changed by someone else") {
 			t.Errorf("a stale edit says %q", s)
+		}
+		// The line is shown as it is now, not as the stale editor typed it.
+		if v, _ := d.Find("#date-day").Attr("value"); v != "22" {
+			t.Errorf("after a stale edit the day shown is %q, want the saved 22", v)
 		}
 		if n := app.count(`SELECT count(*) FROM return_lines WHERE effective_date = '2026-11-25'`); n != 0 {
 			t.Error("a stale edit overwrote the line")

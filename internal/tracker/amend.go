@@ -215,12 +215,12 @@ func (a *amendment) check(ctx context.Context, db postgres.Querier) (map[int]map
 		}
 	}
 	c = c.fresh()
-	now, err := c.checkAll(a.after, a.nums)
+	will, err := c.checkAll(a.after, a.nums)
 	if err != nil {
 		return nil, err
 	}
 	out := map[int]map[string]string{}
-	for k, errs := range now {
+	for k, errs := range will {
 		if len(errs) == 0 {
 			continue
 		}
