@@ -18,10 +18,11 @@ import (
 )
 
 // TestReturnRoundTrip is the month's return from start to end: the buyer
-// fills it in with an activation and a cessation using the keyboard alone
-// and submits; the reviewer returns it with a comment; the buyer corrects
+// fills it in with the keyboard alone (a go-live from its service's row, a
+// second one refused beside the field, a cessation from the form, its date
+// put right through check your answers' Change) and submits; the reviewer returns it with a comment; the buyer corrects
 // it and resubmits; the reviewer accepts; the ledger has the new dates.
-// axe-core checks every page on the way.
+// axe-core checks every page on the way, at 1280 and at 320 px.
 func TestReturnRoundTrip(t *testing.T) {
 	t.Parallel()
 	base, pool := newAppWithPool(t, nil)
@@ -103,7 +104,7 @@ func TestReturnRoundTrip(t *testing.T) {
 	tabTo(t, b, `a[href="`+returnPath+`/check"]`)
 	keySubmit(t, b)
 	wantPath(t, b, base, returnPath+"/check")
-	checkAccessibility(t, b, "check your answers, again")
+	checkAccessibilityAtWidths(t, b, "check your answers, again")
 	tabTo(t, b, `form[action="`+returnPath+`/submit"] button`)
 	keySubmit(t, b)
 	wantContains(t, b, "h1 .nhsuk-tag", "Submitted")
@@ -112,9 +113,9 @@ func TestReturnRoundTrip(t *testing.T) {
 	// The reviewer sends it back with a comment.
 	signIn(t, b, base, "reviewer@example.nhs.uk", auth.DemoPassword)
 	visit(t, b, base+"/returns?period="+period.String())
-	checkAccessibility(t, b, "every CCG's return")
+	checkAccessibilityAtWidths(t, b, "every CCG's return")
 	visit(t, b, base+returnPath+"/review")
-	checkAccessibility(t, b, "the review page")
+	checkAccessibilityAtWidths(t, b, "the review page")
 	fill(t, b, "comment", "Was the cessation not on the "+strconv.Itoa(corrected.Day())+"th?")
 	click(t, b, `form[action="`+returnPath+`/return"] button[type=submit]`)
 	wantContains(t, b, "h1 .nhsuk-tag", "Returned")
@@ -124,7 +125,7 @@ func TestReturnRoundTrip(t *testing.T) {
 	signIn(t, b, base, "buyer.16c@example.nhs.uk", auth.DemoPassword)
 	visit(t, b, base+returnPath)
 	wantContains(t, b, "[data-testid=review-comment]", "Was the cessation not on the")
-	checkAccessibility(t, b, "the returned return")
+	checkAccessibilityAtWidths(t, b, "the returned return")
 	click(t, b, `[data-testid=return-line][data-kind=cessation] a[href$="/delete"]`)
 	checkAccessibilityAtWidths(t, b, "a change's removal confirmed")
 	click(t, b, `main form button[type=submit]`)
@@ -138,7 +139,7 @@ func TestReturnRoundTrip(t *testing.T) {
 	// The reviewer accepts: the ledger takes the dates.
 	signIn(t, b, base, "reviewer@example.nhs.uk", auth.DemoPassword)
 	visit(t, b, base+returnPath+"/versions")
-	checkAccessibility(t, b, "the submitted versions")
+	checkAccessibilityAtWidths(t, b, "the submitted versions")
 	visit(t, b, base+returnPath+"/review")
 	click(t, b, `form[action="`+returnPath+`/accept"] button`)
 	wantContains(t, b, "h1 .nhsuk-tag", "Accepted")
@@ -158,7 +159,7 @@ func TestReturnRoundTrip(t *testing.T) {
 		t.Errorf("%s after acceptance: %s on %q, want ceased on %s (the corrected date)", live, state, cessation, corrected.Format(time.DateOnly))
 	}
 	visit(t, b, base+"/ccgs/16C/services?practice=A81002")
-	checkAccessibility(t, b, "the ledger after acceptance")
+	checkAccessibilityAtWidths(t, b, "the ledger after acceptance")
 }
 
 // keySearch searches the return's services with the keyboard alone.
