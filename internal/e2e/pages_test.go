@@ -405,6 +405,9 @@ func pageFixtures(t *testing.T, pool *pgxpool.Pool) (map[string][]string, sweepO
 	must(err)
 
 	cur, prev := "/ccgs/16C/returns/"+period.String(), "/ccgs/16C/returns/"+last.String()
+	curReturn, err := tracker.Get(ctx, pool, scope, "16C", period)
+	must(err)
+	firstLine := cur + "/lines/" + strconv.FormatInt(curReturn.Lines[0].ID, 10)
 	orderPath, itemPath := "/orders/"+draft, "/orders/"+draft+"/items/"+strconv.FormatInt(item, 10)
 	agreementPath := "/ccgs/16C/agreements/" + strconv.FormatInt(agreement, 10)
 	servicePath := "/ccgs/16C/services/" + strconv.FormatInt(service, 10)
@@ -444,13 +447,18 @@ func pageFixtures(t *testing.T, pool *pgxpool.Pool) (map[string][]string, sweepO
 		"/procurements/{id}/award":     {procs[3] + "/award"},
 		"/procurements/{id}/manage":    {procs[4] + "/manage"},
 
-		"/returns":                               {"/returns", "/returns?period=" + last.String()},
-		"/ccgs/{code}/returns":                   {"/ccgs/16C/returns"},
-		"/ccgs/{code}/returns/{period}":          {cur, cur + "?practice=A81001", prev},
-		"/ccgs/{code}/returns/{period}/check":    {cur + "/check"},
-		"/ccgs/{code}/returns/{period}/review":   {cur + "/review", prev + "/review"},
-		"/ccgs/{code}/returns/{period}/versions": {prev + "/versions"},
-		"/performance":                           {"/performance"},
+		"/returns":                            {"/returns", "/returns?period=" + last.String()},
+		"/ccgs/{code}/returns":                {"/ccgs/16C/returns"},
+		"/ccgs/{code}/returns/{period}":       {cur, cur + "?practice=A81001", prev},
+		"/ccgs/{code}/returns/{period}/check": {cur + "/check"},
+		// A line's edit and removal pages; a service's own form, planned
+		// and live.
+		"/ccgs/{code}/returns/{period}/lines/{lineID}/edit":   {firstLine + "/edit"},
+		"/ccgs/{code}/returns/{period}/lines/{lineID}/delete": {firstLine + "/delete"},
+		"/ccgs/{code}/returns/{period}/services/{ref}/report": {cur + "/services/" + planned + "/report", cur + "/services/" + live + "/report"},
+		"/ccgs/{code}/returns/{period}/review":                {cur + "/review", prev + "/review"},
+		"/ccgs/{code}/returns/{period}/versions":              {prev + "/versions"},
+		"/performance":                                        {"/performance"},
 
 		"/reconciliation":                             {"/reconciliation"},
 		"/reconciliation/{period}":                    {"/reconciliation/" + last.String()},

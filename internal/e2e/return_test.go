@@ -18,10 +18,11 @@ import (
 )
 
 // TestReturnRoundTrip is the month's return from start to end: the buyer
-// fills it in with an activation and a cessation using the keyboard alone
-// and submits; the reviewer returns it with a comment; the buyer corrects
+// fills it in with the keyboard alone (a go-live from its service's row, a
+// second one refused beside the field, a cessation from the form, its date
+// put right through check your answers' Change) and submits; the reviewer returns it with a comment; the buyer corrects
 // it and resubmits; the reviewer accepts; the ledger has the new dates.
-// axe-core checks every page on the way.
+// axe-core checks every page on the way, at 1280 and at 320 px.
 func TestReturnRoundTrip(t *testing.T) {
 	t.Parallel()
 	base, pool := newAppWithPool(t, nil)
@@ -42,27 +43,68 @@ func TestReturnRoundTrip(t *testing.T) {
 	}
 
 	// With the keyboard alone: the activation, found in the services and
-	// reported from its row...
+	// reported from its row, on a form offering what a planned service
+	// may do...
 	keySearch(t, b, planned)
 	checkAccessibilityAtWidths(t, b, "the return's services searched")
-	tabTo(t, b, `[data-testid=return-service] a[href*="instance=`+planned+`"]`)
+	report := `[data-testid=return-service] a[href$="/services/` + planned + `/report"]`
+	tabTo(t, b, report)
 	keySubmit(t, b)
-	wantContains(t, b, "dl[data-testid=line-practice]", "(A81002)")
-	checkAccessibilityAtWidths(t, b, "the change form at a service")
-	keyLine(t, b, 0, planned, goLive)
+	wantContains(t, b, "h1", planned)
+	checkAccessibilityAtWidths(t, b, "a service's own change form")
+	if got := strings.Join(texts(t, b, "input[name=kind] + label"), "; "); got != "Activation (went live); Migration to this service; Cancellation" {
+		t.Errorf("a planned service offers %q", got)
+	}
+	keyKindDate(t, b, 0, goLive, "main form[data-testid=line-form] button[type=submit]")
 	wantContains(t, b, ".nhsuk-notification-banner", "added")
+	// ...a second go-live of it refused at once, beside the choice, naming
+	// the change it contradicts...
+	visit(t, b, base+returnPath+"?q="+planned)
+	tabTo(t, b, report)
+	keySubmit(t, b)
+	tabTo(t, b, "#kind")
+	keys(t, b, " ")
+	tabTo(t, b, "#date-day")
+	keys(t, b, strconv.Itoa(goLive.Day()+1))
+	tabTo(t, b, "#date-month")
+	keys(t, b, strconv.Itoa(int(goLive.Month())))
+	tabTo(t, b, "#date-year")
+	keys(t, b, strconv.Itoa(goLive.Year()))
+	tabTo(t, b, "main form[data-testid=line-form] button[type=submit]")
+	if status := keySubmit(t, b); status != 400 {
+		t.Errorf("a second go-live: status %d, want 400", status)
+	}
+	wantContains(t, b, "#kind-error", planned+" already goes live in change 1")
+	checkAccessibilityAtWidths(t, b, "a contradiction refused")
 	// ...and the cessation from the form, its practice first (the third
 	// kind: two presses of the down arrow).
+	visit(t, b, base+returnPath)
 	keyPractice(t, b, "a81001")
-	keyLine(t, b, 2, live, ceased)
+	keyLine(t, b, 2, "cessation", live, ceased)
 	if n := len(texts(t, b, "[data-testid=return-line]")); n != 2 {
 		t.Fatalf("%d lines on the return, want 2", n)
 	}
 	checkAccessibilityAtWidths(t, b, "the return with two changes")
+	// The cessation's date put right through check your answers' Change.
+	visit(t, b, base+returnPath+"/check")
+	checkAccessibilityAtWidths(t, b, "check your answers")
+	tabTo(t, b, `[data-testid=check-answers] [data-kind=cessation] a[href$="/edit"]`)
+	keySubmit(t, b)
+	wantContains(t, b, "h1", "Change 2")
+	checkAccessibilityAtWidths(t, b, "a change edited")
+	tabTo(t, b, "#date-day")
+	keys(t, b, kb.End+kb.Backspace+kb.Backspace+strconv.Itoa(ceased.Day()+1))
+	tabTo(t, b, "main form[data-testid=line-form] button[type=submit]")
+	if status := keySubmit(t, b); status != 200 {
+		t.Fatalf("saving the edit: status %d: %q", status, texts(t, b, ".nhsuk-error-summary"))
+	}
+	wantPath(t, b, base, returnPath+"/check")
+	wantContains(t, b, "[data-testid=check-answers] [data-kind=cessation]", dates.Long(ceased.AddDate(0, 0, 1)))
+	visit(t, b, base+returnPath)
 	tabTo(t, b, `a[href="`+returnPath+`/check"]`)
 	keySubmit(t, b)
 	wantPath(t, b, base, returnPath+"/check")
-	checkAccessibility(t, b, "check your answers")
+	checkAccessibilityAtWidths(t, b, "check your answers, again")
 	tabTo(t, b, `form[action="`+returnPath+`/submit"] button`)
 	keySubmit(t, b)
 	wantContains(t, b, "h1 .nhsuk-tag", "Submitted")
@@ -71,9 +113,9 @@ func TestReturnRoundTrip(t *testing.T) {
 	// The reviewer sends it back with a comment.
 	signIn(t, b, base, "reviewer@example.nhs.uk", auth.DemoPassword)
 	visit(t, b, base+"/returns?period="+period.String())
-	checkAccessibility(t, b, "every CCG's return")
+	checkAccessibilityAtWidths(t, b, "every CCG's return")
 	visit(t, b, base+returnPath+"/review")
-	checkAccessibility(t, b, "the review page")
+	checkAccessibilityAtWidths(t, b, "the review page")
 	fill(t, b, "comment", "Was the cessation not on the "+strconv.Itoa(corrected.Day())+"th?")
 	click(t, b, `form[action="`+returnPath+`/return"] button[type=submit]`)
 	wantContains(t, b, "h1 .nhsuk-tag", "Returned")
@@ -83,10 +125,12 @@ func TestReturnRoundTrip(t *testing.T) {
 	signIn(t, b, base, "buyer.16c@example.nhs.uk", auth.DemoPassword)
 	visit(t, b, base+returnPath)
 	wantContains(t, b, "[data-testid=review-comment]", "Was the cessation not on the")
-	checkAccessibility(t, b, "the returned return")
-	click(t, b, `[data-testid=return-line][data-kind=cessation] form button`)
+	checkAccessibilityAtWidths(t, b, "the returned return")
+	click(t, b, `[data-testid=return-line][data-kind=cessation] a[href$="/delete"]`)
+	checkAccessibilityAtWidths(t, b, "a change's removal confirmed")
+	click(t, b, `main form button[type=submit]`)
 	keyPractice(t, b, "A81001")
-	keyLine(t, b, 2, live, corrected)
+	keyLine(t, b, 2, "cessation", live, corrected)
 	visit(t, b, base+returnPath+"/check")
 	click(t, b, `form[action="`+returnPath+`/submit"] button`)
 	wantContains(t, b, "h1 .nhsuk-tag", "Submitted")
@@ -95,7 +139,7 @@ func TestReturnRoundTrip(t *testing.T) {
 	// The reviewer accepts: the ledger takes the dates.
 	signIn(t, b, base, "reviewer@example.nhs.uk", auth.DemoPassword)
 	visit(t, b, base+returnPath+"/versions")
-	checkAccessibility(t, b, "the submitted versions")
+	checkAccessibilityAtWidths(t, b, "the submitted versions")
 	visit(t, b, base+returnPath+"/review")
 	click(t, b, `form[action="`+returnPath+`/accept"] button`)
 	wantContains(t, b, "h1 .nhsuk-tag", "Accepted")
@@ -115,7 +159,7 @@ func TestReturnRoundTrip(t *testing.T) {
 		t.Errorf("%s after acceptance: %s on %q, want ceased on %s (the corrected date)", live, state, cessation, corrected.Format(time.DateOnly))
 	}
 	visit(t, b, base+"/ccgs/16C/services?practice=A81002")
-	checkAccessibility(t, b, "the ledger after acceptance")
+	checkAccessibilityAtWidths(t, b, "the ledger after acceptance")
 }
 
 // keySearch searches the return's services with the keyboard alone.
@@ -145,23 +189,40 @@ func keyPractice(t *testing.T, ctx context.Context, code string) {
 
 // keyLine adds a change with the keyboard alone, once the practice is
 // chosen: the kind (the nth radio, reached with the arrow keys), the
-// service, the date, then Enter.
-func keyLine(t *testing.T, ctx context.Context, kind int, service string, d time.Time) {
+// service it reveals, the date, then Enter.
+func keyLine(t *testing.T, ctx context.Context, n int, kind, service string, d time.Time) {
 	t.Helper()
 	tabTo(t, ctx, "#kind")
-	for range kind {
+	for range n {
 		keys(t, ctx, kb.ArrowDown)
 	}
 	keys(t, ctx, " ")
-	tabTo(t, ctx, "#instance")
+	tabTo(t, ctx, "#"+kind+"-instance")
 	keyChoose(t, ctx, service)
+	keyDate(t, ctx, d, "[data-testid=add-line] button[type=submit]")
+}
+
+// keyKindDate reports a change on a service's own form with the keyboard
+// alone: the nth kind, the date, then Enter on submit.
+func keyKindDate(t *testing.T, ctx context.Context, n int, d time.Time, submit string) {
+	t.Helper()
+	tabTo(t, ctx, "#kind")
+	for range n {
+		keys(t, ctx, kb.ArrowDown)
+	}
+	keys(t, ctx, " ")
+	keyDate(t, ctx, d, submit)
+}
+
+func keyDate(t *testing.T, ctx context.Context, d time.Time, submit string) {
+	t.Helper()
 	tabTo(t, ctx, "#date-day")
 	keys(t, ctx, strconv.Itoa(d.Day()))
 	tabTo(t, ctx, "#date-month")
 	keys(t, ctx, strconv.Itoa(int(d.Month())))
 	tabTo(t, ctx, "#date-year")
 	keys(t, ctx, strconv.Itoa(d.Year()))
-	tabTo(t, ctx, "[data-testid=add-line] button[type=submit]")
+	tabTo(t, ctx, submit)
 	if status := keySubmit(t, ctx); status != 200 {
 		t.Fatalf("adding a change with the keyboard: status %d: %q", status, texts(t, ctx, ".nhsuk-error-summary"))
 	}

@@ -318,6 +318,28 @@ func sweepCases(f *sweepFixture) map[string][]sweepCase {
 			{scope: foreign, params: p("code", "03Q", "period", sweepPeriod, "lineID", f.line), form: url.Values{"version": {f.returnVersion}}},
 			{scope: mixed, params: p("code", "16C", "period", sweepPeriod, "lineID", f.line), form: url.Values{"version": {f.ownReturnVersion}}},
 		},
+		// A line and a service of 03Q, through 03Q's return and through the
+		// buyer's own (mixed): not found either way.
+		"GET /ccgs/{code}/returns/{period}/lines/{lineID}/edit": {
+			{scope: foreign, params: p("code", "03Q", "period", sweepPeriod, "lineID", f.line)},
+			{scope: mixed, params: p("code", "16C", "period", sweepPeriod, "lineID", f.line)},
+		},
+		"POST /ccgs/{code}/returns/{period}/lines/{lineID}/edit": {
+			{scope: foreign, params: p("code", "03Q", "period", sweepPeriod, "lineID", f.line), form: withV(f.returnVersion, cessation)},
+			{scope: mixed, params: p("code", "16C", "period", sweepPeriod, "lineID", f.line), form: withV(f.ownReturnVersion, cessation)},
+		},
+		"GET /ccgs/{code}/returns/{period}/lines/{lineID}/delete": {
+			{scope: foreign, params: p("code", "03Q", "period", sweepPeriod, "lineID", f.line)},
+			{scope: mixed, params: p("code", "16C", "period", sweepPeriod, "lineID", f.line)},
+		},
+		"GET /ccgs/{code}/returns/{period}/services/{ref}/report": {
+			{scope: foreign, params: p("code", "03Q", "period", sweepPeriod, "ref", f.serviceRef)},
+			{scope: mixed, params: p("code", "16C", "period", sweepPeriod, "ref", f.serviceRef)},
+		},
+		"POST /ccgs/{code}/returns/{period}/services/{ref}/report": {
+			{scope: foreign, params: p("code", "03Q", "period", sweepPeriod, "ref", f.serviceRef), form: withV(f.returnVersion, cessation)},
+			{scope: mixed, params: p("code", "16C", "period", sweepPeriod, "ref", f.serviceRef), form: withV(f.ownReturnVersion, cessation)},
+		},
 		"GET /ccgs/{code}/returns/{period}/check":    ret(nil),
 		"POST /ccgs/{code}/returns/{period}/submit":  ret(nil),
 		"POST /ccgs/{code}/returns/{period}/nil":     ret(nil),

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -34,38 +33,8 @@ var (
 	returnReviewers = only(auth.Reviewer)
 )
 
-// lineFields are the add-a-change form's fields, in the order the form
-// shows them: the order of the error summary.
-var lineFields = []string{tracker.FieldKind, tracker.FieldPractice, tracker.FieldInstance, tracker.FieldNewInstance,
-	tracker.FieldTargets, tracker.FieldCorrects, tracker.FieldDate, tracker.FieldNote}
-
-// kindHints say what each kind of change means, beside its radio.
-var kindHints = map[tracker.Kind]string{
-	tracker.Activation:   "A planned service went live on the date (its actual M1).",
-	tracker.Verification: "The service was verified as stable on the date (M2).",
-	tracker.Cessation:    "The service stopped: the date is the first day it was no longer provided.",
-	tracker.Migration:    "The practice moved from one service to a new, planned one on the date: choose both.",
-	tracker.Merger:       "The practice closed and merged into another practice on the date: give that practice.",
-	tracker.Split:        "The practice split on the date, its patients moving to other practices: give them.",
-	tracker.Cancellation: "A planned service will never go live.",
-	tracker.Correction:   "A date accepted earlier was wrong: say which date, and give the right one.",
-}
-
-// correctsNames are the dates a correction may correct, in words.
-var correctsNames = []views.Option{
-	{Value: tracker.CorrectsActualM1, Label: "Go-live date (actual M1)"},
-	{Value: tracker.CorrectsM2, Label: "Verification date (M2)"},
-	{Value: tracker.CorrectsCessation, Label: "Cessation date"},
-}
-
-func correctsName(c string) string {
-	for _, o := range correctsNames {
-		if o.Value == c {
-			return strings.ToLower(o.Label[:1]) + o.Label[1:]
-		}
-	}
-	return c
-}
+// correctsName is the date a correction corrects, in words.
+func correctsName(c string) string { return tracker.CorrectsName(c) }
 
 func returnHref(ret tracker.Return) string {
 	return "/ccgs/" + ret.CCGCode + "/returns/" + ret.Period.String()
@@ -281,7 +250,7 @@ func (s *Server) renderReturn(w http.ResponseWriter, r *http.Request, ret tracke
 	for _, si := range page.Rows {
 		row := views.ReturnService{LedgerRow: ledgerRow(si)}
 		if v.CanEdit {
-			row.Report = returnLink(r, ret, si.PracticeCode, si.Ref(), "add")
+			row.Report = returnHref(ret) + "/services/" + si.Ref() + "/report"
 		}
 		v.Services = append(v.Services, row)
 	}
@@ -356,7 +325,9 @@ func (s *Server) lineFormOptions(r *http.Request, ret tracker.Return, v *views.R
 	if lp.Code == "" {
 		var kept []views.FieldError
 		for _, e := range f.Errors {
-			if e.Field == tracker.FieldPractice || !slices.Contains(lineFields, e.Field) {
+			// The change's own problems wait for its practice; a
+			// requested change's confirmation has its own card.
+			if e.Field == tracker.FieldPractice || e.Field == "return-status" || strings.HasPrefix(e.Field, "pending-") {
 				kept = append(kept, e)
 			}
 		}
@@ -369,31 +340,15 @@ func (s *Server) lineFormOptions(r *http.Request, ret tracker.Return, v *views.R
 	}
 	f.Values["practice"] = lp.Code
 
-	for _, k := range tracker.Kinds {
-		v.Kinds = append(v.Kinds, views.KindOption{Value: string(k), Label: k.Name(), Hint: kindHints[k]})
-	}
-	v.Corrects = append([]views.Option{{Value: "", Label: "Not a correction"}}, correctsNames...)
-	// A practice has a few services (tens in the benchmark's ×10 data):
-	// the limit only guards the page against a practice with thousands.
-	services, err := ledger.List(ctx, s.pool, scope, ret.CCGCode, ledger.Filter{Practice: lp.Code}, paging.Page{Number: 1, Size: 500})
+	services, err := s.practiceServices(r, ret, lp.Code)
 	if err != nil {
 		return err
 	}
-	all := views.OptionGroup{Label: lp.Name + " (" + lp.Code + ")"}
-	planned := views.OptionGroup{Label: all.Label}
-	for _, si := range services.Rows { // by item
-		state, _ := ledgerState(si.State)
-		label := si.Ref() + ": " + si.ItemName + " at " + si.PracticeName
-		all.Options = append(all.Options, views.Option{Value: si.Ref(), Label: label + " (" + strings.ToLower(state) + ")"})
-		if si.State == ledger.Planned {
-			planned.Options = append(planned.Options, views.Option{Value: si.Ref(), Label: label})
-		}
-	}
-	if len(all.Options) > 0 {
-		v.ServiceOpts = []views.OptionGroup{all}
-	}
-	if len(planned.Options) > 0 {
-		v.PlannedOpts = []views.OptionGroup{planned}
+	v.AddForm = views.LineFormView{
+		Action: returnHref(ret) + "/lines", Version: ret.Version,
+		Hidden: []views.Hidden{{Name: views.LinePracticeInput, Value: lp.Code}},
+		Legend: "Kind of change", Kinds: kindViews(tracker.KindSpecs(), services, nil, lp.Name),
+		DateHint: dateHint(ret), Submit: "Add change",
 	}
 	return nil
 }
@@ -442,149 +397,95 @@ func (s *Server) returnPageRenderer(w http.ResponseWriter, r *http.Request) func
 	}
 }
 
-// lineFromForm reads the add-a-change form, or the confirmation of a
-// requested change (carried-from), into a line. formErrs holds what the
-// domain never sees, a date that is not a date, keyed by field; prefix is
-// the confirmation's form id, "" for the add-a-change form.
-func (s *Server) lineFromForm(r *http.Request, ret tracker.Return) (in tracker.LineInput, prefix string, formErrs map[string]string, err error) {
-	f := r.PostForm
-	formErrs = map[string]string{}
-	if cf := strings.TrimSpace(f.Get("carried-from")); cf != "" {
-		// A confirmation: the requested line is taken as it was accepted,
-		// with its actual date; the form carries nothing else to trust.
-		id, _ := strconv.ParseInt(cf, 10, 64)
-		pending, err := tracker.Pending(r.Context(), s.pool, ret.CCGCode, ret.Period)
-		if err != nil {
-			return in, "", nil, err
-		}
-		for _, l := range pending {
-			if l.ID == id {
-				in = tracker.LineInput{Kind: l.Kind, Practice: l.PracticeCode, Instance: l.InstanceRef, NewInstance: l.NewInstanceRef,
-					Targets: l.Targets, Corrects: l.Corrects, Note: l.Note, CarriedFrom: &l.ID}
-				prefix = "pending-" + strconv.FormatInt(l.ID, 10)
-			}
-		}
-		if prefix == "" {
-			return in, "", nil, apperr.New(apperr.Conflict, "That requested change is no longer waiting for its date: it may have been confirmed already.")
-		}
-		d, msg := dates.Parse("Actual date", f.Get(prefix+"-date-day"), f.Get(prefix+"-date-month"), f.Get(prefix+"-date-year"))
-		if msg != "" {
-			formErrs[tracker.FieldDate] = msg
-		}
-		in.Date = d
-		return in, prefix, formErrs, nil
-	}
-	in = tracker.LineInput{
-		Kind:        tracker.Kind(strings.TrimSpace(f.Get("kind"))),
-		Practice:    strings.ToUpper(strings.TrimSpace(f.Get("practice"))),
-		Instance:    strings.TrimSpace(f.Get("instance")),
-		NewInstance: strings.TrimSpace(f.Get("new-instance")),
-		Targets: strings.FieldsFunc(strings.ToUpper(f.Get("targets")), func(r rune) bool {
-			return r == ',' || r == ';' || r == ' ' || r == '\t' || r == '\n' || r == '\r'
-		}),
-		Corrects: f.Get("corrects"),
-		Note:     f.Get("note"),
-	}
-	// Without JavaScript every field is on the form: what the kind does not
-	// use is left out, so that a value left in another kind's field cannot
-	// make the line contradict another.
-	if in.Kind.Valid() {
-		if !in.Kind.NeedsInstance() {
-			in.Instance = ""
-		}
-		if in.Kind != tracker.Migration {
-			in.NewInstance = ""
-		}
-		if in.Kind != tracker.Merger && in.Kind != tracker.Split {
-			in.Targets = nil
-		}
-		if in.Kind != tracker.Correction {
-			in.Corrects = ""
-		}
-	}
-	// A change to one service is at that service's practice.
-	if _, practice, ok := tracker.ParseRef(in.Instance); ok && in.Practice == "" && in.Kind.NeedsInstance() {
-		in.Practice = practice
-	}
-	d, msg := dates.Parse("Date of the change", f.Get("date-day"), f.Get("date-month"), f.Get("date-year"))
-	if msg != "" {
-		formErrs[tracker.FieldDate] = msg
-	}
-	in.Date = d
-	return in, "", formErrs, nil
-}
-
-// withDomainProblems adds to the problems of a line whose date could not
-// be read every other problem the domain finds in it, so that the person
-// sees them all at once. The domain needs a date to check the rest: the
-// period's last day stands in (the line is then checked after the
-// return's other lines of the month, as most are), and what the domain
-// says of that date is dropped for the form's own message.
-func (s *Server) withDomainProblems(r *http.Request, ret tracker.Return, in tracker.LineInput, formErrs map[string]string) (map[string]string, error) {
-	probe := in
-	probe.Date = ret.Period.Last()
-	probs, err := tracker.CheckLines(r.Context(), s.pool, currentUser(r).Scope(), ret.CCGCode, ret.Period, []tracker.LineInput{probe})
+// pendingConfirmation reads the confirmation of a requested change (its
+// carried-from): the requested line is taken as it was accepted, with its
+// actual date; the form carries nothing else to trust. prefix is the
+// confirmation's form id, whose date inputs it names.
+func (s *Server) pendingConfirmation(r *http.Request, ret tracker.Return, cf string) (lineForm, string, error) {
+	id, _ := strconv.ParseInt(cf, 10, 64)
+	pending, err := tracker.Pending(r.Context(), s.pool, ret.CCGCode, ret.Period)
 	if err != nil {
-		return nil, err
+		return lineForm{}, "", err
 	}
-	fields := map[string]string{}
-	for k, v := range probs[0] {
-		if k != tracker.FieldDate {
-			fields[k] = v
+	f := lineForm{values: r.PostForm, problems: map[string]string{}}
+	prefix := ""
+	for _, l := range pending {
+		if l.ID == id {
+			f.line = tracker.LineInput{Kind: l.Kind, Practice: l.PracticeCode, Instance: l.InstanceRef, NewInstance: l.NewInstanceRef,
+				Targets: l.Targets, OtherCCGConfirmed: l.OtherCCGConfirmed, Corrects: l.Corrects, Note: l.Note, CarriedFrom: &l.ID}
+			prefix = "pending-" + strconv.FormatInt(l.ID, 10)
 		}
 	}
-	for k, v := range formErrs {
-		fields[k] = v
+	if prefix == "" {
+		return f, "", apperr.New(apperr.Conflict, "That requested change is no longer waiting for its date: it may have been confirmed already.")
 	}
-	return fields, nil
+	d, msg := dates.Parse("Actual date", r.PostForm.Get(prefix+"-date-day"), r.PostForm.Get(prefix+"-date-month"), r.PostForm.Get(prefix+"-date-year"))
+	if msg != "" {
+		f.problems[tracker.FieldDate] = msg
+	}
+	f.line.Date = d
+	return f, prefix, nil
 }
 
-// returnAddLine adds a change line, or a requested change's actual date.
+// returnAddLine adds a change line from the general form, or a requested
+// change's actual date.
 func (s *Server) returnAddLine(w http.ResponseWriter, r *http.Request) error {
 	if err := r.ParseForm(); err != nil {
 		return apperr.New(apperr.Invalid, "The form could not be read")
 	}
-	u := currentUser(r)
 	ret, err := s.loadReturn(r)
 	if err != nil {
 		return err
 	}
-	in, prefix, formErrs, err := s.lineFromForm(r, ret)
-	if err == nil {
-		// A return that changed meanwhile, or cannot change, is refused as
-		// such before anything is said about the line.
-		if len(formErrs) == 0 || ret.Version != version(r) || !ret.Status.Editable() {
-			err = tracker.AddLine(r.Context(), s.pool, s.now(), &u.ID, u.Scope(), ret.CCGCode, ret.Period, version(r), in)
-		} else {
-			fields, cerr := s.withDomainProblems(r, ret, in, formErrs)
-			if cerr != nil {
-				return cerr
-			}
-			err = &apperr.Error{Code: apperr.Invalid, Message: "The change could not be added", Fields: fields}
+	render := func(status int, f views.Form) error {
+		now, gerr := s.loadReturn(r)
+		if gerr != nil {
+			return gerr
 		}
+		return s.renderReturn(w, r, now, status, f, nil)
 	}
-	var remap func(string) string
-	if prefix != "" {
+	if cf := strings.TrimSpace(r.PostForm.Get("carried-from")); cf != "" {
+		f, prefix, err := s.pendingConfirmation(r, ret, cf)
+		if err == nil {
+			err = s.amendLine(r, ret, f, 0)
+		}
 		// A confirmation's date is its own date input; anything else wrong
 		// with it is shown on its card.
-		remap = func(field string) string {
-			if field == tracker.FieldDate {
-				return prefix + "-date-day"
+		var e *apperr.Error
+		if errors.As(err, &e) && e.Code == apperr.Invalid && len(e.Fields) > 0 {
+			form := views.Form{Values: map[string]string{}}
+			for k := range r.PostForm {
+				form.Values[k] = r.PostForm.Get(k)
 			}
-			return prefix
+			for _, field := range lineFieldOrder {
+				if msg, ok := e.Fields[field]; ok {
+					input := prefix
+					if field == tracker.FieldDate {
+						input = prefix + "-date-day"
+					}
+					form.Errors = append(form.Errors, views.FieldError{Field: input, Message: msg})
+				}
+			}
+			return render(http.StatusBadRequest, form)
 		}
+		if handled, rerr := lineFormRefused(f, err, false, render); handled {
+			return rerr
+		}
+		if err != nil {
+			return err
+		}
+		s.flash(r.Context(), "The actual date of the requested "+strings.ToLower(f.line.Kind.Name())+" at "+f.line.Practice+" added to the return.")
+		return redirect(w, r, returnHref(ret))
 	}
-	if handled, rerr := s.returnRefused(w, r, err, r.PostForm, lineFields, remap, s.returnPageRenderer(w, r)); handled {
+	f := parseLineForm(r.PostForm)
+	err = s.amendLine(r, ret, f, 0)
+	if handled, rerr := lineFormRefused(f, err, false, render); handled {
 		return rerr
 	}
 	if err != nil {
 		return err
 	}
-	what := in.Kind.Name()
-	if prefix != "" {
-		what = "The actual date of the requested " + strings.ToLower(in.Kind.Name())
-	}
-	s.flash(r.Context(), what+" at "+in.Practice+" added to the return.")
+	s.flash(r.Context(), f.line.Kind.Name()+" at "+f.line.Practice+" added to the return.")
 	return redirect(w, r, returnHref(ret))
 }
 
@@ -603,8 +504,24 @@ func (s *Server) returnDeleteLine(w http.ResponseWriter, r *http.Request) error 
 		return errNotFound
 	}
 	err = tracker.DeleteLine(r.Context(), s.pool, s.now(), &u.ID, u.Scope(), ret.CCGCode, ret.Period, version(r), id)
-	if handled, rerr := s.returnRefused(w, r, err, nil, nil, nil, s.returnPageRenderer(w, r)); handled {
-		return rerr
+	var e *apperr.Error
+	if errors.As(err, &e) && (e.Code == apperr.Invalid || e.Code == apperr.Conflict) && !apperr.Is(err, apperr.NotFound) {
+		now, gerr := s.loadReturn(r)
+		if gerr != nil {
+			return gerr
+		}
+		msg := e.Message
+		for _, m := range e.Fields {
+			msg = m // what removing it would break
+		}
+		status := http.StatusBadRequest
+		if e.Code == apperr.Conflict {
+			status = http.StatusConflict
+		}
+		if _, _, lerr := loadLine(r, now); lerr != nil {
+			return s.renderReturn(w, r, now, status, views.Form{Errors: []views.FieldError{{Field: "return-status", Message: msg}}}, nil)
+		}
+		return s.renderLineRemove(w, r, now, status, views.Form{Errors: []views.FieldError{{Field: "return-status", Message: msg}}})
 	}
 	if err != nil {
 		return err
@@ -762,39 +679,38 @@ func (s *Server) returnUpload(w http.ResponseWriter, r *http.Request) error {
 	defer file.Close()
 
 	rows, rowErrs := tracker.ParseChangeRows(file, header.Filename)
-	// The downloaded workbook carries the lines already on the return: a
-	// buyer who uploads it back must not add them a second time.
+	// The downloaded workbook carries the lines already on the return,
+	// each with its ID: a row with one changes or removes that line, a row
+	// without adds one.
 	read := len(rows)
-	rows = tracker.WithoutExisting(ret, rows)
-	ins := make([]tracker.LineInput, len(rows))
-	for i, row := range rows {
-		ins[i] = row.Line
+	changes, at, amendErrs := tracker.AmendmentOf(ret, rows)
+	rowErrs = append(rowErrs, amendErrs...)
+	byRow := func(probs map[int]map[string]string) {
+		for i, fields := range probs {
+			rowErrs = append(rowErrs, tracker.FieldRowErrors(at[i], fields)...)
+		}
 	}
 	if len(rowErrs) > 0 {
 		// The rows that could be read are checked too, saving nothing, so
 		// that the buyer puts the whole file right in one go.
-		if len(ins) > 0 {
-			probs, err := tracker.CheckLines(r.Context(), s.pool, u.Scope(), ret.CCGCode, ret.Period, ins)
-			if err != nil {
+		if len(changes) > 0 {
+			probs, err := tracker.CheckAmendment(r.Context(), s.pool, u.Scope(), ret.CCGCode, ret.Period, changes)
+			if err != nil && !apperr.Is(err, apperr.Invalid) {
 				return err
 			}
-			for i, fields := range probs {
-				rowErrs = append(rowErrs, tracker.FieldRowErrors(rows[i].Row, fields)...)
-			}
+			byRow(probs)
 		}
 		return s.renderReturn(w, r, ret, http.StatusBadRequest, views.Form{}, uploadProblems(rowErrs))
 	}
-	if len(ins) == 0 && read > 0 {
-		return refuse("Every change in the file is already on the return: nothing was added")
+	if len(changes) == 0 && read > 0 {
+		return refuse("Every row of the file is already on the return as it is: nothing was changed")
 	}
-	if len(ins) == 0 {
+	if len(changes) == 0 {
 		return refuse("The file has no changes in it: put them in the rows below the headings of the Changes sheet")
 	}
-	probs, err := tracker.AddLines(r.Context(), s.pool, s.now(), &u.ID, u.Scope(), ret.CCGCode, ret.Period, version(r), ins)
+	probs, err := tracker.Amend(r.Context(), s.pool, s.now(), &u.ID, u.Scope(), ret.CCGCode, ret.Period, version(r), changes)
 	if len(probs) > 0 {
-		for i, fields := range probs {
-			rowErrs = append(rowErrs, tracker.FieldRowErrors(rows[i].Row, fields)...)
-		}
+		byRow(probs)
 		return s.renderReturn(w, r, ret, http.StatusBadRequest, views.Form{}, uploadProblems(rowErrs))
 	}
 	if handled, rerr := s.returnRefused(w, r, err, nil, nil, nil, s.returnPageRenderer(w, r)); handled {
@@ -803,6 +719,31 @@ func (s *Server) returnUpload(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.flash(r.Context(), fmt.Sprintf("%d %s from %s added to the return.", len(ins), plural(len(ins), "change"), header.Filename))
+	added, edited, removed := 0, 0, 0
+	for _, c := range changes {
+		switch {
+		case c.ID == 0:
+			added++
+		case c.Remove:
+			removed++
+		default:
+			edited++
+		}
+	}
+	var did []string
+	if added > 0 {
+		did = append(did, fmt.Sprintf("%d %s added", added, plural(added, "change")))
+	}
+	if edited > 0 {
+		did = append(did, fmt.Sprintf("%d changed", edited))
+	}
+	if removed > 0 {
+		did = append(did, fmt.Sprintf("%d removed", removed))
+	}
+	if edited == 0 && removed == 0 {
+		s.flash(r.Context(), fmt.Sprintf("%d %s from %s added to the return.", added, plural(added, "change"), header.Filename))
+	} else {
+		s.flash(r.Context(), "From "+header.Filename+": "+strings.Join(did, ", ")+".")
+	}
 	return redirect(w, r, returnHref(ret))
 }

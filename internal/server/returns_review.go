@@ -283,16 +283,16 @@ func (s *Server) returnVersions(w http.ResponseWriter, r *http.Request) error {
 // versionLine is a frozen line in words.
 func versionLine(l tracker.VersionLine) string {
 	parts := []string{l.Kind.Name() + " at " + l.Practice}
-	if l.Service != "" && l.Kind.NeedsInstance() {
+	if l.Service != "" && l.Kind.Uses(tracker.FieldInstance) {
 		parts = append(parts, "of "+l.Service)
 	}
-	if l.NewService != "" && l.Kind == tracker.Migration {
+	if l.NewService != "" && l.Kind.Uses(tracker.FieldNewInstance) {
 		parts = append(parts, "to "+l.NewService)
 	}
-	if len(l.Targets) > 0 && (l.Kind == tracker.Merger || l.Kind == tracker.Split) {
+	if len(l.Targets) > 0 && l.Kind.Uses(tracker.FieldTargets) {
 		parts = append(parts, "into "+strings.Join(l.Targets, ", "))
 	}
-	if l.Corrects != "" && l.Kind == tracker.Correction {
+	if l.Corrects != "" && l.Kind.Uses(tracker.FieldCorrects) {
 		parts = append(parts, "correcting the "+correctsName(l.Corrects))
 	}
 	if d, msg := dates.ParseISO(l.Date); msg == "" {

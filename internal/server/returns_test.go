@@ -119,8 +119,9 @@ func TestReturnRoundTrip(t *testing.T) {
 		t.Error("the form does not start with the practice")
 	}
 	d = doc(t, buyer.get(novReturn+"?practice="+app.practice))
-	if d.Find("select#instance option[value='"+app.service+"']").Length() != 1 {
-		t.Error("the service select does not offer the service")
+	// Each kind reveals its own fields: a cessation's service picker.
+	if d.Find("#conditional-kind-3 select#cessation-instance option[value='"+app.service+"']").Length() != 1 {
+		t.Error("the cessation's service select does not offer the service")
 	}
 	v1 := versionOf(t, buyer, novReturn)
 
@@ -145,10 +146,10 @@ func TestReturnRoundTrip(t *testing.T) {
 	if v, _ := d.Find("#date-day").Attr("value"); v != "31" {
 		t.Errorf("typed day not kept: %q", v)
 	}
-	if v, _ := d.Find("form[data-testid=add-line] input[name=practice]").Attr("value"); v != app.practice {
+	if v, _ := d.Find("[data-testid=add-line] input[name=practice]").Attr("value"); v != app.practice {
 		t.Errorf("the chosen practice was not kept: %q", v)
 	}
-	if d.Find("select#instance option[selected][value='"+app.service+"']").Length() != 1 {
+	if d.Find("select#cessation-instance option[selected][value='"+app.service+"']").Length() != 1 {
 		t.Error("the chosen service was not kept")
 	}
 	if d.Find("input[name=kind][value=cessation][checked]").Length() != 1 {
@@ -239,9 +240,15 @@ func TestReturnRoundTrip(t *testing.T) {
 		"comment": {"Check the cessation date"}, commentField: {"Was it the 19th?"}})
 	wantRedirect(t, resp, review)
 
+	// The reviewer is not told to put the changes right: that is the
+	// buyer's word.
+	if c := doc(t, reviewer.get(review)).Find("[data-testid=review-comment]").Text(); !strings.Contains(c, "Check the cessation date") ||
+		strings.Contains(c, "Put the changes right") {
+		t.Errorf("the reviewer's view of the comment: %q", c)
+	}
 	// The buyer sees the comments, puts it right and submits again.
 	d = doc(t, buyer.get(novReturn))
-	if c := d.Find("[data-testid=review-comment]").Text(); !strings.Contains(c, "Check the cessation date") {
+	if c := d.Find("[data-testid=review-comment]").Text(); !strings.Contains(c, "Check the cessation date") || !strings.Contains(c, "Put the changes right") {
 		t.Errorf("review comment %q", c)
 	}
 	if !strings.Contains(d.Find("[data-testid=return-line]").Text(), "Was it the 19th?") {
@@ -446,8 +453,9 @@ func TestReturnUploadIsAllOrNothing(t *testing.T) {
 		listed = append(listed, strings.Join(strings.Fields(li.Text()), " "))
 	})
 	all := strings.Join(listed, " | ")
-	if !strings.Contains(all, "Row 3 , Date") && !strings.Contains(all, "Row 3, Date") {
-		t.Errorf("row 3's date is not listed: %q", all)
+	// Where each problem is reads as a sentence: "Row 3, Date: …".
+	if !strings.Contains(all, "Row 3, Date: ") || strings.Contains(all, " ,") || strings.Contains(all, " :") {
+		t.Errorf("row 3's date is not listed as \"Row 3, Date: …\": %q", all)
 	}
 	if !strings.Contains(all, "Row 4") || !strings.Contains(all, "Service ID") {
 		t.Errorf("row 4's service is not listed: %q", all)
@@ -830,8 +838,8 @@ func TestReturnLineFormOffersOnlyThePracticesServices(t *testing.T) {
 	for _, chosen := range []string{app.practice, strings.ToLower(app.practice)} {
 		d := doc(t, buyer.get(novReturn+"?practice="+chosen))
 		var got []string
-		d.Find("select#instance option").Each(func(_ int, o *goquery.Selection) {
-			if v, _ := o.Attr("value"); v != "" {
+		d.Find("select[name$='-instance'] option").Each(func(_ int, o *goquery.Selection) {
+			if v, _ := o.Attr("value"); v != "" && !slices.Contains(got, v) {
 				got = append(got, v)
 				if !strings.Contains(o.Text(), " at "+practiceName) {
 					t.Errorf("the option %q does not name the practice", o.Text())
@@ -846,7 +854,7 @@ func TestReturnLineFormOffersOnlyThePracticesServices(t *testing.T) {
 		if n := d.Find("option[value^=SI]:not([value$='-" + app.practice + "'])").Length(); n != 0 {
 			t.Errorf("?practice=%s offers %d services of other practices", chosen, n)
 		}
-		if v, _ := d.Find("form[data-testid=add-line] input[name=practice]").Attr("value"); v != app.practice {
+		if v, _ := d.Find("[data-testid=add-line] input[name=practice]").Attr("value"); v != app.practice {
 			t.Errorf("?practice=%s: the form is about %q", chosen, v)
 		}
 		if !strings.Contains(d.Find("dl[data-testid=line-practice]").Text(), practiceName+" ("+app.practice+")") {
@@ -885,14 +893,24 @@ func TestReturnLineFormOffersOnlyThePracticesServices(t *testing.T) {
 		t.Fatal("the service has no Report a change")
 	}
 	d = doc(t, buyer.get(report))
-	if d.Find("select#instance option[selected][value='"+app.service+"']").Length() != 1 {
-		t.Errorf("%s does not choose the service", report)
+	if v, _ := d.Find("form[data-testid=line-form] input[type=hidden][name=instance]").Attr("value"); v != app.service {
+		t.Errorf("%s is not about the service: %q", report, v)
 	}
+	// A live service offers what a live service may do, and no more.
+	var kinds []string
+	d.Find("input[name=kind]").Each(func(_ int, in *goquery.Selection) {
+		v, _ := in.Attr("value")
+		kinds = append(kinds, v)
+	})
+	if got := strings.Join(kinds, " "); got != "verification cessation migration correction" {
+		t.Errorf("%s offers %q", report, got)
+	}
+	action, _ := d.Find("form[data-testid=line-form]").Attr("action")
 
-	// What a buyer posts from there is added as before.
-	form := app.cessation(versionOf(t, buyer, novReturn), "20")
-	form.Set("practice", app.practice)
-	wantRedirect(t, buyer.post(novReturn+"/lines", form), novReturn)
+	// What a buyer posts from there is added.
+	form := url.Values{"version": {versionOf(t, buyer, report)}, "kind": {"cessation"}, "instance": {app.service}, "practice": {app.practice},
+		"date-day": {"20"}, "date-month": {"11"}, "date-year": {"2026"}}
+	wantRedirect(t, buyer.post(action, form), novReturn)
 	if n := app.count(`SELECT count(*) FROM return_lines`); n != 1 {
 		t.Errorf("%d lines after adding one", n)
 	}
@@ -913,7 +931,7 @@ func TestReturnPageReadOnlyOffersNoChange(t *testing.T) {
 		if len(serviceRefs(d)) != 25 {
 			t.Errorf("%s sees %d services, want a page of 25", who, len(serviceRefs(d)))
 		}
-		if body := d.Find("main").Text(); strings.Contains(body, "Report a change") || d.Find("form[data-testid=add-line], form[data-testid=line-practice]").Length() != 0 {
+		if body := d.Find("main").Text(); strings.Contains(body, "Report a change") || d.Find("[data-testid=add-line], [data-testid=line-practice], [data-testid=line-form]").Length() != 0 {
 			t.Errorf("%s is offered to report a change", who)
 		}
 	}

@@ -20,19 +20,19 @@ import (
 
 func inputOf(l Line) LineInput {
 	return LineInput{Kind: l.Kind, Practice: l.PracticeCode, Instance: l.InstanceRef, NewInstance: l.NewInstanceRef,
-		Targets: append([]string(nil), l.Targets...), Corrects: l.Corrects, Date: l.Date, Note: l.Note, CarriedFrom: l.CarriedFrom}
+		Targets: append([]string(nil), l.Targets...), OtherCCGConfirmed: l.OtherCCGConfirmed, Corrects: l.Corrects, Date: l.Date, Note: l.Note, CarriedFrom: l.CarriedFrom}
 }
 
 // checkAll validates lines in the order the ledger would take them and
-// returns the problems of each, by its index in ls.
-func checkAll(ctx context.Context, db postgres.Querier, r Return, ls []LineInput) (map[int]map[string]string, error) {
+// returns the problems of each, by its index in ls; nums are the lines'
+// numbers, as the pages show them, for naming one another.
+func (c *checker) checkAll(ls []LineInput, nums []int) (map[int]map[string]string, error) {
 	ins := append([]LineInput(nil), ls...)
 	idx := make([]int, len(ls))
 	for i := range idx {
 		idx[i] = i
 	}
 	orderIdx(ins, idx)
-	c := newChecker(ctx, db, r)
 	if err := c.preload(ls); err != nil {
 		return nil, err
 	}
@@ -43,16 +43,16 @@ func checkAll(ctx context.Context, db postgres.Querier, r Return, ls []LineInput
 		if err != nil {
 			return nil, err
 		}
+		// A line another contradicts is told so, naming the other by its
+		// number (the earliest): that says more than what the other's
+		// change left of the service ("is active, so it cannot go live").
 		for j := range ls {
-			if j == i || len(errs) > 0 {
+			if j == i {
 				continue
 			}
-			if why := contradiction(ls[i], ls[j]); why != "" {
-				field := FieldInstance
-				if !ls[i].Kind.NeedsInstance() {
-					field = FieldPractice
-				}
-				errs = map[string]string{field: "This change contradicts another line of the return: " + why}
+			if field, why := contradiction(ls[i], ls[j], nums[j]); why != "" {
+				errs = map[string]string{field: why}
+				break
 			}
 		}
 		if len(errs) > 0 {
@@ -61,6 +61,14 @@ func checkAll(ctx context.Context, db postgres.Querier, r Return, ls []LineInput
 		ls[i] = in // with its codes normalised
 	}
 	return out, nil
+}
+
+func checkAll(ctx context.Context, db postgres.Querier, r Return, ls []LineInput) (map[int]map[string]string, error) {
+	nums := make([]int, len(ls))
+	for i := range nums {
+		nums[i] = i + 1
+	}
+	return newChecker(ctx, db, r).checkAll(ls, nums)
 }
 
 // orderIdx sorts ins in the order the ledger takes them (by date, then
@@ -102,48 +110,9 @@ func edit(ctx context.Context, pool *pgxpool.Pool, scope org.Scope, ccgCode stri
 	})
 }
 
-// AddLine adds a change line after checking it against the ledger and the
-// return's other lines. Problems are keyed by field; nothing is saved
-// unless the line is right.
-func AddLine(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int64, scope org.Scope, ccgCode string, p Period, version int, in LineInput) error {
-	return edit(ctx, pool, scope, ccgCode, p, version, func(tx pgx.Tx, r Return) error {
-		if r.NilReturn {
-			return apperr.New(apperr.Invalid, "This return says there were no changes this month.")
-		}
-		all := make([]LineInput, 0, len(r.Lines)+1)
-		for _, l := range r.Lines {
-			all = append(all, inputOf(l))
-		}
-		all = append(all, in)
-		problems, err := checkAll(ctx, tx, r, all)
-		if err != nil {
-			return err
-		}
-		if errs := problems[len(all)-1]; len(errs) > 0 {
-			return &apperr.Error{Code: apperr.Invalid, Message: "The change could not be added", Fields: errs}
-		}
-		return insertLine(ctx, tx, now, actorID, r, all[len(all)-1])
-	})
-}
-
 func lineView(in LineInput) map[string]any {
 	return map[string]any{"kind": in.Kind, "practice": in.Practice, "service": in.Instance, "new_service": in.NewInstance,
-		"targets": in.Targets, "corrects": in.Corrects, "date": in.Date.Format(time.DateOnly), "note": in.Note}
-}
-
-// DeleteLine takes a line off an editable return.
-func DeleteLine(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int64, scope org.Scope, ccgCode string, p Period, version int, lineID int64) error {
-	return edit(ctx, pool, scope, ccgCode, p, version, func(tx pgx.Tx, r Return) error {
-		for _, l := range r.Lines {
-			if l.ID == lineID {
-				if _, err := tx.Exec(ctx, `DELETE FROM return_lines WHERE id = $1`, lineID); err != nil {
-					return fmt.Errorf("delete line: %w", err)
-				}
-				return audit.Record(ctx, tx, now, actorID, "return.delete_line", "return", r.CCGCode+"/"+p.String(), lineView(inputOf(l)), nil)
-			}
-		}
-		return apperr.New(apperr.NotFound, "That change is not on the return.")
-	})
+		"targets": in.Targets, "other_ccg_confirmed": in.OtherCCGConfirmed, "corrects": in.Corrects, "date": in.Date.Format(time.DateOnly), "note": in.Note}
 }
 
 // Problems re-checks every line of a return against the ledger as it is

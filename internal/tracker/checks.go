@@ -30,6 +30,9 @@ import (
 //
 //   - The line's date falls in a billing month finance has closed: it
 //     will come as an adjustment in the first open month.
+//
+//   - A merger or split sends patients to a practice of another CCG: the
+//     buyer confirmed it, and the reviewer sees whose practice it is.
 func ReviewChecks(ctx context.Context, db postgres.Querier, r Return) (map[int64][]string, error) {
 	out := map[int64][]string{}
 	if len(r.Lines) == 0 {
@@ -42,6 +45,9 @@ func ReviewChecks(ctx context.Context, db postgres.Querier, r Return) (map[int64
 		return nil, err
 	}
 	if err := closedMonthChecks(ctx, db, r, out); err != nil {
+		return nil, err
+	}
+	if err := otherCCGChecks(ctx, db, r, out); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -188,6 +194,45 @@ func emptyPracticeChecks(ctx context.Context, db postgres.Querier, r Return, out
 				msg += ", as expected of a practice that merged: check that its patients' services continue at the receiving practice"
 			}
 			out[l.ID] = append(out[l.ID], msg)
+		}
+	}
+	return nil
+}
+
+// otherCCGChecks flags mergers and splits into practices of another CCG,
+// naming each with its CCG, in one query for the whole return.
+func otherCCGChecks(ctx context.Context, db postgres.Querier, r Return, out map[int64][]string) error {
+	var codes []string
+	for _, l := range r.Lines {
+		if l.Kind.Uses(FieldTargets) {
+			codes = append(codes, l.Targets...)
+		}
+	}
+	if len(codes) == 0 {
+		return nil
+	}
+	rows, err := db.Query(ctx, `
+		SELECT p.code, p.name, c.code, c.name FROM practices p JOIN ccgs c ON c.code = p.ccg_code
+		WHERE p.code = ANY($1) AND p.ccg_code <> $2`, codes, r.CCGCode)
+	if err != nil {
+		return fmt.Errorf("receiving practices of other CCGs: %w", err)
+	}
+	other := map[string]string{}
+	var code, name, ccg, ccgName string
+	if _, err := pgx.ForEachRow(rows, []any{&code, &name, &ccg, &ccgName}, func() error {
+		other[code] = fmt.Sprintf("%s (%s), a practice of %s (%s)", name, code, ccgName, ccg)
+		return nil
+	}); err != nil {
+		return fmt.Errorf("receiving practices of other CCGs: %w", err)
+	}
+	for _, l := range r.Lines {
+		if !l.Kind.Uses(FieldTargets) {
+			continue
+		}
+		for _, t := range l.Targets {
+			if who, ok := other[t]; ok {
+				out[l.ID] = append(out[l.ID], fmt.Sprintf("The patients move to another CCG: %s. The CCG confirmed it; check that the receiving CCG knows.", who))
+			}
 		}
 	}
 	return nil

@@ -64,9 +64,7 @@ func (k Kind) Valid() bool {
 }
 
 // NeedsInstance reports whether the kind is about one service instance.
-func (k Kind) NeedsInstance() bool {
-	return k != Merger && k != Split
-}
+func (k Kind) NeedsInstance() bool { return k.Uses(FieldInstance) }
 
 // Dates a correction may correct.
 const (
@@ -77,21 +75,24 @@ const (
 
 // Line is one change reported in a return.
 type Line struct {
-	ID              int64
-	Kind            Kind
-	PracticeCode    string
-	PracticeName    string
-	InstanceID      *int64
-	InstanceRef     string
-	ItemName        string
-	NewInstanceID   *int64
-	NewInstanceRef  string
-	Targets         []string
-	Corrects        string
-	Date            time.Time
-	Note            string
-	ReviewerComment string
-	CarriedFrom     *int64
+	ID             int64
+	Kind           Kind
+	PracticeCode   string
+	PracticeName   string
+	InstanceID     *int64
+	InstanceRef    string
+	ItemName       string
+	NewInstanceID  *int64
+	NewInstanceRef string
+	Targets        []string
+	// OtherCCGConfirmed: the buyer confirmed a receiving practice of
+	// another CCG.
+	OtherCCGConfirmed bool
+	Corrects          string
+	Date              time.Time
+	Note              string
+	ReviewerComment   string
+	CarriedFrom       *int64
 	// Requested is true for a date after the period: the line changes
 	// nothing yet and comes back next month for its actual date.
 	Requested bool
@@ -99,7 +100,7 @@ type Line struct {
 
 const lineColumns = `
 	l.id, l.kind, l.practice_code, pr.name, l.instance_id, coalesce(ci.name, ''), l.new_instance_id,
-	l.target_practices, coalesce(l.corrects, ''), l.effective_date, l.note, l.reviewer_comment, l.carried_from`
+	l.target_practices, l.other_ccg_confirmed, coalesce(l.corrects, ''), l.effective_date, l.note, l.reviewer_comment, l.carried_from`
 
 const lineFrom = `
 	FROM return_lines l
@@ -112,7 +113,7 @@ const lineFrom = `
 func scanLine(row pgx.CollectableRow, last func(Line) time.Time) (Line, error) {
 	var l Line
 	err := row.Scan(&l.ID, &l.Kind, &l.PracticeCode, &l.PracticeName, &l.InstanceID, &l.ItemName, &l.NewInstanceID,
-		&l.Targets, &l.Corrects, &l.Date, &l.Note, &l.ReviewerComment, &l.CarriedFrom)
+		&l.Targets, &l.OtherCCGConfirmed, &l.Corrects, &l.Date, &l.Note, &l.ReviewerComment, &l.CarriedFrom)
 	if l.InstanceID != nil {
 		l.InstanceRef = ref(*l.InstanceID, l.PracticeCode)
 	}

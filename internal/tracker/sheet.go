@@ -19,15 +19,14 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"ccgtracker/internal/dates"
-	"ccgtracker/internal/export"
-	"ccgtracker/internal/ledger"
 	"ccgtracker/internal/upload"
 )
 
 // The return as a workbook (DOMAIN.md §6): a buyer downloads the
 // pre-populated return as XLSX and uploads a filled one, XLSX or CSV, in
-// the layout of its Changes sheet. This file writes the workbook and reads
-// the upload into LineInputs; whether a line makes sense for the CCG (its
+// the layout of its Changes sheet. This file reads the upload into change
+// rows, and the amendment they make (sheet_write.go writes the workbook);
+// whether a line makes sense for the CCG (its
 // practice, services, states, contradictions) is the domain's to check.
 
 // Limits of an uploaded file.
@@ -65,20 +64,32 @@ const (
 	ColCorrects    = "Corrects"
 	ColDate        = "Date"
 	ColNote        = "Note"
+	ColOtherCCG    = "Other CCG confirmed"
+	ColLine        = "Line ID"
 )
+
+// fieldLine is the line a row amends: a column with no field of a line.
+const fieldLine = "line"
 
 // changeColumns is the Changes sheet's layout, in order, with the field of
 // a line each column fills: the one table the writer, the reader and
 // ColumnOf share.
-var changeColumns = []struct{ name, field string }{
-	{ColKind, FieldKind},
-	{ColPractice, FieldPractice},
-	{ColInstance, FieldInstance},
-	{ColNewInstance, FieldNewInstance},
-	{ColTargets, FieldTargets},
-	{ColCorrects, FieldCorrects},
-	{ColDate, FieldDate},
-	{ColNote, FieldNote},
+// The last two are optional, so that a file made before they were
+// written still reads: without Line ID every row is a new line.
+var changeColumns = []struct {
+	name, field string
+	optional    bool
+}{
+	{ColKind, FieldKind, false},
+	{ColPractice, FieldPractice, false},
+	{ColInstance, FieldInstance, false},
+	{ColNewInstance, FieldNewInstance, false},
+	{ColTargets, FieldTargets, false},
+	{ColCorrects, FieldCorrects, false},
+	{ColDate, FieldDate, false},
+	{ColNote, FieldNote, false},
+	{ColOtherCCG, FieldOtherCCG, true},
+	{ColLine, fieldLine, true},
 }
 
 // Indexes into changeColumns.
@@ -91,6 +102,8 @@ const (
 	iCorrects
 	iDate
 	iNote
+	iOtherCCG
+	iLine
 )
 
 // ChangeColumns returns the headings of the Changes sheet in order.
@@ -166,10 +179,14 @@ func FieldRowErrors(row int, fields map[string]string) []RowError {
 }
 
 // ChangeRow is a change line read from a file, with the spreadsheet row it
-// came from, to report the domain's problems with it by row.
+// came from, to report the domain's problems with it by row. LineID is the
+// return's line the row carries (the download fills it in), 0 for a new
+// one; Remove is a row carrying a line's ID and emptied of its change.
 type ChangeRow struct {
-	Row  int
-	Line LineInput
+	Row    int
+	Line   LineInput
+	LineID int64
+	Remove bool
 }
 
 // The whole-file problems.
@@ -254,28 +271,67 @@ func ParseChangeRows(r io.Reader, name string) ([]ChangeRow, []RowError) {
 
 func fileError(msg string) []RowError { return []RowError{{Row: 0, Message: msg}} }
 
-// WithoutExisting drops the rows that repeat a line the return has
-// already: the downloaded Changes sheet comes with the return's lines
-// filled in, so a workbook uploaded back holds them as well as the new
-// ones, and adding them again would double them. Each line of the return
-// takes away one equal row at most, so that a row the buyer did copy is
-// left for the domain to find contradicting. A row that changes an
-// existing line is a new line.
-func WithoutExisting(r Return, rows []ChangeRow) []ChangeRow {
+// AmendmentOf turns the rows of an uploaded file into the changes they
+// make to the return r, and the row of each change: a row carrying a
+// line's ID changes that line (or, emptied of its change, removes it; left
+// as it was, changes nothing), a row without one adds a line. A line's row
+// deleted from the file leaves the line as it is. A row without an ID
+// equal to a line the return has is that line, not a second one (a file
+// saved before the Line ID column was written), each line taking away one
+// such row at most, so that a row the buyer did copy is left for the
+// domain to find contradicting. A row naming a line the return does not
+// have is a problem of the file.
+func AmendmentOf(r Return, rows []ChangeRow) ([]LineChange, []int, []RowError) {
+	byID := map[int64]Line{}
+	for _, l := range r.Lines {
+		byID[l.ID] = l
+	}
+	carried := map[int64]bool{}
+	for _, row := range rows {
+		if row.LineID != 0 {
+			carried[row.LineID] = true
+		}
+	}
 	have := map[string]int{}
 	for _, l := range r.Lines {
-		have[lineKey(inputOf(l))]++
+		if !carried[l.ID] {
+			have[lineKey(inputOf(l))]++
+		}
 	}
-	var out []ChangeRow
+	var changes []LineChange
+	var at []int
+	var errs []RowError
+	seen := map[int64]int{}
 	for _, row := range rows {
-		k := lineKey(row.Line)
-		if have[k] > 0 {
-			have[k]--
+		if row.LineID == 0 {
+			k := lineKey(row.Line)
+			if have[k] > 0 {
+				have[k]--
+				continue
+			}
+			changes, at = append(changes, LineChange{Line: row.Line}), append(at, row.Row)
 			continue
 		}
-		out = append(out, row)
+		l, ok := byID[row.LineID]
+		switch {
+		case !ok:
+			errs = append(errs, RowError{Row: row.Row, Column: ColLine, Message: fmt.Sprintf(
+				"The return has no line %d: it may have been removed since the workbook was downloaded. Leave Line ID empty to add the row as a new change", row.LineID)})
+			continue
+		case seen[row.LineID] != 0:
+			errs = append(errs, RowError{Row: row.Row, Column: ColLine, Message: fmt.Sprintf(
+				"Line %d is in row %d already: keep one row for each line", row.LineID, seen[row.LineID])})
+			continue
+		}
+		seen[row.LineID] = row.Row
+		switch {
+		case row.Remove:
+			changes, at = append(changes, LineChange{ID: l.ID, Remove: true}), append(at, row.Row)
+		case lineKey(row.Line) != lineKey(inputOf(l)) || row.Line.OtherCCGConfirmed != l.OtherCCGConfirmed:
+			changes, at = append(changes, LineChange{ID: l.ID, Line: row.Line}), append(at, row.Row)
+		}
 	}
-	return out
+	return changes, at, errs
 }
 
 // lineKey is what makes two lines the same change, as a file shows it.
@@ -414,7 +470,7 @@ func (p *changeParser) header(n int, cells []string) bool {
 		return false
 	}
 	for j, cc := range changeColumns {
-		if p.index[j] < 0 {
+		if p.index[j] < 0 && !cc.optional {
 			errs = append(errs, RowError{Row: n, Column: cc.name, Message: fmt.Sprintf(
 				"There is no \"%s\" column: the headings must be %s", cc.name, headings())})
 		}
@@ -426,7 +482,15 @@ func (p *changeParser) header(n int, cells []string) bool {
 	return true
 }
 
-func headings() string { return strings.Join(ChangeColumns(), ", ") }
+func headings() string {
+	var names []string
+	for _, c := range changeColumns {
+		if !c.optional {
+			names = append(names, c.name)
+		}
+	}
+	return strings.Join(names, ", ")
+}
 
 // letter is the spreadsheet letter of the column at index i (0 is A).
 func letter(i int) string {
@@ -460,7 +524,7 @@ func (p *changeParser) line(n int, cells []string) {
 		errs = append(errs, RowError{Row: n, Column: changeColumns[col].name, Message: fmt.Sprintf(format, args...)})
 	}
 	get := func(col int) string {
-		if i := p.index[col]; i < len(cells) {
+		if i := p.index[col]; i >= 0 && i < len(cells) {
 			return cells[i]
 		}
 		return ""
@@ -495,6 +559,25 @@ func (p *changeParser) line(n int, cells []string) {
 		}
 	}
 	var in LineInput
+	var lineID int64
+	if s := get(iLine); s != "" {
+		id, err := strconv.ParseInt(strings.TrimSuffix(s, ".0"), 10, 64)
+		if err != nil || id <= 0 {
+			bad(iLine, "\"%s\" is not a line ID: keep the ID the downloaded workbook gave the line, or leave it empty for a new change", shorten(s))
+		}
+		lineID = id
+		emptied := true
+		for col := range changeColumns {
+			if col != iLine && get(col) != "" {
+				emptied = false
+			}
+		}
+		if emptied && len(errs) == 0 {
+			// A line's row emptied of its change takes the line off.
+			p.rows = append(p.rows, ChangeRow{Row: n, LineID: lineID, Remove: true})
+			return
+		}
+	}
 
 	switch kind := get(iKind); kind {
 	case "":
@@ -552,11 +635,19 @@ func (p *changeParser) line(n int, cells []string) {
 
 	in.Note = get(iNote)
 
+	switch s := strings.ToLower(get(iOtherCCG)); s {
+	case "", "no", "n":
+	case "yes", "y":
+		in.OtherCCGConfirmed = true
+	default:
+		bad(iOtherCCG, "\"%s\" is not yes or no: put yes to confirm that a receiving practice of another CCG is meant", shorten(s))
+	}
+
 	if len(errs) > 0 {
 		p.errs = append(p.errs, errs...)
 		return
 	}
-	p.rows = append(p.rows, ChangeRow{Row: n, Line: in})
+	p.rows = append(p.rows, ChangeRow{Row: n, Line: in, LineID: lineID})
 }
 
 func kindList() string {
@@ -939,367 +1030,3 @@ const (
 	isoDateFormat = "yyyy-mm-dd"
 	textFormat    = 49 // Excel's built-in "@": what is typed stays text
 )
-
-// WriteXLSX writes a return as a workbook for the buyer: About (the CCG,
-// month, due date and how to fill it in), Services (the services the
-// return is pre-populated with, from ledger.InPeriod), Pending (requested
-// changes of earlier returns awaiting their actual date) and Changes (the
-// return's lines, in the layout ParseChanges reads, for the buyer to add
-// to). Every text cell goes through export.SafeText: a text cell is no
-// formula in the file, but one that starts with = becomes one as soon as
-// someone edits it, or saves the sheet as CSV. Dates are Excel dates shown
-// as YYYY-MM-DD, so that they sort and can be typed back the same way.
-func WriteXLSX(w io.Writer, r Return, services []ledger.Instance, pending []Line) error {
-	f := excelize.NewFile()
-	// Close removes the stream writer's temporary files, if any.
-	defer func() { _ = f.Close() }()
-	st, err := newSheetStyles(f)
-	if err != nil {
-		return fmt.Errorf("workbook styles: %w", err)
-	}
-	if err := f.SetSheetName("Sheet1", SheetAbout); err != nil {
-		return fmt.Errorf("workbook: %w", err)
-	}
-	for _, s := range []string{SheetServices, SheetPending, SheetChanges} {
-		if _, err := f.NewSheet(s); err != nil {
-			return fmt.Errorf("workbook sheet %s: %w", s, err)
-		}
-	}
-	steps := []struct {
-		what string
-		fn   func() error
-	}{
-		{"about", func() error { return writeAbout(f, st, r) }},
-		{"services", func() error { return writeServices(f, st, services) }},
-		{"pending", func() error { return writePending(f, st, pending) }},
-		{"changes", func() error { return writeChanges(f, st, r.Lines) }},
-	}
-	for _, s := range steps {
-		if err := s.fn(); err != nil {
-			return fmt.Errorf("workbook %s sheet: %w", s.what, err)
-		}
-	}
-	f.SetActiveSheet(0)
-	if err := f.SetDocProps(&excelize.DocProperties{
-		Creator: "CCG Order Tracker",
-		Title:   safeText(fmt.Sprintf("Order Tracker return: %s, %s", r.CCGName, r.Period.Name())),
-	}); err != nil {
-		return fmt.Errorf("workbook properties: %w", err)
-	}
-	if err := f.Write(w); err != nil {
-		return fmt.Errorf("write workbook: %w", err)
-	}
-	return nil
-}
-
-// safeText is a text cell's value: export.SafeText, after taking out what
-// XML cannot hold (excelize would write U+FFFD for it).
-func safeText(s string) string {
-	return export.SafeText(strings.Map(func(r rune) rune {
-		if r < 0x20 && r != '\t' && r != '\n' && r != '\r' {
-			return -1
-		}
-		return r
-	}, s))
-}
-
-type sheetStyles struct {
-	header, title, date, text, wrap int
-}
-
-func newSheetStyles(f *excelize.File) (sheetStyles, error) {
-	var st sheetStyles
-	iso := isoDateFormat
-	for _, s := range []struct {
-		to    *int
-		style *excelize.Style
-	}{
-		{&st.header, &excelize.Style{Font: &excelize.Font{Bold: true}}},
-		{&st.title, &excelize.Style{Font: &excelize.Font{Bold: true, Size: 14}}},
-		{&st.date, &excelize.Style{CustomNumFmt: &iso}},
-		{&st.text, &excelize.Style{NumFmt: textFormat}},
-		{&st.wrap, &excelize.Style{Alignment: &excelize.Alignment{WrapText: true, Vertical: "top"}}},
-	} {
-		id, err := f.NewStyle(s.style)
-		if err != nil {
-			return st, err
-		}
-		*s.to = id
-	}
-	return st, nil
-}
-
-// freezeHeader keeps row 1 in view while scrolling.
-var freezeHeader = excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}
-
-// dateCell is a date for a row: an Excel date shown as YYYY-MM-DD, or
-// nothing.
-func dateCell(st sheetStyles, t *time.Time) any {
-	if t == nil || t.IsZero() {
-		return nil
-	}
-	return excelize.Cell{StyleID: st.date, Value: dates.Of(*t)}
-}
-
-func textRow(cells ...string) []any {
-	out := make([]any, len(cells))
-	for i, c := range cells {
-		out[i] = safeText(c)
-	}
-	return out
-}
-
-// servicesColumns are the Services sheet's headings and widths.
-var servicesColumns = []struct {
-	name  string
-	width float64
-}{
-	{"Service ID", 16}, {"Practice ODS code", 12}, {"Practice name", 32}, {"Catalogue item ID", 14},
-	{"Catalogue item", 32}, {"Supplier", 24}, {"Source", 20}, {"State", 10},
-	{"Planned M1", 12}, {"Actual M1", 12}, {"M2", 12}, {"Cessation", 12},
-}
-
-// writeServices streams the services, so that a CCG with thousands of
-// them does not hold the sheet in memory.
-func writeServices(f *excelize.File, st sheetStyles, services []ledger.Instance) error {
-	sw, err := f.NewStreamWriter(SheetServices)
-	if err != nil {
-		return err
-	}
-	panes := freezeHeader
-	if err := sw.SetPanes(&panes); err != nil {
-		return err
-	}
-	head := make([]string, len(servicesColumns))
-	for i, c := range servicesColumns {
-		if err := sw.SetColWidth(i+1, i+1, c.width); err != nil {
-			return err
-		}
-		head[i] = c.name
-	}
-	if err := sw.SetRow("A1", textRow(head...), excelize.RowOpts{StyleID: st.header}); err != nil {
-		return err
-	}
-	for i, s := range services {
-		row := append(textRow(s.Ref(), s.PracticeCode, s.PracticeName, s.ItemID, s.ItemName, s.SupplierName, s.Source(), string(s.State)),
-			dateCell(st, s.PlannedM1), dateCell(st, s.ActualM1), dateCell(st, s.M2), dateCell(st, s.Cessation))
-		if err := sw.SetRow("A"+strconv.Itoa(i+2), row); err != nil {
-			return err
-		}
-	}
-	return sw.Flush()
-}
-
-// setTable writes a header row, bold and frozen, with column widths, and
-// then rows from A2.
-func setTable(f *excelize.File, st sheetStyles, sheet string, head []string, widths []float64, rows [][]any) error {
-	for i, wd := range widths {
-		col := letter(i)
-		if err := f.SetColWidth(sheet, col, col, wd); err != nil {
-			return err
-		}
-	}
-	hr := textRow(head...)
-	if err := f.SetSheetRow(sheet, "A1", &hr); err != nil {
-		return err
-	}
-	if err := f.SetCellStyle(sheet, "A1", letter(len(head)-1)+"1", st.header); err != nil {
-		return err
-	}
-	panes := freezeHeader
-	if err := f.SetPanes(sheet, &panes); err != nil {
-		return err
-	}
-	for i, row := range rows {
-		n := strconv.Itoa(i + 2)
-		for j, v := range row {
-			cell := letter(j) + n
-			c, ok := v.(excelize.Cell)
-			if !ok {
-				if v != nil {
-					if err := f.SetCellValue(sheet, cell, v); err != nil {
-						return err
-					}
-				}
-				continue
-			}
-			if err := f.SetCellValue(sheet, cell, c.Value); err != nil {
-				return err
-			}
-			if err := f.SetCellStyle(sheet, cell, cell, c.StyleID); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-func writePending(f *excelize.File, st sheetStyles, pending []Line) error {
-	head := []string{"Kind", "Practice ODS code", "Practice name", "Service ID", "Catalogue item", "New service ID",
-		"Target practices", "Date requested", "Note", "Line ID"}
-	widths := []float64{14, 12, 32, 16, 32, 16, 20, 14, 40, 10}
-	rows := make([][]any, len(pending))
-	for i, l := range pending {
-		d := l.Date
-		rows[i] = append(textRow(string(l.Kind), l.PracticeCode, l.PracticeName, l.InstanceRef, l.ItemName, l.NewInstanceRef,
-			strings.Join(l.Targets, " ")), dateCell(st, &d), safeText(l.Note), l.ID)
-	}
-	return setTable(f, st, SheetPending, head, widths, rows)
-}
-
-func writeChanges(f *excelize.File, st sheetStyles, lines []Line) error {
-	widths := []float64{14, 12, 16, 16, 20, 12, 12, 48}
-	rows := make([][]any, len(lines))
-	for i, l := range lines {
-		d := l.Date
-		rows[i] = append(textRow(string(l.Kind), l.PracticeCode, l.InstanceRef, l.NewInstanceRef, strings.Join(l.Targets, " "), l.Corrects),
-			dateCell(st, &d), safeText(l.Note))
-	}
-	// What the buyer types stays text (a practice code is not a number),
-	// and a typed date shows as YYYY-MM-DD. Column styles first: the
-	// cells written after them keep their own.
-	for _, c := range []struct {
-		cols  string
-		style int
-	}{{"A:F", st.text}, {"G:G", st.date}, {"H:H", st.text}} {
-		if err := f.SetColStyle(SheetChanges, c.cols, c.style); err != nil {
-			return err
-		}
-	}
-	if err := setTable(f, st, SheetChanges, ChangeColumns(), widths, rows); err != nil {
-		return err
-	}
-	last := strconv.Itoa(MaxUploadRows + 1)
-	kinds := make([]string, len(Kinds))
-	for i, k := range Kinds {
-		kinds[i] = string(k)
-	}
-	for _, v := range []struct {
-		col, title, msg string
-		list            []string
-	}{
-		{"A", "Kind", "Choose a kind of change from the list", kinds},
-		{"F", "Corrects", "For a correction, choose the date it corrects: actual_m1, m2 or cessation", []string{CorrectsActualM1, CorrectsM2, CorrectsCessation}},
-	} {
-		dv := excelize.NewDataValidation(true)
-		dv.Sqref = v.col + "2:" + v.col + last
-		if err := dv.SetDropList(v.list); err != nil {
-			return err
-		}
-		dv.SetError(excelize.DataValidationErrorStyleStop, v.title, v.msg)
-		if err := f.AddDataValidation(SheetChanges, dv); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// kindHelp says what each kind of line reports, for the About sheet.
-var kindHelp = map[Kind]string{
-	Activation:   "A planned service went live on the date (its actual M1).",
-	Verification: "You verified on the date that the service is stable (M2).",
-	Cessation:    "The service stopped: the date is the first day it is no longer provided.",
-	Migration:    "The practice moved from one service to another on the date: give the old service's ID and the new one's.",
-	Merger:       "The practice closed and merged into the target practice on the date.",
-	Split:        "The practice split on the date, its patients moving to the target practices.",
-	Cancellation: "A planned service will never go live.",
-	Correction:   "A date accepted earlier was wrong: say in Corrects which date, and give the right date.",
-}
-
-func writeAbout(f *excelize.File, st sheetStyles, r Return) error {
-	const sheet = SheetAbout
-	type line struct {
-		label, text string
-		style       int
-	}
-	ccg := r.CCGName
-	if r.CCGCode != "" {
-		ccg += " (" + r.CCGCode + ")"
-	}
-	lines := []line{
-		{"Order Tracker return", "", st.title},
-		{},
-		{"CCG", ccg, 0},
-		{"Region", r.RegionName, 0},
-		{"Month", r.Period.Name(), 0},
-		{"Due date", dueText(r.DueDate), 0},
-		{"Status", r.Status.Name(), 0},
-		{},
-	}
-	// A return sent back to the CCG comes with the reviewer's comments:
-	// the buyer mends the lines in the workbook, so they belong here.
-	var comments []line
-	if c := strings.TrimSpace(r.ReviewComment); c != "" {
-		comments = append(comments, line{"Overall", c, 0})
-	}
-	for i, l := range r.Lines {
-		if c := strings.TrimSpace(l.ReviewerComment); c != "" {
-			comments = append(comments, line{fmt.Sprintf("Changes, row %d", i+2), c, 0})
-		}
-	}
-	if len(comments) > 0 {
-		lines = append(lines, line{"Reviewer's comments", "", st.header})
-		lines = append(lines, comments...)
-		lines = append(lines, line{})
-	}
-	lines = append(lines, []line{
-		{"How to fill it in", "", st.header},
-		{SheetServices, "Every service of the CCG that is planned or live in " + r.Period.Name() + ", with its service ID. Check them, and report anything that changed on the Changes sheet.", 0},
-		{SheetPending, "Changes requested in earlier returns that still need their actual date. When one happens, report it on the Changes sheet with its actual date.", 0},
-		{SheetChanges, "One row for each change. The changes already in the return are filled in. Keep the sheet's name and its column headings as they are.", 0},
-		{"Uploading", "Upload this workbook, or its Changes sheet saved as CSV UTF-8, on the return's page. The file must be 5 MB or smaller, with at most 2,000 changes. If any row has a problem, nothing is saved and every problem is listed with its row and column.", 0},
-		{},
-		{"Columns of the Changes sheet", "", st.header},
-		{ColKind, "What changed: one of " + kindList() + " (see below).", 0},
-		{ColPractice, "The practice, as on the Services sheet, for example A81001.", 0},
-		{ColInstance, "The service the change is about, as on the Services sheet, for example SI12-A81001. Leave it empty for a merger or a split.", 0},
-		{ColNewInstance, "For a migration only: the planned service that replaces it.", 0},
-		{ColTargets, "For a merger, the practice it merged into; for a split, the practices its patients moved to. Separate ODS codes with spaces or commas.", 0},
-		{ColCorrects, "For a correction only: the date it corrects, actual_m1 (the go-live date), m2 (the verification date) or cessation.", 0},
-		{ColDate, "The date of the change, as YYYY-MM-DD (for example 2026-03-27) or DD/MM/YYYY. A date after the end of " + r.Period.Name() + " is a requested change: it comes back next month for its actual date.", 0},
-		{ColNote, "Anything the reviewer should know, 500 characters at most. Optional.", 0},
-		{},
-		{"Kinds of change", "", st.header},
-	}...)
-	for _, k := range Kinds {
-		lines = append(lines, line{string(k), kindHelp[k], 0})
-	}
-	if err := f.SetColWidth(sheet, "A", "A", 28); err != nil {
-		return err
-	}
-	if err := f.SetColWidth(sheet, "B", "B", 100); err != nil {
-		return err
-	}
-	if err := f.SetColStyle(sheet, "B", st.wrap); err != nil {
-		return err
-	}
-	for i, l := range lines {
-		n := strconv.Itoa(i + 1)
-		if l.label != "" {
-			if err := f.SetCellStr(sheet, "A"+n, safeText(l.label)); err != nil {
-				return err
-			}
-		}
-		if l.text != "" {
-			if err := f.SetCellStr(sheet, "B"+n, safeText(l.text)); err != nil {
-				return err
-			}
-			if err := f.SetCellStyle(sheet, "B"+n, "B"+n, st.wrap); err != nil {
-				return err
-			}
-		}
-		if l.style != 0 {
-			if err := f.SetCellStyle(sheet, "A"+n, "A"+n, l.style); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-func dueText(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return dates.Long(t)
-}

@@ -169,8 +169,10 @@ func TestWriteXLSXSheets(t *testing.T) {
 	t.Run("Changes", func(t *testing.T) {
 		rows := shRows(t, f, SheetChanges)
 		shWantRow(t, rows, 0, ChangeColumns()...)
-		shWantRow(t, rows, 0, "Kind", "Practice ODS code", "Service ID", "New service ID", "Target practices", "Corrects", "Date", "Note")
-		shWantRow(t, rows, 1, "activation", "B82005", "SI12-B82005", "", "", "", "2026-03-10", "'-went live early")
+		shWantRow(t, rows, 0, "Kind", "Practice ODS code", "Service ID", "New service ID", "Target practices", "Corrects", "Date", "Note",
+			"Other CCG confirmed", "Line ID")
+		// Each line carries its ID, for the upload to change that line.
+		shWantRow(t, rows, 1, "activation", "B82005", "SI12-B82005", "", "", "", "2026-03-10", "'-went live early", "", "7")
 		shWantHeader(t, f, SheetChanges)
 		dvs, err := f.GetDataValidations(SheetChanges)
 		if err != nil {
@@ -277,36 +279,66 @@ func TestSheetRoundTrip(t *testing.T) {
 		t.Fatalf("problems: %v", errs)
 	}
 	want := []ChangeRow{
-		{2, LineInput{Kind: Activation, Practice: "B82005", Instance: "SI12-B82005", Date: dates.Date(2026, 3, 10), Note: "-went live early"}},
-		{3, LineInput{Kind: Cessation, Practice: "B82010", Instance: "SI13-B82010", Date: dates.Date(2026, 3, 31)}},
-		{5, LineInput{Kind: Migration, Practice: "B82005", Instance: "SI12-B82005", NewInstance: "SI14-B82005", Date: dates.Date(2026, 3, 1),
+		{Row: 2, Line: LineInput{Kind: Activation, Practice: "B82005", Instance: "SI12-B82005", Date: dates.Date(2026, 3, 10), Note: "-went live early"}, LineID: 7},
+		{Row: 3, Line: LineInput{Kind: Cessation, Practice: "B82010", Instance: "SI13-B82010", Date: dates.Date(2026, 3, 31)}},
+		{Row: 5, Line: LineInput{Kind: Migration, Practice: "B82005", Instance: "SI12-B82005", NewInstance: "SI14-B82005", Date: dates.Date(2026, 3, 1),
 			Note: "=SUM(1,2) was in the note"}},
-		{6, LineInput{Kind: Merger, Practice: "B82010", Targets: []string{"B82005", "B82011", "B82012"}, Date: dates.Date(2026, 3, 15)}},
-		{7, LineInput{Kind: Correction, Practice: "B82010", Instance: "SI13-B82010", Corrects: CorrectsM2, Date: dates.Date(2026, 3, 19)}},
+		{Row: 6, Line: LineInput{Kind: Merger, Practice: "B82010", Targets: []string{"B82005", "B82011", "B82012"}, Date: dates.Date(2026, 3, 15)}},
+		{Row: 7, Line: LineInput{Kind: Correction, Practice: "B82010", Instance: "SI13-B82010", Corrects: CorrectsM2, Date: dates.Date(2026, 3, 19)}},
 	}
 	if !reflect.DeepEqual(rows, want) {
 		t.Errorf("rows:\n got %+v\nwant %+v", rows, want)
 	}
-	// Row 2 is the return's line, filled in by the download: uploading
-	// the workbook back adds the others only.
-	if got := WithoutExisting(shReturn(), rows); !reflect.DeepEqual(got, want[1:]) {
-		t.Errorf("WithoutExisting:\n got %+v\nwant %+v", got, want[1:])
+	// Row 2 is the return's line, with its ID: uploading the workbook back
+	// adds the others only.
+	changes, at, errs := AmendmentOf(shReturn(), rows)
+	if len(errs) > 0 || len(changes) != len(want)-1 || at[0] != 3 || changes[0].ID != 0 || !reflect.DeepEqual(changes[0].Line, want[1].Line) {
+		t.Errorf("AmendmentOf: %+v at %v, %v", changes, at, errs)
 	}
 }
 
-func TestSheetWithoutExisting(t *testing.T) {
+func TestSheetAmendmentOf(t *testing.T) {
 	r := shReturn()
-	same := ChangeRow{2, LineInput{Kind: Activation, Practice: "b82005 ", Instance: "si12-b82005", Date: dates.Date(2026, 3, 10), Note: "-went live early"}}
+	line := r.Lines[0]
+	same := ChangeRow{Row: 2, Line: LineInput{Kind: Activation, Practice: "b82005 ", Instance: "si12-b82005", Date: dates.Date(2026, 3, 10), Note: "-went live early"}}
 	moved := same
 	moved.Row, moved.Line.Date = 3, dates.Date(2026, 3, 11)
 	again := same
 	again.Row = 4
-	// The first equal row is the existing line; a changed one and a second
-	// copy are new lines, for the domain to judge.
-	got := WithoutExisting(r, []ChangeRow{same, moved, again})
-	if want := []ChangeRow{moved, again}; !reflect.DeepEqual(got, want) {
-		t.Errorf("got %+v, want %+v", got, want)
-	}
+	t.Run("WithoutLineIDs", func(t *testing.T) {
+		// The first equal row is the existing line; a changed one and a
+		// second copy are new lines, for the domain to judge.
+		changes, at, errs := AmendmentOf(r, []ChangeRow{same, moved, again})
+		if len(errs) > 0 || len(changes) != 2 || !reflect.DeepEqual(at, []int{3, 4}) || changes[0].ID != 0 || changes[1].ID != 0 {
+			t.Errorf("got %+v at %v, %v", changes, at, errs)
+		}
+	})
+	t.Run("WithLineIDs", func(t *testing.T) {
+		kept, edited, emptied := same, moved, ChangeRow{Row: 5, LineID: line.ID, Remove: true}
+		kept.LineID, edited.LineID = line.ID, line.ID
+		// Left as it was: nothing to do.
+		if changes, _, errs := AmendmentOf(r, []ChangeRow{kept}); len(changes) != 0 || len(errs) != 0 {
+			t.Errorf("unchanged row: %+v %v", changes, errs)
+		}
+		// Changed: an edit of that line.
+		changes, at, errs := AmendmentOf(r, []ChangeRow{edited})
+		if len(errs) != 0 || len(changes) != 1 || changes[0].ID != line.ID || changes[0].Remove || !reflect.DeepEqual(at, []int{3}) {
+			t.Errorf("changed row: %+v at %v, %v", changes, at, errs)
+		}
+		// Emptied: a removal.
+		changes, _, errs = AmendmentOf(r, []ChangeRow{emptied})
+		if len(errs) != 0 || len(changes) != 1 || changes[0].ID != line.ID || !changes[0].Remove {
+			t.Errorf("emptied row: %+v %v", changes, errs)
+		}
+		// A line twice, or a line the return does not have: problems of
+		// the file, by row and column.
+		unknown := kept
+		unknown.Row, unknown.LineID = 6, line.ID+1000
+		_, _, errs = AmendmentOf(r, []ChangeRow{kept, emptied, unknown})
+		if len(errs) != 2 || errs[0].Row != 5 || errs[0].Column != ColLine || errs[1].Row != 6 || errs[1].Column != ColLine {
+			t.Errorf("bad IDs: %v", errs)
+		}
+	})
 }
 
 // shXLSX builds a workbook of sheets given as name, then rows of cells.
@@ -357,12 +389,12 @@ func TestParseChangesCSV(t *testing.T) {
 		t.Fatalf("problems: %v", errs)
 	}
 	want := []ChangeRow{
-		{2, LineInput{Kind: Activation, Practice: "A81001", Instance: "SI12-A81001", Date: dates.Date(2026, 3, 2)}},
-		{4, LineInput{Kind: Cessation, Practice: "A81001", Instance: "SI13-A81001", Date: dates.Date(2026, 4, 1),
+		{Row: 2, Line: LineInput{Kind: Activation, Practice: "A81001", Instance: "SI12-A81001", Date: dates.Date(2026, 3, 2)}},
+		{Row: 4, Line: LineInput{Kind: Cessation, Practice: "A81001", Instance: "SI13-A81001", Date: dates.Date(2026, 4, 1),
 			Note: "Stopped, as agreed\nwith the practice"}},
 		// The note above spans two lines of the file but is one row.
-		{5, LineInput{Kind: Split, Practice: "A81002", Targets: []string{"A81003", "A81004"}, Date: dates.Date(2026, 3, 1), Note: "-minus"}},
-		{7, LineInput{Kind: Correction, Practice: "A81001", Instance: "SI12-A81001", Corrects: CorrectsActualM1, Date: dates.Date(2026, 3, 1)}},
+		{Row: 5, Line: LineInput{Kind: Split, Practice: "A81002", Targets: []string{"A81003", "A81004"}, Date: dates.Date(2026, 3, 1), Note: "-minus"}},
+		{Row: 7, Line: LineInput{Kind: Correction, Practice: "A81001", Instance: "SI12-A81001", Corrects: CorrectsActualM1, Date: dates.Date(2026, 3, 1)}},
 	}
 	if !reflect.DeepEqual(rows, want) {
 		t.Errorf("rows:\n got %+v\nwant %+v", rows, want)
@@ -645,5 +677,27 @@ func TestSheetColumnOf(t *testing.T) {
 	}
 	if s := (RowError{4, "Date", "d"}).Error(); s != "Row 4, Date: d" {
 		t.Errorf("Error() = %q", s)
+	}
+}
+
+// The optional columns: a line's ID (a row emptied but for it removes the
+// line) and the confirmation of another CCG's receiving practice.
+func TestParseChangesLineIDAndOtherCCG(t *testing.T) {
+	in := "Kind,Practice ODS code,Service ID,New service ID,Target practices,Corrects,Date,Note,Other CCG confirmed,Line ID\n" +
+		"merger,A81001,,,B81036,,2026-03-20,,yes,\n" +
+		",,,,,,,,,7\n" +
+		"activation,B82005,SI12-B82005,,,,2026-03-11,,,7\n" +
+		"split,A81002,,,B81036,,2026-03-21,,maybe,x\n"
+	rows, errs := ParseChangeRows(strings.NewReader(in), "changes.csv")
+	want := []ChangeRow{
+		{Row: 2, Line: LineInput{Kind: Merger, Practice: "A81001", Targets: []string{"B81036"}, OtherCCGConfirmed: true, Date: dates.Date(2026, 3, 20)}},
+		{Row: 3, LineID: 7, Remove: true},
+		{Row: 4, Line: LineInput{Kind: Activation, Practice: "B82005", Instance: "SI12-B82005", Date: dates.Date(2026, 3, 11)}, LineID: 7},
+	}
+	if !reflect.DeepEqual(rows, want) {
+		t.Errorf("rows:\n got %+v\nwant %+v", rows, want)
+	}
+	if len(errs) != 2 || errs[0].Row != 5 || errs[0].Column != ColLine || errs[1].Column != ColOtherCCG {
+		t.Errorf("problems %v: want row 5's Other CCG confirmed and Line ID", errs)
 	}
 }

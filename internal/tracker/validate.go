@@ -21,21 +21,26 @@ type LineInput struct {
 	Instance    string   // the service, as SI12-A81001
 	NewInstance string   // a migration's new service
 	Targets     []string // a merger's receiving practice, a split's
-	Corrects    string   // the date a correction corrects
-	Date        time.Time
-	Note        string
-	CarriedFrom *int64
+	// OtherCCGConfirmed is the buyer's explicit word that a receiving
+	// practice of another CCG is meant: without it such a target is refused.
+	OtherCCGConfirmed bool
+	Corrects          string // the date a correction corrects
+	Date              time.Time
+	Note              string
+	CarriedFrom       *int64
 }
 
-// Field names of a line, the keys of its field errors.
+// The fields of a line by meaning, the keys of its problems. The views map
+// them to their inputs (the date is three); the workbook to its columns.
 const (
 	FieldKind        = "kind"
 	FieldPractice    = "practice"
 	FieldInstance    = "instance"
 	FieldNewInstance = "new-instance"
 	FieldTargets     = "targets"
+	FieldOtherCCG    = "other-ccg"
 	FieldCorrects    = "corrects"
-	FieldDate        = "date-day"
+	FieldDate        = "date"
 	FieldNote        = "note"
 )
 
@@ -64,15 +69,22 @@ type checker struct {
 }
 
 type practiceFacts struct {
-	name   string
-	ccg    string
-	open   *time.Time
-	closed *time.Time
-	exists bool
+	name    string
+	ccg     string
+	ccgName string
+	open    *time.Time
+	closed  *time.Time
+	exists  bool
 }
 
 func newChecker(ctx context.Context, db postgres.Querier, ret Return) *checker {
 	return &checker{ctx: ctx, db: db, ret: ret, practices: map[string]practiceFacts{}, sims: map[int64]*sim{}}
+}
+
+// fresh is a checker starting again from the ledger, keeping the
+// practices already read (they do not change with the lines).
+func (c *checker) fresh() *checker {
+	return &checker{ctx: c.ctx, db: c.db, ret: c.ret, practices: c.practices, sims: map[int64]*sim{}}
 }
 
 func (c *checker) practice(code string) (practiceFacts, error) {
@@ -80,8 +92,9 @@ func (c *checker) practice(code string) (practiceFacts, error) {
 		return p, nil
 	}
 	var p practiceFacts
-	err := c.db.QueryRow(c.ctx, `SELECT name, ccg_code, open_date, close_date FROM practices WHERE code = $1`, code).
-		Scan(&p.name, &p.ccg, &p.open, &p.closed)
+	err := c.db.QueryRow(c.ctx, `SELECT p.name, p.ccg_code, c.name, p.open_date, p.close_date
+		FROM practices p JOIN ccgs c ON c.code = p.ccg_code WHERE p.code = $1`, code).
+		Scan(&p.name, &p.ccg, &p.ccgName, &p.open, &p.closed)
 	switch {
 	case err == nil:
 		p.exists = true
@@ -225,6 +238,9 @@ func (c *checker) check(in *LineInput) (map[string]string, error) {
 		}
 	}
 	if in.Kind == Migration {
+		if strings.TrimSpace(in.Instance) == "" {
+			errs[FieldInstance] = "Select the live service the practice moved from"
+		}
 		if fresh, err = c.serviceOf(in.NewInstance, in.Practice, FieldNewInstance, errs); err != nil {
 			return nil, err
 		}
@@ -387,6 +403,14 @@ func (c *checker) checkCorrection(in *LineInput, old *sim, errs map[string]strin
 	}
 }
 
+// Corrects are the dates a correction may correct, in the order forms
+// offer them.
+var Corrects = []string{CorrectsActualM1, CorrectsM2, CorrectsCessation}
+
+// CorrectsName is the date a correction corrects, in words: "go-live date
+// (actual M1)".
+func CorrectsName(c string) string { return correctsName(c) }
+
 func correctsName(c string) string {
 	switch c {
 	case CorrectsActualM1:
@@ -401,7 +425,7 @@ func correctsName(c string) string {
 
 func (c *checker) checkTargets(in *LineInput, errs map[string]string) error {
 	seen := map[string]bool{}
-	var problems []string
+	var problems, other []string
 	for i, t := range in.Targets {
 		t = strings.ToUpper(strings.TrimSpace(t))
 		in.Targets[i] = t
@@ -416,11 +440,17 @@ func (c *checker) checkTargets(in *LineInput, errs map[string]string) error {
 			problems = append(problems, t+" is given twice")
 		case !p.exists:
 			problems = append(problems, t+" is not a practice")
+		case p.ccg != c.ret.CCGCode && !in.OtherCCGConfirmed:
+			// Patients do move across a CCG's border, but rarely: a code
+			// mistyped into a neighbour's is likelier, so the buyer says so.
+			other = append(other, fmt.Sprintf("%s (%s) is a practice of %s, not of %s", p.name, t, p.ccgName, c.ret.CCGName))
 		}
 		seen[t] = true
 	}
 	if len(problems) > 0 {
 		errs[FieldTargets] = strings.ToUpper(problems[0][:1]) + strings.Join(problems, "; ")[1:]
+	} else if len(other) > 0 {
+		errs[FieldOtherCCG] = strings.Join(other, "; ") + ": if the patients did move to another CCG's practice, confirm it"
 	}
 	return nil
 }
@@ -429,6 +459,9 @@ func (c *checker) checkTargets(in *LineInput, errs map[string]string) error {
 func (c *checker) serviceOf(refText, practice, field string, errs map[string]string) (*sim, error) {
 	if strings.TrimSpace(refText) == "" {
 		errs[field] = "Select the service the change is about"
+		if field == FieldNewInstance {
+			errs[field] = "Select the new service the practice moved to: a planned service of the practice"
+		}
 		return nil, nil
 	}
 	id, refPractice, ok := ParseRef(refText)
@@ -455,17 +488,49 @@ func describe(s *sim) string { return s.inst.Ref() + " (" + s.inst.ItemName + ")
 
 func stateWord(s *sim) string { return string(s.state) }
 
-// contradiction says whether two lines of one return contradict each other.
-func contradiction(a, b LineInput) string {
-	same := func(x, y string) bool { return x != "" && strings.EqualFold(x, y) }
-	if a.Kind == b.Kind && a.Kind.NeedsInstance() && same(a.Instance, b.Instance) && (a.Kind != Correction || a.Corrects == b.Corrects) {
-		return fmt.Sprintf("another line already reports a %s of %s", a.Kind, strings.ToUpper(a.Instance))
-	}
-	if (a.Kind == Merger || a.Kind == Split) && (b.Kind == Merger || b.Kind == Split) && same(a.Practice, b.Practice) {
-		return fmt.Sprintf("another line already reports a %s of %s", b.Kind, a.Practice)
-	}
-	if (a.Kind == Cancellation) != (b.Kind == Cancellation) && (same(a.Instance, b.Instance) || same(a.Instance, b.NewInstance) || same(a.NewInstance, b.Instance)) {
-		return "a service cannot be both cancelled and changed in one return"
+// goesLive is the service a line makes go live: an activation's, or a
+// migration's new one.
+func goesLive(in LineInput) string {
+	switch in.Kind {
+	case Activation:
+		return in.Instance
+	case Migration:
+		return in.NewInstance
 	}
 	return ""
+}
+
+// kindVerb is what a line of the kind does to its service, for naming the
+// line another contradicts ("SI12-A81001 already ceases in change 3").
+var kindVerb = map[Kind]string{
+	Activation: "goes live", Verification: "is verified", Cessation: "ceases", Migration: "is migrated from",
+	Cancellation: "is cancelled", Correction: "has that date corrected", Merger: "merges", Split: "splits",
+}
+
+// contradiction says whether line a contradicts line b, which is change
+// number nb of the return: the field of a that is wrong and why, naming b.
+func contradiction(a, b LineInput, nb int) (string, string) {
+	same := func(x, y string) bool { return x != "" && strings.EqualFold(x, y) }
+	up := strings.ToUpper
+	switch {
+	case same(goesLive(a), goesLive(b)):
+		field := FieldInstance
+		if a.Kind == Migration {
+			field = FieldNewInstance
+		}
+		return field, fmt.Sprintf("%s already goes live in change %d", up(goesLive(a)), nb)
+	case a.Kind == b.Kind && a.Kind.Uses(FieldInstance) && same(a.Instance, b.Instance) && (a.Kind != Correction || a.Corrects == b.Corrects):
+		return FieldInstance, fmt.Sprintf("%s already %s in change %d", up(a.Instance), kindVerb[a.Kind], nb)
+	case (a.Kind == Merger || a.Kind == Split) && (b.Kind == Merger || b.Kind == Split) && same(a.Practice, b.Practice):
+		return FieldTargets, fmt.Sprintf("%s already %s in change %d", a.Practice, kindVerb[b.Kind], nb)
+	case a.Kind == Cancellation && b.Kind != Cancellation && (same(a.Instance, b.Instance) || same(a.Instance, b.NewInstance)):
+		return FieldInstance, fmt.Sprintf("%s is changed in change %d, so it cannot also be cancelled", up(a.Instance), nb)
+	case b.Kind == Cancellation && a.Kind != Cancellation && (same(a.Instance, b.Instance) || same(a.NewInstance, b.Instance)):
+		field := FieldInstance
+		if !same(a.Instance, b.Instance) {
+			field = FieldNewInstance
+		}
+		return field, fmt.Sprintf("%s is cancelled in change %d, so it cannot also be changed", up(b.Instance), nb)
+	}
+	return "", ""
 }

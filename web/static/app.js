@@ -71,3 +71,13 @@ for (const input of document.querySelectorAll('input[data-filter-rows]')) {
     }
   })
 }
+
+// nhsuk-frontend's radios mark the radio of a conditional reveal
+// aria-expanded, which ARIA does not allow on a radio (axe's
+// aria-allowed-attr, WCAG 4.1.2): aria-controls already exposes the
+// relationship, and the reveal follows the checked state. Its click
+// handler runs on the radios' own element, before this one on document.
+const dropExpanded = () => document.querySelectorAll('.nhsuk-radios__input[aria-expanded]').forEach((i) => i.removeAttribute('aria-expanded'))
+dropExpanded()
+document.addEventListener('click', dropExpanded)
+window.addEventListener('pageshow', () => setTimeout(dropExpanded))

@@ -49,10 +49,7 @@ type ReturnView struct {
 	// The add-a-change form, in two steps: first the practice, then the
 	// change with that practice's services.
 	LinePractice LinePractice
-	Kinds        []KindOption
-	ServiceOpts  []OptionGroup // the chosen practice's services
-	PlannedOpts  []OptionGroup // its planned ones, for a migration's new one
-	Corrects     []Option
+	AddForm      LineFormView
 	// Problems are what stops a submission ("check your answers").
 	Problems []string
 	// Changed are the ledger rows of the services the lines name, as they
@@ -94,11 +91,6 @@ type LineView struct {
 // FormID is the id of the form confirming a pending line, and the prefix
 // of its date input's names.
 func (l LineView) FormID() string { return "pending-" + strconv.FormatInt(l.ID, 10) }
-
-// KindOption is one kind of change, with what it means.
-type KindOption struct {
-	Value, Label, Hint string
-}
 
 // OptionGroup is a labelled group of a select's options.
 type OptionGroup struct {
