@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -149,7 +150,7 @@ func newVirtualTimeApp(t *testing.T) (*virtualTime, string) {
 		status:    map[cdp.LoaderID]int64{},
 	}
 	base := newApp(t, nil, server.WithClock(vt.clock.Now))
-	vt.ctx = newBrowser(t)
+	vt.ctx = withOwnChecks(newBrowser(t))
 	// The listener must return at once and run no command: it only
 	// passes the events on, and the channels hold more than a step sends.
 	if err := chromedp.Listen(vt.ctx, func(ev any) {
@@ -402,12 +403,13 @@ func (vt *virtualTime) checkAccessibility(pageName string) {
 	t.Helper()
 	injectAxe(t, vt.ctx, pageName)
 	if _, err := chromedp.Run(vt.ctx, chromedp.Evaluate[bool](`window.axeResult = null,
-		(`+axeRun+`).then(v => { window.axeResult = {violations: v} }, e => { window.axeResult = {error: String(e)} }),
+		(`+axeRun+`).then(r => { window.axeResult = r }, e => { window.axeResult = {error: String(e)} }),
 		true`)); err != nil {
 		t.Fatalf("%s: start axe-core: %v", pageName, err)
 	}
 	type result struct {
 		Violations []axeViolation `json:"violations"`
+		Ran        []string       `json:"ran"`
 		Error      string         `json:"error"`
 	}
 	for range 60 {
@@ -420,6 +422,11 @@ func (vt *virtualTime) checkAccessibility(pageName string) {
 			continue
 		case r.Error != "":
 			t.Fatalf("%s: run axe-core: %s", pageName, r.Error)
+		}
+		for _, id := range mustRun {
+			if !slices.Contains(r.Ran, id) {
+				t.Errorf("%s: axe-core did not run the rule %s", pageName, id)
+			}
 		}
 		reportViolations(t, vt.ctx, pageName, r.Violations)
 		return
@@ -441,7 +448,8 @@ func (vt *virtualTime) checkAccessibilityAtWidths(pageName string) {
 		t.Fatalf("the window is %d px wide, not 320 (%v)", w, err)
 	}
 	vt.checkAccessibility(pageName + " at 320 px")
-	if _, err := chromedp.Run(vt.ctx, chromedp.EmulateReset()); err != nil {
+	// chromedp's EmulateReset leaves Chromium at the last size emulated.
+	if _, err := chromedp.Run(vt.ctx, chromedp.EmulateViewport(desktopWidth, desktopHeight)); err != nil {
 		t.Fatalf("widen the window: %v", err)
 	}
 	vt.run(emulation.VirtualTimePolicyAdvance, loadBudget)

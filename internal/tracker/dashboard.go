@@ -54,7 +54,8 @@ func worklist(ctx context.Context, db postgres.Querier, what, query string, args
 
 // AwaitingReview lists the submitted returns of every CCG, the one that
 // has waited longest for a reviewer first: a resubmitted return waits
-// from its latest submission.
+// from its latest submission. The partial index finds the submitted
+// returns (a few per CCG at most), which are then sorted by that moment.
 func AwaitingReview(ctx context.Context, db postgres.Querier, limit int) (Worklist, error) {
 	return worklist(ctx, db, "returns awaiting review", `SELECT `+returnColumns+`,
 		coalesce((SELECT max(s.submitted_at) FROM return_submissions s WHERE s.return_id = tr.id), tr.submitted_at) AS since,
