@@ -23,14 +23,7 @@ func DueToGoLive(ctx context.Context, db postgres.Querier, ccgCode string, by ti
 		return nil, 0, fmt.Errorf("services due to go live at %s: %w", ccgCode, err)
 	}
 	total := 0
-	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Instance, error) {
-		var i Instance
-		var price string
-		err := row.Scan(&i.ID, &i.CCGCode, &i.PracticeCode, &i.PracticeName, &i.ItemID, &i.ItemName, &i.ItemKind, &i.SupplierID,
-			&i.SupplierName, &i.OrderID, &i.CallOffID, &i.AgreementID, &price, &i.PricingUnit, &i.TimeUnit, &i.QuantityRule,
-			&i.Quantity, &i.PlannedM1, &i.ActualM1, &i.M2, &i.Cessation, &i.State, &i.Version, &total)
-		return i, err
-	})
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Instance, error) { return scanInstanceAnd(row, &total) })
 	if err != nil {
 		return nil, 0, fmt.Errorf("services due to go live at %s: %w", ccgCode, err)
 	}

@@ -38,11 +38,8 @@ func worklist(ctx context.Context, db postgres.Querier, what, query string, args
 	var w Worklist
 	_, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (struct{}, error) {
 		var it WorkItem
-		var period time.Time
-		err := row.Scan(&it.ID, &it.CCGCode, &it.CCGName, &it.RegionCode, &it.RegionName, &period, &it.DueDate, &it.Status, &it.NilReturn,
-			&it.IssuedAt, &it.SubmittedAt, &it.SubmittedBy, &it.LateAt, &it.ReviewedAt, &it.ReviewedBy, &it.ReviewComment, &it.Version,
-			&it.Submissions, &it.Since, &w.Total)
-		it.Period = PeriodOf(period)
+		var err error
+		it.Return, err = scanReturnAnd(row, &it.Since, &w.Total)
 		w.Items = append(w.Items, it)
 		return struct{}{}, err
 	})
@@ -96,17 +93,8 @@ func AwaitingDate(ctx context.Context, db postgres.Querier, ccgCode string, limi
 	}
 	total := 0
 	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Line, error) {
-		var l Line
-		err := row.Scan(&l.ID, &l.Kind, &l.PracticeCode, &l.PracticeName, &l.InstanceID, &l.ItemName, &l.NewInstanceID,
-			&l.Targets, &l.Corrects, &l.Date, &l.Note, &l.ReviewerComment, &l.CarriedFrom, &total)
-		if l.InstanceID != nil {
-			l.InstanceRef = ref(*l.InstanceID, l.PracticeCode)
-		}
-		if l.NewInstanceID != nil {
-			l.NewInstanceRef = ref(*l.NewInstanceID, l.PracticeCode)
-		}
-		l.Requested = true // dated after its own return's month
-		return l, err
+		// Every one is requested: dated after its own return's month.
+		return scanLineAnd(row, func(l Line) time.Time { return l.Date.AddDate(0, 0, -1) }, &total)
 	})
 	if err != nil {
 		return nil, 0, fmt.Errorf("requested changes of %s: %w", ccgCode, err)
