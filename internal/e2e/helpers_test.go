@@ -148,6 +148,18 @@ func newBrowser(t *testing.T) context.Context {
 // that checks many pages.
 func newBrowserFor(t *testing.T, deadline time.Duration) context.Context {
 	t.Helper()
+	ctx := newWindow(t, deadline)
+	// The window's own viewport is smaller than the window (577 px tall
+	// at 720): emulate the desktop size exactly, as the checks do.
+	if _, err := chromedp.Run(ctx, chromedp.EmulateViewport(desktopWidth, desktopHeight)); err != nil {
+		t.Fatalf("size the window: %v", err)
+	}
+	return ctx
+}
+
+// newWindow starts the browser with its tab at the window's own size.
+func newWindow(t *testing.T, deadline time.Duration) context.Context {
+	t.Helper()
 	path := os.Getenv("CHROMIUM_PATH")
 	if path == "" {
 		path = "/usr/bin/chromium"
@@ -175,11 +187,6 @@ func newBrowserFor(t *testing.T, deadline time.Duration) context.Context {
 	// deadline below limits the actions and not the life of the browser.
 	if err := chromedp.Do(tabCtx); err != nil {
 		t.Fatalf("start Chromium: %v", err)
-	}
-	// The window's own viewport is smaller than the window (577 px tall
-	// at 720): emulate the desktop size exactly, as the checks do.
-	if _, err := chromedp.Run(tabCtx, chromedp.EmulateViewport(desktopWidth, desktopHeight)); err != nil {
-		t.Fatalf("size the window: %v", err)
 	}
 	ctx, cancel := context.WithTimeout(tabCtx, deadline)
 	t.Cleanup(cancel)

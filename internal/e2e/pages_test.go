@@ -119,7 +119,9 @@ func TestEveryPageOfEveryRole(t *testing.T) {
 		t.FailNow()
 	}
 
-	browser := newBrowserFor(t, 5*time.Minute)
+	// Every page twice (1280×720 and 320×640) as each of five people, on a
+	// machine the other tests share: generous, but bounded.
+	browser := newBrowserFor(t, 10*time.Minute)
 	var visits, axeRuns, errorStates atomic.Int64
 	check := func(t *testing.T, ctx context.Context, name string) {
 		t.Helper()
