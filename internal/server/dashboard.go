@@ -200,6 +200,9 @@ func (s *Server) returnSummaries(history []tracker.Return) (*views.ReturnSummary
 		if v.Open && !r.DueDate.Before(today) {
 			v.DaysLeft = int(r.DueDate.Sub(today).Hours() / 24)
 		}
+		if v.Open && !r.Period.Ended(now) {
+			v.SubmitFrom = dates.Long(r.Period.SubmittableFrom())
+		}
 		return v
 	}
 	currentAt := -1

@@ -183,6 +183,12 @@ func TestBuyerDashboardShowsWhatNeedsAttention(t *testing.T) {
 	app := newDashboardApp(t)
 	buyer := app.clientAs("buyer.16c@example.nhs.uk")
 	d := doc(t, buyer.get("/"))
+	// October's is accepted: November's is the return to do, sent once
+	// November is over.
+	if card := d.Find("[data-testid=current-return]").Text(); !strings.Contains(card, "November 2026") ||
+		!strings.Contains(d.Find("[data-testid=current-submit-from]").Text(), "you can submit it from 1 December 2026") {
+		t.Errorf("the current return: %q", card)
+	}
 	due := d.Find("[data-testid=due-to-go-live] tbody tr")
 	if due.Length() != 2 {
 		t.Fatalf("%d services due to go live, want 2: %q", due.Length(), due.Text())
