@@ -6,6 +6,7 @@ package billing
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"ccgtracker/internal/money"
@@ -74,20 +75,26 @@ func ChargeFor(c Charged, first time.Time) (Charge, bool) {
 	return ch, true
 }
 
-// Explain says in words how a charge was made, for its line's page:
-// "£1.26 × 5,903 patients ÷ 12 = £619.82 a month; active 12–30 Nov: 19 of
-// 30 days = £392.55; payable: M2 on 20 Nov".
+// Explain says in words how a charge was made, for its line's page, so
+// that it can be checked from its own figures: the monthly figure is shown
+// unrounded, and so is the month's share of it before the one rounding to
+// the penny: "£1.26 × 5,903 patients ÷ 12 = £619.815 a month; active
+// 12–30 Nov: 19 of 30 days = £392.5495, £392.55 to the penny; payable: M2
+// on 20 Nov". A figure with more than six decimal places (a third of a
+// penny, say) is shown to six, with "≈".
 func Explain(c Charged, ch Charge, unit string, first time.Time) string {
 	qty := fmt.Sprintf("%s %s", number(c.Quantity), unit)
-	base := c.UnitPrice.Times(int64(c.Quantity))
+	base := int64(c.UnitPrice.Times(int64(c.Quantity))) // ten-thousandths of a pound
 	var s string
+	monthDen := int64(1)
 	switch c.TimeUnit {
 	case "":
 		s = fmt.Sprintf("%s × %s, one-off, charged in the month it went live = %s", c.UnitPrice, qty, ch.Amount)
 	case "year":
-		s = fmt.Sprintf("%s × %s ÷ 12 = %s a month", c.UnitPrice, qty, base.DivRound(12))
+		monthDen = 12
+		s = fmt.Sprintf("%s × %s ÷ 12 %s a month", c.UnitPrice, qty, exactly(base, monthDen))
 	default:
-		s = fmt.Sprintf("%s × %s = %s a month", c.UnitPrice, qty, base.RoundPenny())
+		s = fmt.Sprintf("%s × %s %s a month", c.UnitPrice, qty, exactly(base, monthDen))
 	}
 	if c.TimeUnit != "" {
 		from := first
@@ -95,7 +102,11 @@ func Explain(c Charged, ch Charge, unit string, first time.Time) string {
 			from = *c.ActualM1
 		}
 		to := from.AddDate(0, 0, ch.DaysCharged-1)
-		s += fmt.Sprintf("; active %d–%s: %d of %d days = %s", from.Day(), to.Format("2 Jan"), ch.DaysCharged, ch.DaysInMonth, ch.Amount)
+		share := exactly(base*int64(ch.DaysCharged), monthDen*int64(ch.DaysInMonth))
+		if share != "= "+ch.Amount.String() {
+			share += ", " + ch.Amount.String() + " to the penny"
+		}
+		s += fmt.Sprintf("; active %d–%s: %d of %d days %s", from.Day(), to.Format("2 Jan"), ch.DaysCharged, ch.DaysInMonth, share)
 	}
 	if ch.Payable {
 		s += "; payable: M2 on " + c.M2.Format("2 Jan 2006")
@@ -105,7 +116,27 @@ func Explain(c Charged, ch Charge, unit string, first time.Time) string {
 	return s
 }
 
-func number(n int) string {
+// exactly prints num ÷ den ten-thousandths of a pound after "= ", exact
+// to as many places as it has (two at least), or after "≈ " to six places
+// when it has more.
+func exactly(num, den int64) string {
+	const places = 100 // millionths of a pound per ten-thousandth
+	scaled, rem := num*places/den, num*places%den
+	sign := "= "
+	if rem != 0 {
+		sign = "≈ "
+		if 2*rem >= den {
+			scaled++ // half away from zero (amounts are not negative)
+		}
+	}
+	pounds, frac := scaled/1_000_000, fmt.Sprintf("%06d", scaled%1_000_000)
+	frac = frac[:2] + strings.TrimRight(frac[2:], "0")
+	return sign + "£" + number64(pounds) + "." + frac
+}
+
+func number(n int) string { return number64(int64(n)) }
+
+func number64(n int64) string {
 	s := fmt.Sprint(n)
 	for i := len(s) - 3; i > 0; i -= 3 {
 		s = s[:i] + "," + s[i:]

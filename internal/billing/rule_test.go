@@ -148,8 +148,37 @@ func TestExplainSaysHowTheChargeWasMade(t *testing.T) {
 	t.Parallel()
 	c := Charged{UnitPrice: pounds(t, "1.26"), TimeUnit: "year", Quantity: 5903, ActualM1: d(2026, 11, 12), M2: d(2026, 11, 20)}
 	ch, _ := ChargeFor(c, dates.Date(2026, 11, 1))
-	want := "£1.26 × 5,903 patients ÷ 12 = £619.82 a month; active 12–30 Nov: 19 of 30 days = £392.55; payable: M2 on 20 Nov 2026"
+	want := "£1.26 × 5,903 patients ÷ 12 = £619.815 a month; active 12–30 Nov: 19 of 30 days = £392.5495, £392.55 to the penny; payable: M2 on 20 Nov 2026"
 	if got := Explain(c, ch, "patients", dates.Date(2026, 11, 1)); got != want {
 		t.Errorf("Explain:\n got %s\nwant %s", got, want)
+	}
+}
+
+// The explanation can be checked from its own figures: the monthly figure
+// unrounded (1,986.285 × 15 ÷ 30 = 993.1425, not 1,986.29 × 15 ÷ 30), the
+// share before its one rounding, and "≈" where a figure has more places
+// than six.
+func TestExplainShowsTheUnroundedFigures(t *testing.T) {
+	t.Parallel()
+	nov := dates.Date(2026, 11, 1)
+	for _, c := range []struct {
+		name string
+		in   Charged
+		want string
+	}{
+		{"PerYearHalfMonth", Charged{UnitPrice: pounds(t, "1.26"), TimeUnit: "year", Quantity: 18917, ActualM1: d(2026, 11, 16)},
+			"£1.26 × 18,917 patients ÷ 12 = £1,986.285 a month; active 16–30 Nov: 15 of 30 days = £993.1425, £993.14 to the penny; held until M2 is recorded"},
+		{"PerMonthWholeMonth", Charged{UnitPrice: pounds(t, "37.92"), TimeUnit: "month", Quantity: 2, ActualM1: d(2026, 10, 1), M2: d(2026, 10, 2)},
+			"£37.92 × 2 patients = £75.84 a month; active 1–30 Nov: 30 of 30 days = £75.84; payable: M2 on 2 Oct 2026"},
+		{"AThirdOfAPenny", Charged{UnitPrice: pounds(t, "1.00"), TimeUnit: "year", Quantity: 1, ActualM1: d(2026, 11, 21)},
+			"£1.00 × 1 patients ÷ 12 ≈ £0.083333 a month; active 21–30 Nov: 10 of 30 days ≈ £0.027778, £0.03 to the penny; held until M2 is recorded"},
+	} {
+		ch, ok := ChargeFor(c.in, nov)
+		if !ok {
+			t.Fatalf("%s: not charged", c.name)
+		}
+		if got := Explain(c.in, ch, "patients", nov); got != c.want {
+			t.Errorf("%s:\n got %s\nwant %s", c.name, got, c.want)
+		}
 	}
 }

@@ -17,10 +17,12 @@ func TestReviewerAndAdmin(t *testing.T) {
 	base := newApp(t, nil)
 	ctx := newBrowser(t)
 
-	// The reviewer's home counts every CCG, by region.
+	// The reviewer's home is the review work, then every CCG counted by
+	// region.
 	signIn(t, ctx, base, "reviewer@example.nhs.uk", auth.DemoPassword)
 	wantPath(t, ctx, base, "/")
-	wantText(t, ctx, "h1", "CCGs by region")
+	wantText(t, ctx, "h1", "Returns to review")
+	wantText(t, ctx, "#regions-heading", "CCGs by region")
 	wantText(t, ctx, "[data-testid=user-name]", "Rita Reviewer")
 	wantContains(t, ctx, "[data-testid=overview-totals]", "106 CCGs")
 	wantContains(t, ctx, "[data-testid=overview-totals]", "in 7 regions")

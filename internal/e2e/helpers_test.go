@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -147,6 +148,18 @@ func newBrowser(t *testing.T) context.Context {
 // that checks many pages.
 func newBrowserFor(t *testing.T, deadline time.Duration) context.Context {
 	t.Helper()
+	ctx := newWindow(t, deadline)
+	// The window's own viewport is smaller than the window (577 px tall
+	// at 720): emulate the desktop size exactly, as the checks do.
+	if _, err := chromedp.Run(ctx, chromedp.EmulateViewport(desktopWidth, desktopHeight)); err != nil {
+		t.Fatalf("size the window: %v", err)
+	}
+	return ctx
+}
+
+// newWindow starts the browser with its tab at the window's own size.
+func newWindow(t *testing.T, deadline time.Duration) context.Context {
+	t.Helper()
 	path := os.Getenv("CHROMIUM_PATH")
 	if path == "" {
 		path = "/usr/bin/chromium"
@@ -162,9 +175,9 @@ func newBrowserFor(t *testing.T, deadline time.Duration) context.Context {
 		chromedp.Flag("disable-quic", true),
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
-		// Wide enough for the desktop layout: the header menu and the
-		// tables show as they do for most people.
-		chromedp.WindowSize(1280, 1024),
+		// The desktop size axe-core checks every page at (with 320×640):
+		// the header menu and the tables show as they do for most people.
+		chromedp.WindowSize(desktopWidth, desktopHeight),
 	)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	t.Cleanup(cancelAlloc)
@@ -190,28 +203,35 @@ func newTab(t *testing.T, ctx context.Context) context.Context {
 	if err := chromedp.Do(tabCtx); err != nil {
 		t.Fatalf("open a tab: %v", err)
 	}
+	if _, err := chromedp.Run(tabCtx, chromedp.EmulateViewport(desktopWidth, desktopHeight)); err != nil {
+		t.Fatalf("size the tab: %v", err)
+	}
 	return tabCtx
 }
 
 // visit opens url and returns the HTTP status of the document (after any
-// redirect).
+// redirect). Like every helper that leads to a page, it has axe-core check
+// the page at both sizes (checkVisited).
 func visit(t *testing.T, ctx context.Context, url string) int64 {
 	t.Helper()
 	resp, err := chromedp.Run(ctx, chromedp.NavigateResponse(url))
 	if err != nil {
 		t.Fatalf("open %s: %v", url, err)
 	}
+	checkVisited(t, ctx)
 	return resp.Status
 }
 
 // click clicks the first element matching css and waits for the page it
-// leads to; it returns that page's HTTP status (after any redirect).
+// leads to; it returns that page's HTTP status (after any redirect). The
+// page is checked by axe-core at both sizes (checkVisited).
 func click(t *testing.T, ctx context.Context, css string) int64 {
 	t.Helper()
 	resp, err := chromedp.RunResponse(ctx, chromedp.Click(chromedp.CSS(css)))
 	if err != nil {
 		t.Fatalf("click %s on %s: %v", css, location(t, ctx), err)
 	}
+	checkVisited(t, ctx)
 	return resp.Status
 }
 
@@ -361,49 +381,143 @@ type axeViolation struct {
 }
 
 // axeRun runs axe on the document against WCAG 2.0, 2.1 and 2.2 A and AA,
-// and keeps only what the report needs.
-const axeRun = `axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']}, resultTypes: ['violations']})
-	.then(r => r.violations.map(v => ({
-		id: v.id,
-		impact: v.impact || '',
-		help: v.help,
-		targets: v.nodes.map(n => n.target.join(' ')),
-	})))`
+// and keeps only what the report needs, with the rules that ran (passed,
+// failed, incomplete or not applicable), so the test can tell that none
+// of them, target-size (WCAG 2.2 2.5.8) above all, was left out.
+const axeRun = `axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']}})
+	.then(r => ({
+		violations: r.violations.map(v => ({
+			id: v.id,
+			impact: v.impact || '',
+			help: v.help,
+			targets: v.nodes.map(n => n.target.join(' ')),
+		})),
+		ran: [...r.passes, ...r.violations, ...r.incomplete, ...r.inapplicable].map(v => v.id),
+	}))`
 
-// checkAccessibility runs axe-core on the page the tab shows and fails the
-// test with every violation found. The script is injected through the
-// DevTools protocol, which the page's Content-Security-Policy does not
-// govern, so the page itself needs no change to be tested.
-func checkAccessibility(t *testing.T, ctx context.Context, pageName string) {
+// axeResult is what axeRun returns.
+type axeResult struct {
+	Violations []axeViolation `json:"violations"`
+	Ran        []string       `json:"ran"`
+}
+
+// mustRun are the rules whose absence from a run fails the test: a
+// configuration that dropped them would otherwise pass every page.
+var mustRun = []string{"target-size", "color-contrast", "label"}
+
+// The sizes every page is checked at: a desktop window, and a 320 px wide
+// phone (WCAG 1.4.10 reflow).
+const (
+	desktopWidth, desktopHeight = 1280, 720
+	phoneWidth, phoneHeight     = 320, 640
+)
+
+// axeOnce runs axe-core on the page the tab shows, at the size it has, and
+// fails the test with every violation found. The script is injected
+// through the DevTools protocol, which the page's Content-Security-Policy
+// does not govern, so the page itself needs no change to be tested.
+func axeOnce(t *testing.T, ctx context.Context, pageName string) {
 	t.Helper()
 	injectAxe(t, ctx, pageName)
-	violations, err := chromedp.Run(ctx, chromedp.Evaluate[[]axeViolation](axeRun, chromedp.EvalAwaitPromise))
+	res, err := chromedp.Run(ctx, chromedp.Evaluate[axeResult](axeRun, chromedp.EvalAwaitPromise))
 	if err != nil {
 		t.Fatalf("%s: run axe-core: %v", pageName, err)
 	}
-	reportViolations(t, ctx, pageName, violations)
+	for _, id := range mustRun {
+		if !slices.Contains(res.Ran, id) {
+			t.Errorf("%s: axe-core did not run the rule %s", pageName, id)
+		}
+	}
+	reportViolations(t, ctx, pageName, res.Violations)
 }
 
-// checkAccessibilityAtWidths runs axe-core on the page as the browser's
-// desktop window shows it and as a 320 px wide phone does (WCAG 1.4.10
-// reflow), then puts the window back.
+// checked remembers, per test, the page states axe-core has checked: the
+// address, title and size of the document. A page is checked once as it
+// stands, however many helpers lead to it or ask for it.
+var checked sync.Map // *testing.T → *sync.Map of page states
+
+// ownChecks marks a tab whose test checks its pages itself
+// (withOwnChecks), for checkVisited.
+type ownChecks struct{}
+
+// withOwnChecks is the tab of ctx, with the pages it visits left to the
+// test to check: the session timeout tests run the page on Chrome's
+// virtual time, where axe-core and the header's resizing need the page's
+// time moved on (virtualTime.checkAccessibilityAtWidths).
+func withOwnChecks(ctx context.Context) context.Context {
+	return context.WithValue(ctx, ownChecks{}, true)
+}
+
+// checkVisited checks the page a navigation led to, when it is an HTML
+// page (not a download): every page a browser test visits is checked.
+func checkVisited(t *testing.T, ctx context.Context) {
+	t.Helper()
+	if ctx.Value(ownChecks{}) != nil {
+		return
+	}
+	html, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.contentType === 'text/html'`))
+	if err != nil {
+		t.Fatalf("read the page's type: %v", err)
+	}
+	if html {
+		checkAccessibility(t, ctx, "the page at "+location(t, ctx))
+	}
+}
+
+// checkAccessibility runs axe-core on the page as a 1280×720 desktop
+// window shows it and as a 320×640 phone does, checks that it does not
+// scroll sideways at 320 px (WCAG 1.4.10 reflow), then puts the window
+// back to 1280×720 (the size every tab has: newBrowser, newTab). A page
+// state checked already in the test is not checked again.
+func checkAccessibility(t *testing.T, ctx context.Context, pageName string) {
+	t.Helper()
+	state, err := chromedp.Run(ctx, chromedp.Evaluate[string](`location.href + ' ' + document.title + ' ' + document.documentElement.outerHTML.length`))
+	if err != nil {
+		t.Fatalf("%s: read the page: %v", pageName, err)
+	}
+	seen, loaded := checked.LoadOrStore(t, &sync.Map{})
+	if !loaded {
+		t.Cleanup(func() { checked.Delete(t) })
+	}
+	if _, dup := seen.(*sync.Map).LoadOrStore(state, true); dup {
+		return
+	}
+	if w, err := chromedp.Run(ctx, chromedp.Evaluate[int](`window.innerWidth`)); err != nil || w != desktopWidth {
+		if _, err := chromedp.Run(ctx, chromedp.EmulateViewport(desktopWidth, desktopHeight)); err != nil {
+			t.Fatalf("size the window: %v", err)
+		}
+		waitForWidth(t, ctx, desktopWidth)
+	}
+	axeOnce(t, ctx, pageName)
+	if _, err := chromedp.Run(ctx, chromedp.EmulateViewport(phoneWidth, phoneHeight)); err != nil {
+		t.Fatalf("narrow the window: %v", err)
+	}
+	waitForWidth(t, ctx, phoneWidth)
+	axeOnce(t, ctx, pageName+" at 320 px")
+	checkReflow(t, ctx, pageName)
+	// chromedp's EmulateReset leaves Chromium at the last size emulated.
+	if _, err := chromedp.Run(ctx, chromedp.EmulateViewport(desktopWidth, desktopHeight)); err != nil {
+		t.Fatalf("widen the window: %v", err)
+	}
+	waitForWidth(t, ctx, desktopWidth)
+}
+
+// waitForWidth waits until the page has taken the new width. Its scripts
+// answer a new width from a ResizeObserver, run before the next frame is
+// painted (the header's menu folds into More, the scrolling tables become
+// focusable): wait for two frames, as a person would see them.
+func waitForWidth(t *testing.T, ctx context.Context, want int) {
+	t.Helper()
+	if w, err := chromedp.Run(ctx, chromedp.Evaluate[int](`new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(window.innerWidth))))`, chromedp.EvalAwaitPromise)); err != nil || w != want {
+		t.Fatalf("the window is %d px wide, not %d (%v)", w, want, err)
+	}
+}
+
+// checkAccessibilityAtWidths is checkAccessibility, by the name the tests
+// written before every check covered both sizes use.
 func checkAccessibilityAtWidths(t *testing.T, ctx context.Context, pageName string) {
 	t.Helper()
 	checkAccessibility(t, ctx, pageName)
-	if _, err := chromedp.Run(ctx, chromedp.EmulateViewport(320, 640)); err != nil {
-		t.Fatalf("narrow the window: %v", err)
-	}
-	// The page's scripts answer the new width from a ResizeObserver, run
-	// before the next frame is painted (the scrolling tables become
-	// focusable then): wait for two frames, as a person would see them.
-	if w, err := chromedp.Run(ctx, chromedp.Evaluate[int](`new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(window.innerWidth))))`, chromedp.EvalAwaitPromise)); err != nil || w != 320 {
-		t.Fatalf("the window is %d px wide, not 320 (%v)", w, err)
-	}
-	checkAccessibility(t, ctx, pageName+" at 320 px")
-	checkReflow(t, ctx, pageName)
-	if _, err := chromedp.Run(ctx, chromedp.EmulateReset()); err != nil {
-		t.Fatalf("widen the window: %v", err)
-	}
 }
 
 // checkReflow fails the test when the page, 320 px wide, needs scrolling
@@ -527,12 +641,13 @@ func keyChoose(t *testing.T, ctx context.Context, value string) {
 }
 
 // keySubmit presses Enter on the focused button and waits for the page it
-// leads to, returning its status.
+// leads to, returning its status; the page is checked (checkVisited).
 func keySubmit(t *testing.T, ctx context.Context) int64 {
 	t.Helper()
 	resp, err := chromedp.RunResponse(ctx, chromedp.KeyEvent(kb.Enter))
 	if err != nil {
 		t.Fatalf("press Enter on %s: %v", location(t, ctx), err)
 	}
+	checkVisited(t, ctx)
 	return resp.Status
 }

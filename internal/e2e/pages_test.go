@@ -119,8 +119,9 @@ func TestEveryPageOfEveryRole(t *testing.T) {
 		t.FailNow()
 	}
 
-	// A bound against a hang, not a target: the sweep takes about a minute
-	// alone, and several times that on a machine busy with other tests.
+	// A bound against a hang, not a target: every page twice (1280×720 and
+	// 320×640) as each of five people takes a few minutes alone, and several
+	// times that on a machine busy with other tests.
 	browser := newBrowserFor(t, 12*time.Minute)
 	var visits, axeRuns, errorStates atomic.Int64
 	check := func(t *testing.T, ctx context.Context, name string) {

@@ -27,7 +27,9 @@ func TestReturnRoundTrip(t *testing.T) {
 	t.Parallel()
 	base, pool := newAppWithPool(t, nil)
 	ctx := context.Background()
-	period := tracker.PeriodOf(dates.Today(time.Now()))
+	// Last month's return: a return is sent once its month has ended
+	// (TestReturnSentOnceItsMonthHasEnded stands on a clock in the month).
+	period := tracker.PeriodOf(dates.Today(time.Now())).Prev()
 	planned, live := scene(t, ctx, pool, period)
 	returnPath := "/ccgs/16C/returns/" + period.String()
 	goLive := period.First().AddDate(0, 0, 2)

@@ -214,12 +214,16 @@ const instanceFrom = `
 	JOIN suppliers s ON s.id = si.supplier_id
 	LEFT JOIN orders o ON o.id = si.order_id`
 
-func scanInstance(row pgx.CollectableRow) (Instance, error) {
+func scanInstance(row pgx.CollectableRow) (Instance, error) { return scanInstanceAnd(row) }
+
+// scanInstanceAnd reads instanceColumns and then the columns a query adds
+// after them into more.
+func scanInstanceAnd(row pgx.CollectableRow, more ...any) (Instance, error) {
 	var i Instance
 	var price string
-	err := row.Scan(&i.ID, &i.CCGCode, &i.PracticeCode, &i.PracticeName, &i.ItemID, &i.ItemName, &i.ItemKind, &i.SupplierID,
+	err := row.Scan(append([]any{&i.ID, &i.CCGCode, &i.PracticeCode, &i.PracticeName, &i.ItemID, &i.ItemName, &i.ItemKind, &i.SupplierID,
 		&i.SupplierName, &i.OrderID, &i.CallOffID, &i.AgreementID, &price, &i.PricingUnit, &i.TimeUnit, &i.QuantityRule,
-		&i.Quantity, &i.PlannedM1, &i.ActualM1, &i.M2, &i.Cessation, &i.State, &i.Version)
+		&i.Quantity, &i.PlannedM1, &i.ActualM1, &i.M2, &i.Cessation, &i.State, &i.Version}, more...)...)
 	if err != nil {
 		return i, err
 	}

@@ -21,15 +21,7 @@ func (s *Server) adminJobs(w http.ResponseWriter, r *http.Request) error {
 	}
 	rows := make([]views.JobRunRow, len(runs))
 	for i, run := range runs {
-		tag := map[string]string{"succeeded": "nhsuk-tag--green", "failed": "nhsuk-tag--red"}[run.Outcome]
-		if tag == "" {
-			tag = "nhsuk-tag--blue"
-		}
-		rows[i] = views.JobRunRow{
-			BusinessDate: dates.Long(run.BusinessDate), Started: run.StartedAt.In(dates.London).Format(stamp),
-			Outcome: run.Outcome, OutcomeTag: tag, TriggeredBy: run.TriggeredBy, Error: run.Error,
-			Issued: strconv.Itoa(run.Issued), Flagged: strconv.Itoa(run.Flagged), Reminders: strconv.Itoa(run.Reminders), Ceased: strconv.Itoa(run.Ceased),
-		}
+		rows[i] = jobRunRow(run)
 	}
 	at := fmt.Sprintf("%02d:%02d", s.cfg.NightlyHour, s.cfg.NightlyMinute)
 	s.render(w, r, http.StatusOK, views.AdminJobs(s.page(r, "Nightly job", views.Link{Label: "Dashboard", Href: "/"}), rows, at))
@@ -71,4 +63,18 @@ func (s *Server) messageRows(msgs []outbox.Queued) []views.MessageRow {
 			Created: m.CreatedAt.In(dates.London).Format(stamp), Status: status, StatusTag: tag, LastError: m.LastError}
 	}
 	return rows
+}
+
+// jobRunRow is a run of the nightly job as the admin's pages show it (the
+// jobs page and the dashboard).
+func jobRunRow(run nightly.RunRecord) views.JobRunRow {
+	tag := map[string]string{"succeeded": "nhsuk-tag--green", "failed": "nhsuk-tag--red"}[run.Outcome]
+	if tag == "" {
+		tag = "nhsuk-tag--blue"
+	}
+	return views.JobRunRow{
+		BusinessDate: dates.Long(run.BusinessDate), Started: run.StartedAt.In(dates.London).Format(stamp),
+		Outcome: run.Outcome, OutcomeTag: tag, TriggeredBy: run.TriggeredBy, Error: run.Error,
+		Issued: strconv.Itoa(run.Issued), Flagged: strconv.Itoa(run.Flagged), Reminders: strconv.Itoa(run.Reminders), Ceased: strconv.Itoa(run.Ceased),
+	}
 }

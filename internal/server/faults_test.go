@@ -255,6 +255,7 @@ func TestConnectionKilledDuringAcceptanceLeavesNothingHalfDone(t *testing.T) {
 	other := app.cessation(versionOf(t, buyer, novReturn), "21")
 	other.Set("instance", second)
 	wantRedirect(t, buyer.post(novReturn+"/lines", other), novReturn)
+	app.endNovember(buyer) // November's return is sent once November is over
 	wantRedirect(t, buyer.post(novReturn+"/submit", url.Values{"version": {versionOf(t, buyer, novReturn)}}), novReturn)
 
 	reviewer := app.clientAs("reviewer@example.nhs.uk")
@@ -386,6 +387,7 @@ func TestDatabaseGoesAwayDuringASubmissionAndComesBack(t *testing.T) {
 	app := newReturnAppOn(t, pool)
 	buyer := app.clientAs("buyer.16c@example.nhs.uk")
 	wantRedirect(t, buyer.post(novReturn+"/lines", app.cessation(versionOf(t, buyer, novReturn), "20")), novReturn)
+	app.endNovember(buyer) // November's return is sent once November is over
 	version := versionOf(t, buyer, novReturn)
 	readers := []*client{app.clientAs("reviewer@example.nhs.uk"), app.clientAs("finance@example.nhs.uk"), app.clientAs("buyer.03q@example.nhs.uk")}
 	pages := []string{"/ccgs/16C", "/returns?period=2026-11", "/ccgs/03Q"}

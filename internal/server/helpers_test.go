@@ -20,6 +20,7 @@ import (
 
 	"ccgtracker/internal/auth"
 	"ccgtracker/internal/config"
+	"ccgtracker/internal/dates"
 	"ccgtracker/internal/postgres"
 	"ccgtracker/internal/postgres/pgtest"
 )
@@ -95,6 +96,22 @@ func (a *testApp) clock() time.Time {
 	return a.now
 }
 
+// endNovember stands the clock on the morning of 1 December 2026 in
+// London, when November's return can be sent (the clock otherwise stands
+// on 24 November). The week's jump outlasts the idle timeout, so each
+// client given signs in again.
+func (a *testApp) endNovember(signedIn ...*client) {
+	a.mu.Lock()
+	a.now = novemberOver
+	a.mu.Unlock()
+	for _, c := range signedIn {
+		c.signIn(c.email)
+	}
+}
+
+// novemberOver is the first morning after November 2026, London time.
+var novemberOver = time.Date(2026, 12, 1, 9, 0, 0, 0, dates.London)
+
 func (a *testApp) advance(d time.Duration) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -104,9 +121,10 @@ func (a *testApp) advance(d time.Duration) {
 // client is a browser-like client: a cookie jar, no automatic redirects,
 // and same-origin fetch metadata on every request, as a browser sends.
 type client struct {
-	t    *testing.T
-	app  *testApp
-	http *http.Client
+	t     *testing.T
+	app   *testApp
+	http  *http.Client
+	email string // who signed in last
 }
 
 func (a *testApp) client() *client {
@@ -162,6 +180,7 @@ func (c *client) signIn(email string) {
 	if resp.StatusCode != http.StatusSeeOther {
 		c.t.Fatalf("sign in as %s: status %d: %s", email, resp.StatusCode, text(c.t, resp))
 	}
+	c.email = email
 }
 
 // sessionCookie is the session token the jar holds.

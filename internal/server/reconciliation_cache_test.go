@@ -108,10 +108,12 @@ func TestReconciliationPageFollowsEveryLedgerChange(t *testing.T) {
 			tracker.LineInput{Kind: tracker.Cessation, Practice: app.practice, Instance: app.service, Date: dates.Date(2026, 11, 20), Note: "closed"}); err != nil {
 			return err
 		}
-		if err := tracker.Submit(ctx, app.pool, app.now, &buyer, scope, "16C", novP, get(), false); err != nil {
+		// Sent and accepted once November is over; the clock of the
+		// later steps stays in November.
+		if err := tracker.Submit(ctx, app.pool, novemberOver, &buyer, scope, "16C", novP, get(), false); err != nil {
 			return err
 		}
-		return tracker.Accept(ctx, app.pool, app.now, nil, "16C", novP, get())
+		return tracker.Accept(ctx, app.pool, novemberOver, nil, "16C", novP, get())
 	})
 
 	step("an order's completion", false, func() error {

@@ -109,7 +109,7 @@ func TestReconciliationMonthShowsTotalsAndExplainsLines(t *testing.T) {
 	resp = c.get("/reconciliation/" + october + "/lines/" + strconv.FormatInt(consult, 10))
 	wantStatus(t, resp, http.StatusOK)
 	got := doc(t, resp).Find(`[data-testid=explanation]`).Text()
-	want := "£37.92 × 1 licence = £37.92 a month; active 12–31 Oct: 20 of 31 days = £24.46; held until M2 is recorded"
+	want := "£37.92 × 1 licence = £37.92 a month; active 12–31 Oct: 20 of 31 days ≈ £24.464516, £24.46 to the penny; held until M2 is recorded"
 	if got != want {
 		t.Errorf("explanation:\n got %q\nwant %q", got, want)
 	}

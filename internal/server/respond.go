@@ -127,9 +127,10 @@ func (s *Server) page(r *http.Request, title string, crumbs ...views.Link) views
 	p.IdleTimeoutSeconds = int(s.cfg.SessionIdleTimeout.Seconds())
 	p.IdleRemainingSeconds = int(s.idleRemaining(r.Context()).Seconds())
 	p.Flash = s.sessions.PopString(r.Context(), sessionFlash)
-	for _, n := range s.navigation(r, u) {
-		current := n.href == r.URL.Path || (n.href != "/" && strings.HasPrefix(r.URL.Path, n.href+"/"))
-		p.Nav = append(p.Nav, views.NavItem{Label: n.label, Href: n.href, Current: current})
+	nav := s.navigation(r, u)
+	section := sectionOf(nav, r.URL.Path)
+	for i, n := range nav {
+		p.Nav = append(p.Nav, views.NavItem{Label: n.label, Href: n.href, Current: i == section, Here: i == section && n.href == r.URL.Path})
 	}
 	return p
 }
@@ -183,3 +184,43 @@ func firstOr(s []string, def string) string {
 const retryAfterSeconds = 30
 
 var errCrossOrigin = apperr.New(apperr.Forbidden, "This request came from another website, so it was refused. Go back to the service and try again.")
+
+// sectionOf is the index of the menu item the page at path belongs to, or
+// -1: the item whose address is the page's or the longest that leads to
+// it, except that every page of a CCG's return belongs to Returns (the
+// review page is under /ccgs/{code}/ but is not a page of CCGs), a
+// practice's page to the CCGs, and the outbox to the nightly job.
+func sectionOf(nav []navLink, path string) int {
+	within := func(href string) bool { return href == path || (href != "/" && strings.HasPrefix(path, href+"/")) }
+	if parts := strings.Split(path, "/"); len(parts) >= 4 && parts[1] == "ccgs" && parts[3] == "returns" {
+		return navIndex(nav, "Returns")
+	}
+	switch {
+	case strings.HasPrefix(path, "/practices/"):
+		if i := navIndex(nav, "Your CCG"); i >= 0 {
+			return i
+		}
+		return navIndex(nav, "CCGs")
+	case strings.HasPrefix(path, "/admin/ccgs/"):
+		return navIndex(nav, "CCGs")
+	case path == "/admin/outbox":
+		return navIndex(nav, "Jobs")
+	}
+	best := -1
+	for i, n := range nav {
+		if within(n.href) && (best < 0 || len(n.href) > len(nav[best].href)) {
+			best = i
+		}
+	}
+	return best
+}
+
+// navIndex is the index of the menu item labelled label, or -1.
+func navIndex(nav []navLink, label string) int {
+	for i, n := range nav {
+		if n.label == label {
+			return i
+		}
+	}
+	return -1
+}

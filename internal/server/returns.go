@@ -147,6 +147,9 @@ func (s *Server) returnView(r *http.Request, ret tracker.Return) (views.ReturnVi
 	if ret.ReviewedAt != nil {
 		v.ReviewedAt = dates.Long(dates.Today(*ret.ReviewedAt))
 	}
+	if !ret.Period.Ended(s.now()) {
+		v.SubmitFrom = dates.Long(ret.Period.SubmittableFrom())
+	}
 	names, err := s.newServiceNames(r, ret.Lines)
 	if err != nil {
 		return v, err

@@ -111,8 +111,9 @@ func TestReturnRoundTrip(t *testing.T) {
 	if timing := d.Find("[data-testid=return-timing]").Text(); !strings.Contains(timing, "27 days left") {
 		t.Errorf("timing %q, want 27 days left (due 21 December)", timing)
 	}
-	if d.Find("button:contains('No changes this month')").Length() != 1 {
-		t.Error("no nil return button on an empty return")
+	// November is not over: the page says from when it can be sent.
+	if d.Find("button:contains('No changes this month')").Length() != 0 || !strings.Contains(d.Find("[data-testid=submit-from]").Text(), "from 1 December 2026") {
+		t.Errorf("an empty return on 24 November: %q", d.Find("[data-testid=submit-from]").Text())
 	}
 	// The form starts with the practice; the service comes from it.
 	if d.Find("select#instance").Length() != 0 || d.Find("form[data-testid=line-practice] input#practice").Length() != 1 {
@@ -195,7 +196,23 @@ func TestReturnRoundTrip(t *testing.T) {
 		t.Errorf("flash %q", d.Find(".nhsuk-notification-banner").Text())
 	}
 
-	// Check your answers, then submit.
+	// Before November has ended, check your answers says when it can be
+	// sent, and a submission is refused saying so, changing nothing.
+	d = doc(t, buyer.get(novReturn+"/check"))
+	if d.Find("button:contains('Submit the return')").Length() != 0 || !strings.Contains(d.Find("[data-testid=submit-from]").Text(), "You can submit this return from 1 December 2026") {
+		t.Errorf("check your answers on 24 November: %q", d.Find("main").Text())
+	}
+	resp = buyer.post(novReturn+"/submit", url.Values{"version": {versionOf(t, buyer, novReturn)}})
+	wantStatus(t, resp, http.StatusBadRequest)
+	if msg := doc(t, resp).Find(".nhsuk-error-summary").Text(); !strings.Contains(msg, "can be submitted from 1 December 2026") {
+		t.Errorf("a submission on 24 November: %q", msg)
+	}
+	if n := app.count(`SELECT count(*) FROM return_submissions`); n != 0 {
+		t.Fatalf("%d submissions kept before the month ended", n)
+	}
+
+	// Check your answers, then submit, once November is over.
+	app.endNovember(buyer)
 	d = doc(t, buyer.get(novReturn+"/check"))
 	if d.Find("button:contains('Submit the return')").Length() != 1 || d.Find("[data-testid=return-problems]").Length() != 0 {
 		t.Fatal("check your answers offers no submit button")
@@ -301,8 +318,19 @@ func TestReturnNilReturn(t *testing.T) {
 	app := newReturnApp(t)
 	buyer := app.client()
 	buyer.signIn("buyer.16c@example.nhs.uk")
-	wantRedirect(t, buyer.post(novReturn+"/nil", url.Values{"version": {versionOf(t, buyer, novReturn)}}), novReturn)
+	// Before November has ended the page says when the nil return can be
+	// sent, and sending it is refused.
 	d := doc(t, buyer.get(novReturn))
+	if d.Find("form[action$='/nil']").Length() != 0 || !strings.Contains(d.Find("[data-testid=submit-from]").Text(), "You can submit this return from 1 December 2026") {
+		t.Errorf("the return page on 24 November: %q", d.Find("[data-testid=submit-from]").Text())
+	}
+	wantStatus(t, buyer.post(novReturn+"/nil", url.Values{"version": {versionOf(t, buyer, novReturn)}}), http.StatusBadRequest)
+	app.endNovember(buyer)
+	if doc(t, buyer.get(novReturn)).Find("button:contains('No changes this month')").Length() != 1 {
+		t.Error("no nil return button on an empty return once November is over")
+	}
+	wantRedirect(t, buyer.post(novReturn+"/nil", url.Values{"version": {versionOf(t, buyer, novReturn)}}), novReturn)
+	d = doc(t, buyer.get(novReturn))
 	if !strings.Contains(d.Find("[data-testid=return-status]").Text(), "nil return") || !strings.Contains(d.Find("h1").Text(), "Submitted") {
 		t.Errorf("after a nil return: %q", d.Find("main").Text())
 	}
@@ -350,6 +378,7 @@ func TestReturnAccessByRole(t *testing.T) {
 	buyer := app.client()
 	buyer.signIn("buyer.16c@example.nhs.uk")
 	wantRedirect(t, buyer.post(novReturn+"/lines", app.cessation(versionOf(t, buyer, novReturn), "20")), novReturn)
+	app.endNovember(buyer)
 	wantRedirect(t, buyer.post(novReturn+"/submit", url.Values{"version": {versionOf(t, buyer, novReturn)}}), novReturn)
 	reviewer := app.client()
 	reviewer.signIn("reviewer@example.nhs.uk")
@@ -923,6 +952,7 @@ func TestReturnPageReadOnlyOffersNoChange(t *testing.T) {
 	app := newReturnApp(t)
 	buyer := app.client()
 	buyer.signIn("buyer.16c@example.nhs.uk")
+	app.endNovember(buyer)
 	wantRedirect(t, buyer.post(novReturn+"/nil", url.Values{"version": {versionOf(t, buyer, novReturn)}}), novReturn)
 	reviewer := app.client()
 	reviewer.signIn("reviewer@example.nhs.uk")

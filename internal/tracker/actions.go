@@ -154,6 +154,9 @@ func Submit(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int
 		if !r.Status.Editable() {
 			return apperr.New(apperr.Conflict, "The return for %s is %s already.", p.Name(), lowerFirst(r.Status.Name()))
 		}
+		if !p.Ended(now) {
+			return ErrMonthNotEnded(p)
+		}
 		switch {
 		case nilReturn && len(r.Lines) > 0:
 			return apperr.New(apperr.Invalid, "The return has changes: remove them to send a nil return, or submit them.")
@@ -253,6 +256,11 @@ func Accept(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int
 		}
 		if r.Status != Submitted {
 			return apperr.New(apperr.Conflict, "Only a submitted return can be accepted, and this one is %s.", lowerFirst(r.Status.Name()))
+		}
+		// A return submitted before the rule existed (or by a path that
+		// skipped it) still cannot make later days of its month facts.
+		if !p.Ended(now) {
+			return apperr.New(apperr.Invalid, "The return for %s cannot be accepted before %s, when the month has ended.", p.Name(), dates.Long(p.SubmittableFrom()))
 		}
 		// Lock the CCG's services the lines may touch before re-checking
 		// them, so nothing changes them between the check and the change.

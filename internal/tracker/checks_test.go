@@ -105,8 +105,16 @@ func TestReviewChecksOfAClosedMonth(t *testing.T) {
 func TestReviewChecksOfANormalReturnRaiseNoFrameworkWarning(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	rows, err := f.pool.Query(ctx, `SELECT 'SI' || id || '-' || practice_code, practice_code FROM service_instances
-		WHERE agreement_id IS NOT NULL AND ccg_code = '16C' ORDER BY practice_code LIMIT 4`)
+	// A normal return: GP systems (EMIS and TPP, the continuity services)
+	// and an Additional Service of one.
+	_, err := f.pool.Exec(ctx, `
+		UPDATE service_instances si SET catalogue_item_id = (SELECT min(id) FROM catalogue_items WHERE parent_id = si.catalogue_item_id)
+		WHERE id = (SELECT min(id) FROM service_instances WHERE agreement_id IS NOT NULL AND ccg_code = '16C' AND catalogue_item_id = '10052-002')`)
+	must(t, err)
+	rows, err := f.pool.Query(ctx, `SELECT DISTINCT ON (si.catalogue_item_id) 'SI' || si.id || '-' || si.practice_code, si.practice_code
+		FROM service_instances si
+		WHERE si.agreement_id IS NOT NULL AND si.ccg_code = '16C'
+		ORDER BY si.catalogue_item_id, si.practice_code`)
 	must(t, err)
 	type svc struct{ Ref, Practice string }
 	list, err := pgx.CollectRows(rows, pgx.RowToStructByPos[svc])
@@ -118,6 +126,13 @@ func TestReviewChecksOfANormalReturnRaiseNoFrameworkWarning(t *testing.T) {
 	if len(r.Lines) != len(list) || len(list) == 0 {
 		t.Fatalf("%d lines of %d services", len(r.Lines), len(list))
 	}
+	items := map[string]bool{}
+	for _, l := range r.Lines {
+		items[l.ItemName] = true
+	}
+	if len(items) < 3 {
+		t.Fatalf("the return's lines are about %v, want the two GP systems and an Additional Service", items)
+	}
 	checks, err := tracker.ReviewChecks(ctx, f.pool, r)
 	must(t, err)
 	for _, l := range r.Lines {
@@ -126,6 +141,20 @@ func TestReviewChecksOfANormalReturnRaiseNoFrameworkWarning(t *testing.T) {
 				t.Errorf("line %s of %s: %q", l.Kind, l.InstanceRef, c)
 			}
 		}
+	}
+	// And no GP system of the catalogue's two continuity suppliers, nor
+	// any of their Additional Services, is on no framework in force.
+	var off []string
+	rows, err = f.pool.Query(ctx, `
+		SELECT ci.id FROM catalogue_items ci
+		WHERE coalesce(ci.parent_id, ci.id) IN ('10000-001', '10052-002')
+		  AND NOT EXISTS (SELECT 1 FROM framework_solutions fs JOIN frameworks fw ON fw.id = fs.framework_id
+		                  WHERE NOT fw.expired AND fs.item_id = coalesce(ci.parent_id, ci.id))`)
+	must(t, err)
+	off, err = pgx.CollectRows(rows, pgx.RowTo[string])
+	must(t, err)
+	if len(off) > 0 {
+		t.Errorf("items of the GP systems on no framework in force: %v", off)
 	}
 }
 

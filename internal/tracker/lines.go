@@ -111,9 +111,15 @@ const lineFrom = `
 // scanLine reads a line; last is the last day of its return's period,
 // after which its date makes it a requested change.
 func scanLine(row pgx.CollectableRow, last func(Line) time.Time) (Line, error) {
+	return scanLineAnd(row, last)
+}
+
+// scanLineAnd is scanLine, reading the columns a query adds after
+// lineColumns into more.
+func scanLineAnd(row pgx.CollectableRow, last func(Line) time.Time, more ...any) (Line, error) {
 	var l Line
-	err := row.Scan(&l.ID, &l.Kind, &l.PracticeCode, &l.PracticeName, &l.InstanceID, &l.ItemName, &l.NewInstanceID,
-		&l.Targets, &l.OtherCCGConfirmed, &l.Corrects, &l.Date, &l.Note, &l.ReviewerComment, &l.CarriedFrom)
+	err := row.Scan(append([]any{&l.ID, &l.Kind, &l.PracticeCode, &l.PracticeName, &l.InstanceID, &l.ItemName, &l.NewInstanceID,
+		&l.Targets, &l.OtherCCGConfirmed, &l.Corrects, &l.Date, &l.Note, &l.ReviewerComment, &l.CarriedFrom}, more...)...)
 	if l.InstanceID != nil {
 		l.InstanceRef = ref(*l.InstanceID, l.PracticeCode)
 	}

@@ -54,11 +54,15 @@ const returnFrom = `
 	LEFT JOIN users su ON su.id = tr.submitted_by
 	LEFT JOIN users ru ON ru.id = tr.reviewed_by`
 
-func scanReturn(row pgx.CollectableRow) (Return, error) {
+func scanReturn(row pgx.CollectableRow) (Return, error) { return scanReturnAnd(row) }
+
+// scanReturnAnd reads returnColumns and then the columns a query adds
+// after them into more.
+func scanReturnAnd(row pgx.CollectableRow, more ...any) (Return, error) {
 	var r Return
 	var period time.Time
-	err := row.Scan(&r.ID, &r.CCGCode, &r.CCGName, &r.RegionCode, &r.RegionName, &period, &r.DueDate, &r.Status, &r.NilReturn,
-		&r.IssuedAt, &r.SubmittedAt, &r.SubmittedBy, &r.LateAt, &r.ReviewedAt, &r.ReviewedBy, &r.ReviewComment, &r.Version, &r.Submissions)
+	err := row.Scan(append([]any{&r.ID, &r.CCGCode, &r.CCGName, &r.RegionCode, &r.RegionName, &period, &r.DueDate, &r.Status, &r.NilReturn,
+		&r.IssuedAt, &r.SubmittedAt, &r.SubmittedBy, &r.LateAt, &r.ReviewedAt, &r.ReviewedBy, &r.ReviewComment, &r.Version, &r.Submissions}, more...)...)
 	r.Period = PeriodOf(period)
 	return r, err
 }

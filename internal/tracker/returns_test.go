@@ -431,8 +431,10 @@ func TestAcceptedMigrationCorrectionAndSplit(t *testing.T) {
 	must(t, tracker.AddLine(ctx, f.pool, now, f.buyer, f.scope, "16C", dec, decRet.Version, tracker.LineInput{
 		Kind: tracker.Correction, Practice: "A81002", Instance: f.planned[1], Corrects: tracker.CorrectsActualM1, Date: day(2026, 11, 4)}))
 	decRet, _ = tracker.Get(ctx, f.pool, f.scope, "16C", dec)
-	must(t, tracker.Submit(ctx, f.pool, now, f.buyer, f.scope, "16C", dec, decRet.Version, false))
-	must(t, tracker.Accept(ctx, f.pool, now, f.buyer, "16C", dec, decRet.Version+1))
+	// December's return is sent once December is over.
+	january := time.Date(2027, 1, 4, 10, 0, 0, 0, time.UTC)
+	must(t, tracker.Submit(ctx, f.pool, january, f.buyer, f.scope, "16C", dec, decRet.Version, false))
+	must(t, tracker.Accept(ctx, f.pool, january, f.buyer, "16C", dec, decRet.Version+1))
 	if got := state(f.planned[1]); got != "active 2026-11-04 -" {
 		t.Errorf("after the correction: %q", got)
 	}
@@ -503,5 +505,52 @@ func TestResubmissionAfterTheDueDateStaysOnTime(t *testing.T) {
 	r = f.ret()
 	if r.DaysLate(after) != 0 || r.Submissions != 2 || !r.SubmittedAt.Equal(onTime) {
 		t.Errorf("resubmitted late: %d days late, %d submissions, submitted at %v", r.DaysLate(after), r.Submissions, r.SubmittedAt)
+	}
+}
+
+// A return reports its month, so it is sent (a nil return too) and
+// accepted only from the 1st of the next month in London: on 31 December
+// at 23:59 London it is refused, saying from when; at midnight it goes.
+func TestSubmitOnlyOnceTheMonthHasEnded(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	dec, _ := tracker.ParsePeriod("2026-12")
+	_, err := tracker.Issue(ctx, f.pool, now, nil, dec)
+	must(t, err)
+	get := func() tracker.Return {
+		r, err := tracker.Get(ctx, f.pool, f.scope, "16C", dec)
+		must(t, err)
+		return r
+	}
+	lastMinute := time.Date(2026, 12, 31, 23, 59, 0, 0, dates.London)
+	for _, nilReturn := range []bool{true, false} {
+		if !nilReturn {
+			// The draft can be filled in during the month.
+			must(t, tracker.AddLine(ctx, f.pool, now, f.buyer, f.scope, "16C", dec, get().Version,
+				tracker.LineInput{Kind: tracker.Activation, Practice: "A81001", Instance: f.planned[0], Date: day(2026, 12, 3)}))
+		}
+		err := tracker.Submit(ctx, f.pool, lastMinute, f.buyer, f.scope, "16C", dec, get().Version, nilReturn)
+		if !apperr.Is(err, apperr.Invalid) || !strings.Contains(apperr.MessageOf(err), "can be submitted from 1 January 2027") {
+			t.Errorf("nil %v: submitted on 31 December: %v", nilReturn, err)
+		}
+	}
+	if r := get(); r.Status != tracker.Draft || r.SubmittedAt != nil || r.Submissions != 0 {
+		t.Errorf("after the refusals: %s, submitted at %v, %d submissions", r.Status, r.SubmittedAt, r.Submissions)
+	}
+	// A return marked submitted during its month by some other path cannot
+	// be accepted before the month ends either.
+	_, err = f.pool.Exec(ctx, `UPDATE tracker_returns SET status = 'submitted', submitted_at = $1, version = version + 1 WHERE ccg_code = '16C' AND period = '2026-12-01'`, lastMinute)
+	must(t, err)
+	if err := tracker.Accept(ctx, f.pool, lastMinute, f.buyer, "16C", dec, get().Version); !apperr.Is(err, apperr.Invalid) {
+		t.Errorf("accepted on 31 December: %v", err)
+	}
+	_, err = f.pool.Exec(ctx, `UPDATE tracker_returns SET status = 'draft', submitted_at = NULL, version = version + 1 WHERE ccg_code = '16C' AND period = '2026-12-01'`)
+	must(t, err)
+
+	midnight := time.Date(2027, 1, 1, 0, 0, 0, 0, dates.London)
+	must(t, tracker.Submit(ctx, f.pool, midnight, f.buyer, f.scope, "16C", dec, get().Version, false))
+	must(t, tracker.Accept(ctx, f.pool, midnight, f.buyer, "16C", dec, get().Version))
+	if r := get(); r.Status != tracker.Accepted {
+		t.Errorf("after the month: %s", r.Status)
 	}
 }

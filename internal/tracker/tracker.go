@@ -7,6 +7,7 @@ package tracker
 import (
 	"time"
 
+	"ccgtracker/internal/apperr"
 	"ccgtracker/internal/dates"
 )
 
@@ -76,6 +77,23 @@ func (p Period) String() string { return p.first.Format("2006-01") }
 
 // Name is the period in words: November 2026.
 func (p Period) Name() string { return p.first.Format("January 2006") }
+
+// Ended reports whether the month is over in London at now: a return
+// reports what happened in its month, so it can be submitted (and
+// accepted) only from the 1st of the next month, when every day of it is a
+// fact rather than a plan.
+func (p Period) Ended(now time.Time) bool { return !dates.Today(now).Before(p.Next().First()) }
+
+// SubmittableFrom is the first day a return for the period can be sent:
+// the 1st of the next month (London).
+func (p Period) SubmittableFrom() time.Time { return p.Next().First() }
+
+// ErrMonthNotEnded refuses a submission or acceptance before the month is
+// over, saying plainly when it can be done.
+func ErrMonthNotEnded(p Period) error {
+	return apperr.New(apperr.Invalid, "The return for %s can be submitted from %s, once the month has ended. Until then you can keep adding this month's changes to the draft.",
+		p.Name(), dates.Long(p.SubmittableFrom()))
+}
 
 // IsZero reports whether the period was never set.
 func (p Period) IsZero() bool { return p.first.IsZero() }

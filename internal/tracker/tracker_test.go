@@ -73,3 +73,29 @@ func TestPeriods(t *testing.T) {
 		}
 	}
 }
+
+// A month ends at midnight London time, whatever the clocks do: in summer
+// that is 23:00 UTC the evening before.
+func TestPeriodEndsAtLondonMidnight(t *testing.T) {
+	t.Parallel()
+	june, _ := ParsePeriod("2026-06")
+	cases := []struct {
+		name string
+		at   time.Time
+		want bool
+	}{
+		{"LastDayOfTheMonth", time.Date(2026, 6, 30, 12, 0, 0, 0, time.UTC), false},
+		{"BeforeMidnightBST", time.Date(2026, 6, 30, 22, 59, 59, 0, time.UTC), false},
+		{"MidnightBST", time.Date(2026, 6, 30, 23, 0, 0, 0, time.UTC), true},
+		{"DuringTheMonth", time.Date(2026, 6, 2, 9, 0, 0, 0, time.UTC), false},
+		{"MonthsLater", time.Date(2026, 9, 1, 9, 0, 0, 0, time.UTC), true},
+	}
+	for _, c := range cases {
+		if got := june.Ended(c.at); got != c.want {
+			t.Errorf("%s: Ended(%v) = %v, want %v", c.name, c.at, got, c.want)
+		}
+	}
+	if got := june.SubmittableFrom(); !got.Equal(dates.Date(2026, 7, 1)) {
+		t.Errorf("SubmittableFrom = %v", got)
+	}
+}

@@ -68,5 +68,6 @@ type AuditChange struct {
 type ReturnSummary struct {
 	Period, PeriodName, Status, StatusTag, DueDate, Href string
 	DaysLate, DaysLeft                                   int
-	Open                                                 bool // the buyer still has to submit it
+	Open                                                 bool   // the buyer still has to submit it
+	SubmitFrom                                           string // while its month lasts: the day it can be sent
 }

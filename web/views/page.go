@@ -33,11 +33,24 @@ type CurrentUser struct {
 	CanReadAudit bool
 }
 
-// NavItem is one link of the header navigation.
+// NavItem is one link of the header navigation. Current marks the
+// section the page is in (one item at most); Here, that the page is the
+// item's own address: nhsuk-frontend's header says aria-current="page"
+// for that and aria-current="true" for a page inside the section.
 type NavItem struct {
 	Label   string
 	Href    string
 	Current bool
+	Here    bool
+}
+
+// AriaCurrent is the item's aria-current value, as the design system's
+// header template gives it.
+func (n NavItem) AriaCurrent() string {
+	if n.Here {
+		return "page"
+	}
+	return "true"
 }
 
 // Link is a labelled address.

@@ -52,6 +52,9 @@ type ReturnView struct {
 	AddForm      LineFormView
 	// Problems are what stops a submission ("check your answers").
 	Problems []string
+	// SubmitFrom is the day the return can be sent ("1 December 2026")
+	// while its month lasts, "" once it has ended.
+	SubmitFrom string
 	// Changed are the ledger rows of the services the lines name, as they
 	// are now: after acceptance, the result.
 	Changed []LedgerRow
