@@ -33,27 +33,71 @@ func InPeriod(ctx context.Context, db postgres.Querier, ccgCode string, first, l
 	return pgx.CollectRows(rows, scanInstance)
 }
 
-// InPeriodPage returns one page of what InPeriod returns, narrowed by
-// search: part of the practice's name, the start of its ODS code or of
-// the service's id (SI12-A81001), or part of the item's name. A return's
-// page shows a CCG's services this way, as the biggest CCGs have
-// thousands.
-func InPeriodPage(ctx context.Context, db postgres.Querier, ccgCode string, first, last time.Time, search string, page paging.Page) (paging.Result[Instance], error) {
+// PeriodFilter narrows a return's services: Search is part of the
+// practice's name, the start of its ODS code or of the service's id
+// (SI12-A81001), or part of the item's name; State one state; ItemID one
+// catalogue item. Empty fields do not narrow.
+type PeriodFilter struct {
+	Search string
+	State  State
+	ItemID string
+}
+
+// InPeriodPage returns one page of what InPeriod returns, narrowed by f.
+// A return's page shows a CCG's services this way, as the biggest CCGs
+// have thousands. Only the filters in use go into the SQL, so that the
+// count reads the (ccg_code, practice_code, state) index alone, which
+// carries the item too (migration 000015).
+func InPeriodPage(ctx context.Context, db postgres.Querier, ccgCode string, first, last time.Time, f PeriodFilter, page paging.Page) (paging.Result[Instance], error) {
 	where, args := strings.TrimPrefix(strings.TrimSpace(inPeriod), "WHERE"), []any{ccgCode, first, last}
 	joins := ""
-	if search != "" {
+	if f.State != "" {
+		args = append(args, string(f.State))
+		where += fmt.Sprintf(` AND si.state = $%d`, len(args))
+	}
+	if f.ItemID != "" {
+		args = append(args, f.ItemID)
+		where += fmt.Sprintf(` AND si.catalogue_item_id = $%d`, len(args))
+	}
+	if f.Search != "" {
 		// Only a search needs the names; without one the practices are
 		// counted from the instances alone.
 		joins = `JOIN practices p ON p.code = si.practice_code JOIN catalogue_items ci ON ci.id = si.catalogue_item_id`
-		args = append(args, search)
-		where += ` AND (p.name ILIKE '%' || $4 || '%' OR si.practice_code ILIKE $4 || '%'
-		       OR 'SI' || si.id || '-' || si.practice_code ILIKE $4 || '%' OR ci.name ILIKE '%' || $4 || '%')`
+		args = append(args, f.Search)
+		n := len(args)
+		where += fmt.Sprintf(` AND (p.name ILIKE '%%' || $%[1]d || '%%' OR si.practice_code ILIKE $%[1]d || '%%'
+		       OR 'SI' || si.id || '-' || si.practice_code ILIKE $%[1]d || '%%' OR ci.name ILIKE '%%' || $%[1]d || '%%')`, n)
 	}
 	res, err := pageByPractice(ctx, db, joins, where, args, page)
 	if err != nil {
 		return res, fmt.Errorf("services of %s in the period: %w", ccgCode, err)
 	}
 	return res, nil
+}
+
+// Item is a catalogue item as a filter offers it.
+type Item struct{ ID, Name string }
+
+// MaxItemsInPeriod bounds ItemsInPeriod: a CCG's services use tens of
+// items; the bound only keeps a select usable should one use hundreds.
+const MaxItemsInPeriod = 200
+
+// ItemsInPeriod returns the catalogue items of a CCG's services that are
+// planned, or live at some time in [first, last], by name: what a
+// return's services can be filtered by. One query, from the period index
+// (which carries the item) and the items' own rows.
+func ItemsInPeriod(ctx context.Context, db postgres.Querier, ccgCode string, first, last time.Time) ([]Item, error) {
+	rows, err := db.Query(ctx, `
+		SELECT ci.id, ci.name FROM catalogue_items ci
+		WHERE ci.id IN (SELECT si.catalogue_item_id FROM service_instances si `+inPeriod+`)
+		ORDER BY ci.name, ci.id LIMIT $4`, ccgCode, first, last, MaxItemsInPeriod)
+	if err != nil {
+		return nil, fmt.Errorf("items of %s in the period: %w", ccgCode, err)
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (Item, error) {
+		var i Item
+		return i, row.Scan(&i.ID, &i.Name)
+	})
 }
 
 // ByIDs returns the instances with these ids, in any order.

@@ -224,9 +224,12 @@ func (s *Server) renderReturn(w http.ResponseWriter, r *http.Request, ret tracke
 		return err
 	}
 	query := r.URL.Query()
-	v.ServiceSearch = strings.TrimSpace(query.Get("q"))
+	filter, err := s.serviceFilter(r, ret, &v)
+	if err != nil {
+		return err
+	}
 	services := func(p paging.Page) (paging.Result[ledger.Instance], error) {
-		return ledger.InPeriodPage(ctx, s.pool, ret.CCGCode, ret.Period.First(), ret.Period.Last(), v.ServiceSearch, p)
+		return ledger.InPeriodPage(ctx, s.pool, ret.CCGCode, ret.Period.First(), ret.Period.Last(), filter, p)
 	}
 	page, err := services(paging.Parse(query.Get("page"), returnServicesPerPage))
 	if err == nil && len(page.Rows) == 0 && page.Total > 0 {
@@ -247,7 +250,8 @@ func (s *Server) renderReturn(w http.ResponseWriter, r *http.Request, ret tracke
 			return err
 		}
 	}
-	keep := url.Values{"q": {v.ServiceSearch}, "practice": {v.LinePractice.Code}}
+	keep := url.Values{views.ServiceSearchInput: {filter.Search}, views.ServiceStateInput: {string(filter.State)},
+		views.ServiceItemInput: {filter.ItemID}, "practice": {v.LinePractice.Code}}
 	v.ServicePager = pager(page, returnHref(ret), keep)
 	v.ServicePager.Fragment = "services"
 	for _, si := range page.Rows {
@@ -270,16 +274,94 @@ func (s *Server) renderReturn(w http.ResponseWriter, r *http.Request, ret tracke
 			v.Pending = append(v.Pending, lineRow(l, 0, names))
 		}
 	}
+	if v.CanEdit {
+		if err := s.returnAttention(r, ret, &v); err != nil {
+			return err
+		}
+	}
 	s.render(w, r, status, views.ReturnPage(s.returnPage(r, ret, "Return for "+ret.Period.Name()), v, f, upload))
 	return nil
 }
 
+// returnServiceStates are the states a return's services can be in: a
+// cancelled service never went live, so it is never in a month's return.
+var returnServiceStates = []ledger.State{ledger.Planned, ledger.Active, ledger.Ceased}
+
+// serviceFilter reads the services' filters from the query (?q=, ?state=,
+// ?item=) and fills the filter form with its options: the states a
+// return's services can be in, and the items of this CCG's services in
+// the month (one query). A state or item not offered is ignored, as if
+// not chosen, rather than refused: it can only come from an edited link.
+func (s *Server) serviceFilter(r *http.Request, ret tracker.Return, v *views.ReturnView) (ledger.PeriodFilter, error) {
+	query := r.URL.Query()
+	f := ledger.PeriodFilter{Search: strings.TrimSpace(query.Get(views.ServiceSearchInput))}
+	var described []string
+	if f.Search != "" {
+		described = append(described, "“"+f.Search+"”")
+	}
+	v.ServiceStates = []views.Option{{Value: "", Label: "Every state"}}
+	for _, st := range returnServiceStates {
+		label, _ := ledgerState(st)
+		v.ServiceStates = append(v.ServiceStates, views.Option{Value: string(st), Label: label})
+		if query.Get(views.ServiceStateInput) == string(st) {
+			f.State = st
+			described = append(described, strings.ToLower(label))
+		}
+	}
+	items, err := ledger.ItemsInPeriod(r.Context(), s.pool, ret.CCGCode, ret.Period.First(), ret.Period.Last())
+	if err != nil {
+		return f, err
+	}
+	v.ServiceItems = []views.Option{{Value: "", Label: "Every item"}}
+	for _, it := range items {
+		v.ServiceItems = append(v.ServiceItems, views.Option{Value: it.ID, Label: it.Name})
+		if query.Get(views.ServiceItemInput) == it.ID {
+			f.ItemID = it.ID
+			described = append(described, it.Name)
+		}
+	}
+	v.ServiceSearch = f.Search
+	v.ServiceFiltered = strings.Join(described, ", ")
+	v.ServiceFilter = views.Form{Values: map[string]string{
+		views.ServiceSearchInput: f.Search, views.ServiceStateInput: string(f.State), views.ServiceItemInput: f.ItemID}}
+	return f, nil
+}
+
+// returnAttentionRows is how many planned services due to go live the top
+// of a return lists; the rest are a link away.
+const returnAttentionRows = 10
+
+// returnAttention fills what needs the buyer this month: the planned
+// services due to go live by the end of the return's month (one bounded
+// query, overdue first), each linked to its Report a change, and the
+// requested changes awaiting their date (already read for the page).
+func (s *Server) returnAttention(r *http.Request, ret tracker.Return, v *views.ReturnView) error {
+	due, total, err := ledger.DueToGoLive(r.Context(), s.pool, ret.CCGCode, ret.Period.Last(), returnAttentionRows)
+	if err != nil {
+		return err
+	}
+	today := dates.Today(s.now())
+	a := &v.Attention
+	a.DueTotal, a.Pending = total, len(v.Pending)
+	a.DueHref = returnHref(ret) + "?" + url.Values{views.ServiceStateInput: {string(ledger.Planned)}}.Encode() + "#services"
+	for _, i := range due {
+		a.Due = append(a.Due, views.DueService{
+			Ref: i.Ref(), Href: returnHref(ret) + "/services/" + i.Ref() + "/report", Practice: i.PracticeName + " (" + i.PracticeCode + ")",
+			Item: i.ItemName, PlannedM1: dates.LongPtr(i.PlannedM1), Overdue: i.PlannedM1 != nil && i.PlannedM1.Before(today),
+		})
+	}
+	a.Show = len(a.Due) > 0 || a.Pending > 0
+	return nil
+}
+
 // returnLink is a link to the return's page that keeps the services'
-// search and page the request shows, choosing a practice and a service
+// filters and page the request shows, choosing a practice and a service
 // for the add-a-change form when they are not empty, landing at fragment.
 func returnLink(r *http.Request, ret tracker.Return, practice, instance, fragment string) string {
 	q := url.Values{}
-	for k, val := range map[string]string{"q": r.URL.Query().Get("q"), "page": r.URL.Query().Get("page"), "practice": practice, "instance": instance} {
+	query := r.URL.Query()
+	for k, val := range map[string]string{views.ServiceSearchInput: query.Get(views.ServiceSearchInput), views.ServiceStateInput: query.Get(views.ServiceStateInput),
+		views.ServiceItemInput: query.Get(views.ServiceItemInput), "page": query.Get("page"), "practice": practice, "instance": instance} {
 		if val != "" {
 			q.Set(k, val)
 		}

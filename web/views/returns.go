@@ -44,6 +44,16 @@ type ReturnView struct {
 	Services      []ReturnService
 	ServiceSearch string
 	ServicePager  Pager
+	// ServiceFilter holds the services' filters (ServiceSearchInput,
+	// ServiceStateInput, ServiceItemInput) with their options;
+	// ServiceFiltered says in words what they narrow to, "" for nothing.
+	ServiceFilter   Form
+	ServiceStates   []Option
+	ServiceItems    []Option
+	ServiceFiltered string
+	// Attention is what needs the buyer this month, for an open return's
+	// buyers only.
+	Attention ReturnAttention
 	Pending       []LineView // requested earlier, awaiting their actual date
 	Lines         []LineView
 	// The add-a-change form, in two steps: first the practice, then the
@@ -114,4 +124,24 @@ type VersionView struct {
 type UploadProblem struct {
 	Row             string // "" for the file as a whole
 	Column, Message string
+}
+
+// The inputs of the return's services filter, shared by the handler and
+// the form.
+const (
+	ServiceSearchInput = "q"
+	ServiceStateInput  = "state"
+	ServiceItemInput   = "item"
+)
+
+// ReturnAttention is the top of an open return's page for its buyers:
+// planned services due to go live by the month's end (the first of them,
+// DueTotal in all, DueHref the services filtered to the planned ones) and
+// how many requested changes wait for their date (listed further down).
+type ReturnAttention struct {
+	Show     bool
+	Due      []DueService
+	DueTotal int
+	DueHref  string
+	Pending  int
 }
