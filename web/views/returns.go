@@ -54,8 +54,8 @@ type ReturnView struct {
 	// Attention is what needs the buyer this month, for an open return's
 	// buyers only.
 	Attention ReturnAttention
-	Pending       []LineView // requested earlier, awaiting their actual date
-	Lines         []LineView
+	Pending   []LineView // requested earlier, awaiting their actual date
+	Lines     []LineView
 	// The add-a-change form, in two steps: first the practice, then the
 	// change with that practice's services.
 	LinePractice LinePractice
