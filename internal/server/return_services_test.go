@@ -374,3 +374,62 @@ func TestReturnPageQueriesDoNotGrowWithServices(t *testing.T) {
 	}
 	t.Logf("return page queries: %v", few)
 }
+
+// Every picker of a service on the return's pages names the service's
+// practice, in its option and in its group: the add-a-change form, a
+// live service's own form (the new service of a migration), a planned
+// service's own form, and a line's edit page.
+func TestReturnPickersNameThePractice(t *testing.T) {
+	t.Parallel()
+	app := newReturnApp(t)
+	ctx := context.Background()
+	var name string
+	if err := app.pool.QueryRow(ctx, `SELECT name FROM practices WHERE code = $1`, app.practice).Scan(&name); err != nil {
+		t.Fatal(err)
+	}
+	// A second service at the practice, planned: the new service a
+	// migration of the live one may name.
+	var plannedRef string
+	if err := app.pool.QueryRow(ctx, `
+		INSERT INTO service_instances (ccg_code, practice_code, catalogue_item_id, supplier_id, agreement_id, unit_price, pricing_unit, time_unit,
+			quantity_rule, quantity, planned_m1, state, created_at)
+		SELECT ccg_code, practice_code, (SELECT id FROM catalogue_items WHERE id <> si.catalogue_item_id ORDER BY id LIMIT 1), supplier_id, agreement_id,
+			unit_price, pricing_unit, time_unit, quantity_rule, quantity, '2026-11-25', 'planned', now()
+		FROM service_instances si WHERE id = $1
+		RETURNING 'SI' || id || '-' || practice_code`, app.id).Scan(&plannedRef); err != nil {
+		t.Fatal(err)
+	}
+	buyer := app.client()
+	buyer.signIn("buyer.16c@example.nhs.uk")
+	wantRedirect(t, buyer.post(novReturn+"/lines", app.cessation(versionOf(t, buyer, novReturn), "20")), novReturn)
+	var lineID int64
+	if err := app.pool.QueryRow(ctx, `SELECT id FROM return_lines`).Scan(&lineID); err != nil {
+		t.Fatal(err)
+	}
+	for page, want := range map[string][]string{
+		novReturn + "?practice=" + app.practice:                         {app.service, plannedRef},
+		novReturn + "/services/" + app.service + "/report":              {plannedRef},
+		novReturn + "/services/" + plannedRef + "/report":               {app.service},
+		novReturn + "/lines/" + strconv.FormatInt(lineID, 10) + "/edit": {app.service, plannedRef},
+	} {
+		resp := buyer.get(page)
+		wantStatus(t, resp, http.StatusOK)
+		d := doc(t, resp)
+		var offered []string
+		d.Find("select option[value^=SI]").Each(func(_ int, o *goquery.Selection) {
+			v, _ := o.Attr("value")
+			offered = append(offered, v)
+			if !strings.Contains(o.Text(), " at "+name) {
+				t.Errorf("%s: the option %q does not name the practice %s", page, o.Text(), name)
+			}
+			if g, _ := o.Parent().Attr("label"); g != name+" ("+app.practice+")" {
+				t.Errorf("%s: %s is in the group %q", page, v, g)
+			}
+		})
+		for _, ref := range want {
+			if !slices.Contains(offered, ref) {
+				t.Errorf("%s offers %v, not %s", page, offered, ref)
+			}
+		}
+	}
+}
