@@ -138,6 +138,8 @@ const (
 // planned services due to go live by the month's end (the first of them,
 // DueTotal in all, DueHref the services filtered to the planned ones) and
 // how many requested changes wait for their date (listed further down).
+// ODS proposals, once the return page has them, belong in this card too:
+// their count joins Show (internal/server/returns.go returnAttention).
 type ReturnAttention struct {
 	Show     bool
 	Due      []DueService
