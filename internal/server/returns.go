@@ -285,6 +285,9 @@ func (s *Server) renderReturn(w http.ResponseWriter, r *http.Request, ret tracke
 		}
 		v.Services = append(v.Services, row)
 	}
+	if v.Proposals, err = s.returnProposals(r, ret, v.CanEdit); err != nil {
+		return err
+	}
 	if ret.Status != tracker.Accepted {
 		pending, err := tracker.Pending(ctx, s.pool, ret.CCGCode, ret.Period)
 		if err != nil {

@@ -109,7 +109,11 @@ func ImportODS(ctx context.Context, pool *pgxpool.Pool, now time.Time, by org.Im
 	made := 0
 	rep, id, err := org.ImportODSBy(ctx, pool, now, by, r, func(ctx context.Context, tx pgx.Tx, importID int64, rep org.ODSReport) error {
 		var err error
-		made, err = propose(ctx, tx, now, by.ActorID, importID, rep)
+		if made, err = propose(ctx, tx, now, by.ActorID, importID, rep); err != nil {
+			return err
+		}
+		// The history of imports counts the proposals it made too.
+		_, err = tx.Exec(ctx, `UPDATE imports SET counts = counts || jsonb_build_object('proposals', $2::int) WHERE id = $1`, importID, made)
 		return err
 	})
 	return rep, id, made, err

@@ -58,6 +58,8 @@ type ReturnView struct {
 	// Changed are the ledger rows of the services the lines name, as they
 	// are now: after acceptance, the result.
 	Changed []LedgerRow
+	// Proposals are the changes an ODS import found at the CCG's practices.
+	Proposals ProposalsView
 }
 
 // ReturnService is a service of the return's table; Report opens the
