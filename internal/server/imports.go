@@ -158,7 +158,7 @@ func rowProblems(errs []org.ODSRowError) []views.UploadProblem {
 			out = append(out, views.UploadProblem{Message: fmt.Sprintf("and %d more problems", len(errs)-i)})
 			break
 		}
-		out = append(out, views.UploadProblem{Row: "Line " + strconv.Itoa(e.Line), Column: e.Column, Message: e.Message})
+		out = append(out, views.UploadProblem{Row: strconv.Itoa(e.Line), Column: e.Column, Message: e.Message})
 	}
 	return out
 }
