@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -213,6 +214,7 @@ func TestEveryPageOfEveryRole(t *testing.T) {
 				submit: `form[action$="/details"] button[type=submit]`, status: 400, css: summary, want: "Maximum term must be longer than the initial period"},
 			{path: "/ccgs/03Q", status: 404, css: "h1", want: "Page not found"},
 			{path: fx.draftOrder + "/terminate", status: 409, css: "h1", want: "This has changed"},
+			{path: fx.proposal, submit: "#confirm", fill: map[string]string{"date-day": "31", "date-month": "2"}, status: 422, css: summary, want: "Select the kind of change to report"},
 		}))
 		t.Run("errors/reviewer", errorsOf(people[2], []step{
 			{path: "/admin/users", status: 403, css: "h1", want: "You do not have access to this page"},
@@ -222,6 +224,8 @@ func TestEveryPageOfEveryRole(t *testing.T) {
 		t.Run("errors/admin", errorsOf(people[4], []step{
 			{path: "/admin/users/new", submit: `form[action="/admin/users"] button[type=submit]`, status: 400, css: summary, want: "Enter the person's full name"},
 			{path: "/orders", status: 403, css: "h1", want: "You do not have access to this page"},
+			// No file chosen: the upload script leaves the form to post.
+			{path: "/admin/imports/ods", submit: "#import", status: 400, css: summary, want: "Choose the CSV file to import"},
 		}))
 	})
 
@@ -287,6 +291,7 @@ type sweepObjects struct {
 	draftOrder   string   // an order in progress, with an item and practices
 	agreement    string   // a continuity agreement of 16C
 	procurements []string // one at each step: Prepare open, Review, Evaluate, Award, Manage
+	proposal     string   // an ODS proposal on 16C's return for this month
 }
 
 // pageFixtures builds the objects the pages show, all of 16C so that its
@@ -417,6 +422,16 @@ func pageFixtures(t *testing.T, pool *pgxpool.Pool) (map[string][]string, sweepO
 	must(err)
 	_, err = nightly.Run(ctx, pool, now, nil, &adminID)
 	must(err)
+	// An ODS import that closed a practice with live services (a proposal
+	// on this month's return, and an import in the history) and a
+	// list-size import.
+	closeByODS(t, pool, now, period.First())
+	var proposal, odsImport string
+	must(pool.QueryRow(ctx, `SELECT id::text, import_id::text FROM practice_proposals WHERE ccg_code = '16C'`).Scan(&proposal, &odsImport))
+	sizes, err := org.ImportListSizes(ctx, pool, now, org.ImportedBy{ActorID: &adminID, FileName: "gp-reg-pat-prac-all.csv"}, strings.NewReader(
+		"PUBLICATION,EXTRACT_DATE,TYPE,CCG_CODE,ONS_CCG_CODE,CODE,POSTCODE,SEX,AGE,NUMBER_OF_PATIENTS\n"+
+			"GP_PRAC_PAT_LIST,01FEB2021,GP,16C,E38000247,A81001,TS18 1HU,ALL,ALL,4200\nGP_PRAC_PAT_LIST,01FEB2021,GP,16C,E38000247,Z99999,X,ALL,ALL,10\n"))
+	must(err)
 
 	cur, prev := "/ccgs/16C/returns/"+period.String(), "/ccgs/16C/returns/"+last.String()
 	orderPath, itemPath := "/orders/"+draft, "/orders/"+draft+"/items/"+strconv.FormatInt(item, 10)
@@ -457,27 +472,33 @@ func pageFixtures(t *testing.T, pool *pgxpool.Pool) (map[string][]string, sweepO
 		"/procurements/{id}/award":     {procs[3] + "/award"},
 		"/procurements/{id}/manage":    {procs[4] + "/manage"},
 
-		"/returns":                               {"/returns", "/returns?period=" + last.String()},
-		"/ccgs/{code}/returns":                   {"/ccgs/16C/returns"},
-		"/ccgs/{code}/returns/{period}":          {cur, cur + "?practice=A81001", prev},
-		"/ccgs/{code}/returns/{period}/check":    {cur + "/check"},
-		"/ccgs/{code}/returns/{period}/review":   {cur + "/review", prev + "/review"},
-		"/ccgs/{code}/returns/{period}/versions": {prev + "/versions"},
-		"/performance":                           {"/performance"},
+		"/returns":                                     {"/returns", "/returns?period=" + last.String()},
+		"/ccgs/{code}/returns":                         {"/ccgs/16C/returns"},
+		"/ccgs/{code}/returns/{period}":                {cur, cur + "?practice=A81001", prev},
+		"/ccgs/{code}/returns/{period}/check":          {cur + "/check"},
+		"/ccgs/{code}/returns/{period}/review":         {cur + "/review", prev + "/review"},
+		"/ccgs/{code}/returns/{period}/versions":       {prev + "/versions"},
+		"/ccgs/{code}/returns/{period}/proposals/{id}": {cur + "/proposals/" + proposal},
+		"/performance":                                 {"/performance"},
 
 		"/reconciliation":                             {"/reconciliation"},
 		"/reconciliation/{period}":                    {"/reconciliation/" + last.String()},
 		"/reconciliation/{period}/lines/{instanceID}": {"/reconciliation/" + last.String() + "/lines/" + strconv.FormatInt(service, 10)},
 		"/reconciliation/{period}/close":              {"/reconciliation/" + last.String() + "/close"},
 
-		"/admin/users":       {"/admin/users"},
-		"/admin/users/new":   {"/admin/users/new"},
-		"/admin/users/{id}":  {"/admin/users/" + strconv.FormatInt(buyerID, 10)},
-		"/admin/audit":       {"/admin/audit"},
-		"/admin/ccgs/{code}": {"/admin/ccgs/16C"},
-		"/admin/returns":     {"/admin/returns"},
-		"/admin/jobs":        {"/admin/jobs"},
-		"/admin/outbox":      {"/admin/outbox"},
+		"/admin/users":              {"/admin/users"},
+		"/admin/users/new":          {"/admin/users/new"},
+		"/admin/users/{id}":         {"/admin/users/" + strconv.FormatInt(buyerID, 10)},
+		"/admin/audit":              {"/admin/audit"},
+		"/admin/ccgs/{code}":        {"/admin/ccgs/16C"},
+		"/admin/returns":            {"/admin/returns"},
+		"/admin/jobs":               {"/admin/jobs"},
+		"/admin/outbox":             {"/admin/outbox"},
+		"/admin/imports":            {"/admin/imports"},
+		"/admin/imports/list-sizes": {"/admin/imports/list-sizes"},
+		"/admin/imports/ods":        {"/admin/imports/ods"},
+		"/admin/imports/{id}":       {"/admin/imports/" + odsImport, "/admin/imports/" + strconv.FormatInt(sizes.ImportID, 10)},
 	}
-	return pages, sweepObjects{returnPath: cur, draftOrder: orderPath, agreement: agreementPath, procurements: procs}
+	return pages, sweepObjects{returnPath: cur, draftOrder: orderPath, agreement: agreementPath, procurements: procs,
+		proposal: cur + "/proposals/" + proposal}
 }

@@ -91,6 +91,7 @@ func (s *Server) renderProposal(w http.ResponseWriter, r *http.Request, ret trac
 	for _, k := range p.Kinds() {
 		hint := "Its services end on the date: live ones cease, planned ones are cancelled."
 		if k == tracker.Merger {
+			v.Merger = true
 			hint = "It closed and merged into another practice of the CCG: every service of it ends on the date."
 		}
 		v.Kinds = append(v.Kinds, views.KindOption{Value: string(k), Label: k.Name(), Hint: hint})
