@@ -156,4 +156,3 @@ func value(t *testing.T, ctx context.Context, id string) string {
 	}
 	return v
 }
-
