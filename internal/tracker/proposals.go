@@ -73,9 +73,9 @@ func (p Proposal) Kinds() []Kind {
 	switch p.Change {
 	case ProposalClosed:
 		return []Kind{Merger, Cessation}
-	case ProposalMoved:
-		return []Kind{Cessation}
 	}
+	// A practice that moved belongs to its new CCG, whose practice the
+	// old CCG's return may not name: nothing to make a line of.
 	return nil
 }
 
@@ -92,7 +92,7 @@ func (p Proposal) Words() string {
 		}
 		return "ODS shows " + who + " closed" + when + ": report a merger or a cessation"
 	case ProposalMoved:
-		return "ODS shows " + who + " moved to commissioner " + p.Detail + ": report the cessation of its services here"
+		return "ODS shows " + who + " moved to commissioner " + p.Detail + ": its services here end through their order or agreement; dismiss this once they are dealt with"
 	case ProposalOpened:
 		when := ""
 		if d, err := time.Parse(time.DateOnly, p.Detail); err == nil {

@@ -183,3 +183,31 @@ func TestConfirmAndDismissProposals(t *testing.T) {
 		t.Errorf("a decided proposal came back: %d", made)
 	}
 }
+
+// A practice that moved to another CCG while its services are 16C's is
+// proposed to 16C, once; it makes no line (the practice is no longer
+// 16C's), so it can only be dismissed.
+func TestODSMoveIsProposedToTheCCGOfItsServices(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	move := odsRow("A81001", "THE DENSHAM SURGERY", "TS18 1HU", "", "A", "03Q") + "\n"
+	for range 2 {
+		if _, _, _, err := tracker.ImportODS(ctx, f.pool, now, org.ImportedBy{FileName: "epraccur.csv"}, strings.NewReader(move)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p, ok := proposals(t, f)["A81001"]
+	if !ok || p.Change != tracker.ProposalMoved || p.Detail != "03Q" || p.CCGCode != "16C" || len(p.Kinds()) != 0 {
+		t.Fatalf("the move: %+v (%v)", p, ok)
+	}
+	var n int
+	must(t, f.pool.QueryRow(ctx, `SELECT count(*) FROM practice_proposals WHERE practice_code = 'A81001'`).Scan(&n))
+	if n != 1 {
+		t.Errorf("%d proposals for the move imported twice", n)
+	}
+	if _, err := tracker.ConfirmProposal(ctx, f.pool, now, f.buyer, f.scope, "16C", november, f.ret().Version, p.ID,
+		tracker.ProposalAnswer{Kind: tracker.Cessation, Date: day(2026, 12, 10)}); fieldsOf(err)[tracker.ProposalFieldKind] == "" {
+		t.Errorf("a move confirmed as a line: %v", err)
+	}
+	must(t, tracker.DismissProposal(ctx, f.pool, now, f.buyer, f.scope, "16C", november, f.ret().Version, p.ID, "Its agreement ends with the move"))
+}
