@@ -50,19 +50,7 @@ type ListSizeFileError struct {
 }
 
 // Error lists the bad rows, one a line (the first 50).
-func (e *ListSizeFileError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "The list-size file has %s, so nothing was imported:", plural(len(e.Errors), "error"))
-	for i, re := range e.Errors {
-		if i == odsErrorListLimit {
-			fmt.Fprintf(&b, "\n  and %s", plural(len(e.Errors)-i, "more error"))
-			break
-		}
-		b.WriteString("\n  ")
-		b.WriteString(re.Error())
-	}
-	return b.String()
-}
+func (e *ListSizeFileError) Error() string { return rowErrorsText("list-size", e.Errors) }
 
 // Unwrap classifies the error as Invalid.
 func (e *ListSizeFileError) Unwrap() error {

@@ -217,12 +217,16 @@ type ODSFileError struct {
 const odsErrorListLimit = 50
 
 // Error lists the bad rows, one a line.
-func (e *ODSFileError) Error() string {
+func (e *ODSFileError) Error() string { return rowErrorsText("ODS", e.Errors) }
+
+// rowErrorsText lists a refused file's bad rows (the first 50), for an
+// ODS or a list-size file.
+func rowErrorsText(file string, errs []ODSRowError) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "The ODS file has %s, so nothing was imported:", plural(len(e.Errors), "error"))
-	for i, re := range e.Errors {
+	fmt.Fprintf(&b, "The %s file has %s, so nothing was imported:", file, plural(len(errs), "error"))
+	for i, re := range errs {
 		if i == odsErrorListLimit {
-			fmt.Fprintf(&b, "\n  and %s", plural(len(e.Errors)-i, "more error"))
+			fmt.Fprintf(&b, "\n  and %s", plural(len(errs)-i, "more error"))
 			break
 		}
 		b.WriteString("\n  ")

@@ -73,10 +73,15 @@ func (s *Server) proposalShow(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	f := views.Form{Values: map[string]string{
-		"date-day": strconv.Itoa(p.EffectiveDate.Day()), "date-month": strconv.Itoa(int(p.EffectiveDate.Month())), "date-year": strconv.Itoa(p.EffectiveDate.Year()),
+	return s.renderProposal(w, r, ret, p, http.StatusOK, dateFilledIn(p), views.Form{})
+}
+
+// dateFilledIn is the confirmation form with the proposal's date in it.
+func dateFilledIn(p tracker.Proposal) views.Form {
+	d := p.EffectiveDate
+	return views.Form{Values: map[string]string{
+		"date-day": strconv.Itoa(d.Day()), "date-month": strconv.Itoa(int(d.Month())), "date-year": strconv.Itoa(d.Year()),
 	}}
-	return s.renderProposal(w, r, ret, p, http.StatusOK, f, views.Form{})
 }
 
 // renderProposal shows the page of an open proposal to the return's buyer;
@@ -170,10 +175,7 @@ func (s *Server) proposalDismiss(w http.ResponseWriter, r *http.Request) error {
 	}
 	err = tracker.DismissProposal(r.Context(), s.pool, s.now(), &u.ID, u.Scope(), ret.CCGCode, ret.Period, version(r), p.ID, r.PostForm.Get(tracker.ProposalFieldReason))
 	if form, ok := formOf(err, r.PostForm, tracker.ProposalFieldReason); ok {
-		confirm := views.Form{Values: map[string]string{
-			"date-day": strconv.Itoa(p.EffectiveDate.Day()), "date-month": strconv.Itoa(int(p.EffectiveDate.Month())), "date-year": strconv.Itoa(p.EffectiveDate.Year()),
-		}}
-		return s.renderProposal(w, r, ret, p, http.StatusUnprocessableEntity, confirm, form)
+		return s.renderProposal(w, r, ret, p, http.StatusUnprocessableEntity, dateFilledIn(p), form)
 	}
 	if err != nil {
 		return err
