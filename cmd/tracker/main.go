@@ -6,6 +6,7 @@
 //	tracker migrate down N        revert the last N migrations
 //	tracker seed [--demo]         load the reference data (and demo users)
 //	tracker import ods FILE       update practices from an ODS epraccur file
+//	tracker import list-sizes FILE  import a list-size extract (Patients Registered at a GP Practice)
 //	tracker import continuity FILE  load Continuity Call-Off Agreement services
 //	tracker returns issue YYYY-MM issue a month's returns to every CCG
 //	tracker nightly [--date D]    run the nightly job once (for cron, or a missed night)
@@ -23,6 +24,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/debug"
 	"strconv"
 	"syscall"
@@ -69,6 +71,7 @@ commands:
                         the national data (every practice's continuity services and a year
                         of activations and cessations), ×N with --scale for benchmarks
   import ods FILE       update practices from an ODS practice file (epraccur format)
+  import list-sizes FILE  import an NHS Digital list-size extract (gp-reg-pat-prac-all layout)
   import continuity FILE  load continuity agreement services (CSV: practice,supplier,item,start_date)
   returns issue YYYY-MM issue that month's returns to every active CCG (idempotent)
   nightly [--date YYYY-MM-DD]  run the nightly job once, for today or a missed night
@@ -354,8 +357,8 @@ func seed(ctx context.Context, pool *pgxpool.Pool, args []string, stdout io.Writ
 var demoContinuityStart = time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
 
 func importFile(ctx context.Context, pool *pgxpool.Pool, args []string, stdout io.Writer) error {
-	if len(args) != 2 || (args[0] != "ods" && args[0] != "continuity") {
-		return errors.New("usage: tracker import ods FILE | tracker import continuity FILE")
+	if len(args) != 2 || (args[0] != "ods" && args[0] != "continuity" && args[0] != "list-sizes") {
+		return errors.New("usage: tracker import ods FILE | tracker import continuity FILE | tracker import list-sizes FILE")
 	}
 	if err := postgres.CheckSchema(ctx, pool); err != nil {
 		return err
@@ -373,11 +376,22 @@ func importFile(ctx context.Context, pool *pgxpool.Pool, args []string, stdout i
 		fmt.Fprint(stdout, report.Summary())
 		return nil
 	}
-	report, err := org.ImportODS(ctx, pool, time.Now(), f)
+	by := org.ImportedBy{FileName: filepath.Base(args[1])}
+	if args[0] == "list-sizes" {
+		report, err := org.ImportListSizes(ctx, pool, time.Now(), by, f)
+		if err != nil {
+			return err
+		}
+		fmt.Fprint(stdout, report.Summary())
+		return nil
+	}
+	// Through the tracker: the import's changes become the CCGs' proposals.
+	report, _, proposals, err := tracker.ImportODS(ctx, pool, time.Now(), by, f)
 	if err != nil {
 		return err
 	}
 	fmt.Fprint(stdout, report.Summary())
+	fmt.Fprintf(stdout, "  proposals to CCGs:   %d\n", proposals)
 	return nil
 }
 

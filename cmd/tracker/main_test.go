@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -183,5 +185,34 @@ func TestNightlyFromTheCommandLine(t *testing.T) {
 	}
 	if err := run(context.Background(), []string{"nightly", "--date", "1/11/2026"}, env, io.Discard, io.Discard); err == nil {
 		t.Error("a date not in YYYY-MM-DD was accepted")
+	}
+}
+
+// tracker import list-sizes reads the national file as published: the
+// seeded practices' sizes are unchanged, the practices the tracker does not
+// know are counted, and a malformed file is refused naming its row.
+func TestImportListSizesFromTheCommandLine(t *testing.T) {
+	t.Parallel()
+	_, url := pgtest.NewWithURL(t)
+	env := envOf(map[string]string{"DATABASE_URL": url})
+	file := filepath.Join("..", "..", "internal", "refdata", "data", "gp-reg-pat-prac-all.csv")
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"import", "list-sizes", file}, env, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"List sizes of 1 January 2021: 6,658 rows read", "new:                0", "changed:            0",
+		"unchanged:          6,523", "unknown practices:  135"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("the report lacks %q:\n%s", want, out.String())
+		}
+	}
+	bad := filepath.Join(t.TempDir(), "bad.csv")
+	if err := os.WriteFile(bad, []byte("PUBLICATION,EXTRACT_DATE,TYPE,CCG_CODE,ONS_CCG_CODE,CODE,POSTCODE,SEX,AGE,NUMBER_OF_PATIENTS\n"+
+		"GP_PRAC_PAT_LIST,01JAN2021,GP,16C,E38000247,A81001,TS18 1HU,ALL,ALL,-1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	err := run(context.Background(), []string{"import", "list-sizes", bad}, env, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "line 2, column 10 (NUMBER_OF_PATIENTS): -1 is negative") {
+		t.Errorf("a negative size: %v", err)
 	}
 }

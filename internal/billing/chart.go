@@ -149,29 +149,43 @@ func chartOpen(ctx context.Context, db postgres.Querier, months []time.Time, ope
 		from, to = minTime(from, months[i]), maxTime(to, months[i])
 	}
 	last := to.AddDate(0, 1, -1)
+	// Each open month has its own list size in force: read, in one query,
+	// every practice's size in force in each of them, before the pass.
+	firsts := make([]time.Time, len(open))
+	for k, i := range open {
+		firsts[k] = months[i]
+	}
+	sizes, err := sizesInForce(ctx, db, firsts)
+	if err != nil {
+		return err
+	}
 	rows, err := db.Query(ctx, `
-		SELECT si.supplier_id, s.name, si.unit_price::text, coalesce(si.time_unit, ''),
-		       CASE WHEN si.quantity_rule = 'list_size' THEN coalesce(p.list_size, si.quantity) ELSE si.quantity END,
-		       si.actual_m1, si.m2, si.cessation_date
+		SELECT si.supplier_id, s.name, si.unit_price::text, coalesce(si.time_unit, ''), si.quantity,
+		       si.actual_m1, si.m2, si.cessation_date, si.practice_code, si.quantity_rule = 'list_size'
 		FROM service_instances si
 		JOIN suppliers s ON s.id = si.supplier_id
-		JOIN practices p ON p.code = si.practice_code
 		WHERE si.actual_m1 <= $2 AND (si.cessation_date IS NULL OR si.cessation_date > $1 OR si.time_unit IS NULL OR si.m2 BETWEEN $1 AND $2)`,
 		from, last)
 	if err != nil {
 		return fmt.Errorf("instances charged from %s to %s: %w", from.Format("2006-01"), to.Format("2006-01"), err)
 	}
 	defer rows.Close()
-	var code, name, price string
+	var code, name, price, practice string
+	var perPatient bool
 	var c Charged
+	var ordered int
 	for rows.Next() {
-		if err := rows.Scan(&code, &name, &price, &c.TimeUnit, &c.Quantity, &c.ActualM1, &c.M2, &c.Cessation); err != nil {
+		if err := rows.Scan(&code, &name, &price, &c.TimeUnit, &ordered, &c.ActualM1, &c.M2, &c.Cessation, &practice, &perPatient); err != nil {
 			return err
 		}
 		if c.UnitPrice, err = money.Parse(price); err != nil {
 			return err
 		}
-		for _, i := range open {
+		for k, i := range open {
+			c.Quantity = ordered
+			if n, ok := sizes[sizeKey{practice, k}]; ok && perPatient {
+				c.Quantity = n
+			}
 			for _, l := range linesOf(Line{Charged: c}, months[i]) {
 				add(code, name, i, l.Amount)
 			}
@@ -204,4 +218,34 @@ func maxTime(a, b time.Time) time.Time {
 		return b
 	}
 	return a
+}
+
+// sizeKey is a practice and the index of a month in sizesInForce's list.
+type sizeKey struct {
+	practice string
+	month    int
+}
+
+// sizesInForce is every practice's list size in force in each month of
+// firsts (the latest extract dated on or before its 1st), as the engine's
+// instanceJoins picks it for one month.
+func sizesInForce(ctx context.Context, db postgres.Querier, firsts []time.Time) (map[sizeKey]int, error) {
+	rows, err := db.Query(ctx, `
+		SELECT DISTINCT ON (pls.practice_code, m.i) pls.practice_code, m.i::int - 1, pls.size
+		FROM unnest($1::date[]) WITH ORDINALITY AS m(first, i)
+		JOIN practice_list_sizes pls ON pls.extract_date <= m.first
+		ORDER BY pls.practice_code, m.i, pls.extract_date DESC`, firsts)
+	if err != nil {
+		return nil, fmt.Errorf("list sizes in force: %w", err)
+	}
+	out := map[sizeKey]int{}
+	var k sizeKey
+	var n int
+	if _, err := pgx.ForEachRow(rows, []any{&k.practice, &k.month, &n}, func() error {
+		out[k] = n
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("list sizes in force: %w", err)
+	}
+	return out, nil
 }

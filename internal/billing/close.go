@@ -58,11 +58,11 @@ func Close(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int6
 		var total money.Amount
 		rows := make([][]any, len(all))
 		for i, l := range all {
-			rows[i] = []any{first, l.InstanceID, l.Kind, l.Corrects, l.Quantity, l.DaysCharged, l.DaysInMonth, l.Amount.Decimal(), l.Payable}
+			rows[i] = []any{first, l.InstanceID, l.Kind, l.Corrects, l.Quantity, l.DaysCharged, l.DaysInMonth, l.Amount.Decimal(), l.Payable, l.Charged.ListDate}
 			total += l.Amount
 		}
 		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"billing_lines"},
-			[]string{"period", "instance_id", "kind", "corrects", "quantity", "days_charged", "days_in_month", "amount", "payable"},
+			[]string{"period", "instance_id", "kind", "corrects", "quantity", "days_charged", "days_in_month", "amount", "payable", "list_size_date"},
 			pgx.CopyFromRows(rows)); err != nil {
 			return fmt.Errorf("freeze lines: %w", err)
 		}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"ccgtracker/internal/dates"
 	"ccgtracker/internal/money"
 	"ccgtracker/internal/postgres"
 )
@@ -51,30 +52,70 @@ type Line struct {
 	Charged      Charged // the inputs of the rule, to explain the line
 }
 
-// instanceQuery is an instance with everything a line shows; its
-// columns and joins also serve frozen, joined to the frozen lines.
-const instanceQuery = `SELECT ` + instanceColumns + ` FROM service_instances si` + instanceJoins
+// QuantitySource says where a line's quantity came from, in words: the
+// list-size extract in force ("list of 1 January 2021"), or the order's
+// own quantity.
+func (l Line) QuantitySource() string {
+	switch {
+	case l.Charged.ListDate != nil:
+		return "list of " + l.Charged.ListDate.Format("2 January 2006")
+	case l.Charged.PerPatient:
+		return "as ordered (no list size on or before the month)"
+	}
+	return "as ordered"
+}
+
+// instanceQuery is an instance with everything a line shows, its
+// per-patient quantity the list size in force on month (an SQL date
+// expression: "$1", "bm.period"); its columns and joins also serve
+// frozen, joined to the frozen lines.
+func instanceQuery(month string) string {
+	return `SELECT ` + instanceColumns + ` FROM service_instances si` + instanceJoins(month)
+}
 
 const instanceColumns = `si.id, si.practice_code, coalesce(o.call_off_id, 'Continuity agreement'),
 	       si.ccg_code, c.name, p.name, si.supplier_id, s.name, si.catalogue_item_id, ci.name, ci.kind,
 	       coalesce(pu.description, si.pricing_unit), coalesce(si.time_unit, ''),
-	       CASE WHEN si.quantity_rule = 'list_size' THEN coalesce(p.list_size, si.quantity) ELSE si.quantity END,
-	       si.unit_price::text, si.actual_m1, si.m2, si.cessation_date`
+	       coalesce(ls.size, si.quantity),
+	       si.unit_price::text, si.actual_m1, si.m2, si.cessation_date, si.quantity_rule = 'list_size', ls.extract_date`
 
-const instanceJoins = `
+// instanceJoins are the tables a line shows, and the list size in force
+// on month for a per-patient price (DOMAIN.md §8): the practice's latest
+// extract dated on or before the 1st of the month, one probe of
+// practice_list_sizes' primary key per instance, in the same pass. Before
+// the first extract there is none, and the order's own quantity is used.
+func instanceJoins(month string) string {
+	return `
 	JOIN ccgs c ON c.code = si.ccg_code
 	JOIN practices p ON p.code = si.practice_code
 	JOIN suppliers s ON s.id = si.supplier_id
 	JOIN catalogue_items ci ON ci.id = si.catalogue_item_id
 	LEFT JOIN orders o ON o.id = si.order_id
-	LEFT JOIN LATERAL (SELECT description FROM pricing_units WHERE name = si.pricing_unit ORDER BY id LIMIT 1) pu ON true`
+	LEFT JOIN LATERAL (SELECT description FROM pricing_units WHERE name = si.pricing_unit ORDER BY id LIMIT 1) pu ON true
+	LEFT JOIN LATERAL (SELECT size, extract_date FROM practice_list_sizes
+		WHERE si.quantity_rule = 'list_size' AND practice_code = si.practice_code AND extract_date <= ` + month + `
+		ORDER BY extract_date DESC LIMIT 1) ls ON true`
+}
+
+// frozenJoins are instanceJoins for a frozen line, whose quantity and
+// extract are its own (b.quantity, b.list_size_date): no probe.
+const frozenJoins = `
+	JOIN ccgs c ON c.code = si.ccg_code
+	JOIN practices p ON p.code = si.practice_code
+	JOIN suppliers s ON s.id = si.supplier_id
+	JOIN catalogue_items ci ON ci.id = si.catalogue_item_id
+	LEFT JOIN orders o ON o.id = si.order_id
+	LEFT JOIN LATERAL (SELECT description FROM pricing_units WHERE name = si.pricing_unit ORDER BY id LIMIT 1) pu ON true
+	LEFT JOIN LATERAL (SELECT NULL::int AS size, NULL::date AS extract_date) ls ON true`
 
 func scanInstance(rows pgx.Rows) (Line, error) {
 	var l Line
 	var price string
+	var perPatient bool
+	var listDate *time.Time
 	err := rows.Scan(&l.InstanceID, &l.PracticeCode, &l.Source, &l.CCGCode, &l.CCGName, &l.PracticeName, &l.SupplierID,
 		&l.SupplierName, &l.ProductID, &l.ProductName, &l.ProductType, &l.Unit, &l.TimeUnit, &l.Quantity, &price,
-		&l.ActualM1, &l.M2, &l.Cessation)
+		&l.ActualM1, &l.M2, &l.Cessation, &perPatient, &listDate)
 	if err != nil {
 		return l, err
 	}
@@ -82,7 +123,8 @@ func scanInstance(rows pgx.Rows) (Line, error) {
 		return l, err
 	}
 	l.InstanceRef = instanceRef(l.InstanceID, l.PracticeCode)
-	l.Charged = Charged{UnitPrice: l.Price, TimeUnit: l.TimeUnit, Quantity: l.Quantity, ActualM1: l.ActualM1, M2: l.M2, Cessation: l.Cessation}
+	l.Charged = Charged{UnitPrice: l.Price, TimeUnit: l.TimeUnit, Quantity: l.Quantity, ActualM1: l.ActualM1, M2: l.M2, Cessation: l.Cessation,
+		PerPatient: perPatient, ListDate: listDate}
 	if l.TimeUnit == "" {
 		l.TimeUnit = "one-off"
 	}
@@ -173,7 +215,7 @@ func Lines(ctx context.Context, db postgres.Querier, first time.Time, f Filter) 
 // held amounts of instances whose M2 falls in it.
 func computed(ctx context.Context, db postgres.Querier, first time.Time, emit func(Line) error) error {
 	last := first.AddDate(0, 1, -1)
-	rows, err := db.Query(ctx, instanceQuery+`
+	rows, err := db.Query(ctx, instanceQuery("$1")+`
 		WHERE si.actual_m1 <= $2 AND (si.cessation_date IS NULL OR si.cessation_date > $1 OR si.time_unit IS NULL OR si.m2 BETWEEN $1 AND $2)
 		ORDER BY si.supplier_id, si.ccg_code, si.practice_code, si.id`, first, last)
 	if err != nil {
@@ -281,9 +323,9 @@ func frozenWhere(ctx context.Context, db postgres.Querier, first time.Time, cond
 		cond += " ORDER BY " + frozenOrder
 	}
 	rows, err := db.Query(ctx, `
-		SELECT b.kind, b.corrects, b.quantity, b.days_charged, b.days_in_month, b.amount::text, b.payable, `+instanceColumns+`
+		SELECT b.kind, b.corrects, b.quantity, b.days_charged, b.days_in_month, b.amount::text, b.payable, b.list_size_date, `+instanceColumns+`
 		FROM billing_lines b
-		JOIN service_instances si ON si.id = b.instance_id`+instanceJoins+`
+		JOIN service_instances si ON si.id = b.instance_id`+frozenJoins+`
 		WHERE b.period = $1 AND `+cond, append([]any{first}, args...)...)
 	if err != nil {
 		return fmt.Errorf("lines of %s: %w", first.Format("2006-01"), err)
@@ -294,12 +336,13 @@ func frozenWhere(ctx context.Context, db postgres.Querier, first time.Time, cond
 		var kind, amount string
 		var corrects *time.Time
 		var qty, days, daysIn int
-		var payable bool
+		var payable, perPatient bool
 		var price string
-		if err := rows.Scan(&kind, &corrects, &qty, &days, &daysIn, &amount, &payable,
+		var listDate, noDate *time.Time
+		if err := rows.Scan(&kind, &corrects, &qty, &days, &daysIn, &amount, &payable, &listDate,
 			&l.InstanceID, &l.PracticeCode, &l.Source, &l.CCGCode, &l.CCGName, &l.PracticeName, &l.SupplierID,
 			&l.SupplierName, &l.ProductID, &l.ProductName, &l.ProductType, &l.Unit, &l.TimeUnit, &l.Quantity, &price,
-			&l.ActualM1, &l.M2, &l.Cessation); err != nil {
+			&l.ActualM1, &l.M2, &l.Cessation, &perPatient, &noDate); err != nil {
 			return err
 		}
 		var err error
@@ -310,7 +353,8 @@ func frozenWhere(ctx context.Context, db postgres.Querier, first time.Time, cond
 			return err
 		}
 		l.InstanceRef = instanceRef(l.InstanceID, l.PracticeCode)
-		l.Charged = Charged{UnitPrice: l.Price, TimeUnit: l.TimeUnit, Quantity: qty, ActualM1: l.ActualM1, M2: l.M2, Cessation: l.Cessation}
+		l.Charged = Charged{UnitPrice: l.Price, TimeUnit: l.TimeUnit, Quantity: qty, ActualM1: l.ActualM1, M2: l.M2, Cessation: l.Cessation,
+			PerPatient: perPatient, ListDate: listDate}
 		if l.TimeUnit == "" {
 			l.TimeUnit = "one-off"
 		}
@@ -389,71 +433,90 @@ func frozenSums(ctx context.Context, db postgres.Querier, first time.Time, f Fil
 
 // adjustments compares every closed month, for each instance changed
 // since the month was closed, with what it would be now; a difference is
-// an adjustment line (debit or credit) naming the month it corrects.
+// an adjustment line (debit or credit) naming the month it corrects. An
+// instance changed when its history did, or (for a per-patient price) when
+// an extract dated on or before the month was written for its practice
+// after the month closed: the size in force in the month may have moved.
+// What was billed for the month (its frozen charges and releases, and the
+// adjustments already made for it) comes in the same query, so the cost
+// does not grow with the number of candidates.
 func adjustments(ctx context.Context, db postgres.Querier, first time.Time, emit func(Line) error) error {
+	// The candidates (month, instance) are found first and kept apart
+	// (MATERIALIZED): joined in one plan with the instance's columns, whose
+	// list size depends on the month, PostgreSQL re-read every instance
+	// once per candidate (minutes at national scale, not milliseconds).
 	rows, err := db.Query(ctx, `
-		SELECT bm.period, i.*
-		FROM billing_months bm
-		JOIN LATERAL (SELECT DISTINCT h.instance_id FROM service_instance_history h WHERE h.at > bm.closed_at) changed ON true
-		CROSS JOIN LATERAL (`+instanceQuery+` WHERE si.id = changed.instance_id) i
-		ORDER BY bm.period, i.supplier_id, i.ccg_code, i.practice_code, i.id`)
+		WITH changed AS MATERIALIZED (
+			SELECT bm.period, x.instance_id
+			FROM billing_months bm
+			JOIN LATERAL (
+				SELECT h.instance_id FROM service_instance_history h WHERE h.at > bm.closed_at
+				UNION
+				SELECT si.id FROM practice_list_sizes pls
+				JOIN service_instances si ON si.practice_code = pls.practice_code AND si.quantity_rule = 'list_size'
+				WHERE pls.created_at > bm.closed_at AND pls.extract_date <= bm.period
+			) x ON true
+			WHERE bm.closed_at IS NOT NULL
+		)
+		SELECT ch.period, coalesce(billed.sum, 0)::text, `+instanceColumns+`
+		FROM changed ch
+		JOIN service_instances si ON si.id = ch.instance_id`+instanceJoins("ch.period")+`
+		LEFT JOIN LATERAL (
+			SELECT sum(amount) FROM billing_lines b
+			WHERE b.instance_id = ch.instance_id AND ((b.period = ch.period AND b.kind <> 'adjustment') OR b.corrects = ch.period)
+		) billed ON true
+		ORDER BY ch.period, si.supplier_id, si.ccg_code, si.practice_code, si.id`)
 	if err != nil {
 		return fmt.Errorf("changes to closed months: %w", err)
 	}
-	type candidate struct {
-		closed time.Time
-		line   Line
-	}
-	var cands []candidate
+	// The lines are emitted once the rows are closed: emit may use the
+	// connection.
+	var out []Line
+	defer rows.Close()
 	for rows.Next() {
 		var closed time.Time
 		var l Line
-		var price string
-		if err := rows.Scan(&closed, &l.InstanceID, &l.PracticeCode, &l.Source, &l.CCGCode, &l.CCGName, &l.PracticeName, &l.SupplierID,
+		var price, billed string
+		var perPatient bool
+		var listDate *time.Time
+		if err := rows.Scan(&closed, &billed, &l.InstanceID, &l.PracticeCode, &l.Source, &l.CCGCode, &l.CCGName, &l.PracticeName, &l.SupplierID,
 			&l.SupplierName, &l.ProductID, &l.ProductName, &l.ProductType, &l.Unit, &l.TimeUnit, &l.Quantity, &price,
-			&l.ActualM1, &l.M2, &l.Cessation); err != nil {
-			rows.Close()
+			&l.ActualM1, &l.M2, &l.Cessation, &perPatient, &listDate); err != nil {
 			return err
 		}
 		var err error
 		if l.Price, err = money.Parse(price); err != nil {
-			rows.Close()
-			return err
-		}
-		l.InstanceRef = instanceRef(l.InstanceID, l.PracticeCode)
-		l.Charged = Charged{UnitPrice: l.Price, TimeUnit: l.TimeUnit, Quantity: l.Quantity, ActualM1: l.ActualM1, M2: l.M2, Cessation: l.Cessation}
-		if l.TimeUnit == "" {
-			l.TimeUnit = "one-off"
-		}
-		cands = append(cands, candidate{closed, l})
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	for _, c := range cands {
-		var now money.Amount
-		for _, l := range linesOf(c.line, c.closed) {
-			now += l.Amount
-		}
-		var billed string
-		if err := db.QueryRow(ctx, `
-			SELECT coalesce(sum(amount), 0)::text FROM billing_lines
-			WHERE instance_id = $1 AND ((period = $2 AND kind <> 'adjustment') OR corrects = $2)`, c.line.InstanceID, c.closed).Scan(&billed); err != nil {
 			return err
 		}
 		was, err := money.Parse(billed)
 		if err != nil {
 			return err
 		}
+		l.InstanceRef = instanceRef(l.InstanceID, l.PracticeCode)
+		l.Charged = Charged{UnitPrice: l.Price, TimeUnit: l.TimeUnit, Quantity: l.Quantity, ActualM1: l.ActualM1, M2: l.M2, Cessation: l.Cessation,
+			PerPatient: perPatient, ListDate: listDate}
+		if l.TimeUnit == "" {
+			l.TimeUnit = "one-off"
+		}
+		var now money.Amount
+		for _, x := range linesOf(l, closed) {
+			now += x.Amount
+		}
 		if diff := now - was; diff != 0 {
-			a := c.line
-			corrects := c.closed
+			a := l
+			corrects := dates.Of(closed)
 			a.Kind, a.Period, a.Corrects, a.Amount, a.Payable = KindAdjustment, first, &corrects, diff, a.M2 != nil
 			a.DaysInMonth = first.AddDate(0, 1, -1).Day()
-			if err := emit(a); err != nil {
-				return err
-			}
+			out = append(out, a)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	rows.Close()
+	for _, a := range out {
+		if err := emit(a); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -470,5 +533,5 @@ func CopyBaseline(first time.Time, limit int) string {
 	return fmt.Sprintf(`COPY (%s
 		WHERE si.actual_m1 <= '%s' AND (si.cessation_date IS NULL OR si.cessation_date > '%s' OR si.time_unit IS NULL OR si.m2 BETWEEN '%s' AND '%s')
 		ORDER BY si.supplier_id, si.ccg_code, si.practice_code, si.id LIMIT %d) TO STDOUT (FORMAT csv, HEADER)`,
-		instanceQuery, last.Format(time.DateOnly), first.Format(time.DateOnly), first.Format(time.DateOnly), last.Format(time.DateOnly), limit)
+		instanceQuery("'"+first.Format(time.DateOnly)+"'"), last.Format(time.DateOnly), first.Format(time.DateOnly), first.Format(time.DateOnly), last.Format(time.DateOnly), limit)
 }

@@ -20,6 +20,11 @@ type Charged struct {
 	ActualM1  *time.Time
 	M2        *time.Time
 	Cessation *time.Time
+	// PerPatient: the quantity is the practice's list size in force,
+	// from the extract of ListDate (nil before the practice's first
+	// extract: the order's own quantity). Only the explanation reads them.
+	PerPatient bool
+	ListDate   *time.Time
 }
 
 // Charge is one month's charge of one instance.
@@ -84,6 +89,12 @@ func ChargeFor(c Charged, first time.Time) (Charge, bool) {
 // penny, say) is shown to six, with "≈".
 func Explain(c Charged, ch Charge, unit string, first time.Time) string {
 	qty := fmt.Sprintf("%s %s", number(c.Quantity), unit)
+	switch {
+	case c.ListDate != nil:
+		qty += ", list of " + c.ListDate.Format("2 January 2006") + ","
+	case c.PerPatient:
+		qty += " as ordered (no list size on or before the month),"
+	}
 	base := int64(c.UnitPrice.Times(int64(c.Quantity))) // ten-thousandths of a pound
 	var s string
 	monthDen := int64(1)

@@ -455,9 +455,11 @@ type monthLine struct {
 	source, ccg, ccgName, practice, practiceName, supplier          int32
 	supplierName, product, productName, productType, unit, timeUnit int32
 	chargedTimeUnit                                                 int32
+	listDate                                                        int32 // the extract's day, as m1; 0 for none
 	daysCharged, daysInMonth                                        uint8
 	kind                                                            uint8
 	payable                                                         bool
+	perPatient                                                      bool
 }
 
 var kinds = []string{KindCharge, KindRelease, KindAdjustment}
@@ -505,6 +507,7 @@ func (in *interner) compact(l Line) monthLine {
 		unit: in.of(l.Unit), timeUnit: in.of(l.TimeUnit), chargedTimeUnit: in.of(l.Charged.TimeUnit),
 		daysCharged: uint8(l.DaysCharged), daysInMonth: uint8(l.DaysInMonth),
 		kind: uint8(slices.Index(kinds, l.Kind)), payable: l.Payable,
+		listDate: dayNumber(l.Charged.ListDate), perPatient: l.Charged.PerPatient,
 	}
 }
 
@@ -521,7 +524,8 @@ func (m *Month) line(i int) Line {
 		Amount: money.Amount(c.amount), Payable: c.payable, ActualM1: dayOf(c.m1), M2: dayOf(c.m2), Cessation: dayOf(c.cessation),
 	}
 	l.InstanceRef = instanceRef(l.InstanceID, l.PracticeCode)
-	l.Charged = Charged{UnitPrice: l.Price, TimeUnit: s[c.chargedTimeUnit], Quantity: l.Quantity, ActualM1: l.ActualM1, M2: l.M2, Cessation: l.Cessation}
+	l.Charged = Charged{UnitPrice: l.Price, TimeUnit: s[c.chargedTimeUnit], Quantity: l.Quantity, ActualM1: l.ActualM1, M2: l.M2, Cessation: l.Cessation,
+		PerPatient: c.perPatient, ListDate: dayOf(c.listDate)}
 	return l
 }
 

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -216,6 +217,7 @@ func TestEveryPageOfEveryRole(t *testing.T) {
 				submit: `form[action$="/details"] button[type=submit]`, status: 400, css: summary, want: "Maximum term must be longer than the initial period"},
 			{path: "/ccgs/03Q", status: 404, css: "h1", want: "Page not found"},
 			{path: fx.draftOrder + "/terminate", status: 409, css: "h1", want: "This has changed"},
+			{path: fx.proposal, submit: "#confirm", fill: map[string]string{"date-day": "31", "date-month": "2"}, status: 422, css: summary, want: "Select the kind of change to report"},
 		}))
 		t.Run("errors/reviewer", errorsOf(people[2], []step{
 			{path: "/admin/users", status: 403, css: "h1", want: "You do not have access to this page"},
@@ -230,6 +232,8 @@ func TestEveryPageOfEveryRole(t *testing.T) {
 			{path: "/admin/audit?from-day=31&from-month=2&from-year=2026", status: 400, css: summary, want: "From date must be a real date"},
 			{path: "/admin/returns", fill: map[string]string{"period": "2026-01"},
 				submit: `form[action="/admin/returns/issue"] button[type=submit]`, status: 200, css: "[data-testid=issue-warning]", want: "will be late at once"},
+			// No file chosen: the upload script leaves the form to post.
+			{path: "/admin/imports/ods", submit: "#import", status: 400, css: summary, want: "Choose the CSV file to import"},
 		}))
 	})
 
@@ -274,6 +278,7 @@ type sweepObjects struct {
 	agreement    string   // a continuity agreement of 16C
 	procurements []string // one at each step: Prepare open, Review, Evaluate, Award, Manage
 	buyerID      string   // the buyer of 16C, whose user an admin edits
+	proposal     string   // an ODS proposal on 16C's return for this month
 }
 
 // pageFixtures builds the objects the pages show, all of 16C so that its
@@ -404,6 +409,16 @@ func pageFixtures(t *testing.T, pool *pgxpool.Pool) (map[string][]string, sweepO
 	must(err)
 	_, err = nightly.Run(ctx, pool, now, nil, &adminID)
 	must(err)
+	// An ODS import that closed a practice with live services (a proposal
+	// on this month's return, and an import in the history) and a
+	// list-size import.
+	closeByODS(t, pool, now, period.First())
+	var proposal, odsImport string
+	must(pool.QueryRow(ctx, `SELECT id::text, import_id::text FROM practice_proposals WHERE ccg_code = '16C'`).Scan(&proposal, &odsImport))
+	sizes, err := org.ImportListSizes(ctx, pool, now, org.ImportedBy{ActorID: &adminID, FileName: "gp-reg-pat-prac-all.csv"}, strings.NewReader(
+		"PUBLICATION,EXTRACT_DATE,TYPE,CCG_CODE,ONS_CCG_CODE,CODE,POSTCODE,SEX,AGE,NUMBER_OF_PATIENTS\n"+
+			"GP_PRAC_PAT_LIST,01FEB2021,GP,16C,E38000247,A81001,TS18 1HU,ALL,ALL,4200\nGP_PRAC_PAT_LIST,01FEB2021,GP,16C,E38000247,Z99999,X,ALL,ALL,10\n"))
+	must(err)
 
 	cur, prev := "/ccgs/16C/returns/"+period.String(), "/ccgs/16C/returns/"+last.String()
 	curReturn, err := tracker.Get(ctx, pool, scope, "16C", period)
@@ -459,22 +474,28 @@ func pageFixtures(t *testing.T, pool *pgxpool.Pool) (map[string][]string, sweepO
 		"/ccgs/{code}/returns/{period}/services/{ref}/report": {cur + "/services/" + planned + "/report", cur + "/services/" + live + "/report"},
 		"/ccgs/{code}/returns/{period}/review":                {cur + "/review", prev + "/review"},
 		"/ccgs/{code}/returns/{period}/versions":              {prev + "/versions"},
-		"/performance":                                        {"/performance"},
+		"/ccgs/{code}/returns/{period}/proposals/{id}":        {cur + "/proposals/" + proposal},
+		"/performance": {"/performance"},
 
 		"/reconciliation":                             {"/reconciliation"},
 		"/reconciliation/{period}":                    {"/reconciliation/" + last.String()},
 		"/reconciliation/{period}/lines/{instanceID}": {"/reconciliation/" + last.String() + "/lines/" + strconv.FormatInt(service, 10)},
 		"/reconciliation/{period}/close":              {"/reconciliation/" + last.String() + "/close"},
 
-		"/admin/users":           {"/admin/users", "/admin/users?q=buyer&role=buyer&ccg=16C&status=active"},
-		"/admin/users/new":       {"/admin/users/new"},
-		"/admin/users/{id}":      {"/admin/users/" + strconv.FormatInt(buyerID, 10)},
-		"/admin/users/{id}/edit": {"/admin/users/" + strconv.FormatInt(buyerID, 10) + "/edit"},
-		"/admin/audit":           {"/admin/audit", "/admin/audit?type=return&object=16C/" + last.String()},
-		"/admin/ccgs/{code}":     {"/admin/ccgs/16C"},
-		"/admin/returns":         {"/admin/returns"},
-		"/admin/jobs":            {"/admin/jobs"},
-		"/admin/outbox":          {"/admin/outbox"},
+		"/admin/users":              {"/admin/users", "/admin/users?q=buyer&role=buyer&ccg=16C&status=active"},
+		"/admin/users/new":          {"/admin/users/new"},
+		"/admin/users/{id}":         {"/admin/users/" + strconv.FormatInt(buyerID, 10)},
+		"/admin/users/{id}/edit":    {"/admin/users/" + strconv.FormatInt(buyerID, 10) + "/edit"},
+		"/admin/audit":              {"/admin/audit", "/admin/audit?type=return&object=16C/" + last.String()},
+		"/admin/ccgs/{code}":        {"/admin/ccgs/16C"},
+		"/admin/returns":            {"/admin/returns"},
+		"/admin/jobs":               {"/admin/jobs"},
+		"/admin/outbox":             {"/admin/outbox"},
+		"/admin/imports":            {"/admin/imports"},
+		"/admin/imports/list-sizes": {"/admin/imports/list-sizes"},
+		"/admin/imports/ods":        {"/admin/imports/ods"},
+		"/admin/imports/{id}":       {"/admin/imports/" + odsImport, "/admin/imports/" + strconv.FormatInt(sizes.ImportID, 10)},
 	}
-	return pages, sweepObjects{returnPath: cur, draftOrder: orderPath, agreement: agreementPath, procurements: procs, buyerID: strconv.FormatInt(buyerID, 10)}
+	return pages, sweepObjects{returnPath: cur, draftOrder: orderPath, agreement: agreementPath, procurements: procs,
+		buyerID: strconv.FormatInt(buyerID, 10), proposal: cur + "/proposals/" + proposal}
 }

@@ -217,12 +217,16 @@ type ODSFileError struct {
 const odsErrorListLimit = 50
 
 // Error lists the bad rows, one a line.
-func (e *ODSFileError) Error() string {
+func (e *ODSFileError) Error() string { return rowErrorsText("ODS", e.Errors) }
+
+// rowErrorsText lists a refused file's bad rows (the first 50), for an
+// ODS or a list-size file.
+func rowErrorsText(file string, errs []ODSRowError) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "The ODS file has %s, so nothing was imported:", plural(len(e.Errors), "error"))
-	for i, re := range e.Errors {
+	fmt.Fprintf(&b, "The %s file has %s, so nothing was imported:", file, plural(len(errs), "error"))
+	for i, re := range errs {
 		if i == odsErrorListLimit {
-			fmt.Fprintf(&b, "\n  and %s", plural(len(e.Errors)-i, "more error"))
+			fmt.Fprintf(&b, "\n  and %s", plural(len(errs)-i, "more error"))
 			break
 		}
 		b.WriteString("\n  ")
@@ -257,6 +261,52 @@ func ImportODS(ctx context.Context, pool *pgxpool.Pool, now time.Time, r io.Read
 		return ODSReport{}, fmt.Errorf("import ODS file: %w", err)
 	}
 	return report, nil
+}
+
+// ODSFollowUp is work that must commit with an ODS import, on what it
+// changed: the tracker's proposals to the CCGs (internal/tracker), which
+// this package cannot import.
+type ODSFollowUp func(ctx context.Context, tx pgx.Tx, importID int64, report ODSReport) error
+
+// ImportODSBy is ImportODS recorded in the history of imports (who, which
+// file, the counts), with then run in the same transaction.
+func ImportODSBy(ctx context.Context, pool *pgxpool.Pool, now time.Time, by ImportedBy, r io.Reader, then ODSFollowUp) (ODSReport, int64, error) {
+	recs, err := readODS(r)
+	if err != nil {
+		return ODSReport{}, 0, err
+	}
+	var report ODSReport
+	var importID int64
+	err = postgres.Tx(ctx, pool, func(tx pgx.Tx) error {
+		var err error
+		if report, err = applyODS(ctx, tx, now, recs); err != nil {
+			return err
+		}
+		counts := map[string]int{"rows": report.RowsRead, "inserted": len(report.Inserted), "updated": len(report.Updated),
+			"unchanged": report.Unchanged, "skipped": report.SkippedTotal(), "warnings": len(report.Warnings)}
+		updated := report.Updated
+		if len(updated) > reportListLimit {
+			updated = updated[:reportListLimit]
+		}
+		inserted := report.Inserted
+		if len(inserted) > reportListLimit {
+			inserted = inserted[:reportListLimit]
+		}
+		if err := tx.QueryRow(ctx, `
+			INSERT INTO imports (kind, file_name, imported_at, imported_by, counts, report)
+			VALUES ('ods', $1, $2, $3, $4, $5) RETURNING id`, by.FileName, now, by.ActorID, counts,
+			map[string]any{"inserted": inserted, "updated": updated}).Scan(&importID); err != nil {
+			return fmt.Errorf("record the import: %w", err)
+		}
+		if then != nil {
+			return then(ctx, tx, importID, report)
+		}
+		return nil
+	})
+	if err != nil {
+		return ODSReport{}, 0, fmt.Errorf("import ODS file: %w", err)
+	}
+	return report, importID, nil
 }
 
 // readODS is the part of ImportODS that needs no database: the file's

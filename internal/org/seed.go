@@ -183,6 +183,14 @@ func seedOrganisations(ctx context.Context, tx pgx.Tx, files fs.FS, c *SeedCount
 		return fmt.Errorf("practices: %w", err)
 	}
 	c.Practices = tag.RowsAffected()
+	// The seeded size is the practices' first extract (issue 13): billing
+	// reads the size in force from the extracts.
+	if _, err := tx.Exec(ctx, `
+		INSERT INTO practice_list_sizes (practice_code, extract_date, size)
+		SELECT code, list_size_date, list_size FROM practices WHERE list_size IS NOT NULL AND list_size_date IS NOT NULL
+		ON CONFLICT DO NOTHING`); err != nil {
+		return fmt.Errorf("first list-size extract: %w", err)
+	}
 	return nil
 }
 

@@ -96,8 +96,12 @@ func (s *Server) practiceShow(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	row := practiceRow(p)
+	if row.ListSizes, err = s.listSizeRows(r, p.Code); err != nil {
+		return err
+	}
 	s.render(w, r, http.StatusOK, views.PracticeShow(s.page(r, p.Name,
-		views.Link{Label: "Dashboard", Href: "/"}, views.Link{Label: p.CCGName, Href: "/ccgs/" + p.CCGCode}), practiceRow(p)))
+		views.Link{Label: "Dashboard", Href: "/"}, views.Link{Label: p.CCGName, Href: "/ccgs/" + p.CCGCode}), row))
 	return nil
 }
 

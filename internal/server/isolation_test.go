@@ -71,6 +71,7 @@ type sweepFixture struct {
 	service, serviceRef, practice      string // an active 03Q service and its practice
 	ownPractice                        string
 	user                               string // 03Q's buyer
+	proposal, importID                 string // an ODS proposal to 03Q, an import of the history
 	token                              string // a set-password link for a 03Q user
 	secrets                            []string
 }
@@ -89,6 +90,7 @@ func (f *sweepFixture) missing() map[string]string {
 	return map[string]string{
 		"03Q": "Z9Z", f.order: "C999999-01", f.item: "999999999", f.procurement: "999999999",
 		f.line: "999999999", f.agreement: "999999999", f.service: "999999999", f.practice: "Z99999",
+		f.proposal: "999999999",
 	}
 }
 
@@ -144,6 +146,10 @@ func newSweepFixture(t *testing.T, app *returnApp, buyer03Q, buyer16C *client) *
 	q(&f.ownReturnVersion, `SELECT version::text FROM tracker_returns WHERE ccg_code = '16C' AND period = '2026-11-01'`)
 
 	q(&f.user, `SELECT id::text FROM users WHERE email = 'buyer.03q@example.nhs.uk'`)
+	// A proposal to 03Q (as an ODS closure makes) and an import of the history.
+	q(&f.importID, `INSERT INTO imports (kind, file_name, imported_at, counts, report) VALUES ('ods', 'epraccur.csv', now(), '{}', '{}') RETURNING id::text`)
+	q(&f.proposal, `INSERT INTO practice_proposals (ccg_code, practice_code, change, detail, effective_date, made_at, import_id)
+		VALUES ('03Q', $1, 'closed', '2026-11-30', '2026-12-01', now(), $2) RETURNING id::text`, f.practice, f.importID)
 	var admin int64
 	if err := app.pool.QueryRow(ctx, `SELECT id FROM users WHERE email = 'admin@example.nhs.uk'`).Scan(&admin); err != nil {
 		t.Fatal(err)
@@ -351,8 +357,22 @@ func sweepCases(f *sweepFixture) map[string][]sweepCase {
 		"POST /ccgs/{code}/returns/{period}/return":  ret(url.Values{"comment": {"Swept"}}),
 		"POST /ccgs/{code}/returns/{period}/accept":  ret(nil),
 		"GET /ccgs/{code}/returns/{period}/versions": ret(nil),
-		"GET /performance":                           un(),
-		"GET /performance.csv":                       un(),
+		"GET /ccgs/{code}/returns/{period}/proposals/{id}": {
+			{scope: foreign, params: p("code", "03Q", "period", sweepPeriod, "id", f.proposal)},
+			{scope: mixed, params: p("code", "16C", "period", sweepPeriod, "id", f.proposal)},
+		},
+		"POST /ccgs/{code}/returns/{period}/proposals/{id}/confirm": {
+			{scope: foreign, params: p("code", "03Q", "period", sweepPeriod, "id", f.proposal), form: url.Values{"version": {f.returnVersion},
+				"kind": {"cessation"}, "date-day": {"1"}, "date-month": {"12"}, "date-year": {"2026"}}},
+			{scope: mixed, params: p("code", "16C", "period", sweepPeriod, "id", f.proposal), form: url.Values{"version": {f.ownReturnVersion},
+				"kind": {"cessation"}, "date-day": {"1"}, "date-month": {"12"}, "date-year": {"2026"}}},
+		},
+		"POST /ccgs/{code}/returns/{period}/proposals/{id}/dismiss": {
+			{scope: foreign, params: p("code", "03Q", "period", sweepPeriod, "id", f.proposal), form: url.Values{"version": {f.returnVersion}, "reason": {"Swept"}}},
+			{scope: mixed, params: p("code", "16C", "period", sweepPeriod, "id", f.proposal), form: url.Values{"version": {f.ownReturnVersion}, "reason": {"Swept"}}},
+		},
+		"GET /performance":     un(),
+		"GET /performance.csv": un(),
 
 		"GET /reconciliation":                             un(),
 		"GET /reconciliation/{period}":                    un("period", sweepReconPeriod),
@@ -379,6 +399,12 @@ func sweepCases(f *sweepFixture) map[string][]sweepCase {
 		"GET /admin/jobs":                      un(),
 		"POST /admin/jobs/run":                 un(),
 		"GET /admin/outbox":                    un(),
+		"GET /admin/imports":                   un(),
+		"GET /admin/imports/list-sizes":        un(),
+		"POST /admin/imports/list-sizes":       withFile(unForm(url.Values{}), "PUBLICATION,EXTRACT_DATE,TYPE,CCG_CODE,ONS_CCG_CODE,CODE,POSTCODE,SEX,AGE,NUMBER_OF_PATIENTS\nGP_PRAC_PAT_LIST,01DEC2026,GP,03Q,E38000000,"+f.practice+",X,ALL,ALL,1\n"),
+		"GET /admin/imports/ods":               un(),
+		"POST /admin/imports/ods":              withFile(unForm(url.Values{}), "\n"),
+		"GET /admin/imports/{id}":              un("id", f.importID),
 	}
 }
 

@@ -261,6 +261,9 @@ func (s *Server) renderReturn(w http.ResponseWriter, r *http.Request, ret tracke
 		}
 		v.Services = append(v.Services, row)
 	}
+	if v.Proposals, err = s.returnProposals(r, ret, v.CanEdit); err != nil {
+		return err
+	}
 	if ret.Status != tracker.Accepted {
 		pending, err := tracker.Pending(ctx, s.pool, ret.CCGCode, ret.Period)
 		if err != nil {
@@ -333,8 +336,9 @@ const returnAttentionRows = 10
 
 // returnAttention fills what needs the buyer this month: the planned
 // services due to go live by the end of the return's month (one bounded
-// query, overdue first), each linked to its Report a change, and the
-// requested changes awaiting their date (already read for the page).
+// query, overdue first), each linked to its Report a change, the changes
+// ODS shows still to decide and the requested changes awaiting their date
+// (both already read for the page).
 func (s *Server) returnAttention(r *http.Request, ret tracker.Return, v *views.ReturnView) error {
 	due, total, err := ledger.DueToGoLive(r.Context(), s.pool, ret.CCGCode, ret.Period.Last(), returnAttentionRows)
 	if err != nil {
@@ -343,6 +347,11 @@ func (s *Server) returnAttention(r *http.Request, ret tracker.Return, v *views.R
 	today := dates.Today(s.now())
 	a := &v.Attention
 	a.DueTotal, a.Pending = total, len(v.Pending)
+	for _, c := range v.Proposals.Cards {
+		if !c.Note && c.Outcome == "" {
+			a.Proposals++
+		}
+	}
 	a.DueHref = returnHref(ret) + "?" + url.Values{views.ServiceStateInput: {string(ledger.Planned)}}.Encode() + "#services"
 	for _, i := range due {
 		a.Due = append(a.Due, views.DueService{
@@ -350,7 +359,7 @@ func (s *Server) returnAttention(r *http.Request, ret tracker.Return, v *views.R
 			Item: i.ItemName, PlannedM1: dates.LongPtr(i.PlannedM1), Overdue: i.PlannedM1 != nil && i.PlannedM1.Before(today),
 		})
 	}
-	a.Show = len(a.Due) > 0 || a.Pending > 0
+	a.Show = len(a.Due) > 0 || a.Proposals > 0 || a.Pending > 0
 	return nil
 }
 

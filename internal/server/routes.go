@@ -116,6 +116,10 @@ func (s *Server) routes() []route {
 		{"POST", "/ccgs/{code}/returns/{period}/return", returnReviewers, s.returnSendBack},
 		{"POST", "/ccgs/{code}/returns/{period}/accept", returnReviewers, s.returnAccept},
 		{"GET", "/ccgs/{code}/returns/{period}/versions", returnReaders, s.returnVersions},
+		// Changes an ODS import proposes to the CCG's return (issue 13).
+		{"GET", "/ccgs/{code}/returns/{period}/proposals/{id}", returnWriters, s.proposalShow},
+		{"POST", "/ccgs/{code}/returns/{period}/proposals/{id}/confirm", returnWriters, s.proposalConfirm},
+		{"POST", "/ccgs/{code}/returns/{period}/proposals/{id}/dismiss", returnWriters, s.proposalDismiss},
 		{"GET", "/performance", returnOverseers, s.performancePage},
 		{"GET", "/performance.csv", returnOverseers, s.performanceCSV},
 
@@ -147,6 +151,12 @@ func (s *Server) routes() []route {
 		{"GET", "/admin/jobs", only(auth.Admin), s.adminJobs},
 		{"POST", "/admin/jobs/run", only(auth.Admin), s.adminJobsRun},
 		{"GET", "/admin/outbox", only(auth.Admin), s.adminOutbox},
+		{"GET", "/admin/imports", only(auth.Admin), s.adminImports},
+		{"GET", "/admin/imports/list-sizes", only(auth.Admin), s.adminListSizesForm},
+		{"POST", "/admin/imports/list-sizes", only(auth.Admin), s.adminListSizesImport},
+		{"GET", "/admin/imports/ods", only(auth.Admin), s.adminODSForm},
+		{"POST", "/admin/imports/ods", only(auth.Admin), s.adminODSImport},
+		{"GET", "/admin/imports/{id}", only(auth.Admin), s.adminImport},
 	}
 }
 
@@ -197,7 +207,7 @@ func (s *Server) navigation(r *http.Request, u *auth.User) []navLink {
 	}
 	items = append(items, navLink{"Reconciliation", "/reconciliation"})
 	items = append(items, navLink{"Procurements", "/procurements"}, navLink{"Orders", "/orders"}, navLink{"Catalogue", "/catalogue"})
-	items = append(items, navLink{"Users", "/admin/users"}, navLink{"Issue returns", "/admin/returns"}, navLink{"Jobs", "/admin/jobs"}, navLink{"Audit log", "/admin/audit"})
+	items = append(items, navLink{"Users", "/admin/users"}, navLink{"Issue returns", "/admin/returns"}, navLink{"Jobs", "/admin/jobs"}, navLink{"Imports", "/admin/imports"}, navLink{"Audit log", "/admin/audit"})
 
 	var out []navLink
 	for _, it := range items {

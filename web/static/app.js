@@ -81,3 +81,52 @@ const dropExpanded = () => document.querySelectorAll('.nhsuk-radios__input[aria-
 dropExpanded()
 document.addEventListener('click', dropExpanded)
 window.addEventListener('pageshow', () => setTimeout(dropExpanded))
+// An import's upload with its progress (a national file is several
+// megabytes): the form is sent by XMLHttpRequest, whose upload events say
+// how much has gone, then the browser goes to the import's report, or
+// shows the page of problems the server answered. Without the script the
+// form posts as any other.
+for (const form of document.querySelectorAll('form[data-upload-progress]')) {
+  const panel = form.querySelector('[data-upload-progress-panel]')
+  const bar = form.querySelector('progress')
+  const status = form.querySelector('[data-upload-status]')
+  form.addEventListener('submit', (event) => {
+    const file = form.querySelector('input[type=file]')
+    if (!file || file.files.length === 0) {
+      return // the server says what is missing
+    }
+    event.preventDefault()
+    const button = form.querySelector('button[type=submit]')
+    button.disabled = true
+    panel.hidden = false
+    status.textContent = 'Uploading the file'
+    const xhr = new XMLHttpRequest()
+    xhr.open('POST', form.action)
+    xhr.upload.addEventListener('progress', (e) => {
+      if (e.lengthComputable) {
+        bar.max = e.total
+        bar.value = e.loaded
+        status.textContent = `Uploaded ${Math.floor((100 * e.loaded) / e.total)}%`
+      }
+    })
+    xhr.upload.addEventListener('load', () => {
+      bar.removeAttribute('value') // indeterminate while the server imports
+      status.textContent = 'Uploaded: checking every row and importing'
+    })
+    xhr.addEventListener('load', () => {
+      if (xhr.status < 400 && xhr.responseURL && !xhr.responseURL.endsWith(form.getAttribute('action'))) {
+        window.location.assign(xhr.responseURL)
+        return
+      }
+      // The refusal's page, with its list of problems.
+      document.open()
+      document.write(xhr.responseText)
+      document.close()
+    })
+    xhr.addEventListener('error', () => {
+      status.textContent = 'The upload failed: check your connection and try again'
+      button.disabled = false
+    })
+    xhr.send(new FormData(form))
+  })
+}

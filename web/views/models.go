@@ -21,6 +21,7 @@ type PracticeRow struct {
 	CCGCode, CCGName                  string
 	ListSize                          string // "5,903 (January 2021)" or "Not known"
 	OpenDate, CloseDate               string
+	ListSizes                         []ListSizeRow // the extracts, newest first (the practice page)
 }
 
 // ItemRow is one catalogue item in a list.

@@ -68,6 +68,8 @@ type ReturnView struct {
 	// Changed are the ledger rows of the services the lines name, as they
 	// are now: after acceptance, the result.
 	Changed []LedgerRow
+	// Proposals are the changes an ODS import found at the CCG's practices.
+	Proposals ProposalsView
 }
 
 // ReturnService is a service of the return's table; Report opens the
@@ -137,13 +139,18 @@ const (
 // ReturnAttention is the top of an open return's page for its buyers:
 // planned services due to go live by the month's end (the first of them,
 // DueTotal in all, DueHref the services filtered to the planned ones) and
-// how many requested changes wait for their date (listed further down).
-// ODS proposals, once the return page has them, belong in this card too:
-// their count joins Show (internal/server/returns.go returnAttention).
+// how many changes ODS shows are still to decide and how many requested
+// changes wait for their date (both listed further down).
 type ReturnAttention struct {
-	Show     bool
-	Due      []DueService
-	DueTotal int
-	DueHref  string
-	Pending  int
+	Show      bool
+	Due       []DueService
+	DueTotal  int
+	DueHref   string
+	Proposals int
+	Pending   int
+}
+
+// KindOption is one kind of change offered as a radio, with what it means.
+type KindOption struct {
+	Value, Label, Hint string
 }
