@@ -272,7 +272,7 @@ func prepareReview(ctx context.Context, pool *pgxpool.Pool, now time.Time, ccg s
 	if err != nil {
 		return 0, err
 	}
-	if len(ret.Lines) >= 100 || !ret.Status.Editable() {
+	if len(ret.Lines) >= 100 || !ret.Editable {
 		return len(ret.Lines), nil
 	}
 	// Services live through the whole month and not ceasing: each can

@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"ccgtracker/internal/apperr"
+	"ccgtracker/internal/auth"
 	"ccgtracker/internal/dates"
 	"ccgtracker/internal/ledger"
 	"ccgtracker/internal/outbox"
@@ -103,7 +104,7 @@ func work(ctx context.Context, tx pgx.Tx, now, day time.Time, res Result) (Resul
 	// 2. Late returns, flagged once, with the moment they became late: as
 	// at the start of the business day, so a night recovered later flags
 	// what that night would have, like every other step.
-	if res.Flagged, err = flagLate(ctx, tx, dates.StartOf(day)); err != nil {
+	if res.Flagged, err = tracker.FlagLate(ctx, tx, dates.StartOf(day)); err != nil {
 		return res, err
 	}
 	// 3. Reminders for this night and any missed since the last run that
@@ -125,23 +126,6 @@ func work(ctx context.Context, tx pgx.Tx, now, day time.Time, res Result) (Resul
 		return res, err
 	}
 	return res, nil
-}
-
-// flagLate marks every return not submitted by the end of its due day
-// (London) as late by asOf, recording when it became late; a return
-// submitted after its deadline but before the night ran is flagged too.
-func flagLate(ctx context.Context, tx pgx.Tx, asOf time.Time) (int, error) {
-	tag, err := tx.Exec(ctx, `
-		UPDATE tracker_returns tr
-		SET late_at = d.deadline
-		FROM (SELECT id, ((due_date + 1)::timestamp AT TIME ZONE 'Europe/London') AS deadline FROM tracker_returns
-		      WHERE late_at IS NULL) d
-		WHERE tr.id = d.id AND d.deadline <= $1
-		  AND (tr.submitted_at IS NULL OR tr.submitted_at >= d.deadline)`, asOf)
-	if err != nil {
-		return 0, fmt.Errorf("flag late returns: %w", err)
-	}
-	return int(tag.RowsAffected()), nil
 }
 
 // firstUncovered is the first business day no succeeded run covered, at
@@ -167,48 +151,26 @@ func firstUncovered(ctx context.Context, tx pgx.Tx, day time.Time) (time.Time, e
 // CCGs late that day.
 func queueReminders(ctx context.Context, tx pgx.Tx, now, day time.Time) (int, error) {
 	queued := 0
-	rows, err := tx.Query(ctx, `
-		SELECT tr.id, tr.ccg_code, c.name, tr.period, tr.due_date, u.id, u.email, u.name,
-		       CASE WHEN tr.due_date = $1::date + 3 THEN 'due_soon' ELSE 'overdue' END
-		FROM tracker_returns tr
-		JOIN ccgs c ON c.code = tr.ccg_code
-		JOIN users u ON u.ccg_code = tr.ccg_code AND u.role = 'buyer' AND u.active
-		WHERE tr.status IN ('issued', 'draft', 'returned')
-		  AND (tr.due_date = $1::date + 3
-		       OR ($1::date > tr.due_date AND ($1::date - tr.due_date - 1) % 7 = 0))
-		ORDER BY tr.id, u.id`, day)
+	list, err := tracker.RemindersDue(ctx, tx, day)
 	if err != nil {
-		return 0, fmt.Errorf("reminders due: %w", err)
-	}
-	type reminder struct {
-		returnID          int64
-		ccg, ccgName      string
-		period, due       time.Time
-		userID            int64
-		email, name, kind string
-	}
-	list, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (reminder, error) {
-		var r reminder
-		err := row.Scan(&r.returnID, &r.ccg, &r.ccgName, &r.period, &r.due, &r.userID, &r.email, &r.name, &r.kind)
-		return r, err
-	})
-	if err != nil {
-		return 0, fmt.Errorf("reminders due: %w", err)
+		return 0, err
 	}
 	for _, r := range list {
-		p := tracker.PeriodOf(r.period)
+		p := r.Period
+		kind := outbox.Overdue
 		var subject, body string
-		if r.kind == string(outbox.DueSoon) {
-			subject = fmt.Sprintf("Your Order Tracker return for %s is due on %s", p.Name(), dates.Long(r.due))
-			body = fmt.Sprintf("Dear %s,\n\n%s's Order Tracker return for %s is due on %s. Please submit it by the end of that day, even if there were no changes (a nil return).", r.name, r.ccgName, p.Name(), dates.Long(r.due))
+		if r.DueSoon {
+			kind = outbox.DueSoon
+			subject = fmt.Sprintf("Your Order Tracker return for %s is due on %s", p.Name(), dates.Long(r.DueDate))
+			body = fmt.Sprintf("Dear %s,\n\n%s's Order Tracker return for %s is due on %s. Please submit it by the end of that day, even if there were no changes (a nil return).", r.Name, r.CCGName, p.Name(), dates.Long(r.DueDate))
 		} else {
-			late := int(day.Sub(r.due).Hours() / 24)
+			late := r.DaysAfterDueDay
 			subject = fmt.Sprintf("Your Order Tracker return for %s is %d %s late", p.Name(), late, plural(late, "day"))
-			body = fmt.Sprintf("Dear %s,\n\n%s's Order Tracker return for %s was due on %s and has not been submitted. Please submit it as soon as you can, even if there were no changes (a nil return).", r.name, r.ccgName, p.Name(), dates.Long(r.due))
+			body = fmt.Sprintf("Dear %s,\n\n%s's Order Tracker return for %s was due on %s and has not been submitted. Please submit it as soon as you can, even if there were no changes (a nil return).", r.Name, r.CCGName, p.Name(), dates.Long(r.DueDate))
 		}
-		key := fmt.Sprintf("%s:%d:%d:%s", r.kind, r.returnID, r.userID, day.Format(time.DateOnly))
-		ok, err := outbox.Enqueue(ctx, tx, now, outbox.Message{Key: key, Kind: outbox.Kind(r.kind), UserID: r.userID, To: r.email,
-			Subject: subject, Body: body, Path: "/ccgs/" + r.ccg + "/returns/" + p.String()})
+		key := fmt.Sprintf("%s:%d:%d:%s", kind, r.ReturnID, r.UserID, day.Format(time.DateOnly))
+		ok, err := outbox.Enqueue(ctx, tx, now, outbox.Message{Key: key, Kind: kind, UserID: r.UserID, To: r.Email,
+			Subject: subject, Body: body, Path: "/ccgs/" + r.CCGCode + "/returns/" + p.String()})
 		if err != nil {
 			return 0, err
 		}
@@ -218,52 +180,28 @@ func queueReminders(ctx context.Context, tx pgx.Tx, now, day time.Time) (int, er
 	}
 
 	// The reviewers' morning digest of every CCG late on this day.
-	rows, err = tx.Query(ctx, `
-		SELECT c.name, tr.ccg_code, tr.period, tr.due_date
-		FROM tracker_returns tr JOIN ccgs c ON c.code = tr.ccg_code
-		WHERE tr.status IN ('issued', 'draft', 'returned') AND tr.due_date < $1
-		ORDER BY tr.due_date, c.name`, day)
+	lateReturns, err := tracker.LateAt(ctx, tx, dates.StartOf(day))
 	if err != nil {
-		return 0, fmt.Errorf("late CCGs: %w", err)
+		return 0, err
 	}
 	var lines []string
 	late := map[string]bool{} // the CCGs, which the subject counts: a CCG may be late with two months
-	var name, code string
-	var period, due time.Time
-	if _, err := pgx.ForEachRow(rows, []any{&name, &code, &period, &due}, func() error {
-		late[code] = true
-		lines = append(lines, fmt.Sprintf("- %s (%s): %s, due %s, %d days late", name, code, tracker.PeriodOf(period).Name(), dates.Long(due), int(day.Sub(due).Hours()/24)))
-		return nil
-	}); err != nil {
-		return 0, fmt.Errorf("late CCGs: %w", err)
+	for _, r := range lateReturns {
+		late[r.CCGCode] = true
+		lines = append(lines, fmt.Sprintf("- %s (%s): %s, due %s, %d days late", r.CCGName, r.CCGCode, r.Period.Name(), dates.Long(r.DueDate), int(day.Sub(r.DueDate).Hours()/24)))
 	}
 	if len(lines) == 0 {
 		return queued, nil
 	}
-	rows, err = tx.Query(ctx, `SELECT id, email FROM users WHERE role = 'reviewer' AND active ORDER BY id`)
+	reviewers, err := auth.Active(ctx, tx, auth.Reviewer, "")
 	if err != nil {
-		return 0, fmt.Errorf("reviewers: %w", err)
-	}
-	var id int64
-	var email string
-	var reviewers []struct {
-		id    int64
-		email string
-	}
-	if _, err := pgx.ForEachRow(rows, []any{&id, &email}, func() error {
-		reviewers = append(reviewers, struct {
-			id    int64
-			email string
-		}{id, email})
-		return nil
-	}); err != nil {
 		return 0, err
 	}
 	subject := fmt.Sprintf("%d %s late with their Order Tracker return on %s", len(late), plural(len(late), "CCG is", "CCGs are"), dates.Long(day))
 	body := "These returns are past their due date and not submitted:\n\n" + strings.Join(lines, "\n")
 	for _, rv := range reviewers {
-		ok, err := outbox.Enqueue(ctx, tx, now, outbox.Message{Key: fmt.Sprintf("late_digest:%d:%s", rv.id, day.Format(time.DateOnly)),
-			Kind: outbox.LateDigest, UserID: rv.id, To: rv.email, Subject: subject, Body: body, Path: "/returns"})
+		ok, err := outbox.Enqueue(ctx, tx, now, outbox.Message{Key: fmt.Sprintf("late_digest:%d:%s", rv.ID, day.Format(time.DateOnly)),
+			Kind: outbox.LateDigest, UserID: rv.ID, To: rv.Email, Subject: subject, Body: body, Path: "/returns"})
 		if err != nil {
 			return 0, err
 		}

@@ -80,7 +80,7 @@ func (s *Server) ccgShow(w http.ResponseWriter, r *http.Request) error {
 	}
 	var late []string
 	for _, ret := range history {
-		if n := ret.DaysLate(s.now()); n > 0 && ret.Status.Editable() {
+		if n := ret.DaysLate(s.now()); n > 0 && ret.Editable {
 			late = append(late, fmt.Sprintf("The return for %s is %d %s late (due %s).", ret.Period.Name(), n, plural(n, "day"), dates.Long(ret.DueDate)))
 		}
 	}

@@ -196,7 +196,7 @@ func (s *Server) returnSummaries(history []tracker.Return) (*views.ReturnSummary
 		v := views.ReturnSummary{
 			Period: r.Period.String(), PeriodName: r.Period.Name(), Status: r.Status.Name(), StatusTag: returnTag(r.Status),
 			DueDate: dates.Long(r.DueDate), Href: "/ccgs/" + r.CCGCode + "/returns/" + r.Period.String(),
-			DaysLate: r.DaysLate(now), Open: r.Status.Editable(),
+			DaysLate: r.DaysLate(now), Open: r.Editable,
 		}
 		if v.Open && !r.DueDate.Before(today) {
 			v.DaysLeft = int(r.DueDate.Sub(today).Hours() / 24)
@@ -208,7 +208,7 @@ func (s *Server) returnSummaries(history []tracker.Return) (*views.ReturnSummary
 	}
 	currentAt := -1
 	for i, r := range history {
-		if r.Status.Editable() && (currentAt < 0 || r.DueDate.Before(history[currentAt].DueDate)) {
+		if r.Editable && (currentAt < 0 || r.DueDate.Before(history[currentAt].DueDate)) {
 			currentAt = i
 		}
 	}

@@ -206,7 +206,7 @@ func (s *Server) amendLine(r *http.Request, ret tracker.Return, f lineForm, line
 	u := currentUser(r)
 	// A return that changed meanwhile, or cannot change, is refused as
 	// such before anything is said about the line.
-	if len(f.problems) == 0 || ret.Version != version(r) || !ret.Status.Editable() {
+	if len(f.problems) == 0 || ret.Version != version(r) || !ret.Editable {
 		if lineID == 0 {
 			return tracker.AddLine(r.Context(), s.pool, s.now(), &u.ID, u.Scope(), ret.CCGCode, ret.Period, version(r), f.line)
 		}
@@ -369,7 +369,7 @@ func loadLine(r *http.Request, ret tracker.Return) (tracker.Line, int, error) {
 // does not exist).
 func (s *Server) editableReturn(r *http.Request) (tracker.Return, error) {
 	ret, err := s.loadReturn(r)
-	if err == nil && !ret.Status.Editable() {
+	if err == nil && !ret.Editable {
 		err = errNotFound
 	}
 	return ret, err

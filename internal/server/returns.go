@@ -137,7 +137,7 @@ func (s *Server) returnView(r *http.Request, ret tracker.Return) (views.ReturnVi
 	v := views.ReturnView{
 		ReturnRow: returnRow(ret, s.now()), Version: ret.Version, NilReturn: ret.NilReturn,
 		ReviewComment: ret.ReviewComment, ReviewedBy: ret.ReviewedBy,
-		CanEdit:    u.Role == auth.Buyer && ret.Status.Editable(),
+		CanEdit:    u.Role == auth.Buyer && ret.Editable,
 		CanReview:  u.Role == auth.Reviewer && ret.Status == tracker.Submitted,
 		IsReviewer: u.Role == auth.Reviewer,
 		// A return sent back keeps the reviewer's word in view until the
@@ -641,7 +641,7 @@ func (s *Server) renderCheck(w http.ResponseWriter, r *http.Request, ret tracker
 	// Only an open return is checked against the ledger: an accepted one
 	// has changed the ledger itself, and a submitted one is the
 	// reviewer's to weigh.
-	if ret.Status.Editable() {
+	if ret.Editable {
 		if v.Problems, err = tracker.Problems(r.Context(), s.pool, ret); err != nil {
 			return err
 		}

@@ -100,7 +100,7 @@ func edit(ctx context.Context, pool *pgxpool.Pool, scope org.Scope, ccgCode stri
 		if r.Version != version {
 			return ErrChanged(r)
 		}
-		if !r.Status.Editable() {
+		if !r.Editable {
 			return apperr.New(apperr.Conflict, "The return for %s is %s, so it cannot be changed.", p.Name(), lowerFirst(r.Status.Name()))
 		}
 		if err := fn(tx, r); err != nil {
@@ -151,7 +151,7 @@ func Submit(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int
 		if r.Version != version {
 			return ErrChanged(r)
 		}
-		if !r.Status.Editable() {
+		if !r.Editable {
 			return apperr.New(apperr.Conflict, "The return for %s is %s already.", p.Name(), lowerFirst(r.Status.Name()))
 		}
 		if !p.Ended(now) {

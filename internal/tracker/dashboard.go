@@ -7,7 +7,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"ccgtracker/internal/dates"
 	"ccgtracker/internal/postgres"
 )
 
@@ -61,12 +60,12 @@ func AwaitingReview(ctx context.Context, db postgres.Querier, limit int) (Workli
 		ORDER BY since, tr.id LIMIT $1`, limit)
 }
 
-// LateNow lists the returns of every CCG not submitted by the end of their
-// due day (London), the latest first by how long they are overdue.
+// LateNow lists the returns of every CCG still open past their deadline
+// (the end of their due day, London), the longest overdue first.
 func LateNow(ctx context.Context, db postgres.Querier, now time.Time, limit int) (Worklist, error) {
 	return worklist(ctx, db, "late returns", `SELECT `+returnColumns+`, tr.due_date, count(*) OVER ()`+returnFrom+`
-		WHERE tr.status IN ('issued', 'draft', 'returned') AND tr.due_date < $1
-		ORDER BY tr.due_date, c.name LIMIT $2`, dates.Today(now), limit)
+		WHERE tr.editable AND tr.deadline <= $1
+		ORDER BY tr.due_date, c.name LIMIT $2`, now, limit)
 }
 
 // SentBack lists the returns a reviewer sent back that the CCG has not

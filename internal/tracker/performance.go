@@ -145,12 +145,11 @@ func PerformanceOf(ctx context.Context, db postgres.Querier, scope org.Scope, la
 		index[p.String()] = i
 	}
 	all, ccg := scope.SQLArgs()
-	// Per return: its deadline (the end of its due day in London, the
-	// instant Deadline gives) and when it was first submitted, if by now.
+	// Per return: its deadline (tracker_returns.deadline: the end of its
+	// due day in London) and when it was first submitted, if by now.
 	rows, err := db.Query(ctx, `
 		WITH issued AS (
-			SELECT tr.ccg_code, tr.period, tr.due_date,
-			       ((tr.due_date + 1)::timestamp AT TIME ZONE 'Europe/London') AS deadline,
+			SELECT tr.ccg_code, tr.period, tr.due_date, tr.deadline,
 			       coalesce((SELECT min(s.submitted_at) FROM return_submissions s WHERE s.return_id = tr.id),
 			                tr.submitted_at) AS first_submitted
 			FROM tracker_returns tr

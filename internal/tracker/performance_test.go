@@ -115,9 +115,13 @@ func TestPerformanceOfHandBuiltReturns(t *testing.T) {
 	addReturn(t, pool, "11N", "2026-10", day(2026, 11, 30), nil)
 	addReturn(t, pool, "11M", "2026-10", day(2026, 11, 30), at(london(2026, 11, 20, 9, 0, 0)))
 
-	// The one-day-late return is one day late by tracker.DaysLate too.
-	if n := tracker.DaysLate(sepDue, at(london(2026, 10, 9, 0, 0, 0)), perfNow); n != 1 {
-		t.Fatalf("DaysLate at 00:00 the next day is %d, want 1", n)
+	// The one-day-late return is one day late by Return.DaysLate too,
+	// from the deadline the database keeps.
+	september, _ := tracker.ParsePeriod("2026-09")
+	oneDay, err := tracker.Get(ctx, pool, org.AllCCGs(), "A3A8R", september)
+	must(t, err)
+	if n := oneDay.DaysLate(perfNow); n != 1 {
+		t.Fatalf("submitted at 00:00 the next day: %d days late, want 1", n)
 	}
 
 	october, _ := tracker.ParsePeriod("2026-10")

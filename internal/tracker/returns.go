@@ -25,6 +25,8 @@ type Return struct {
 	RegionName    string
 	Period        Period
 	DueDate       time.Time
+	Deadline      time.Time // the end of the due day in London: on time before it
+	Editable      bool      // its buyers may change it: issued, a draft, or returned
 	Status        Status
 	NilReturn     bool
 	IssuedAt      time.Time
@@ -40,12 +42,14 @@ type Return struct {
 }
 
 // DaysLate is how late the return was submitted, or is at now.
-func (r Return) DaysLate(now time.Time) int { return DaysLate(r.DueDate, r.SubmittedAt, now) }
+func (r Return) DaysLate(now time.Time) int {
+	return daysLate(r.Deadline, r.DueDate, r.SubmittedAt, now)
+}
 
 const returnColumns = `
 	tr.id, tr.ccg_code, c.name, c.region_code, rg.name, tr.period, tr.due_date, tr.status, tr.nil_return, tr.issued_at,
 	tr.submitted_at, coalesce(su.name, ''), tr.late_at, tr.reviewed_at, coalesce(ru.name, ''), coalesce(tr.review_comment, ''),
-	tr.version, (SELECT count(*) FROM return_submissions s WHERE s.return_id = tr.id)`
+	tr.version, (SELECT count(*) FROM return_submissions s WHERE s.return_id = tr.id), tr.deadline, tr.editable`
 
 const returnFrom = `
 	FROM tracker_returns tr
@@ -62,7 +66,7 @@ func scanReturnAnd(row pgx.CollectableRow, more ...any) (Return, error) {
 	var r Return
 	var period time.Time
 	err := row.Scan(append([]any{&r.ID, &r.CCGCode, &r.CCGName, &r.RegionCode, &r.RegionName, &period, &r.DueDate, &r.Status, &r.NilReturn,
-		&r.IssuedAt, &r.SubmittedAt, &r.SubmittedBy, &r.LateAt, &r.ReviewedAt, &r.ReviewedBy, &r.ReviewComment, &r.Version, &r.Submissions}, more...)...)
+		&r.IssuedAt, &r.SubmittedAt, &r.SubmittedBy, &r.LateAt, &r.ReviewedAt, &r.ReviewedBy, &r.ReviewComment, &r.Version, &r.Submissions, &r.Deadline, &r.Editable}, more...)...)
 	r.Period = PeriodOf(period)
 	return r, err
 }

@@ -40,8 +40,6 @@ func (s Status) Name() string {
 	return string(s)
 }
 
-// Editable reports whether the buyer may change lines in this status.
-func (s Status) Editable() bool { return s == Issued || s == Draft || s == Returned }
 
 // Period is a calendar month, held as its first day.
 type Period struct{ first time.Time }
@@ -111,23 +109,18 @@ func DueDate(p Period, day int) time.Time {
 	return due
 }
 
-// Deadline is the last instant a return may be submitted on time: the end
-// of its due day in London (23:59:59.999…, so submitting at 23:59:59 is
-// on time and at 00:00:00 the next day is late), whatever the clocks do.
-func Deadline(due time.Time) time.Time {
-	next := due.AddDate(0, 0, 1)
-	return time.Date(next.Year(), next.Month(), next.Day(), 0, 0, 0, 0, dates.London)
-}
-
-// DaysLate is how many days after its due date a return was submitted
+// daysLate is how many days after its due date a return was submitted
 // (submitted non-nil) or, still unsubmitted, has been outstanding at now:
-// 0 when on time.
-func DaysLate(due time.Time, submitted *time.Time, now time.Time) int {
+// 0 when on time, that is before its deadline (the database's
+// tracker_returns.deadline: the end of the due day in London, so
+// submitting at 23:59:59 is on time and at 00:00:00 the next day late,
+// whatever the clocks do).
+func daysLate(deadline, due time.Time, submitted *time.Time, now time.Time) int {
 	at := now
 	if submitted != nil {
 		at = *submitted
 	}
-	if at.Before(Deadline(due)) {
+	if at.Before(deadline) {
 		return 0
 	}
 	return int(dates.Today(at).Sub(due).Hours()/24 + 0.5)

@@ -32,31 +32,42 @@ func TestDueDateMovesOffTheWeekend(t *testing.T) {
 	}
 }
 
+// endOfDay is the deadline of a return due on due, as the database makes
+// it (tracker_returns.deadline; TestDeadlineIsTheEndOfTheLondonDueDay
+// holds the two to each other).
+func endOfDay(due time.Time) time.Time {
+	next := due.AddDate(0, 0, 1)
+	return time.Date(next.Year(), next.Month(), next.Day(), 0, 0, 0, 0, dates.London)
+}
+
 func TestLateAtTheEndOfTheLondonDueDay(t *testing.T) {
 	t.Parallel()
+	late := func(due time.Time, submitted *time.Time, now time.Time) int {
+		return daysLate(endOfDay(due), due, submitted, now)
+	}
 	due := dates.Date(2026, 11, 20) // London is on GMT in November
 	onTime := time.Date(2026, 11, 20, 23, 59, 59, 0, time.UTC)
-	late := time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)
-	if d := DaysLate(due, &onTime, late); d != 0 {
+	midnight := time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)
+	if d := late(due, &onTime, midnight); d != 0 {
 		t.Errorf("submitted 23:59:59 on the due day: %d days late", d)
 	}
-	if d := DaysLate(due, &late, late); d != 1 {
+	if d := late(due, &midnight, midnight); d != 1 {
 		t.Errorf("submitted at midnight: %d days late, want 1", d)
 	}
 	// In summer London is an hour ahead: 23:30 UTC on the due day is
 	// already the next day in London.
 	summerDue := dates.Date(2026, 7, 20)
 	summer := time.Date(2026, 7, 20, 23, 30, 0, 0, time.UTC)
-	if d := DaysLate(summerDue, &summer, summer); d != 1 {
+	if d := late(summerDue, &summer, summer); d != 1 {
 		t.Errorf("23:30 UTC in July: %d days late, want 1", d)
 	}
 	// Across the October clock change: due Monday 26 October 2026.
 	autumnDue := dates.Date(2026, 10, 26)
 	now := time.Date(2026, 11, 2, 12, 0, 0, 0, time.UTC)
-	if d := DaysLate(autumnDue, nil, now); d != 7 {
+	if d := late(autumnDue, nil, now); d != 7 {
 		t.Errorf("outstanding a week across the clock change: %d days, want 7", d)
 	}
-	if d := DaysLate(due, nil, time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)); d != 0 {
+	if d := late(due, nil, time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)); d != 0 {
 		t.Errorf("outstanding on the due day: %d", d)
 	}
 }
