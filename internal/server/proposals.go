@@ -88,7 +88,7 @@ func dateFilledIn(p tracker.Proposal) views.Form {
 // a decided one, a note, or anyone else goes back to the return, where it
 // is shown with its outcome.
 func (s *Server) renderProposal(w http.ResponseWriter, r *http.Request, ret tracker.Return, p tracker.Proposal, status int, confirm, dismiss views.Form) error {
-	if p.Outcome != "" || p.IsNote() || !ret.Status.Editable() || !s.canEditReturn(r, ret) {
+	if p.Outcome != "" || p.IsNote() || !ret.Editable || !s.canEditReturn(r, ret) {
 		return redirect(w, r, returnHref(ret)+"#proposals")
 	}
 	v := views.ProposalView{ReturnHref: returnHref(ret), ReturnName: "Return for " + ret.Period.Name(), Action: proposalHref(ret, p.ID),

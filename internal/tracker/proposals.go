@@ -234,7 +234,7 @@ const ProposalsShown = 50
 func ProposalsFor(ctx context.Context, db postgres.Querier, r Return) ([]Proposal, error) {
 	rows, err := db.Query(ctx, `SELECT `+proposalColumns+proposalFrom+`
 		WHERE pp.ccg_code = $1 AND (pp.return_id = $2 OR (pp.outcome IS NULL AND $3))
-		ORDER BY pp.made_at, pp.id LIMIT $4`, r.CCGCode, r.ID, r.Status.Editable(), ProposalsShown)
+		ORDER BY pp.made_at, pp.id LIMIT $4`, r.CCGCode, r.ID, r.Editable, ProposalsShown)
 	if err != nil {
 		return nil, fmt.Errorf("proposals of %s: %w", r.CCGCode, err)
 	}
