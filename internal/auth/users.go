@@ -78,6 +78,10 @@ func (u User) Scope() org.Scope {
 	return org.AllCCGs()
 }
 
+// Actor is the user as the one who carries out a command, within their
+// scope.
+func (u User) Actor() org.Actor { return org.UserActor(u.ID, u.Scope()) }
+
 const userColumns = `
 	u.id, u.email, u.name, u.role, coalesce(u.ccg_code, ''), coalesce(c.name, ''), u.active,
 	u.session_epoch, u.password_hash IS NOT NULL, u.created_at`
