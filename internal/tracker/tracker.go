@@ -40,7 +40,6 @@ func (s Status) Name() string {
 	return string(s)
 }
 
-
 // Period is a calendar month, held as its first day.
 type Period struct{ first time.Time }
 
