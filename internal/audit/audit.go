@@ -35,23 +35,35 @@ const insertEntry = `
 	INSERT INTO audit_log (at, actor_id, action, entity_type, entity_id, before, after)
 	VALUES ($1, $2, $3, $4, $5, $6, $7)`
 
-// Record writes one entry in tx. before and after are marshalled to JSON;
-// pass nil for a side that does not exist (a creation has no before).
-func Record(ctx context.Context, tx pgx.Tx, at time.Time, actorID *int64, action, entityType, entityID string, before, after any) error {
-	args, err := entryArgs(at, actorID, action, entityType, entityID, before, after)
+// Event is one change to record: when, by whom (nil: the system), what
+// was done to which entity, and its values before and after, marshalled
+// to JSON (nil for a side that does not exist: a creation has no before).
+type Event struct {
+	At         time.Time
+	By         *int64
+	Action     string // "user.create", "return.accept", ...
+	EntityType string // "user", "return", ...
+	EntityID   string
+	Before     any
+	After      any
+}
+
+// Record writes one entry in tx, the transaction of the change itself.
+func Record(ctx context.Context, tx pgx.Tx, c Event) error {
+	args, err := c.args()
 	if err != nil {
 		return err
 	}
 	if _, err := tx.Exec(ctx, insertEntry, args...); err != nil {
-		return fmt.Errorf("audit %s: %w", action, err)
+		return fmt.Errorf("audit %s: %w", c.Action, err)
 	}
 	return nil
 }
 
 // Queue adds one entry to a batch that the caller sends inside its
 // transaction: for changes made in bulk, such as an import.
-func Queue(batch *pgx.Batch, at time.Time, actorID *int64, action, entityType, entityID string, before, after any) error {
-	args, err := entryArgs(at, actorID, action, entityType, entityID, before, after)
+func Queue(batch *pgx.Batch, c Event) error {
+	args, err := c.args()
 	if err != nil {
 		return err
 	}
@@ -59,16 +71,16 @@ func Queue(batch *pgx.Batch, at time.Time, actorID *int64, action, entityType, e
 	return nil
 }
 
-func entryArgs(at time.Time, actorID *int64, action, entityType, entityID string, before, after any) ([]any, error) {
-	b, err := marshal(before)
+func (c Event) args() ([]any, error) {
+	b, err := marshal(c.Before)
 	if err != nil {
-		return nil, fmt.Errorf("audit %s: %w", action, err)
+		return nil, fmt.Errorf("audit %s: %w", c.Action, err)
 	}
-	a, err := marshal(after)
+	a, err := marshal(c.After)
 	if err != nil {
-		return nil, fmt.Errorf("audit %s: %w", action, err)
+		return nil, fmt.Errorf("audit %s: %w", c.Action, err)
 	}
-	return []any{at, actorID, action, entityType, entityID, b, a}, nil
+	return []any{c.At, c.By, c.Action, c.EntityType, c.EntityID, b, a}, nil
 }
 
 func marshal(v any) ([]byte, error) {

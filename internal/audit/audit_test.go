@@ -37,18 +37,39 @@ func TestSearchFiltersAndPagesRealRows(t *testing.T) {
 	if err := postgres.Tx(ctx, pool, func(tx pgx.Tx) error {
 		for d := 1; d <= 30; d++ {
 			at := time.Date(2026, 11, d, 23, 30, 0, 0, dates.London)
-			if err := audit.Record(ctx, tx, at, &rita, "return.accept", "return", "16C/2026-10",
-				map[string]any{"status": "submitted"}, map[string]any{"status": "accepted", "services_changed": d}); err != nil {
+			if err := audit.Record(ctx, tx, audit.Event{
+				At:         at,
+				By:         &rita,
+				Action:     "return.accept",
+				EntityType: "return",
+				EntityID:   "16C/2026-10",
+				Before:     map[string]any{"status": "submitted"},
+				After:      map[string]any{"status": "accepted", "services_changed": d},
+			}); err != nil {
 				return err
 			}
 			if d%2 == 0 {
-				if err := audit.Record(ctx, tx, at.Add(time.Minute), &ada, "user.update", "user", fmt.Sprint(buyer),
-					map[string]any{"name": "Bea", "active": true}, map[string]any{"name": fmt.Sprintf("Bea %d", d), "active": true}); err != nil {
+				if err := audit.Record(ctx, tx, audit.Event{
+					At:         at.Add(time.Minute),
+					By:         &ada,
+					Action:     "user.update",
+					EntityType: "user",
+					EntityID:   fmt.Sprint(buyer),
+					Before:     map[string]any{"name": "Bea", "active": true},
+					After:      map[string]any{"name": fmt.Sprintf("Bea %d", d), "active": true},
+				}); err != nil {
 					return err
 				}
 			}
 		}
-		return audit.Record(ctx, tx, time.Date(2026, 11, 1, 1, 0, 0, 0, dates.London), nil, "returns.issue", "period", "2026-10", nil, map[string]any{"returns": 106})
+		return audit.Record(ctx, tx, audit.Event{
+			At:         time.Date(2026, 11, 1, 1, 0, 0, 0, dates.London),
+			By:         nil,
+			Action:     "returns.issue",
+			EntityType: "period",
+			EntityID:   "2026-10",
+			After:      map[string]any{"returns": 106},
+		})
 	}); err != nil {
 		t.Fatal(err)
 	}

@@ -44,7 +44,14 @@ func SeedDemoUsers(ctx context.Context, tx pgx.Tx, now time.Time) (int, error) {
 		if err != nil {
 			return created, fmt.Errorf("demo user %s: %w", n.Email, err)
 		}
-		if err := audit.Record(ctx, tx, now, nil, "user.create", "user", fmt.Sprint(u.ID), nil, auditView(u)); err != nil {
+		if err := audit.Record(ctx, tx, audit.Event{
+			At:         now,
+			By:         nil,
+			Action:     "user.create",
+			EntityType: "user",
+			EntityID:   fmt.Sprint(u.ID),
+			After:      auditView(u),
+		}); err != nil {
 			return created, err
 		}
 		created++

@@ -71,8 +71,14 @@ func IssuePasswordLink(ctx context.Context, pool *pgxpool.Pool, now time.Time, a
 		}); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, now, &actorID, "user.password_link", "user", fmt.Sprint(userID), nil,
-			map[string]any{"expires_at": now.Add(PasswordLinkLifetime)})
+		return audit.Record(ctx, tx, audit.Event{
+			At:         now,
+			By:         &actorID,
+			Action:     "user.password_link",
+			EntityType: "user",
+			EntityID:   fmt.Sprint(userID),
+			After:      map[string]any{"expires_at": now.Add(PasswordLinkLifetime)},
+		})
 	})
 	if err != nil {
 		return "", err
@@ -125,7 +131,13 @@ func SetPasswordWithLink(ctx context.Context, pool *pgxpool.Pool, now time.Time,
 		if u, err = GetUser(ctx, tx, userID); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, now, &userID, "user.set_password", "user", fmt.Sprint(userID), nil, nil)
+		return audit.Record(ctx, tx, audit.Event{
+			At:         now,
+			By:         &userID,
+			Action:     "user.set_password",
+			EntityType: "user",
+			EntityID:   fmt.Sprint(userID),
+		})
 	})
 	return u, err
 }

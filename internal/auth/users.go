@@ -155,7 +155,14 @@ func CreateUser(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID 
 		if err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, now, actorID, "user.create", "user", fmt.Sprint(u.ID), nil, auditView(u))
+		return audit.Record(ctx, tx, audit.Event{
+			At:         now,
+			By:         actorID,
+			Action:     "user.create",
+			EntityType: "user",
+			EntityID:   fmt.Sprint(u.ID),
+			After:      auditView(u),
+		})
 	})
 	return u, err
 }
@@ -220,7 +227,15 @@ func Deactivate(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID 
 		}
 		after := before
 		after.Active = false
-		return audit.Record(ctx, tx, now, &actorID, "user.deactivate", "user", fmt.Sprint(id), auditView(before), auditView(after))
+		return audit.Record(ctx, tx, audit.Event{
+			At:         now,
+			By:         &actorID,
+			Action:     "user.deactivate",
+			EntityType: "user",
+			EntityID:   fmt.Sprint(id),
+			Before:     auditView(before),
+			After:      auditView(after),
+		})
 	})
 }
 
@@ -313,7 +328,15 @@ func UpdateUser(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID 
 		if after, err = GetUser(ctx, tx, id); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, now, &actorID, "user.update", "user", fmt.Sprint(id), auditView(before), auditView(after))
+		return audit.Record(ctx, tx, audit.Event{
+			At:         now,
+			By:         &actorID,
+			Action:     "user.update",
+			EntityType: "user",
+			EntityID:   fmt.Sprint(id),
+			Before:     auditView(before),
+			After:      auditView(after),
+		})
 	})
 	return after, err
 }
@@ -335,7 +358,15 @@ func Reactivate(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID 
 		}
 		after := before
 		after.Active = true
-		return audit.Record(ctx, tx, now, &actorID, "user.reactivate", "user", fmt.Sprint(id), auditView(before), auditView(after))
+		return audit.Record(ctx, tx, audit.Event{
+			At:         now,
+			By:         &actorID,
+			Action:     "user.reactivate",
+			EntityType: "user",
+			EntityID:   fmt.Sprint(id),
+			Before:     auditView(before),
+			After:      auditView(after),
+		})
 	})
 }
 

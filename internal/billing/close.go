@@ -67,8 +67,14 @@ func Close(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int6
 			return fmt.Errorf("freeze lines: %w", err)
 		}
 		lines = len(all)
-		return audit.Record(ctx, tx, now, actorID, "billing.close", "billing_month", first.Format("2006-01"), nil,
-			map[string]any{"lines": lines, "total": total.Decimal()})
+		return audit.Record(ctx, tx, audit.Event{
+			At:         now,
+			By:         actorID,
+			Action:     "billing.close",
+			EntityType: "billing_month",
+			EntityID:   first.Format("2006-01"),
+			After:      map[string]any{"lines": lines, "total": total.Decimal()},
+		})
 	})
 	return lines, err
 }

@@ -315,8 +315,15 @@ func AddAgreementService(ctx context.Context, pool *pgxpool.Pool, now time.Time,
 		if inst, err = get(ctx, tx, scope, ids[0]); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, now, &actorID, "agreement.add_service", "agreement", strconv.FormatInt(a.ID, 10), nil, map[string]any{
-			"instance": inst.Ref(), "practice": practice, "item": it.id, "start": start.Format(time.DateOnly),
+		return audit.Record(ctx, tx, audit.Event{
+			At:         now,
+			By:         &actorID,
+			Action:     "agreement.add_service",
+			EntityType: "agreement",
+			EntityID:   strconv.FormatInt(a.ID, 10),
+			After: map[string]any{
+				"instance": inst.Ref(), "practice": practice, "item": it.id, "start": start.Format(time.DateOnly),
+			},
 		})
 	})
 	if err != nil {
@@ -407,8 +414,15 @@ func RecordAgreementCancellation(ctx context.Context, pool *pgxpool.Pool, now ti
 			refs = append(refs, inst.Ref())
 		}
 		changed = len(ids)
-		return audit.Record(ctx, tx, now, &actorID, "agreement.cancel_practice", "agreement", strconv.FormatInt(a.ID, 10), nil, map[string]any{
-			"practice": practice, "cessation_date": date.Format(time.DateOnly), "instances": refs, "ended_now": endsNow,
+		return audit.Record(ctx, tx, audit.Event{
+			At:         now,
+			By:         &actorID,
+			Action:     "agreement.cancel_practice",
+			EntityType: "agreement",
+			EntityID:   strconv.FormatInt(a.ID, 10),
+			After: map[string]any{
+				"practice": practice, "cessation_date": date.Format(time.DateOnly), "instances": refs, "ended_now": endsNow,
+			},
 		})
 	})
 	if err != nil {

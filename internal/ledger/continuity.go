@@ -547,7 +547,14 @@ func writeContinuity(ctx context.Context, tx pgx.Tx, now time.Time, actorID *int
 			"ccg_code": a.ccg, "supplier_id": a.supplierID, "start_date": a.start.Format(time.DateOnly),
 			"services_added": addedTo[a.id], "source": source,
 		}
-		if err := audit.Queue(batch, now, actorID, "agreement.create", "agreement", strconv.FormatInt(a.id, 10), nil, after); err != nil {
+		if err := audit.Queue(batch, audit.Event{
+			At:         now,
+			By:         actorID,
+			Action:     "agreement.create",
+			EntityType: "agreement",
+			EntityID:   strconv.FormatInt(a.id, 10),
+			After:      after,
+		}); err != nil {
 			return 0, 0, err
 		}
 	}
@@ -561,7 +568,14 @@ func writeContinuity(ctx context.Context, tx pgx.Tx, now time.Time, actorID *int
 	slices.Sort(ids)
 	for _, id := range ids {
 		after := map[string]any{"services_added": addedTo[id], "source": source}
-		if err := audit.Queue(batch, now, actorID, "agreement.add_services", "agreement", strconv.FormatInt(id, 10), nil, after); err != nil {
+		if err := audit.Queue(batch, audit.Event{
+			At:         now,
+			By:         actorID,
+			Action:     "agreement.add_services",
+			EntityType: "agreement",
+			EntityID:   strconv.FormatInt(id, 10),
+			After:      after,
+		}); err != nil {
 			return 0, 0, err
 		}
 	}

@@ -137,7 +137,14 @@ func CreateTx(ctx context.Context, tx pgx.Tx, now time.Time, actorID *int64, sco
 	if err != nil {
 		return Order{}, fmt.Errorf("create order: %w", err)
 	}
-	if err := audit.Record(ctx, tx, now, actorID, "order.create", "order", callOff, nil, detailsView(d)); err != nil {
+	if err := audit.Record(ctx, tx, audit.Event{
+		At:         now,
+		By:         actorID,
+		Action:     "order.create",
+		EntityType: "order",
+		EntityID:   callOff,
+		After:      detailsView(d),
+	}); err != nil {
 		return Order{}, err
 	}
 	return Get(ctx, tx, scope, callOff)
@@ -202,7 +209,15 @@ func UpdateDetails(ctx context.Context, pool *pgxpool.Pool, now time.Time, actor
 			return fmt.Errorf("update order %s: %w", callOffID, err)
 		}
 		before := detailsView(Details{CCGCode: o.CCGCode, SupplierID: o.SupplierID, Description: o.Description, Commencement: o.Commencement, InitialPeriod: o.InitialPeriod, MaximumTerm: o.MaximumTerm})
-		return audit.Record(ctx, tx, now, actorID, "order.update", "order", callOffID, before, detailsView(d))
+		return audit.Record(ctx, tx, audit.Event{
+			At:         now,
+			By:         actorID,
+			Action:     "order.update",
+			EntityType: "order",
+			EntityID:   callOffID,
+			Before:     before,
+			After:      detailsView(d),
+		})
 	})
 }
 

@@ -110,8 +110,14 @@ func AddItemTx(ctx context.Context, tx pgx.Tx, now time.Time, actorID *int64, sc
 			o.ID, itemID, p.ID, p.Price.Decimal(), p.Unit, p.UnitDescription, timeUnit, p.ProvisioningType, o.Revision); err != nil {
 			return fmt.Errorf("add %s to %s: %w", itemID, callOffID, err)
 		}
-		return audit.Record(ctx, tx, now, actorID, "order.add_item", "order", callOffID, nil,
-			map[string]any{"item": itemID, "unit_price": p.Price.Decimal(), "per": p.Per()})
+		return audit.Record(ctx, tx, audit.Event{
+			At:         now,
+			By:         actorID,
+			Action:     "order.add_item",
+			EntityType: "order",
+			EntityID:   callOffID,
+			After:      map[string]any{"item": itemID, "unit_price": p.Price.Decimal(), "per": p.Per()},
+		})
 	})
 }
 
@@ -154,8 +160,14 @@ func RemoveItem(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID 
 		if _, err := tx.Exec(ctx, `DELETE FROM order_items WHERE id = $1`, orderItemID); err != nil {
 			return fmt.Errorf("remove item %d: %w", orderItemID, err)
 		}
-		return audit.Record(ctx, tx, now, actorID, "order.remove_item", "order", callOffID,
-			map[string]any{"item": it.CatalogueItemID, "recipients": len(it.Recipients)}, nil)
+		return audit.Record(ctx, tx, audit.Event{
+			At:         now,
+			By:         actorID,
+			Action:     "order.remove_item",
+			EntityType: "order",
+			EntityID:   callOffID,
+			Before:     map[string]any{"item": it.CatalogueItemID, "recipients": len(it.Recipients)},
+		})
 	})
 }
 
@@ -177,8 +189,15 @@ func SetFunding(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID 
 		if tag.RowsAffected() == 0 {
 			return apperr.Invalidf(FieldFunding, "Select how %s is funded", it.Name)
 		}
-		return audit.Record(ctx, tx, now, actorID, "order.set_funding", "order", callOffID,
-			map[string]any{"item": it.CatalogueItemID, "funding": it.FundingTypeID}, map[string]any{"item": it.CatalogueItemID, "funding": fundingTypeID})
+		return audit.Record(ctx, tx, audit.Event{
+			At:         now,
+			By:         actorID,
+			Action:     "order.set_funding",
+			EntityType: "order",
+			EntityID:   callOffID,
+			Before:     map[string]any{"item": it.CatalogueItemID, "funding": it.FundingTypeID},
+			After:      map[string]any{"item": it.CatalogueItemID, "funding": fundingTypeID},
+		})
 	})
 }
 

@@ -126,8 +126,15 @@ func Complete(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *i
 			return err
 		}
 		_, total := OrderCost(o)
-		return audit.Record(ctx, tx, now, actorID, "order.complete", "order", callOffID,
-			map[string]any{"status": o.Status}, map[string]any{"status": Completed, "service_instances": len(fresh), "total": total.Total.Decimal()})
+		return audit.Record(ctx, tx, audit.Event{
+			At:         now,
+			By:         actorID,
+			Action:     "order.complete",
+			EntityType: "order",
+			EntityID:   callOffID,
+			Before:     map[string]any{"status": o.Status},
+			After:      map[string]any{"status": Completed, "service_instances": len(fresh), "total": total.Total.Decimal()},
+		})
 	})
 }
 
@@ -181,7 +188,14 @@ func Amend(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int6
 		if _, err := tx.Exec(ctx, `UPDATE orders SET version = version + 1 WHERE id = $1`, o.ID); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, now, actorID, "order.amend", "order", next, map[string]any{"amends": callOffID}, nil)
+		return audit.Record(ctx, tx, audit.Event{
+			At:         now,
+			By:         actorID,
+			Action:     "order.amend",
+			EntityType: "order",
+			EntityID:   next,
+			Before:     map[string]any{"amends": callOffID},
+		})
 	})
 	return next, err
 }
@@ -273,7 +287,14 @@ func Terminate(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *
 				return err
 			}
 		}
-		return audit.Record(ctx, tx, now, actorID, "order.terminate", "order", callOffID,
-			map[string]any{"status": o.Status}, map[string]any{"status": Terminated, "reason": reason, "date": date.Format(time.DateOnly), "service_instances": len(ids)})
+		return audit.Record(ctx, tx, audit.Event{
+			At:         now,
+			By:         actorID,
+			Action:     "order.terminate",
+			EntityType: "order",
+			EntityID:   callOffID,
+			Before:     map[string]any{"status": o.Status},
+			After:      map[string]any{"status": Terminated, "reason": reason, "date": date.Format(time.DateOnly), "service_instances": len(ids)},
+		})
 	})
 }

@@ -92,9 +92,15 @@ func SaveRecipients(ctx context.Context, pool *pgxpool.Pool, now time.Time, acto
 				return fmt.Errorf("add recipient %s: %w", r.code, err)
 			}
 		}
-		return audit.Record(ctx, tx, now, actorID, "order.set_recipients", "order", callOffID,
-			map[string]any{"item": it.CatalogueItemID, "recipients": len(it.Recipients) - earlier},
-			map[string]any{"item": it.CatalogueItemID, "recipients": len(rows)})
+		return audit.Record(ctx, tx, audit.Event{
+			At:         now,
+			By:         actorID,
+			Action:     "order.set_recipients",
+			EntityType: "order",
+			EntityID:   callOffID,
+			Before:     map[string]any{"item": it.CatalogueItemID, "recipients": len(it.Recipients) - earlier},
+			After:      map[string]any{"item": it.CatalogueItemID, "recipients": len(rows)},
+		})
 	})
 }
 

@@ -162,6 +162,14 @@ func SetDueDay(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *
 		if _, err := tx.Exec(ctx, `UPDATE ccgs SET due_day = $2 WHERE code = $1`, code, day); err != nil {
 			return fmt.Errorf("set due day of %s: %w", code, err)
 		}
-		return audit.Record(ctx, tx, now, actorID, "ccg.due_day", "ccg", code, map[string]any{"due_day": before}, map[string]any{"due_day": day})
+		return audit.Record(ctx, tx, audit.Event{
+			At:         now,
+			By:         actorID,
+			Action:     "ccg.due_day",
+			EntityType: "ccg",
+			EntityID:   code,
+			Before:     map[string]any{"due_day": before},
+			After:      map[string]any{"due_day": day},
+		})
 	})
 }

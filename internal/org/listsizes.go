@@ -370,8 +370,14 @@ func applyListSizes(ctx context.Context, tx pgx.Tx, now time.Time, by ImportedBy
 		return rep, fmt.Errorf("record the import: %w", err)
 	}
 	rep.ImportID = importID
-	if err := audit.Record(ctx, tx, now, by.ActorID, "list_sizes.import", "import", strconv.FormatInt(importID, 10), nil,
-		map[string]any{"file": by.FileName, "extract_date": rep.ExtractDate.Format(time.DateOnly), "counts": rep.counts()}); err != nil {
+	if err := audit.Record(ctx, tx, audit.Event{
+		At:         now,
+		By:         by.ActorID,
+		Action:     "list_sizes.import",
+		EntityType: "import",
+		EntityID:   strconv.FormatInt(importID, 10),
+		After:      map[string]any{"file": by.FileName, "extract_date": rep.ExtractDate.Format(time.DateOnly), "counts": rep.counts()},
+	}); err != nil {
 		return rep, err
 	}
 	if rep.Written == 0 {

@@ -606,7 +606,15 @@ func applyODS(ctx context.Context, tx pgx.Tx, now time.Time, recs []ODSRecord) (
 		).Exec(expect("update practices", n))
 	}
 	for _, e := range entries {
-		if err := audit.Queue(batch, now, nil, e.action, "practice", e.code, e.before, e.after); err != nil {
+		if err := audit.Queue(batch, audit.Event{
+			At:         now,
+			By:         nil,
+			Action:     e.action,
+			EntityType: "practice",
+			EntityID:   e.code,
+			Before:     e.before,
+			After:      e.after,
+		}); err != nil {
 			return report, err
 		}
 	}

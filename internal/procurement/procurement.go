@@ -365,8 +365,14 @@ func Create(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int
 			INSERT INTO procurement_steps (procurement_id, step) SELECT $1, unnest($2::text[])`, id, stepNames()); err != nil {
 			return fmt.Errorf("create procurement steps: %w", err)
 		}
-		return audit.Record(ctx, tx, now, actorID, "procurement.create", entityType, strconv.FormatInt(id, 10), nil,
-			map[string]any{"ccg": ccgCode, "name": name})
+		return audit.Record(ctx, tx, audit.Event{
+			At:         now,
+			By:         actorID,
+			Action:     "procurement.create",
+			EntityType: entityType,
+			EntityID:   strconv.FormatInt(id, 10),
+			After:      map[string]any{"ccg": ccgCode, "name": name},
+		})
 	})
 	if err != nil {
 		return Procurement{}, err
@@ -409,5 +415,13 @@ func lock(ctx context.Context, tx pgx.Tx, scope org.Scope, id int64) (Procuremen
 }
 
 func record(ctx context.Context, tx pgx.Tx, now time.Time, actorID *int64, action string, id int64, before, after any) error {
-	return audit.Record(ctx, tx, now, actorID, action, entityType, strconv.FormatInt(id, 10), before, after)
+	return audit.Record(ctx, tx, audit.Event{
+		At:         now,
+		By:         actorID,
+		Action:     action,
+		EntityType: entityType,
+		EntityID:   strconv.FormatInt(id, 10),
+		Before:     before,
+		After:      after,
+	})
 }

@@ -1,19 +1,15 @@
 package server
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/go-chi/chi/v5"
 
-	"ccgtracker/internal/apperr"
 	"ccgtracker/internal/auth"
-	"ccgtracker/internal/dates"
 	"ccgtracker/internal/ledger"
 	"ccgtracker/internal/org"
 	"ccgtracker/internal/paging"
@@ -128,18 +124,16 @@ func (s *Server) renderAgreement(w http.ResponseWriter, r *http.Request, status 
 
 // agreementAddService adds a service to the agreement (reviewers).
 func (s *Server) agreementAddService(w http.ResponseWriter, r *http.Request) error {
-	if err := r.ParseForm(); err != nil {
-		return apperr.New(apperr.Invalid, "The form could not be read")
-	}
 	u := currentUser(r)
 	c, a, err := s.agreementOfRequest(r)
 	if err != nil {
 		return err
 	}
-	start, dateProblem := ledgerFormDate(r.PostForm, "start", "Start date")
+	f := readForm(r)
+	start := f.optionalDate("start", ledger.FieldStart, "Start date")
 	inst, err := ledger.AddAgreementService(r.Context(), s.pool, s.now(), u.ID, u.Scope(), c.Code, a.ID,
-		r.PostForm.Get(ledger.FieldPractice), r.PostForm.Get(ledger.FieldItem), start)
-	err = ledgerDateProblem(err, ledger.FieldStart, dateProblem)
+		f.text(ledger.FieldPractice), f.text(ledger.FieldItem), start)
+	err = f.check(err)
 	if f, ok := formOf(err, r.PostForm, ledger.FieldPractice, ledger.FieldItem, ledger.FieldStart); ok {
 		return s.renderAgreement(w, r, http.StatusBadRequest, f, views.Form{})
 	}
@@ -152,18 +146,16 @@ func (s *Server) agreementAddService(w http.ResponseWriter, r *http.Request) err
 
 // agreementCancel records a practice's cancellation (reviewers).
 func (s *Server) agreementCancel(w http.ResponseWriter, r *http.Request) error {
-	if err := r.ParseForm(); err != nil {
-		return apperr.New(apperr.Invalid, "The form could not be read")
-	}
 	u := currentUser(r)
 	c, a, err := s.agreementOfRequest(r)
 	if err != nil {
 		return err
 	}
-	date, dateProblem := ledgerFormDate(r.PostForm, "cancel-date", "Cancellation date")
-	practice := strings.ToUpper(strings.TrimSpace(r.PostForm.Get(ledger.FieldCancelPractice)))
+	f := readForm(r)
+	date := f.optionalDate("cancel-date", ledger.FieldCancelDate, "Cancellation date")
+	practice := strings.ToUpper(f.text(ledger.FieldCancelPractice))
 	n, err := ledger.RecordAgreementCancellation(r.Context(), s.pool, s.now(), u.ID, u.Scope(), c.Code, a.ID, practice, date)
-	err = ledgerDateProblem(err, ledger.FieldCancelDate, dateProblem)
+	err = f.check(err)
 	if f, ok := formOf(err, r.PostForm, ledger.FieldCancelPractice, ledger.FieldCancelDate); ok {
 		return s.renderAgreement(w, r, http.StatusBadRequest, views.Form{}, f)
 	}
@@ -176,39 +168,4 @@ func (s *Server) agreementCancel(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.flash(r.Context(), fmt.Sprintf("Cancellation recorded: %d %s of %s on %s.", n, services, practice, longDate(&date)))
 	return redirect(w, r, agreementPath(c.Code, a.ID))
-}
-
-// ledgerFormDate reads an NHS date input (name-day, name-month, name-year). It
-// returns the zero time with no problem when all three are empty (the
-// domain says the date is missing), and a problem in words when the date
-// is incomplete or does not exist.
-func ledgerFormDate(form url.Values, name, what string) (time.Time, string) {
-	day, month, year := form.Get(name+"-day"), form.Get(name+"-month"), form.Get(name+"-year")
-	if strings.TrimSpace(day+month+year) == "" {
-		return time.Time{}, ""
-	}
-	return dates.Parse(what, day, month, year)
-}
-
-// ledgerDateProblem puts what is wrong with a date as typed in place of the
-// domain's "enter the date" (it was given a zero date), keeping the other
-// fields' problems so that the form shows them all at once.
-func ledgerDateProblem(err error, field, problem string) error {
-	if problem == "" {
-		return err
-	}
-	var e *apperr.Error
-	if !errors.As(err, &e) || e.Code != apperr.Invalid {
-		return err
-	}
-	fields := map[string]string{}
-	for k, v := range e.Fields {
-		fields[k] = v
-	}
-	fields[field] = problem
-	msg := e.Message
-	if _, ok := e.Fields[field]; ok && msg == e.Fields[field] {
-		msg = problem
-	}
-	return &apperr.Error{Code: apperr.Invalid, Message: msg, Fields: fields}
 }

@@ -99,19 +99,17 @@ func (s *Server) orderNew(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// parseDetails reads the details form; dateErrs holds what is wrong with
+// parseDetails reads the details form; f keeps what is wrong with the
 // numbers and dates the domain never sees.
-func parseDetails(r *http.Request, ccg string) (order.Details, map[string]string) {
-	f := r.PostForm
-	errs := map[string]string{}
-	d := order.Details{CCGCode: ccg, SupplierID: f.Get("supplier"), Description: f.Get("description")}
-	var msg string
-	if d.Commencement, msg = dates.Parse("Commencement date", f.Get("commencement-day"), f.Get("commencement-month"), f.Get("commencement-year")); msg != "" {
-		errs[order.FieldCommencement] = msg
+func parseDetails(f *form, ccg string) order.Details {
+	return order.Details{
+		CCGCode:       ccg,
+		SupplierID:    f.values.Get("supplier"),
+		Description:   f.values.Get("description"),
+		Commencement:  f.date("commencement", order.FieldCommencement, "Commencement date"),
+		InitialPeriod: f.whole("initial-period", order.FieldInitialPeriod, "Initial period"),
+		MaximumTerm:   f.whole("maximum-term", order.FieldMaximumTerm, "Maximum term"),
 	}
-	d.InitialPeriod = wholeNumber(f.Get("initial-period"), order.FieldInitialPeriod, "Initial period", errs)
-	d.MaximumTerm = wholeNumber(f.Get("maximum-term"), order.FieldMaximumTerm, "Maximum term", errs)
-	return d, errs
 }
 
 // wholeNumber reads a count typed into a form, noting a problem in errs.
@@ -154,22 +152,18 @@ var detailsOrder = []string{"ccg", "supplier", "description", order.FieldCommenc
 
 // orderCreate starts an order, or shows the form again with what is wrong.
 func (s *Server) orderCreate(w http.ResponseWriter, r *http.Request) error {
-	if err := r.ParseForm(); err != nil {
-		return apperr.New(apperr.Invalid, "The form could not be read")
-	}
 	u := currentUser(r)
 	ccg := r.PostForm.Get("ccg")
 	if u.Role == auth.Buyer {
 		ccg = u.CCGCode // a buyer orders for their own CCG, whatever the form says
 	}
-	d, formErrs := parseDetails(r, ccg)
+	form := readForm(r)
+	d := parseDetails(form, ccg)
 	var o order.Order
 	var err error
-	if len(formErrs) > 0 {
+	if !form.ok() {
 		// Validate the rest too, so every problem shows at once.
-		errs := d.Validate(s.now())
-		delete(errs, order.FieldCommencement)
-		err = mergeErrors(&apperr.Error{Code: apperr.Invalid, Fields: errs}, formErrs, "The order could not be created")
+		err = form.check(&apperr.Error{Code: apperr.Invalid, Message: "The order could not be created", Fields: d.Validate(s.now())})
 	} else {
 		o, err = order.Create(r.Context(), s.pool, s.now(), &u.ID, u.Scope(), d)
 	}
@@ -333,19 +327,17 @@ func (s *Server) orderDetailsEdit(w http.ResponseWriter, r *http.Request) error 
 
 // orderDetailsUpdate saves the details of an order in progress.
 func (s *Server) orderDetailsUpdate(w http.ResponseWriter, r *http.Request) error {
-	if err := r.ParseForm(); err != nil {
-		return apperr.New(apperr.Invalid, "The form could not be read")
-	}
 	u := currentUser(r)
 	o, err := s.loadOrder(r)
 	if err != nil {
 		return err
 	}
-	d, formErrs := parseDetails(r, o.CCGCode)
-	if len(formErrs) == 0 {
+	form := readForm(r)
+	d := parseDetails(form, o.CCGCode)
+	if form.ok() {
 		err = order.UpdateDetails(r.Context(), s.pool, s.now(), &u.ID, u.Scope(), o.CallOffID(), version(r), d)
 	} else {
-		err = mergeErrors(nil, formErrs, "The order could not be saved")
+		err = form.check(nil)
 	}
 	if f, ok := formOf(err, r.PostForm, detailsOrder...); ok {
 		_, suppliers, oerr := s.orderFormOptions(r)

@@ -196,8 +196,15 @@ func Submit(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int
 				return err
 			}
 		}
-		return audit.Record(ctx, tx, now, actorID, "return.submit", "return", r.CCGCode+"/"+p.String(),
-			map[string]any{"status": r.Status}, map[string]any{"status": Submitted, "nil_return": nilReturn, "lines": len(r.Lines), "days_late": r.DaysLate(now)})
+		return audit.Record(ctx, tx, audit.Event{
+			At:         now,
+			By:         actorID,
+			Action:     "return.submit",
+			EntityType: "return",
+			EntityID:   r.CCGCode + "/" + p.String(),
+			Before:     map[string]any{"status": r.Status},
+			After:      map[string]any{"status": Submitted, "nil_return": nilReturn, "lines": len(r.Lines), "days_late": r.DaysLate(now)},
+		})
 	})
 }
 
@@ -236,7 +243,14 @@ func ReturnToCCG(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID
 		if err := notifyReturned(ctx, tx, now, r, comment, lineComments); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, now, actorID, "return.return", "return", r.CCGCode+"/"+p.String(), nil, map[string]any{"comment": comment})
+		return audit.Record(ctx, tx, audit.Event{
+			At:         now,
+			By:         actorID,
+			Action:     "return.return",
+			EntityType: "return",
+			EntityID:   r.CCGCode + "/" + p.String(),
+			After:      map[string]any{"comment": comment},
+		})
 	})
 }
 
@@ -301,8 +315,15 @@ func Accept(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int
 		if err := notifyAccepted(ctx, tx, now, r); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, now, actorID, "return.accept", "return", r.CCGCode+"/"+p.String(),
-			map[string]any{"status": r.Status}, map[string]any{"status": Accepted, "services_changed": applied})
+		return audit.Record(ctx, tx, audit.Event{
+			At:         now,
+			By:         actorID,
+			Action:     "return.accept",
+			EntityType: "return",
+			EntityID:   r.CCGCode + "/" + p.String(),
+			Before:     map[string]any{"status": r.Status},
+			After:      map[string]any{"status": Accepted, "services_changed": applied},
+		})
 	})
 }
 
@@ -318,8 +339,15 @@ func apply(ctx context.Context, tx pgx.Tx, now time.Time, actorID *int64, l Line
 		if err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, now, actorID, "service.change", "service_instance", inst.Ref(), nil,
-			map[string]any{"change": why, "state": inst.State, "actual_m1": dayOf(inst.ActualM1), "m2": dayOf(inst.M2), "cessation": dayOf(inst.Cessation)})
+		return audit.Record(ctx, tx, audit.Event{
+			At:         now,
+			By:         actorID,
+			Action:     "service.change",
+			EntityType: "service_instance",
+			EntityID:   inst.Ref(),
+			After:      map[string]any{"change": why, "state": inst.State, "actual_m1": dayOf(inst.ActualM1), "m2": dayOf(inst.M2), "cessation": dayOf(inst.Cessation)},
+		})
+
 	}
 	switch l.Kind {
 	case Activation:

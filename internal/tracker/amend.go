@@ -310,7 +310,14 @@ func (a *amendment) save(ctx context.Context, tx pgx.Tx, now time.Time, actorID 
 			if _, err := tx.Exec(ctx, `DELETE FROM return_lines WHERE id = $1`, c.ID); err != nil {
 				return fmt.Errorf("delete line: %w", err)
 			}
-			if err := audit.Record(ctx, tx, now, actorID, "return.delete_line", "return", what, lineView(inputOf(old[c.ID])), nil); err != nil {
+			if err := audit.Record(ctx, tx, audit.Event{
+				At:         now,
+				By:         actorID,
+				Action:     "return.delete_line",
+				EntityType: "return",
+				EntityID:   what,
+				Before:     lineView(inputOf(old[c.ID])),
+			}); err != nil {
 				return err
 			}
 		}
@@ -323,7 +330,15 @@ func (a *amendment) save(ctx context.Context, tx pgx.Tx, now time.Time, actorID 
 			if err := updateLine(ctx, tx, a.ids[k], in); err != nil {
 				return err
 			}
-			if err := audit.Record(ctx, tx, now, actorID, "return.edit_line", "return", what, lineView(inputOf(old[a.ids[k]])), lineView(in)); err != nil {
+			if err := audit.Record(ctx, tx, audit.Event{
+				At:         now,
+				By:         actorID,
+				Action:     "return.edit_line",
+				EntityType: "return",
+				EntityID:   what,
+				Before:     lineView(inputOf(old[a.ids[k]])),
+				After:      lineView(in),
+			}); err != nil {
 				return err
 			}
 		default:
@@ -368,7 +383,14 @@ func insertLine(ctx context.Context, tx pgx.Tx, now time.Time, actorID *int64, r
 		}
 		return fmt.Errorf("add line: %w", err)
 	}
-	return audit.Record(ctx, tx, now, actorID, "return.add_line", "return", r.CCGCode+"/"+r.Period.String(), nil, lineView(in))
+	return audit.Record(ctx, tx, audit.Event{
+		At:         now,
+		By:         actorID,
+		Action:     "return.add_line",
+		EntityType: "return",
+		EntityID:   r.CCGCode + "/" + r.Period.String(),
+		After:      lineView(in),
+	})
 }
 
 // updateLine saves one checked edited line; the reviewer's comment on it

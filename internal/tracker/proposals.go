@@ -199,8 +199,14 @@ func propose(ctx context.Context, tx pgx.Tx, now time.Time, actorID *int64, impo
 	}
 	batch := &pgx.Batch{}
 	for _, m := range all {
-		if err := audit.Queue(batch, now, actorID, "proposal.make", "proposal", strconv.FormatInt(m.id, 10), nil,
-			map[string]any{"ccg": m.ccg, "practice": m.code, "change": m.change, "detail": m.detail, "import": importID}); err != nil {
+		if err := audit.Queue(batch, audit.Event{
+			At:         now,
+			By:         actorID,
+			Action:     "proposal.make",
+			EntityType: "proposal",
+			EntityID:   strconv.FormatInt(m.id, 10),
+			After:      map[string]any{"ccg": m.ccg, "practice": m.code, "change": m.change, "detail": m.detail, "import": importID},
+		}); err != nil {
 			return 0, err
 		}
 	}
@@ -435,6 +441,14 @@ func decide(ctx context.Context, tx pgx.Tx, now time.Time, actorID *int64, r Ret
 	}
 	after["outcome"] = outcome
 	after["return"] = r.CCGCode + "/" + r.Period.String()
-	return audit.Record(ctx, tx, now, actorID, "proposal."+strings.TrimSuffix(outcome, "ed"), "proposal", strconv.FormatInt(prop.ID, 10),
-		map[string]any{"practice": prop.PracticeCode, "change": prop.Change, "detail": prop.Detail}, after)
+	return audit.Record(ctx, tx, audit.Event{
+		At:         now,
+		By:         actorID,
+		Action:     "proposal." + strings.TrimSuffix(outcome, "ed"),
+		EntityType: "proposal",
+		EntityID:   strconv.FormatInt(prop.ID, 10),
+		Before:     map[string]any{"practice": prop.PracticeCode, "change": prop.Change, "detail": prop.Detail},
+		After:      after,
+	})
+
 }

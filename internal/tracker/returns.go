@@ -104,7 +104,14 @@ func IssueTx(ctx context.Context, tx pgx.Tx, now time.Time, actorID *int64, p Pe
 		return 0, fmt.Errorf("issue returns for %s: %w", p, err)
 	}
 	n := int(tag.RowsAffected())
-	if err := audit.Record(ctx, tx, now, actorID, "returns.issue", "period", p.String(), nil, map[string]any{"returns": n}); err != nil {
+	if err := audit.Record(ctx, tx, audit.Event{
+		At:         now,
+		By:         actorID,
+		Action:     "returns.issue",
+		EntityType: "period",
+		EntityID:   p.String(),
+		After:      map[string]any{"returns": n},
+	}); err != nil {
 		return 0, err
 	}
 	return n, nil

@@ -188,3 +188,40 @@ func pluralise(n int, word string) string {
 	}
 	return word + "s"
 }
+
+// Tone is what a status tag says about the state it names, chosen by the
+// server from the domain's state; the views alone turn it into
+// nhsuk-frontend's tag colours.
+type Tone int
+
+const (
+	ToneNeutral  Tone = iota // grey: ended, not started, nothing to do
+	ToneProgress             // blue: under way, planned
+	ToneStarted              // aqua green: begun but not finished
+	ToneGood                 // green: done, active, sent
+	ToneWarning              // orange: overdue, needs a check
+	ToneNotice               // yellow: waiting on someone, incomplete
+	ToneBad                  // red: failed, cancelled, late
+	ToneDone                 // no colour: a finished step, read as plain text
+)
+
+// Class is the tag's modifier classes in nhsuk-frontend.
+func (t Tone) Class() string {
+	switch t {
+	case ToneProgress:
+		return "nhsuk-tag--blue"
+	case ToneStarted:
+		return "nhsuk-tag--aqua-green"
+	case ToneGood:
+		return "nhsuk-tag--green"
+	case ToneWarning:
+		return "nhsuk-tag--orange"
+	case ToneNotice:
+		return "nhsuk-tag--yellow"
+	case ToneBad:
+		return "nhsuk-tag--red"
+	case ToneDone:
+		return "nhsuk-tag--no-colour nhsuk-tag--no-border nhsuk-u-font-weight-normal"
+	}
+	return "nhsuk-tag--grey"
+}
