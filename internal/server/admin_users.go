@@ -16,7 +16,6 @@ import (
 	"ccgtracker/internal/audit"
 	"ccgtracker/internal/auth"
 	"ccgtracker/internal/dates"
-	"ccgtracker/internal/org"
 	"ccgtracker/internal/paging"
 	"ccgtracker/web/views"
 )
@@ -76,13 +75,10 @@ func (s *Server) userFormOptions(r *http.Request) ([]views.Option, []views.Optio
 	for _, role := range auth.Roles {
 		roles = append(roles, views.Option{Value: string(role), Label: role.Name()})
 	}
-	res, err := org.SearchCCGs(r.Context(), s.pool, org.AllCCGs(), org.CCGFilter{}, paging.Page{Number: 1, Size: 10000})
+	// An admin's scope is every CCG: the options are all of them.
+	ccgs, err := s.ccgOptions(r, "Not a buyer")
 	if err != nil {
 		return nil, nil, err
-	}
-	ccgs := []views.Option{{Value: "", Label: "Not a buyer"}}
-	for _, c := range res.Rows {
-		ccgs = append(ccgs, views.Option{Value: c.Code, Label: c.Name + " (" + c.Code + ")"})
 	}
 	return roles, ccgs, nil
 }

@@ -140,3 +140,18 @@ func pager[T any](res paging.Result[T], path string, query url.Values) views.Pag
 	}
 	return views.Pager{Page: res.Page.Number, Pages: res.Pages(), First: res.First(), Last: res.Last(), Total: res.Total, Query: query, Path: path}
 }
+
+// ccgOptions are the CCGs the user may see, as the choices of a select
+// whose first, empty choice says first.
+func (s *Server) ccgOptions(r *http.Request, first string) ([]views.Option, error) {
+	names, err := org.CCGNames(r.Context(), s.pool, currentUser(r).Scope())
+	if err != nil {
+		return nil, err
+	}
+	opts := make([]views.Option, 0, len(names)+1)
+	opts = append(opts, views.Option{Value: "", Label: first})
+	for _, c := range names {
+		opts = append(opts, views.Option{Value: c.Code, Label: c.Name + " (" + c.Code + ")"})
+	}
+	return opts, nil
+}

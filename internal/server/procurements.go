@@ -10,7 +10,6 @@ import (
 	"ccgtracker/internal/apperr"
 	"ccgtracker/internal/auth"
 	"ccgtracker/internal/dates"
-	"ccgtracker/internal/org"
 	"ccgtracker/internal/paging"
 	"ccgtracker/internal/procurement"
 	"ccgtracker/web/views"
@@ -57,21 +56,6 @@ func (s *Server) procurementCCGOptions(r *http.Request) ([]views.Option, error) 
 		return nil, nil
 	}
 	return s.ccgOptions(r, "Select a CCG")
-}
-
-// ccgOptions are the CCGs the user may see, as the choices of a select
-// whose first, empty choice says first.
-func (s *Server) ccgOptions(r *http.Request, first string) ([]views.Option, error) {
-	names, err := org.CCGNames(r.Context(), s.pool, currentUser(r).Scope())
-	if err != nil {
-		return nil, err
-	}
-	opts := make([]views.Option, 0, len(names)+1)
-	opts = append(opts, views.Option{Value: "", Label: first})
-	for _, c := range names {
-		opts = append(opts, views.Option{Value: c.Code, Label: c.Name + " (" + c.Code + ")"})
-	}
-	return opts, nil
 }
 
 // procurementNew asks for the name (and a reviewer for the CCG).
