@@ -16,7 +16,7 @@ import (
 func TestServiceMonthOnceAndAsTheEngineSays(t *testing.T) {
 	t.Parallel()
 	pool, consult := scene(t)
-	svc := billing.NewService(pool)
+	svc := billing.NewService(pool, time.Now)
 	oct := month(2026, 10)
 
 	var wg sync.WaitGroup
@@ -109,7 +109,7 @@ func TestServiceMonthOnceAndAsTheEngineSays(t *testing.T) {
 		}
 	}
 	check("open")
-	n, err := billing.Close(ctx, pool, time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC), nil, oct)
+	n, err := closeMonth(pool, time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC), oct)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 	"ccgtracker/internal/paging"
 	"ccgtracker/internal/postgres"
 	"ccgtracker/internal/postgres/pgtest"
+	"ccgtracker/internal/testkit"
 )
 
 // newOrder inserts a bare order revision for instances to come from: the
@@ -33,19 +34,11 @@ func newOrder(t *testing.T, pool *pgxpool.Pool, number, revision int, ccg, suppl
 	return id
 }
 
-// create runs ledger.Create in its own transaction.
+// create makes instances by actor (nil: the system) in their own
+// transaction, as an order's completion would in its own.
 func create(t *testing.T, pool *pgxpool.Pool, actor *int64, change string, ins ...ledger.NewInstance) []int64 {
 	t.Helper()
-	var ids []int64
-	err := postgres.Tx(context.Background(), pool, func(tx pgx.Tx) error {
-		var err error
-		ids, err = ledger.Create(context.Background(), tx, now, actor, change, ins)
-		return err
-	})
-	if err != nil {
-		t.Fatalf("create: %v", err)
-	}
-	return ids
+	return testkit.Services(t, pool, now, org.Actor{ID: actor, Scope: org.AllCCGs()}, change, ins...)
 }
 
 func planned(ccg, practice, item, supplier string, orderID int64, m1 time.Time) ledger.NewInstance {
@@ -120,7 +113,7 @@ func TestChange(t *testing.T) {
 		var inst ledger.Instance
 		err := postgres.Tx(ctx, pool, func(tx pgx.Tx) error {
 			var err error
-			inst, err = ledger.Change(ctx, tx, now.Add(time.Hour), &actor, id, what, nil, fn)
+			inst, err = ledger.ChangeTx(ctx, tx, now.Add(time.Hour), org.UserActor(actor, org.AllCCGs()), id, what, nil, fn)
 			return err
 		})
 		return inst, err
@@ -171,7 +164,7 @@ func TestChange(t *testing.T) {
 	}
 	// Changing an instance that does not exist is NotFound.
 	err = postgres.Tx(ctx, pool, func(tx pgx.Tx) error {
-		_, err := ledger.Change(ctx, tx, now, &actor, 999999, "x", nil, func(*ledger.Instance) error { return nil })
+		_, err := ledger.ChangeTx(ctx, tx, now, org.UserActor(actor, org.AllCCGs()), 999999, "x", nil, func(*ledger.Instance) error { return nil })
 		return err
 	})
 	if apperr.CodeOf(err) != apperr.NotFound {
@@ -257,7 +250,7 @@ func TestApplyDueCessations(t *testing.T) {
 		var n int
 		err := postgres.Tx(ctx, pool, func(tx pgx.Tx) error {
 			var err error
-			n, err = ledger.ApplyDueCessations(ctx, tx, now, day(today))
+			n, err = ledger.ApplyDueCessationsTx(ctx, tx, now, org.System(), day(today))
 			return err
 		})
 		if err != nil {

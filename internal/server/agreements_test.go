@@ -12,7 +12,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"ccgtracker/internal/auth"
-	"ccgtracker/internal/ledger"
+	"ccgtracker/internal/org"
 )
 
 // ledgerRouteLines are the route table lines of the agreement and service
@@ -55,7 +55,7 @@ func newLedgerApp(t *testing.T) *testApp {
 		app.ts = httptest.NewServer(app.srv)
 		t.Cleanup(app.ts.Close)
 	}
-	_, err := ledger.ImportContinuity(context.Background(), app.pool, app.now, nil, strings.NewReader(
+	_, err := app.srv.ledger.ImportContinuity(context.Background(), org.System(), strings.NewReader(
 		"practice,supplier,item,start_date\nA81001,10000,10000-001,2020-01-01\nA81002,10000,10000-001,2020-01-01\nB81036,10052,10052-002,2020-01-01\n"))
 	if err != nil {
 		t.Fatal(err)

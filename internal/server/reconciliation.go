@@ -62,7 +62,7 @@ func (s *Server) reconciliationIndex(w http.ResponseWriter, r *http.Request) err
 			months = append(months, fo)
 		}
 	}
-	var v views.ReconciliationIndexView
+	var v views.ReconciliationIndexPage
 	for _, m := range months {
 		ms := st.State(m.First(), today)
 		rm := views.ReconMonth{Period: m.String(), Name: m.Name(), Href: "/reconciliation/" + m.String(), Closed: ms.Closed, State: ms.Words}
@@ -74,7 +74,8 @@ func (s *Server) reconciliationIndex(w http.ResponseWriter, r *http.Request) err
 	if v.Chart, err = s.reconChart(ctx, months[:12]); err != nil {
 		return err
 	}
-	s.render(w, r, http.StatusOK, views.ReconciliationIndex(s.page(r, "Reconciliation", views.Link{Label: "Dashboard", Href: "/"}), v))
+	v.Page = s.page(r, "Reconciliation", views.Link{Label: "Dashboard", Href: "/"})
+	s.render(w, r, http.StatusOK, views.ReconciliationIndex(v))
 	return nil
 }
 
@@ -156,7 +157,12 @@ func wholePounds(a money.Amount) string {
 
 // reconFilter reads the filters of the month's page.
 func reconFilter(q url.Values) billing.Filter {
-	return billing.ParseFilter(q.Get("supplier"), q.Get("ccg"), q.Get("product"), q.Get("state"))
+	return billing.ParseFilter(q.Get(views.ReconSupplierFilter), q.Get(views.ReconCCGFilter), q.Get(views.ReconProductFilter), q.Get(views.ReconStateFilter))
+}
+
+// reconFilterValues are the filters in use, by their names in the query.
+func reconFilterValues(f billing.Filter) map[string]string {
+	return map[string]string{views.ReconSupplierFilter: f.Supplier, views.ReconCCGFilter: f.CCG, views.ReconProductFilter: f.Product, views.ReconStateFilter: f.State}
 }
 
 // reconciliationMonth is a month's totals by supplier and CCG and its
@@ -174,10 +180,10 @@ func (s *Server) reconciliationMonth(w http.ResponseWriter, r *http.Request) err
 	}
 	q := r.URL.Query()
 	f := reconFilter(q)
-	v := views.ReconciliationMonthView{Period: p.String(), Name: p.Name(),
+	v := views.ReconciliationMonthPage{Period: p.String(), Name: p.Name(),
 		CSVHref:  "/reconciliation/" + p.String() + ".csv",
 		XLSXHref: "/reconciliation/" + p.String() + ".xlsx",
-		Form:     views.Form{Values: map[string]string{"supplier": f.Supplier, "ccg": f.CCG, "product": f.Product, "state": f.State}},
+		Form:     views.Form{Values: reconFilterValues(f)},
 		Filtered: f != (billing.Filter{}),
 		States:   []views.Option{{Value: "", Label: "Payable and held"}, {Value: "payable", Label: "Payable"}, {Value: "held", Label: "Held"}},
 	}
@@ -218,7 +224,7 @@ func (s *Server) reconciliationMonth(w http.ResponseWriter, r *http.Request) err
 	total := mp.Count
 	pages := max((total+reconLinesPerPage-1)/reconLinesPerPage, 1)
 	keep := url.Values{}
-	for k, val := range map[string]string{"supplier": f.Supplier, "ccg": f.CCG, "product": f.Product, "state": f.State} {
+	for k, val := range reconFilterValues(f) {
 		if val != "" {
 			keep.Set(k, val)
 		}
@@ -226,8 +232,8 @@ func (s *Server) reconciliationMonth(w http.ResponseWriter, r *http.Request) err
 	v.Pager = views.Pager{Page: page, Pages: pages, Total: total, Query: keep, Path: "/reconciliation/" + p.String(),
 		First: min(from+1, total), Last: min(from+reconLinesPerPage, total)}
 
-	s.render(w, r, http.StatusOK, views.ReconciliationMonth(s.page(r, "Reconciliation: "+p.Name(),
-		views.Link{Label: "Dashboard", Href: "/"}, views.Link{Label: "Reconciliation", Href: "/reconciliation"}), v))
+	v.Page = s.page(r, "Reconciliation: "+p.Name(), views.Link{Label: "Dashboard", Href: "/"}, views.Link{Label: "Reconciliation", Href: "/reconciliation"})
+	s.render(w, r, http.StatusOK, views.ReconciliationMonth(v))
 	return nil
 }
 
@@ -268,7 +274,7 @@ func (s *Server) reconciliationLine(w http.ResponseWriter, r *http.Request) erro
 		return apperr.New(apperr.NotFound, "Service %d has no line in %s", id, p.Name())
 	}
 	l0 := lines[0]
-	v := views.ReconciliationLineView{Period: p.String(), Name: p.Name(), MonthHref: "/reconciliation/" + p.String(),
+	v := views.ReconciliationLinePage{Period: p.String(), Name: p.Name(), MonthHref: "/reconciliation/" + p.String(),
 		Ref: l0.InstanceRef, Source: l0.Source, CCG: l0.CCGName + " (" + l0.CCGCode + ")",
 		Practice: l0.PracticeName + " (" + l0.PracticeCode + ")", Supplier: l0.SupplierName + " (" + l0.SupplierID + ")",
 		Product:     l0.ProductName + " (" + l0.ProductID + "), " + l0.ProductType,
@@ -285,8 +291,9 @@ func (s *Server) reconciliationLine(w http.ResponseWriter, r *http.Request) erro
 		v.Lines = append(v.Lines, views.ReconExplained{Kind: strings.ToUpper(l.Kind[:1]) + l.Kind[1:], Amount: l.Amount.String(),
 			State: l.State(), Explanation: explainLine(l, unit)})
 	}
-	s.render(w, r, http.StatusOK, views.ReconciliationLine(s.page(r, "Service "+l0.InstanceRef+", "+p.Name(),
-		views.Link{Label: "Reconciliation", Href: "/reconciliation"}, views.Link{Label: p.Name(), Href: v.MonthHref}), v))
+	v.Page = s.page(r, "Service "+l0.InstanceRef+", "+p.Name(),
+		views.Link{Label: "Reconciliation", Href: "/reconciliation"}, views.Link{Label: p.Name(), Href: v.MonthHref})
+	s.render(w, r, http.StatusOK, views.ReconciliationLine(v))
 	return nil
 }
 
@@ -460,7 +467,7 @@ func (s *Server) reconciliationCloseForm(w http.ResponseWriter, r *http.Request)
 
 func (s *Server) renderClose(w http.ResponseWriter, r *http.Request, p tracker.Period, status int, refusal string) error {
 	ctx := r.Context()
-	v := views.ReconCloseView{Period: p.String(), Name: p.Name(), MonthHref: "/reconciliation/" + p.String()}
+	v := views.ReconciliationClosePage{Period: p.String(), Name: p.Name(), MonthHref: "/reconciliation/" + p.String()}
 	if refusal == "" {
 		st, err := billing.ReadStatus(ctx, s.pool)
 		if err != nil {
@@ -468,7 +475,7 @@ func (s *Server) renderClose(w http.ResponseWriter, r *http.Request, p tracker.P
 		}
 		refusal = st.State(p.First(), dates.Today(s.now())).Refusal
 	} else {
-		v.Form = views.Form{Errors: []views.FieldError{{Field: "refusal", Message: refusal}}}
+		v.Form = views.Form{Errors: []views.FieldError{{Field: views.CloseRefusalID, Message: refusal}}}
 	}
 	v.Refusal = refusal
 	m, err := s.billing.Month(ctx, p.First())
@@ -477,8 +484,8 @@ func (s *Server) renderClose(w http.ResponseWriter, r *http.Request, p tracker.P
 	}
 	v.Lines = views.Number(m.Count) + " " + pluralLines(m.Count)
 	v.Total = m.All.Total().String()
-	s.render(w, r, status, views.ReconciliationClose(s.page(r, "Close "+p.Name(),
-		views.Link{Label: "Reconciliation", Href: "/reconciliation"}, views.Link{Label: p.Name(), Href: v.MonthHref}), v))
+	v.Page = s.page(r, "Close "+p.Name(), views.Link{Label: "Reconciliation", Href: "/reconciliation"}, views.Link{Label: p.Name(), Href: v.MonthHref})
+	s.render(w, r, status, views.ReconciliationClose(v))
 	return nil
 }
 
@@ -489,7 +496,7 @@ func pluralLines(n int) string {
 	return "lines"
 }
 
-// reconciliationClose closes the month (billing.Close records it in the
+// reconciliationClose closes the month (billing's Close records it in the
 // audit log); a refusal is shown on the confirmation page in words.
 func (s *Server) reconciliationClose(w http.ResponseWriter, r *http.Request) error {
 	p, err := reconPeriod(r)
@@ -497,7 +504,7 @@ func (s *Server) reconciliationClose(w http.ResponseWriter, r *http.Request) err
 		return err
 	}
 	u := currentUser(r)
-	n, err := billing.Close(r.Context(), s.pool, s.now(), &u.ID, p.First())
+	n, err := s.billing.Close(r.Context(), u.Actor(), p.First())
 	if code := apperr.CodeOf(err); err != nil && (code == apperr.Invalid || code == apperr.Conflict) {
 		status := http.StatusBadRequest
 		if code == apperr.Conflict {

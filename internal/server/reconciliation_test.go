@@ -12,15 +12,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/xuri/excelize/v2"
 
 	"ccgtracker/internal/billing"
 	"ccgtracker/internal/dates"
 	"ccgtracker/internal/export"
-	"ccgtracker/internal/ledger"
 	"ccgtracker/internal/money"
-	"ccgtracker/internal/postgres"
+	"ccgtracker/internal/testkit"
 )
 
 // reconScene makes two services at A81001 (list size 4,100) of CCG 16C:
@@ -30,33 +28,10 @@ import (
 // and not yet verified: October charges it 20 of 31 days = £24.46, held.
 func reconScene(t *testing.T, app *testApp) (consult int64) {
 	t.Helper()
-	ctx := context.Background()
-	err := postgres.Tx(ctx, app.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `UPDATE catalogue_items SET name = '=HYPERLINK("http://evil.example","Consult")' WHERE id = '10000-002'`); err != nil {
-			return err
-		}
-		var agreement int64
-		if err := tx.QueryRow(ctx, `INSERT INTO continuity_agreements (ccg_code, supplier_id, start_date, created_at) VALUES ('16C', '10000', '2020-01-01', now()) RETURNING id`).Scan(&agreement); err != nil {
-			return err
-		}
-		start := dates.Date(2020, 1, 1)
-		live := dates.Date(2026, 10, 12)
-		ids, err := ledger.Create(ctx, tx, time.Now(), nil, "test", []ledger.NewInstance{
-			{CCGCode: "16C", PracticeCode: "A81001", ItemID: "10000-001", SupplierID: "10000", AgreementID: &agreement,
-				UnitPrice: money.Amount(12600), PricingUnit: "testPatient", TimeUnit: "year", QuantityRule: ledger.QuantityListSize,
-				Quantity: 4100, ActualM1: &start, M2: &start, State: ledger.Active},
-			{CCGCode: "16C", PracticeCode: "A81001", ItemID: "10000-002", SupplierID: "10000", AgreementID: &agreement,
-				UnitPrice: money.Amount(379200), PricingUnit: "testLicence", TimeUnit: "month", QuantityRule: ledger.QuantityFixed,
-				Quantity: 1, ActualM1: &live, State: ledger.Active},
-		})
-		if err == nil {
-			consult = ids[1]
-		}
-		return err
-	})
-	if err != nil {
+	if _, err := app.pool.Exec(context.Background(), `UPDATE catalogue_items SET name = '=HYPERLINK("http://evil.example","Consult")' WHERE id = '10000-002'`); err != nil {
 		t.Fatal(err)
 	}
+	_, consult = testkit.ConsultScene(t, app.pool)
 	return consult
 }
 
