@@ -482,9 +482,11 @@ func TestListAndGetAgreements(t *testing.T) {
 		"ErrAgreementNotTheCCGs": {org.AllCCGs(), "16C", tpp},
 		"ErrNoSuchAgreement":     {org.AllCCGs(), "16C", 999999},
 	} {
-		if _, err := ledger.GetAgreement(ctx, pool, c.scope, c.ccg, c.id); apperr.CodeOf(err) != apperr.NotFound {
-			t.Errorf("%s: error %v, want NotFound", name, err)
-		}
+		t.Run(name, func(t *testing.T) {
+			if _, err := ledger.GetAgreement(ctx, pool, c.scope, c.ccg, c.id); apperr.CodeOf(err) != apperr.NotFound {
+				t.Errorf("%s: error %v, want NotFound", name, err)
+			}
+		})
 	}
 	res, err := ledger.ListAgreementServices(ctx, pool, org.AllCCGs(), "16C", emis, paging.Page{Number: 1, Size: 2})
 	if err != nil {

@@ -89,9 +89,11 @@ func TestCreateAndGet(t *testing.T) {
 		scope org.Scope
 		id    int64
 	}{"ErrBuyerOfAnotherCCG": {org.OnlyCCG("03Q"), ids[0]}, "ErrNoSuchInstance": {org.AllCCGs(), 999999}, "ErrNoScope": {org.Scope{}, ids[0]}} {
-		if _, _, err := ledger.Get(ctx, pool, c.scope, c.id); apperr.CodeOf(err) != apperr.NotFound {
-			t.Errorf("%s: error %v, want NotFound", name, err)
-		}
+		t.Run(name, func(t *testing.T) {
+			if _, _, err := ledger.Get(ctx, pool, c.scope, c.id); apperr.CodeOf(err) != apperr.NotFound {
+				t.Errorf("%s: error %v, want NotFound", name, err)
+			}
+		})
 	}
 
 	// The system (no actor) is named as such.
@@ -183,7 +185,7 @@ func TestList(t *testing.T) {
 		planned("16C", practice16C, emisArrivals, "10000", second, m1), planned("03Q", practice03Q, emisWeb, "10000", newOrder(t, pool, 10003, 1, "03Q", "10000"), m1))
 	mustImport(t, pool, "practice,supplier,item,start_date\nA81004,10052,10052-002,2020-01-01\n")
 
-	list := func(scope org.Scope, ccg string, f ledger.Filter, page paging.Page) paging.Result[ledger.Instance] {
+	list := func(t *testing.T, scope org.Scope, ccg string, f ledger.Filter, page paging.Page) paging.Result[ledger.Instance] {
 		t.Helper()
 		res, err := ledger.List(ctx, pool, scope, ccg, f, page)
 		if err != nil {
@@ -199,36 +201,49 @@ func TestList(t *testing.T) {
 		return out
 	}
 	p := paging.Page{Number: 1, Size: 25}
-	all := list(org.AllCCGs(), "16C", ledger.Filter{}, p)
-	if all.Total != 4 || len(all.Rows) != 4 {
-		t.Fatalf("16C's ledger: %v", refs(all))
-	}
-	for _, i := range all.Rows {
-		if i.CCGCode != "16C" {
-			t.Errorf("16C's ledger lists %s of %s", i.Ref(), i.CCGCode)
+	t.Run("the CCG's", func(t *testing.T) {
+		all := list(t, org.AllCCGs(), "16C", ledger.Filter{}, p)
+		if all.Total != 4 || len(all.Rows) != 4 {
+			t.Fatalf("16C's ledger: %v", refs(all))
 		}
-	}
-	if got := refs(list(org.OnlyCCG("16C"), "16C", ledger.Filter{Practice: "a81001"}, p)); len(got) != 2 {
-		t.Errorf("filter by practice (lower case): %v", got)
-	}
-	if got := refs(list(org.AllCCGs(), "16C", ledger.Filter{State: ledger.Active}, p)); len(got) != 1 || got[0] != "A81004 10052-002 Continuity agreement" {
-		t.Errorf("filter by state: %v", got)
-	}
-	if got := refs(list(org.AllCCGs(), "16C", ledger.Filter{OrderID: &second}, p)); len(got) != 1 || got[0] != "A81001 10000-001A003 C010002-01" {
-		t.Errorf("filter by order: %v", got)
-	}
-	if res := list(org.OnlyCCG("03Q"), "16C", ledger.Filter{}, p); res.Total != 0 || len(res.Rows) != 0 {
-		t.Errorf("a 03Q buyer sees 16C's ledger: %v", refs(res))
-	}
-	page2 := list(org.AllCCGs(), "16C", ledger.Filter{}, paging.Page{Number: 2, Size: 3})
-	if page2.Total != 4 || len(page2.Rows) != 1 {
-		t.Errorf("page 2 of 3: total %d, %d rows", page2.Total, len(page2.Rows))
-	}
-
-	got, err := ledger.ForOrders(ctx, pool, []int64{first, second})
-	if err != nil || len(got) != 3 {
-		t.Errorf("ForOrders: %d, %v; want 3", len(got), err)
-	}
+		for _, i := range all.Rows {
+			if i.CCGCode != "16C" {
+				t.Errorf("16C's ledger lists %s of %s", i.Ref(), i.CCGCode)
+			}
+		}
+	})
+	t.Run("by practice", func(t *testing.T) {
+		if got := refs(list(t, org.OnlyCCG("16C"), "16C", ledger.Filter{Practice: "a81001"}, p)); len(got) != 2 {
+			t.Errorf("filter by practice (lower case): %v", got)
+		}
+	})
+	t.Run("by state", func(t *testing.T) {
+		if got := refs(list(t, org.AllCCGs(), "16C", ledger.Filter{State: ledger.Active}, p)); len(got) != 1 || got[0] != "A81004 10052-002 Continuity agreement" {
+			t.Errorf("filter by state: %v", got)
+		}
+	})
+	t.Run("by order", func(t *testing.T) {
+		if got := refs(list(t, org.AllCCGs(), "16C", ledger.Filter{OrderID: &second}, p)); len(got) != 1 || got[0] != "A81001 10000-001A003 C010002-01" {
+			t.Errorf("filter by order: %v", got)
+		}
+	})
+	t.Run("ErrBuyerOfAnotherCCG", func(t *testing.T) {
+		if res := list(t, org.OnlyCCG("03Q"), "16C", ledger.Filter{}, p); res.Total != 0 || len(res.Rows) != 0 {
+			t.Errorf("a 03Q buyer sees 16C's ledger: %v", refs(res))
+		}
+	})
+	t.Run("page 2", func(t *testing.T) {
+		page2 := list(t, org.AllCCGs(), "16C", ledger.Filter{}, paging.Page{Number: 2, Size: 3})
+		if page2.Total != 4 || len(page2.Rows) != 1 {
+			t.Errorf("page 2 of 3: total %d, %d rows", page2.Total, len(page2.Rows))
+		}
+	})
+	t.Run("ForOrders", func(t *testing.T) {
+		got, err := ledger.ForOrders(ctx, pool, []int64{first, second})
+		if err != nil || len(got) != 3 {
+			t.Errorf("ForOrders: %d, %v; want 3", len(got), err)
+		}
+	})
 }
 
 func TestApplyDueCessations(t *testing.T) {

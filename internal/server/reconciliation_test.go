@@ -319,24 +319,27 @@ func TestReconciliationRefusesBuyersAndReviewers(t *testing.T) {
 		{"reviewer@example.nhs.uk", http.StatusForbidden},
 		{"finance@example.nhs.uk", http.StatusOK},
 	} {
-		c := app.client()
-		c.signIn(who.email)
-		for _, p := range paths {
-			if resp := c.get(p); resp.StatusCode != who.want {
-				t.Errorf("GET %s as %s: %d, want %d", p, who.email, resp.StatusCode, who.want)
+		t.Run(who.email, func(t *testing.T) {
+			c := app.client()
+			c.signIn(who.email)
+			for _, p := range paths {
+				if resp := c.get(p); resp.StatusCode != who.want {
+					t.Errorf("GET %s as %s: %d, want %d", p, who.email, resp.StatusCode, who.want)
+				}
 			}
-		}
-		if who.want == http.StatusForbidden {
-			if resp := c.post("/reconciliation/"+october+"/close", nil); resp.StatusCode != http.StatusForbidden {
-				t.Errorf("POST close as %s: %d, want 403", who.email, resp.StatusCode)
+			if who.want == http.StatusForbidden {
+				if resp := c.post("/reconciliation/"+october+"/close", nil); resp.StatusCode != http.StatusForbidden {
+					t.Errorf("POST close as %s: %d, want 403", who.email, resp.StatusCode)
+				}
 			}
-		}
+		})
 	}
-	// An admin reads and exports, but does not close.
-	c := app.client()
-	c.signIn("admin@example.nhs.uk")
-	wantStatus(t, c.get("/reconciliation/"+october+".csv"), http.StatusOK)
-	wantStatus(t, c.get("/reconciliation/"+october+"/close"), http.StatusForbidden)
+	t.Run("admin reads and exports but does not close", func(t *testing.T) {
+		c := app.client()
+		c.signIn("admin@example.nhs.uk")
+		wantStatus(t, c.get("/reconciliation/"+october+".csv"), http.StatusOK)
+		wantStatus(t, c.get("/reconciliation/"+october+"/close"), http.StatusForbidden)
+	})
 }
 
 func TestReconciliationCloseConfirmedThenRefusedOutOfOrder(t *testing.T) {
@@ -367,21 +370,23 @@ func TestReconciliationCloseConfirmedThenRefusedOutOfOrder(t *testing.T) {
 
 	// Closed already; September is out of order; November has not ended.
 	for _, tc := range []struct {
-		period string
-		status int
-		want   string
+		name, period string
+		status       int
+		want         string
 	}{
-		{october, http.StatusConflict, "October 2026 is closed already."},
-		{"2026-09", http.StatusBadRequest, "Months close in order: close November 2026 first."},
-		{"2026-11", http.StatusBadRequest, "November 2026 has not ended yet, so it cannot be closed."},
+		{"ErrClosedAlready", october, http.StatusConflict, "October 2026 is closed already."},
+		{"ErrOutOfOrder", "2026-09", http.StatusBadRequest, "Months close in order: close November 2026 first."},
+		{"ErrNotEnded", "2026-11", http.StatusBadRequest, "November 2026 has not ended yet, so it cannot be closed."},
 	} {
-		resp := c.post("/reconciliation/"+tc.period+"/close", nil)
-		if resp.StatusCode != tc.status {
-			t.Errorf("close %s: %d, want %d", tc.period, resp.StatusCode, tc.status)
-		}
-		if got := strings.TrimSpace(doc(t, resp).Find(`[data-testid=close-refusal]`).Text()); !strings.Contains(got, tc.want) {
-			t.Errorf("close %s: %q, want %q", tc.period, got, tc.want)
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			resp := c.post("/reconciliation/"+tc.period+"/close", nil)
+			if resp.StatusCode != tc.status {
+				t.Errorf("close %s: %d, want %d", tc.period, resp.StatusCode, tc.status)
+			}
+			if got := strings.TrimSpace(doc(t, resp).Find(`[data-testid=close-refusal]`).Text()); !strings.Contains(got, tc.want) {
+				t.Errorf("close %s: %q, want %q", tc.period, got, tc.want)
+			}
+		})
 	}
 	// The confirmation page says so before anyone tries.
 	if got := doc(t, c.get("/reconciliation/2026-09/close")).Find(`[data-testid=close-refusal]`).Text(); !strings.Contains(got, "close November 2026 first") {
