@@ -70,6 +70,19 @@ func ledgerShortDate(t *time.Time) string {
 	return t.Format("2 Jan 2006")
 }
 
+// parseLedgerFilter reads the service ledger's filters from its query: a
+// practice's ODS code, in any case, and one of the states (anything else
+// lists every state).
+func parseLedgerFilter(q url.Values) ledger.Filter {
+	f := ledger.Filter{Practice: strings.ToUpper(strings.TrimSpace(q.Get(views.LedgerPracticeFilter)))}
+	for _, st := range ledgerStates {
+		if q.Get(views.LedgerStateFilter) == string(st.state) {
+			f.State = st.state
+		}
+	}
+	return f
+}
+
 // serviceList is a CCG's service ledger, filtered by practice and state.
 func (s *Server) serviceList(w http.ResponseWriter, r *http.Request) error {
 	u := currentUser(r)
@@ -78,13 +91,10 @@ func (s *Server) serviceList(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	q := r.URL.Query()
-	f := ledger.Filter{Practice: strings.ToUpper(strings.TrimSpace(q.Get(views.LedgerPracticeFilter)))}
+	f := parseLedgerFilter(q)
 	states := []views.Option{{Value: "", Label: "All states"}}
 	for _, st := range ledgerStates {
 		states = append(states, views.Option{Value: string(st.state), Label: st.label})
-		if q.Get(views.LedgerStateFilter) == string(st.state) {
-			f.State = st.state // anything else lists every state
-		}
 	}
 	res, err := ledger.List(r.Context(), s.pool, u.Scope(), c.Code, f, paging.Parse(q.Get("page"), pageSize))
 	if err != nil {
