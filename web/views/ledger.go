@@ -96,4 +96,3 @@ type InstanceChange struct {
 type FieldChange struct {
 	Field, Before, After string
 }
-
