@@ -44,50 +44,58 @@ func TestReconciliationMonthShowsTotalsAndExplainsLines(t *testing.T) {
 	c := app.client()
 	c.signIn("finance@example.nhs.uk")
 
-	resp := c.get("/reconciliation")
-	wantStatus(t, resp, http.StatusOK)
-	d := doc(t, resp)
-	if got := d.Find(`[data-testid=recon-months] tr[data-row="2026-10"] a`).First().AttrOr("href", ""); got != "/reconciliation/2026-10" {
-		t.Errorf("October's link: %q", got)
-	}
-	if got := d.Find(`[data-testid=chart-data] tr[data-row="October 2026"] td`).Text(); !strings.Contains(got, "£454.96") {
-		t.Errorf("chart figures for October: %q, want £430.50 + £24.46 = £454.96", got)
-	}
-	if d.Find(`[data-testid=recon-chart] svg polyline`).Length() == 0 {
-		t.Error("the chart has no line")
-	}
+	t.Run("index", func(t *testing.T) {
+		resp := c.get("/reconciliation")
+		wantStatus(t, resp, http.StatusOK)
+		d := doc(t, resp)
+		if got := d.Find(`[data-testid=recon-months] tr[data-row="2026-10"] a`).First().AttrOr("href", ""); got != "/reconciliation/2026-10" {
+			t.Errorf("October's link: %q", got)
+		}
+		if got := d.Find(`[data-testid=chart-data] tr[data-row="October 2026"] td`).Text(); !strings.Contains(got, "£454.96") {
+			t.Errorf("chart figures for October: %q, want £430.50 + £24.46 = £454.96", got)
+		}
+		if d.Find(`[data-testid=recon-chart] svg polyline`).Length() == 0 {
+			t.Error("the chart has no line")
+		}
+	})
 
-	resp = c.get("/reconciliation/" + october)
-	wantStatus(t, resp, http.StatusOK)
-	d = doc(t, resp)
-	row := d.Find(`[data-testid=recon-suppliers] tr[data-row="All"]`)
-	if p, h := strings.TrimSpace(row.Find("[data-testid=payable]").Text()), strings.TrimSpace(row.Find("[data-testid=held]").Text()); !strings.HasSuffix(p, "£430.50") || !strings.HasSuffix(h, "£24.46") {
-		t.Errorf("October's totals: payable %q, held %q", p, h)
-	}
-	if n := d.Find(`[data-testid=recon-ccgs] tbody tr`).Length(); n != 2 {
-		t.Errorf("CCG totals: %d rows, want 16C and All", n)
-	}
-	if n := d.Find(`[data-testid=recon-lines] tbody tr`).Length(); n != 2 {
-		t.Errorf("%d lines, want 2", n)
-	}
+	t.Run("month", func(t *testing.T) {
+		resp := c.get("/reconciliation/" + october)
+		wantStatus(t, resp, http.StatusOK)
+		d := doc(t, resp)
+		row := d.Find(`[data-testid=recon-suppliers] tr[data-row="All"]`)
+		if p, h := strings.TrimSpace(row.Find("[data-testid=payable]").Text()), strings.TrimSpace(row.Find("[data-testid=held]").Text()); !strings.HasSuffix(p, "£430.50") || !strings.HasSuffix(h, "£24.46") {
+			t.Errorf("October's totals: payable %q, held %q", p, h)
+		}
+		if n := d.Find(`[data-testid=recon-ccgs] tbody tr`).Length(); n != 2 {
+			t.Errorf("CCG totals: %d rows, want 16C and All", n)
+		}
+		if n := d.Find(`[data-testid=recon-lines] tbody tr`).Length(); n != 2 {
+			t.Errorf("%d lines, want 2", n)
+		}
+	})
 
-	// Filtered to held lines: only the consultation.
-	resp = c.get("/reconciliation/" + october + "?state=held")
-	d = doc(t, resp)
-	if n := d.Find(`[data-testid=recon-lines] tbody tr`).Length(); n != 1 {
-		t.Errorf("held: %d lines, want 1", n)
-	}
-	if got := strings.TrimSpace(d.Find(`[data-testid=recon-suppliers] tr[data-row="All"] [data-testid=payable]`).Text()); !strings.HasSuffix(got, "£0.00") {
-		t.Errorf("held: payable total %q, want £0.00", got)
-	}
+	t.Run("held", func(t *testing.T) {
+		// Filtered to held lines: only the consultation.
+		resp := c.get("/reconciliation/" + october + "?state=held")
+		d := doc(t, resp)
+		if n := d.Find(`[data-testid=recon-lines] tbody tr`).Length(); n != 1 {
+			t.Errorf("held: %d lines, want 1", n)
+		}
+		if got := strings.TrimSpace(d.Find(`[data-testid=recon-suppliers] tr[data-row="All"] [data-testid=payable]`).Text()); !strings.HasSuffix(got, "£0.00") {
+			t.Errorf("held: payable total %q, want £0.00", got)
+		}
+	})
 
-	resp = c.get("/reconciliation/" + october + "/lines/" + strconv.FormatInt(consult, 10))
-	wantStatus(t, resp, http.StatusOK)
-	got := doc(t, resp).Find(`[data-testid=explanation]`).Text()
-	want := "£37.92 × 1 licence = £37.92 a month; active 12–31 Oct: 20 of 31 days ≈ £24.464516, £24.46 to the penny; held until M2 is recorded"
-	if got != want {
-		t.Errorf("explanation:\n got %q\nwant %q", got, want)
-	}
+	t.Run("line", func(t *testing.T) {
+		resp := c.get("/reconciliation/" + october + "/lines/" + strconv.FormatInt(consult, 10))
+		wantStatus(t, resp, http.StatusOK)
+		got := doc(t, resp).Find(`[data-testid=explanation]`).Text()
+		want := "£37.92 × 1 licence = £37.92 a month; active 12–31 Oct: 20 of 31 days ≈ £24.464516, £24.46 to the penny; held until M2 is recorded"
+		if got != want {
+			t.Errorf("explanation:\n got %q\nwant %q", got, want)
+		}
+	})
 }
 
 func TestReconciliationCSVEscapesFormulasAndParses(t *testing.T) {
