@@ -226,7 +226,7 @@ func TestImportContinuity(t *testing.T) {
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("%s %s:\n got %+v\nwant %+v", c.practice, c.item, got, want)
 		}
-		// The bulk insert writes the history Create would.
+		// The bulk insert writes the history CreateTx would.
 		hist := historyOf(t, pool, got.ID)
 		if len(hist) != 1 || hist[0].ActorID == nil || *hist[0].ActorID != actor || hist[0].Change != "continuity import" || hist[0].Before != nil {
 			t.Fatalf("history of %s %s = %+v", c.practice, c.item, hist)

@@ -460,7 +460,7 @@ func SeedDemoContinuity(ctx context.Context, tx pgx.Tx, now time.Time, files fs.
 
 // writeContinuity adds the services in a handful of statements, whatever
 // their number: the missing agreements, then the instances with their
-// first history entries (as Create writes them) in one INSERT ... SELECT,
+// first history entries (as CreateTx writes them) in one INSERT ... SELECT,
 // then the audit entries in one batch. Services already planned or active
 // in their agreement, practices or items the tracker does not have, and
 // per-patient services of practices without a list size are left out.
@@ -499,7 +499,7 @@ func writeContinuity(ctx context.Context, tx pgx.Tx, now time.Time, actorID *int
 		return 0, 0, fmt.Errorf("create agreements: %w", err)
 	}
 
-	// The history's "after" is the snapshot Create writes: state, the dates
+	// The history's "after" is the snapshot CreateTx writes: state, the dates
 	// that are set, and the quantity.
 	rows, err = tx.Query(ctx, `
 		WITH ins AS (
