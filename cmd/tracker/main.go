@@ -369,7 +369,7 @@ func importFile(ctx context.Context, pool *pgxpool.Pool, args []string, stdout i
 	}
 	defer func() { _ = f.Close() }() // only read
 	if args[0] == "continuity" {
-		report, err := ledger.ImportContinuity(ctx, pool, time.Now(), nil, f)
+		report, err := ledger.NewStore(pool, time.Now).ImportContinuity(ctx, org.System(), f)
 		if err != nil {
 			return err
 		}

@@ -6,12 +6,12 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"ccgtracker/internal/apperr"
 	"ccgtracker/internal/audit"
 	"ccgtracker/internal/dates"
 	"ccgtracker/internal/money"
+	"ccgtracker/internal/org"
 	"ccgtracker/internal/postgres"
 )
 
@@ -19,16 +19,19 @@ import (
 // close the month once.
 const closeLock = 7_700_000_002
 
-// Close freezes a month's lines as they are now: from then on the month
-// reads the same whatever the ledger does, and later changes to it come
-// as adjustments in the first open month. Months close in order, once
-// they have ended; there is no re-opening.
-func Close(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int64, first time.Time) (int, error) {
+// Close freezes the lines of the month starting first as they are now:
+// from then on the month reads the same whatever the ledger does, and
+// later changes to it come as adjustments in the first open month. Months
+// close in order, once they have ended; there is no re-opening. The audit
+// log records a as the one who closed it; it returns how many lines were
+// frozen.
+func (s *Service) Close(ctx context.Context, a org.Actor, first time.Time) (int, error) {
+	now := s.now()
 	if first.AddDate(0, 1, 0).After(dates.Today(now)) {
 		return 0, apperr.New(apperr.Invalid, "%s has not ended yet, so it cannot be closed.", first.Format("January 2006"))
 	}
 	lines := 0
-	err := postgres.Tx(ctx, pool, func(tx pgx.Tx) error {
+	err := postgres.Tx(ctx, s.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, closeLock); err != nil {
 			return err
 		}
@@ -50,7 +53,7 @@ func Close(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int6
 		if err := Each(ctx, tx, first, Filter{}, func(l Line) error { all = append(all, l); return nil }); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO billing_months (period, closed_at, closed_by) VALUES ($1, $2, $3)`, first, now, actorID); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO billing_months (period, closed_at, closed_by) VALUES ($1, $2, $3)`, first, now, a.ID); err != nil {
 			return fmt.Errorf("close %s: %w", first.Format("2006-01"), err)
 		}
 		// One COPY for all the lines: one statement (so one bump of the
@@ -69,7 +72,7 @@ func Close(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int6
 		lines = len(all)
 		return audit.Record(ctx, tx, audit.Event{
 			At:         now,
-			By:         actorID,
+			By:         a.ID,
 			Action:     "billing.close",
 			EntityType: "billing_month",
 			EntityID:   first.Format("2006-01"),

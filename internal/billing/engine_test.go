@@ -13,8 +13,10 @@ import (
 	"ccgtracker/internal/dates"
 	"ccgtracker/internal/ledger"
 	"ccgtracker/internal/money"
+	"ccgtracker/internal/org"
 	"ccgtracker/internal/postgres"
 	"ccgtracker/internal/postgres/pgtest"
+	"ccgtracker/internal/testkit"
 )
 
 var ctx = context.Background()
@@ -33,32 +35,18 @@ func pounds(t *testing.T, s string) money.Amount {
 // scene makes two services at A81001 (list size 4,100): Emis Web GP under
 // a continuity agreement, live and verified since 2020 (£1.26 × 4,100 ÷
 // 12 = £430.50 a month), and Anywhere Consult (£37.92 a month) live from
-// 12 October 2026 and not yet verified.
+// 12 October 2026 and not yet verified (testkit.ConsultScene).
 func scene(t *testing.T) (*pgxpool.Pool, int64) {
 	t.Helper()
 	pool := pgtest.New(t)
-	var agreement, consult int64
-	err := postgres.Tx(ctx, pool, func(tx pgx.Tx) error {
-		if err := tx.QueryRow(ctx, `INSERT INTO continuity_agreements (ccg_code, supplier_id, start_date, created_at) VALUES ('16C', '10000', '2020-01-01', now()) RETURNING id`).Scan(&agreement); err != nil {
-			return err
-		}
-		start := dates.Date(2020, 1, 1)
-		live := dates.Date(2026, 10, 12)
-		ids, err := ledger.Create(ctx, tx, time.Now(), nil, "test", []ledger.NewInstance{
-			{CCGCode: "16C", PracticeCode: "A81001", ItemID: "10000-001", SupplierID: "10000", AgreementID: &agreement,
-				UnitPrice: pounds(t, "1.26"), PricingUnit: "testPatient", TimeUnit: "year", QuantityRule: ledger.QuantityListSize,
-				Quantity: 4100, ActualM1: &start, M2: &start, State: ledger.Active},
-			{CCGCode: "16C", PracticeCode: "A81001", ItemID: "10000-002", SupplierID: "10000", AgreementID: &agreement,
-				UnitPrice: pounds(t, "37.92"), PricingUnit: "testLicence", TimeUnit: "month", QuantityRule: ledger.QuantityFixed,
-				Quantity: 1, ActualM1: &live, State: ledger.Active},
-		})
-		consult = ids[1]
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, consult := testkit.ConsultScene(t, pool)
 	return pool, consult
+}
+
+// closeMonth closes the month starting first as the system, at the time
+// at, through a Service of its own.
+func closeMonth(pool *pgxpool.Pool, at, first time.Time) (int, error) {
+	return billing.NewService(pool, testkit.NewClock(at).Now).Close(ctx, org.System(), first)
 }
 
 func amounts(t *testing.T, pool *pgxpool.Pool, first time.Time) map[string]money.Amount {
@@ -89,7 +77,7 @@ func TestHeldUntilM2ThenReleased(t *testing.T) {
 	// M2 recorded on 5 December: December's charge is payable, and
 	// October's and November's held amounts are released with it.
 	if err := postgres.Tx(ctx, pool, func(tx pgx.Tx) error {
-		_, err := ledger.Change(ctx, tx, time.Now(), nil, consult, "verified", nil, func(i *ledger.Instance) error {
+		_, err := ledger.ChangeTx(ctx, tx, time.Now(), org.System(), consult, "verified", nil, func(i *ledger.Instance) error {
 			m2 := dates.Date(2026, 12, 5)
 			i.M2 = &m2
 			return nil
@@ -112,17 +100,17 @@ func TestClosedMonthIsFrozenAndAdjusted(t *testing.T) {
 	t.Parallel()
 	pool, consult := scene(t)
 	now := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
-	if _, err := billing.Close(ctx, pool, now, nil, month(2026, 11)); !apperr.Is(err, apperr.Invalid) {
+	if _, err := closeMonth(pool, now, month(2026, 11)); !apperr.Is(err, apperr.Invalid) {
 		t.Errorf("ErrMonthNotEnded: %v", err)
 	}
-	n, err := billing.Close(ctx, pool, now, nil, month(2026, 10))
+	n, err := closeMonth(pool, now, month(2026, 10))
 	if err != nil || n != 2 {
 		t.Fatalf("close October: %d lines (%v)", n, err)
 	}
-	if _, err := billing.Close(ctx, pool, now, nil, month(2026, 10)); !apperr.Is(err, apperr.Conflict) {
+	if _, err := closeMonth(pool, now, month(2026, 10)); !apperr.Is(err, apperr.Conflict) {
 		t.Errorf("ErrClosedTwice: %v", err)
 	}
-	if _, err := billing.Close(ctx, pool, time.Date(2027, 1, 5, 0, 0, 0, 0, time.UTC), nil, month(2026, 12)); !apperr.Is(err, apperr.Invalid) {
+	if _, err := closeMonth(pool, time.Date(2027, 1, 5, 0, 0, 0, 0, time.UTC), month(2026, 12)); !apperr.Is(err, apperr.Invalid) {
 		t.Errorf("ErrClosedOutOfOrder: %v", err)
 	}
 
@@ -131,7 +119,7 @@ func TestClosedMonthIsFrozenAndAdjusted(t *testing.T) {
 	// the first open month, carries the difference.
 	later := now.Add(time.Hour)
 	if err := postgres.Tx(ctx, pool, func(tx pgx.Tx) error {
-		_, err := ledger.Change(ctx, tx, later, nil, consult, "correction", nil, func(i *ledger.Instance) error {
+		_, err := ledger.ChangeTx(ctx, tx, later, org.System(), consult, "correction", nil, func(i *ledger.Instance) error {
 			m1 := dates.Date(2026, 10, 2)
 			i.ActualM1 = &m1
 			return nil
@@ -159,7 +147,7 @@ func TestClosedMonthIsFrozenAndAdjusted(t *testing.T) {
 		t.Fatalf("adjustments in November: %+v", adj)
 	}
 	// Closing November freezes the adjustment with it: December has none.
-	if _, err := billing.Close(ctx, pool, time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC), nil, month(2026, 11)); err != nil {
+	if _, err := closeMonth(pool, time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC), month(2026, 11)); err != nil {
 		t.Fatal(err)
 	}
 	dec := amounts(t, pool, month(2026, 12))

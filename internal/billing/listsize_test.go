@@ -64,7 +64,7 @@ func TestPerPatientChargeFollowsTheListSizeInForce(t *testing.T) {
 	if _, err := pool.Exec(ctx, `UPDATE service_instance_history SET at = '2026-01-01'`); err != nil {
 		t.Fatal(err)
 	}
-	svc := billing.NewService(pool)
+	svc := billing.NewService(pool, time.Now)
 
 	// October 2026, on the seeded extract of 1 January 2021: £1.26 × 4,100 ÷ 12 = £430.50.
 	oct := emisCharge(t, pool, month(2026, 10))
@@ -74,7 +74,7 @@ func TestPerPatientChargeFollowsTheListSizeInForce(t *testing.T) {
 	if got := oct.QuantitySource(); got != "list of 1 January 2021" {
 		t.Errorf("October's quantity source %q", got)
 	}
-	if _, err := billing.Close(ctx, pool, time.Date(2026, 11, 3, 9, 0, 0, 0, time.UTC), nil, month(2026, 10)); err != nil {
+	if _, err := closeMonth(pool, time.Date(2026, 11, 3, 9, 0, 0, 0, time.UTC), month(2026, 10)); err != nil {
 		t.Fatal(err)
 	}
 	cached, err := svc.Month(ctx, month(2026, 11))
@@ -133,7 +133,7 @@ func TestPerPatientChargeFollowsTheListSizeInForce(t *testing.T) {
 	}
 
 	// Closing November freezes the adjustment with it: once, not again in December.
-	if _, err := billing.Close(ctx, pool, time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC), nil, month(2026, 11)); err != nil {
+	if _, err := closeMonth(pool, time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC), month(2026, 11)); err != nil {
 		t.Fatal(err)
 	}
 	if adj := adjustmentsIn(t, pool, month(2026, 12)); len(adj) != 0 {

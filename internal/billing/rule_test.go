@@ -64,17 +64,19 @@ func TestChargeHandComputed(t *testing.T) {
 		{"HalfPennyUp", Charged{UnitPrice: pounds(t, "0.005"), TimeUnit: "month", Quantity: 3, ActualM1: d(2026, 1, 1)}, nov, 30, "0.02", false, true},
 	}
 	for _, c := range cases {
-		ch, ok := ChargeFor(c.c, c.first)
-		if ok != c.charged {
-			t.Errorf("%s: charged %v, want %v", c.name, ok, c.charged)
-			continue
-		}
-		if !ok {
-			continue
-		}
-		if ch.DaysCharged != c.days || ch.Amount != pounds(t, c.amount) || ch.Payable != c.payable {
-			t.Errorf("%s: %d days, %s, payable %v; want %d days, £%s, payable %v", c.name, ch.DaysCharged, ch.Amount.Decimal(), ch.Payable, c.days, c.amount, c.payable)
-		}
+		t.Run(c.name, func(t *testing.T) {
+			ch, ok := ChargeFor(c.c, c.first)
+			if ok != c.charged {
+				t.Errorf("%s: charged %v, want %v", c.name, ok, c.charged)
+				return
+			}
+			if !ok {
+				return
+			}
+			if ch.DaysCharged != c.days || ch.Amount != pounds(t, c.amount) || ch.Payable != c.payable {
+				t.Errorf("%s: %d days, %s, payable %v; want %d days, £%s, payable %v", c.name, ch.DaysCharged, ch.Amount.Decimal(), ch.Payable, c.days, c.amount, c.payable)
+			}
+		})
 	}
 }
 
@@ -173,12 +175,14 @@ func TestExplainShowsTheUnroundedFigures(t *testing.T) {
 		{"AThirdOfAPenny", Charged{UnitPrice: pounds(t, "1.00"), TimeUnit: "year", Quantity: 1, ActualM1: d(2026, 11, 21)},
 			"£1.00 × 1 patients ÷ 12 ≈ £0.083333 a month; active 21–30 Nov: 10 of 30 days ≈ £0.027778, £0.03 to the penny; held until M2 is recorded"},
 	} {
-		ch, ok := ChargeFor(c.in, nov)
-		if !ok {
-			t.Fatalf("%s: not charged", c.name)
-		}
-		if got := Explain(c.in, ch, "patients", nov); got != c.want {
-			t.Errorf("%s:\n got %s\nwant %s", c.name, got, c.want)
-		}
+		t.Run(c.name, func(t *testing.T) {
+			ch, ok := ChargeFor(c.in, nov)
+			if !ok {
+				t.Fatalf("%s: not charged", c.name)
+			}
+			if got := Explain(c.in, ch, "patients", nov); got != c.want {
+				t.Errorf("%s:\n got %s\nwant %s", c.name, got, c.want)
+			}
+		})
 	}
 }

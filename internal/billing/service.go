@@ -36,8 +36,12 @@ import (
 // ask for it at once (the others wait for it), in one read-only
 // REPEATABLE READ transaction: one pool connection, and the version and
 // the lines of one snapshot.
+//
+// It also carries out billing's one command, Close, which writes
+// billing_months and billing_lines, taking the time from its clock.
 type Service struct {
 	pool *pgxpool.Pool
+	now  func() time.Time
 
 	mu      sync.Mutex
 	lru     *list.List // of *cacheEntry, most recent first
@@ -72,9 +76,10 @@ type call struct {
 	err   error
 }
 
-// NewService returns a Service on the pool with an empty cache.
-func NewService(pool *pgxpool.Pool) *Service {
-	return &Service{pool: pool, lru: list.New(), entries: map[cacheKey]*list.Element{}, calls: map[cacheKey]*call{}}
+// NewService returns a Service on the pool with an empty cache, taking
+// the time from now.
+func NewService(pool *pgxpool.Pool, now func() time.Time) *Service {
+	return &Service{pool: pool, now: now, lru: list.New(), entries: map[cacheKey]*list.Element{}, calls: map[cacheKey]*call{}}
 }
 
 // Version is the input version now.

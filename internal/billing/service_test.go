@@ -16,7 +16,7 @@ import (
 func TestServiceMonthOnceAndAsTheEngineSays(t *testing.T) {
 	t.Parallel()
 	pool, consult := scene(t)
-	svc := billing.NewService(pool)
+	svc := billing.NewService(pool, time.Now)
 	oct := month(2026, 10)
 
 	var wg sync.WaitGroup
@@ -39,7 +39,7 @@ func TestServiceMonthOnceAndAsTheEngineSays(t *testing.T) {
 		t.Errorf("%d computations of October for 8 requests, want 1", n)
 	}
 
-	check := func(when string) {
+	check := func(t *testing.T, when string) {
 		t.Helper()
 		for _, f := range []billing.Filter{{}, {State: "held"}, {State: "payable"}, {Product: "10000-002"}, {Supplier: "99999"}} {
 			want, err := billing.Lines(ctx, pool, oct, f)
@@ -108,8 +108,8 @@ func TestServiceMonthOnceAndAsTheEngineSays(t *testing.T) {
 			t.Errorf("%s: the consultation's lines %+v (%v)", when, lines, err)
 		}
 	}
-	check("open")
-	n, err := billing.Close(ctx, pool, time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC), nil, oct)
+	t.Run("open", func(t *testing.T) { check(t, "open") })
+	n, err := closeMonth(pool, time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC), oct)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +117,7 @@ func TestServiceMonthOnceAndAsTheEngineSays(t *testing.T) {
 	if err != nil || !m.Closed || m.Count != n {
 		t.Fatalf("October closed: %+v (%v), want closed with %d lines", m, err, n)
 	}
-	check("closed")
+	t.Run("closed", func(t *testing.T) { check(t, "closed") })
 
 	// The chart: each month's supplier total as the engine adds it up.
 	months := []time.Time{month(2026, 9), oct, month(2026, 11)}

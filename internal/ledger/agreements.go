@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"ccgtracker/internal/apperr"
 	"ccgtracker/internal/audit"
@@ -173,16 +172,32 @@ func readPractices(ctx context.Context, db postgres.Querier, codes []string) (ma
 	return out, nil
 }
 
-// The fields of the reviewer's forms on an agreement's page, as their
-// errors are keyed: a date's error is keyed by its day input (start-day),
-// the input the error summary links to.
+// The fields of a reviewer's changes to an agreement, by meaning, as
+// their problems are keyed: the practice, item and start of a service to
+// add (AgreementService), and the practice and date of a cancellation
+// (Cancellation). The server maps them to its forms' inputs.
 const (
 	FieldPractice       = "practice"
 	FieldItem           = "item"
-	FieldStart          = "start-day"
+	FieldStart          = "start"
 	FieldCancelPractice = "cancel-practice"
-	FieldCancelDate     = "cancel-date-day"
+	FieldCancelDate     = "cancel-date"
 )
+
+// AgreementService is a service to add to an agreement: a practice of the
+// agreement's CCG (its ODS code), the catalogue item, and the date it has
+// been active from (the zero time: none was given).
+type AgreementService struct {
+	Practice, Item string
+	Start          time.Time
+}
+
+// Cancellation is a practice stopping its services under an agreement:
+// its ODS code and the date they end (the zero time: none was given).
+type Cancellation struct {
+	Practice string
+	Date     time.Time
+}
 
 // practiceOfCCG checks the practice a form names against the agreement's
 // CCG, returning what is wrong in words ("" when nothing is).
@@ -204,20 +219,22 @@ func practiceOfCCG(ctx context.Context, db postgres.Querier, a Agreement, code s
 	return p, "", nil
 }
 
-// AddAgreementService adds one service to an agreement for a practice of
-// its CCG, active from start (actual M1 = M2 = start), with its price
-// snapshotted from the catalogue, in one transaction with its history and
-// an audit record. The item must be the agreement supplier's and not
-// already planned or active for the practice in the agreement; start may
-// be neither before the agreement's start nor after today. A zero start
-// means none was given.
-func AddAgreementService(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID int64, scope org.Scope, ccgCode string, agreementID int64, practice, item string, start time.Time) (Instance, error) {
-	practice = strings.ToUpper(strings.TrimSpace(practice))
-	item = strings.ToUpper(strings.TrimSpace(item))
+// AddAgreementService adds one service to an agreement of a CCG in the
+// actor's scope, for a practice of that CCG, active from its start (actual
+// M1 = M2 = start), with its price snapshotted from the catalogue, in one
+// transaction with its history and an audit record. The item must be the
+// agreement supplier's and not already planned or active for the practice
+// in the agreement; the start may be neither before the agreement's start
+// nor after today. It returns the service added.
+func (s *Store) AddAgreementService(ctx context.Context, by org.Actor, ccgCode string, agreementID int64, in AgreementService) (Instance, error) {
+	now := s.now()
+	practice := strings.ToUpper(strings.TrimSpace(in.Practice))
+	item := strings.ToUpper(strings.TrimSpace(in.Item))
+	start := in.Start
 	var inst Instance
-	err := postgres.Tx(ctx, pool, func(tx pgx.Tx) error {
+	err := postgres.Tx(ctx, s.pool, func(tx pgx.Tx) error {
 		// Locking the agreement makes "not already present" hold until commit.
-		a, err := getAgreement(ctx, tx, scope, ccgCode, agreementID, "FOR UPDATE OF a")
+		a, err := getAgreement(ctx, tx, by.Scope, ccgCode, agreementID, "FOR UPDATE OF a")
 		if err != nil {
 			return err
 		}
@@ -304,7 +321,7 @@ func AddAgreementService(ctx context.Context, pool *pgxpool.Pool, now time.Time,
 			n.QuantityRule, n.Quantity = QuantityListSize, p.listSize
 		}
 		n.ActualM1, n.M2, n.State = &start, &start, Active
-		ids, err := Create(ctx, tx, now, &actorID, "added to the continuity agreement", []NewInstance{n})
+		ids, err := CreateTx(ctx, tx, now, by, "added to the continuity agreement", []NewInstance{n})
 		if postgres.IsUniqueViolation(err) {
 			// An import committed the same service since the check above.
 			return apperr.New(apperr.Conflict, "%s already has %s in this agreement.", practice, it.name)
@@ -312,12 +329,12 @@ func AddAgreementService(ctx context.Context, pool *pgxpool.Pool, now time.Time,
 		if err != nil {
 			return err
 		}
-		if inst, err = get(ctx, tx, scope, ids[0]); err != nil {
+		if inst, err = get(ctx, tx, by.Scope, ids[0]); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, audit.Event{
 			At:         now,
-			By:         &actorID,
+			By:         by.ID,
 			Action:     "agreement.add_service",
 			EntityType: "agreement",
 			EntityID:   strconv.FormatInt(a.ID, 10),
@@ -333,20 +350,21 @@ func AddAgreementService(ctx context.Context, pool *pgxpool.Pool, now time.Time,
 }
 
 // RecordAgreementCancellation records that a practice of the agreement's
-// CCG stops its services under the agreement: every planned or active
-// instance of the practice in it gets the cessation date. A date today or
-// earlier ends them now (active ones cease, planned ones are cancelled); a
-// later one is applied by ApplyDueCessations when it comes. The date may
-// not be before the services started. One transaction, with history and an
-// audit record; it returns how many instances it changed. A zero date
-// means none was given.
-func RecordAgreementCancellation(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID int64, scope org.Scope, ccgCode string, agreementID int64, practice string, date time.Time) (int, error) {
-	practice = strings.ToUpper(strings.TrimSpace(practice))
-	given := !date.IsZero()
-	date = dates.Of(date)
+// CCG (in the actor's scope) stops its services under the agreement:
+// every planned or active instance of the practice in it gets the
+// cessation date. A date today or earlier ends them now (active ones
+// cease, planned ones are cancelled); a later one is applied by
+// ApplyDueCessationsTx when it comes. The date may not be before the
+// services started. One transaction, with history and an audit record; it
+// returns how many instances it changed.
+func (s *Store) RecordAgreementCancellation(ctx context.Context, by org.Actor, ccgCode string, agreementID int64, c Cancellation) (int, error) {
+	now := s.now()
+	practice := strings.ToUpper(strings.TrimSpace(c.Practice))
+	given := !c.Date.IsZero()
+	date := dates.Of(c.Date)
 	changed := 0
-	err := postgres.Tx(ctx, pool, func(tx pgx.Tx) error {
-		a, err := getAgreement(ctx, tx, scope, ccgCode, agreementID, "FOR UPDATE OF a")
+	err := postgres.Tx(ctx, s.pool, func(tx pgx.Tx) error {
+		a, err := getAgreement(ctx, tx, by.Scope, ccgCode, agreementID, "FOR UPDATE OF a")
 		if err != nil {
 			return err
 		}
@@ -396,7 +414,7 @@ func RecordAgreementCancellation(ctx context.Context, pool *pgxpool.Pool, now ti
 		endsNow := !date.After(dates.Today(now))
 		refs := make([]string, 0, len(ids))
 		for _, id := range ids {
-			inst, err := Change(ctx, tx, now, &actorID, id, "cancellation recorded", nil, func(i *Instance) error {
+			inst, err := ChangeTx(ctx, tx, now, by, id, "cancellation recorded", nil, func(i *Instance) error {
 				d := date
 				i.Cessation = &d
 				if endsNow {
@@ -416,7 +434,7 @@ func RecordAgreementCancellation(ctx context.Context, pool *pgxpool.Pool, now ti
 		changed = len(ids)
 		return audit.Record(ctx, tx, audit.Event{
 			At:         now,
-			By:         &actorID,
+			By:         by.ID,
 			Action:     "agreement.cancel_practice",
 			EntityType: "agreement",
 			EntityID:   strconv.FormatInt(a.ID, 10),

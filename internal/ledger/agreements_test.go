@@ -21,6 +21,7 @@ import (
 	"ccgtracker/internal/postgres"
 	"ccgtracker/internal/postgres/pgtest"
 	"ccgtracker/internal/refdata"
+	"ccgtracker/internal/testkit"
 )
 
 // now is the tests' clock: a Tuesday morning, London and UTC alike.
@@ -67,7 +68,12 @@ func count(t *testing.T, db postgres.Querier, sql string, args ...any) int {
 
 func importFile(t *testing.T, pool *pgxpool.Pool, actor *int64, file string) (ledger.ContinuityReport, error) {
 	t.Helper()
-	return ledger.ImportContinuity(context.Background(), pool, now, actor, strings.NewReader(file))
+	return store(pool).ImportContinuity(context.Background(), org.Actor{ID: actor, Scope: org.AllCCGs()}, strings.NewReader(file))
+}
+
+// store is the ledger's store on pool, its clock standing at now.
+func store(pool *pgxpool.Pool) *ledger.Store {
+	return ledger.NewStore(pool, testkit.NewClock(now).Now)
 }
 
 func mustImport(t *testing.T, pool *pgxpool.Pool, file string) ledger.ContinuityReport {
@@ -220,7 +226,7 @@ func TestImportContinuity(t *testing.T) {
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("%s %s:\n got %+v\nwant %+v", c.practice, c.item, got, want)
 		}
-		// The bulk insert writes the history Create would.
+		// The bulk insert writes the history CreateTx would.
 		hist := historyOf(t, pool, got.ID)
 		if len(hist) != 1 || hist[0].ActorID == nil || *hist[0].ActorID != actor || hist[0].Change != "continuity import" || hist[0].Before != nil {
 			t.Fatalf("history of %s %s = %+v", c.practice, c.item, hist)
@@ -476,9 +482,11 @@ func TestListAndGetAgreements(t *testing.T) {
 		"ErrAgreementNotTheCCGs": {org.AllCCGs(), "16C", tpp},
 		"ErrNoSuchAgreement":     {org.AllCCGs(), "16C", 999999},
 	} {
-		if _, err := ledger.GetAgreement(ctx, pool, c.scope, c.ccg, c.id); apperr.CodeOf(err) != apperr.NotFound {
-			t.Errorf("%s: error %v, want NotFound", name, err)
-		}
+		t.Run(name, func(t *testing.T) {
+			if _, err := ledger.GetAgreement(ctx, pool, c.scope, c.ccg, c.id); apperr.CodeOf(err) != apperr.NotFound {
+				t.Errorf("%s: error %v, want NotFound", name, err)
+			}
+		})
 	}
 	res, err := ledger.ListAgreementServices(ctx, pool, org.AllCCGs(), "16C", emis, paging.Page{Number: 1, Size: 2})
 	if err != nil {
@@ -509,7 +517,7 @@ func TestAddAgreementService(t *testing.T) {
 		if start != "" {
 			s = day(start)
 		}
-		return ledger.AddAgreementService(ctx, pool, now, reviewer, scope, ccg, id, practice, item, s)
+		return store(pool).AddAgreementService(ctx, org.UserActor(reviewer, scope), ccg, id, ledger.AgreementService{Practice: practice, Item: item, Start: s})
 	}
 
 	t.Run("adds", func(t *testing.T) {
@@ -549,18 +557,18 @@ func TestAddAgreementService(t *testing.T) {
 		practice, item, start string
 		want                  map[string]string
 	}{
-		{"ErrPracticeMissing", "", emisWeb, "2021-01-01", map[string]string{"practice": "Enter the practice's ODS code"}},
-		{"ErrPracticeUnknown", "Z99999", emisWeb, "2021-01-01", map[string]string{"practice": "No practice has the ODS code Z99999"}},
-		{"ErrPracticeOfAnotherCCG", practice03Q, emisWeb, "2021-01-01", map[string]string{"practice": "B81036 is not a practice of NHS Tees Valley CCG"}},
-		{"ErrItemMissing", practice16C3, "", "2021-01-01", map[string]string{"item": "Select a service"}},
-		{"ErrItemUnknown", practice16C3, "10000-999", "2021-01-01", map[string]string{"item": "Select a service from the list"}},
-		{"ErrItemNotSuppliers", practice16C3, systmOne, "2021-01-01", map[string]string{"item": "SystmOne GP is not a service of EMIS Health"}},
-		{"ErrAlreadyPresent", practice16C, emisWeb, "2021-01-01", map[string]string{"item": "A81001 already has Emis Web GP in this agreement"}},
-		{"ErrStartMissing", practice16C3, emisWeb, "", map[string]string{"start-day": "Enter the start date"}},
+		{"ErrPracticeMissing", "", emisWeb, "2021-01-01", map[string]string{ledger.FieldPractice: "Enter the practice's ODS code"}},
+		{"ErrPracticeUnknown", "Z99999", emisWeb, "2021-01-01", map[string]string{ledger.FieldPractice: "No practice has the ODS code Z99999"}},
+		{"ErrPracticeOfAnotherCCG", practice03Q, emisWeb, "2021-01-01", map[string]string{ledger.FieldPractice: "B81036 is not a practice of NHS Tees Valley CCG"}},
+		{"ErrItemMissing", practice16C3, "", "2021-01-01", map[string]string{ledger.FieldItem: "Select a service"}},
+		{"ErrItemUnknown", practice16C3, "10000-999", "2021-01-01", map[string]string{ledger.FieldItem: "Select a service from the list"}},
+		{"ErrItemNotSuppliers", practice16C3, systmOne, "2021-01-01", map[string]string{ledger.FieldItem: "SystmOne GP is not a service of EMIS Health"}},
+		{"ErrAlreadyPresent", practice16C, emisWeb, "2021-01-01", map[string]string{ledger.FieldItem: "A81001 already has Emis Web GP in this agreement"}},
+		{"ErrStartMissing", practice16C3, emisWeb, "", map[string]string{ledger.FieldStart: "Enter the start date"}},
 		{"ErrStartBeforeAgreement", practice16C3, emisWeb, "2019-12-31",
-			map[string]string{"start-day": "The start date must be on or after the agreement's start date, 1 January 2020"}},
-		{"ErrStartInFuture", practice16C3, emisWeb, "2026-11-25", map[string]string{"start-day": "The start date must be today or in the past"}},
-		{"ErrEverything", "", "", "", map[string]string{"practice": "Enter the practice's ODS code", "item": "Select a service", "start-day": "Enter the start date"}},
+			map[string]string{ledger.FieldStart: "The start date must be on or after the agreement's start date, 1 January 2020"}},
+		{"ErrStartInFuture", practice16C3, emisWeb, "2026-11-25", map[string]string{ledger.FieldStart: "The start date must be today or in the past"}},
+		{"ErrEverything", "", "", "", map[string]string{ledger.FieldPractice: "Enter the practice's ODS code", ledger.FieldItem: "Select a service", ledger.FieldStart: "Enter the start date"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -612,7 +620,7 @@ func TestRecordAgreementCancellation(t *testing.T) {
 		if d != "" {
 			dt = day(d)
 		}
-		return ledger.RecordAgreementCancellation(ctx, pool, now, reviewer, scope, ccg, emis, practice, dt)
+		return store(pool).RecordAgreementCancellation(ctx, org.UserActor(reviewer, scope), ccg, emis, ledger.Cancellation{Practice: practice, Date: dt})
 	}
 
 	t.Run("today or earlier ends the services now", func(t *testing.T) {
@@ -650,7 +658,7 @@ func TestRecordAgreementCancellation(t *testing.T) {
 			var n int
 			err := postgres.Tx(ctx, pool, func(tx pgx.Tx) error {
 				var err error
-				n, err = ledger.ApplyDueCessations(ctx, tx, now, day(today))
+				n, err = ledger.ApplyDueCessationsTx(ctx, tx, now, org.System(), day(today))
 				return err
 			})
 			if err != nil {
@@ -676,19 +684,19 @@ func TestRecordAgreementCancellation(t *testing.T) {
 		name, practice, date string
 		want                 map[string]string
 	}{
-		{"ErrPracticeMissing", "", "2026-01-01", map[string]string{"cancel-practice": "Enter the practice's ODS code"}},
-		{"ErrPracticeUnknown", "Z99999", "2026-01-01", map[string]string{"cancel-practice": "No practice has the ODS code Z99999"}},
-		{"ErrPracticeOfAnotherCCG", practice03Q, "2026-01-01", map[string]string{"cancel-practice": "B81036 is not a practice of NHS Tees Valley CCG"}},
-		{"ErrNoServices", practice16C3, "2026-01-01", map[string]string{"cancel-practice": "A81004 has no planned or active services in this agreement"}},
-		{"ErrAlreadyCeased", practice16C, "2026-01-01", map[string]string{"cancel-practice": "A81001 has no planned or active services in this agreement"}},
-		{"ErrDateMissing", "A81005", "", map[string]string{"cancel-date-day": "Enter the cancellation date"}},
+		{"ErrPracticeMissing", "", "2026-01-01", map[string]string{ledger.FieldCancelPractice: "Enter the practice's ODS code"}},
+		{"ErrPracticeUnknown", "Z99999", "2026-01-01", map[string]string{ledger.FieldCancelPractice: "No practice has the ODS code Z99999"}},
+		{"ErrPracticeOfAnotherCCG", practice03Q, "2026-01-01", map[string]string{ledger.FieldCancelPractice: "B81036 is not a practice of NHS Tees Valley CCG"}},
+		{"ErrNoServices", practice16C3, "2026-01-01", map[string]string{ledger.FieldCancelPractice: "A81004 has no planned or active services in this agreement"}},
+		{"ErrAlreadyCeased", practice16C, "2026-01-01", map[string]string{ledger.FieldCancelPractice: "A81001 has no planned or active services in this agreement"}},
+		{"ErrDateMissing", "A81005", "", map[string]string{ledger.FieldCancelDate: "Enter the cancellation date"}},
 	}
 	mustImport(t, pool, "practice,supplier,item,start_date\nA81005,10000,10000-001,2020-01-01\n")
 	cases = append(cases, struct {
 		name, practice, date string
 		want                 map[string]string
 	}{"ErrDateBeforeStart", "A81005", "2019-12-31",
-		map[string]string{"cancel-date-day": "The cancellation date must be on or after 1 January 2020, when the practice's services started"}})
+		map[string]string{ledger.FieldCancelDate: "The cancellation date must be on or after 1 January 2020, when the practice's services started"}})
 	before := count(t, pool, `SELECT count(*) FROM service_instance_history`)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -16,11 +16,11 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"ccgtracker/internal/apperr"
 	"ccgtracker/internal/audit"
 	"ccgtracker/internal/dates"
+	"ccgtracker/internal/org"
 	"ccgtracker/internal/postgres"
 )
 
@@ -336,14 +336,17 @@ func checkContinuity(ctx context.Context, db postgres.Querier, rows []continuity
 // transaction, each practice's CCG gets its agreement with the item's
 // supplier (created with the row's start date when missing) and each
 // practice × item not yet in it an active service instance from the
-// agreement's start date. Importing the same file again adds nothing.
-func ImportContinuity(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int64, r io.Reader) (ContinuityReport, error) {
+// agreement's start date. Importing the same file again adds nothing. The
+// file may name any CCG's practices: the import is the command line's or
+// an admin's, and the audit log records by as its actor.
+func (s *Store) ImportContinuity(ctx context.Context, by org.Actor, r io.Reader) (ContinuityReport, error) {
+	now := s.now()
 	rows, rowErrs, err := parseContinuity(r)
 	if err != nil {
 		return ContinuityReport{}, err
 	}
 	report := ContinuityReport{Rows: len(rows)}
-	err = postgres.Tx(ctx, pool, func(tx pgx.Tx) error {
+	err = postgres.Tx(ctx, s.pool, func(tx pgx.Tx) error {
 		// Imports and seeds one at a time, so that "created" in the report
 		// and the audit log is true.
 		if _, err := tx.Exec(ctx, `LOCK TABLE continuity_agreements IN SHARE ROW EXCLUSIVE MODE`); err != nil {
@@ -365,7 +368,7 @@ func ImportContinuity(ctx context.Context, pool *pgxpool.Pool, now time.Time, ac
 		for i, r := range rows {
 			svcs[i] = continuityService{practice: r.practice, item: r.item, start: r.start}
 		}
-		created, added, err := writeContinuity(ctx, tx, now, actorID, "continuity import", "import", svcs)
+		created, added, err := writeContinuity(ctx, tx, now, by.ID, "continuity import", "import", svcs)
 		if err != nil {
 			return err
 		}
@@ -457,7 +460,7 @@ func SeedDemoContinuity(ctx context.Context, tx pgx.Tx, now time.Time, files fs.
 
 // writeContinuity adds the services in a handful of statements, whatever
 // their number: the missing agreements, then the instances with their
-// first history entries (as Create writes them) in one INSERT ... SELECT,
+// first history entries (as CreateTx writes them) in one INSERT ... SELECT,
 // then the audit entries in one batch. Services already planned or active
 // in their agreement, practices or items the tracker does not have, and
 // per-patient services of practices without a list size are left out.
@@ -496,7 +499,7 @@ func writeContinuity(ctx context.Context, tx pgx.Tx, now time.Time, actorID *int
 		return 0, 0, fmt.Errorf("create agreements: %w", err)
 	}
 
-	// The history's "after" is the snapshot Create writes: state, the dates
+	// The history's "after" is the snapshot CreateTx writes: state, the dates
 	// that are set, and the quantity.
 	rows, err = tx.Query(ctx, `
 		WITH ins AS (

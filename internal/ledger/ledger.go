@@ -99,9 +99,11 @@ type NewInstance struct {
 	State            State
 }
 
-// Create adds service instances in tx, each with a first history entry
-// naming the change that created it ("order C010001-01 completed").
-func Create(ctx context.Context, tx pgx.Tx, now time.Time, actorID *int64, change string, ins []NewInstance) ([]int64, error) {
+// CreateTx adds service instances in tx, the transaction of the event
+// that creates them (an order completed, a return accepted), each with a
+// first history entry naming it ("order C010001-01 completed") and a. The
+// caller's command has checked a's scope.
+func CreateTx(ctx context.Context, tx pgx.Tx, now time.Time, a org.Actor, change string, ins []NewInstance) ([]int64, error) {
 	ids := make([]int64, 0, len(ins))
 	for _, n := range ins {
 		var timeUnit *string
@@ -121,7 +123,7 @@ func Create(ctx context.Context, tx pgx.Tx, now time.Time, actorID *int64, chang
 			return nil, fmt.Errorf("create service instance for %s %s: %w", n.PracticeCode, n.ItemID, err)
 		}
 		after := snapshot{State: n.State, PlannedM1: day(n.PlannedM1), ActualM1: day(n.ActualM1), M2: day(n.M2), Quantity: n.Quantity}
-		if err := writeHistory(ctx, tx, id, now, actorID, change, nil, nil, &after); err != nil {
+		if err := writeHistory(ctx, tx, id, now, a.ID, change, nil, nil, &after); err != nil {
 			return nil, err
 		}
 		ids = append(ids, id)
@@ -172,9 +174,12 @@ func writeHistory(ctx context.Context, tx pgx.Tx, id int64, now time.Time, actor
 	return nil
 }
 
-// Change applies fn to one instance, locked in tx, and records the values
-// before and after in its history. fn returns an error to refuse.
-func Change(ctx context.Context, tx pgx.Tx, now time.Time, actorID *int64, id int64, change string, returnLineID *int64, fn func(*Instance) error) (Instance, error) {
+// ChangeTx applies fn to one instance, locked in tx (the transaction of
+// the event that changes it), and records the values before and after in
+// its history, by a and naming the return line when one made the change.
+// fn returns an error to refuse. The caller's command has checked a's
+// scope.
+func ChangeTx(ctx context.Context, tx pgx.Tx, now time.Time, a org.Actor, id int64, change string, returnLineID *int64, fn func(*Instance) error) (Instance, error) {
 	if _, err := tx.Exec(ctx, `SELECT 1 FROM service_instances WHERE id = $1 FOR UPDATE`, id); err != nil {
 		return Instance{}, fmt.Errorf("lock service instance %d: %w", id, err)
 	}
@@ -198,7 +203,7 @@ func Change(ctx context.Context, tx pgx.Tx, now time.Time, actorID *int64, id in
 		return Instance{}, fmt.Errorf("change service instance %d: %w", id, err)
 	}
 	inst.Version++
-	return inst, writeHistory(ctx, tx, id, now, actorID, change, returnLineID, &before, &after)
+	return inst, writeHistory(ctx, tx, id, now, a.ID, change, returnLineID, &before, &after)
 }
 
 const instanceColumns = `
@@ -378,10 +383,11 @@ func Get(ctx context.Context, db postgres.Querier, scope org.Scope, id int64) (I
 	return inst, hist, err
 }
 
-// ApplyDueCessations ends the instances whose cessation date has come:
-// active ones cease, planned ones (terminated before going live) are
-// cancelled. Idempotent; the nightly job runs it.
-func ApplyDueCessations(ctx context.Context, tx pgx.Tx, now time.Time, today time.Time) (int, error) {
+// ApplyDueCessationsTx ends the instances whose cessation date has come,
+// in tx: active ones cease, planned ones (terminated before going live)
+// are cancelled, their history naming a. Idempotent; the nightly job runs
+// it in its own transaction, as the system.
+func ApplyDueCessationsTx(ctx context.Context, tx pgx.Tx, now time.Time, a org.Actor, today time.Time) (int, error) {
 	rows, err := tx.Query(ctx, `
 		SELECT id FROM service_instances
 		WHERE cessation_date <= $1 AND state IN ('planned', 'active') ORDER BY id`, today)
@@ -393,7 +399,7 @@ func ApplyDueCessations(ctx context.Context, tx pgx.Tx, now time.Time, today tim
 		return 0, fmt.Errorf("due cessations: %w", err)
 	}
 	for _, id := range ids {
-		if _, err := Change(ctx, tx, now, nil, id, "cessation date reached", nil, func(i *Instance) error {
+		if _, err := ChangeTx(ctx, tx, now, a, id, "cessation date reached", nil, func(i *Instance) error {
 			if i.State == Active {
 				i.State = Ceased
 			} else {

@@ -16,6 +16,7 @@ import (
 	"ccgtracker/internal/paging"
 	"ccgtracker/internal/postgres"
 	"ccgtracker/internal/postgres/pgtest"
+	"ccgtracker/internal/testkit"
 )
 
 // newOrder inserts a bare order revision for instances to come from: the
@@ -33,19 +34,11 @@ func newOrder(t *testing.T, pool *pgxpool.Pool, number, revision int, ccg, suppl
 	return id
 }
 
-// create runs ledger.Create in its own transaction.
+// create makes instances by actor (nil: the system) in their own
+// transaction, as an order's completion would in its own.
 func create(t *testing.T, pool *pgxpool.Pool, actor *int64, change string, ins ...ledger.NewInstance) []int64 {
 	t.Helper()
-	var ids []int64
-	err := postgres.Tx(context.Background(), pool, func(tx pgx.Tx) error {
-		var err error
-		ids, err = ledger.Create(context.Background(), tx, now, actor, change, ins)
-		return err
-	})
-	if err != nil {
-		t.Fatalf("create: %v", err)
-	}
-	return ids
+	return testkit.Services(t, pool, now, org.Actor{ID: actor, Scope: org.AllCCGs()}, change, ins...)
 }
 
 func planned(ccg, practice, item, supplier string, orderID int64, m1 time.Time) ledger.NewInstance {
@@ -96,9 +89,11 @@ func TestCreateAndGet(t *testing.T) {
 		scope org.Scope
 		id    int64
 	}{"ErrBuyerOfAnotherCCG": {org.OnlyCCG("03Q"), ids[0]}, "ErrNoSuchInstance": {org.AllCCGs(), 999999}, "ErrNoScope": {org.Scope{}, ids[0]}} {
-		if _, _, err := ledger.Get(ctx, pool, c.scope, c.id); apperr.CodeOf(err) != apperr.NotFound {
-			t.Errorf("%s: error %v, want NotFound", name, err)
-		}
+		t.Run(name, func(t *testing.T) {
+			if _, _, err := ledger.Get(ctx, pool, c.scope, c.id); apperr.CodeOf(err) != apperr.NotFound {
+				t.Errorf("%s: error %v, want NotFound", name, err)
+			}
+		})
 	}
 
 	// The system (no actor) is named as such.
@@ -120,7 +115,7 @@ func TestChange(t *testing.T) {
 		var inst ledger.Instance
 		err := postgres.Tx(ctx, pool, func(tx pgx.Tx) error {
 			var err error
-			inst, err = ledger.Change(ctx, tx, now.Add(time.Hour), &actor, id, what, nil, fn)
+			inst, err = ledger.ChangeTx(ctx, tx, now.Add(time.Hour), org.UserActor(actor, org.AllCCGs()), id, what, nil, fn)
 			return err
 		})
 		return inst, err
@@ -171,7 +166,7 @@ func TestChange(t *testing.T) {
 	}
 	// Changing an instance that does not exist is NotFound.
 	err = postgres.Tx(ctx, pool, func(tx pgx.Tx) error {
-		_, err := ledger.Change(ctx, tx, now, &actor, 999999, "x", nil, func(*ledger.Instance) error { return nil })
+		_, err := ledger.ChangeTx(ctx, tx, now, org.UserActor(actor, org.AllCCGs()), 999999, "x", nil, func(*ledger.Instance) error { return nil })
 		return err
 	})
 	if apperr.CodeOf(err) != apperr.NotFound {
@@ -190,7 +185,7 @@ func TestList(t *testing.T) {
 		planned("16C", practice16C, emisArrivals, "10000", second, m1), planned("03Q", practice03Q, emisWeb, "10000", newOrder(t, pool, 10003, 1, "03Q", "10000"), m1))
 	mustImport(t, pool, "practice,supplier,item,start_date\nA81004,10052,10052-002,2020-01-01\n")
 
-	list := func(scope org.Scope, ccg string, f ledger.Filter, page paging.Page) paging.Result[ledger.Instance] {
+	list := func(t *testing.T, scope org.Scope, ccg string, f ledger.Filter, page paging.Page) paging.Result[ledger.Instance] {
 		t.Helper()
 		res, err := ledger.List(ctx, pool, scope, ccg, f, page)
 		if err != nil {
@@ -206,36 +201,49 @@ func TestList(t *testing.T) {
 		return out
 	}
 	p := paging.Page{Number: 1, Size: 25}
-	all := list(org.AllCCGs(), "16C", ledger.Filter{}, p)
-	if all.Total != 4 || len(all.Rows) != 4 {
-		t.Fatalf("16C's ledger: %v", refs(all))
-	}
-	for _, i := range all.Rows {
-		if i.CCGCode != "16C" {
-			t.Errorf("16C's ledger lists %s of %s", i.Ref(), i.CCGCode)
+	t.Run("the CCG's", func(t *testing.T) {
+		all := list(t, org.AllCCGs(), "16C", ledger.Filter{}, p)
+		if all.Total != 4 || len(all.Rows) != 4 {
+			t.Fatalf("16C's ledger: %v", refs(all))
 		}
-	}
-	if got := refs(list(org.OnlyCCG("16C"), "16C", ledger.Filter{Practice: "a81001"}, p)); len(got) != 2 {
-		t.Errorf("filter by practice (lower case): %v", got)
-	}
-	if got := refs(list(org.AllCCGs(), "16C", ledger.Filter{State: ledger.Active}, p)); len(got) != 1 || got[0] != "A81004 10052-002 Continuity agreement" {
-		t.Errorf("filter by state: %v", got)
-	}
-	if got := refs(list(org.AllCCGs(), "16C", ledger.Filter{OrderID: &second}, p)); len(got) != 1 || got[0] != "A81001 10000-001A003 C010002-01" {
-		t.Errorf("filter by order: %v", got)
-	}
-	if res := list(org.OnlyCCG("03Q"), "16C", ledger.Filter{}, p); res.Total != 0 || len(res.Rows) != 0 {
-		t.Errorf("a 03Q buyer sees 16C's ledger: %v", refs(res))
-	}
-	page2 := list(org.AllCCGs(), "16C", ledger.Filter{}, paging.Page{Number: 2, Size: 3})
-	if page2.Total != 4 || len(page2.Rows) != 1 {
-		t.Errorf("page 2 of 3: total %d, %d rows", page2.Total, len(page2.Rows))
-	}
-
-	got, err := ledger.ForOrders(ctx, pool, []int64{first, second})
-	if err != nil || len(got) != 3 {
-		t.Errorf("ForOrders: %d, %v; want 3", len(got), err)
-	}
+		for _, i := range all.Rows {
+			if i.CCGCode != "16C" {
+				t.Errorf("16C's ledger lists %s of %s", i.Ref(), i.CCGCode)
+			}
+		}
+	})
+	t.Run("by practice", func(t *testing.T) {
+		if got := refs(list(t, org.OnlyCCG("16C"), "16C", ledger.Filter{Practice: "a81001"}, p)); len(got) != 2 {
+			t.Errorf("filter by practice (lower case): %v", got)
+		}
+	})
+	t.Run("by state", func(t *testing.T) {
+		if got := refs(list(t, org.AllCCGs(), "16C", ledger.Filter{State: ledger.Active}, p)); len(got) != 1 || got[0] != "A81004 10052-002 Continuity agreement" {
+			t.Errorf("filter by state: %v", got)
+		}
+	})
+	t.Run("by order", func(t *testing.T) {
+		if got := refs(list(t, org.AllCCGs(), "16C", ledger.Filter{OrderID: &second}, p)); len(got) != 1 || got[0] != "A81001 10000-001A003 C010002-01" {
+			t.Errorf("filter by order: %v", got)
+		}
+	})
+	t.Run("ErrBuyerOfAnotherCCG", func(t *testing.T) {
+		if res := list(t, org.OnlyCCG("03Q"), "16C", ledger.Filter{}, p); res.Total != 0 || len(res.Rows) != 0 {
+			t.Errorf("a 03Q buyer sees 16C's ledger: %v", refs(res))
+		}
+	})
+	t.Run("page 2", func(t *testing.T) {
+		page2 := list(t, org.AllCCGs(), "16C", ledger.Filter{}, paging.Page{Number: 2, Size: 3})
+		if page2.Total != 4 || len(page2.Rows) != 1 {
+			t.Errorf("page 2 of 3: total %d, %d rows", page2.Total, len(page2.Rows))
+		}
+	})
+	t.Run("ForOrders", func(t *testing.T) {
+		got, err := ledger.ForOrders(ctx, pool, []int64{first, second})
+		if err != nil || len(got) != 3 {
+			t.Errorf("ForOrders: %d, %v; want 3", len(got), err)
+		}
+	})
 }
 
 func TestApplyDueCessations(t *testing.T) {
@@ -257,7 +265,7 @@ func TestApplyDueCessations(t *testing.T) {
 		var n int
 		err := postgres.Tx(ctx, pool, func(tx pgx.Tx) error {
 			var err error
-			n, err = ledger.ApplyDueCessations(ctx, tx, now, day(today))
+			n, err = ledger.ApplyDueCessationsTx(ctx, tx, now, org.System(), day(today))
 			return err
 		})
 		if err != nil {

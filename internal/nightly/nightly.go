@@ -20,6 +20,7 @@ import (
 	"ccgtracker/internal/auth"
 	"ccgtracker/internal/dates"
 	"ccgtracker/internal/ledger"
+	"ccgtracker/internal/org"
 	"ccgtracker/internal/outbox"
 	"ccgtracker/internal/postgres"
 	"ccgtracker/internal/tracker"
@@ -122,7 +123,7 @@ func work(ctx context.Context, tx pgx.Tx, now, day time.Time, res Result) (Resul
 	}
 	// 4. Services whose cessation date has come cease (or, never live,
 	// are cancelled): terminations and cancellations dated ahead.
-	if res.Ceased, err = ledger.ApplyDueCessations(ctx, tx, now, day); err != nil {
+	if res.Ceased, err = ledger.ApplyDueCessationsTx(ctx, tx, now, org.System(), day); err != nil {
 		return res, err
 	}
 	return res, nil

@@ -122,7 +122,7 @@ func Complete(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *i
 				})
 			}
 		}
-		if _, err := ledger.Create(ctx, tx, now, actorID, "order "+callOffID+" completed", fresh); err != nil {
+		if _, err := ledger.CreateTx(ctx, tx, now, org.Actor{ID: actorID, Scope: scope}, "order "+callOffID+" completed", fresh); err != nil {
 			return err
 		}
 		_, total := OrderCost(o)
@@ -275,7 +275,7 @@ func Terminate(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *
 			return err
 		}
 		for _, id := range ids {
-			if _, err := ledger.Change(ctx, tx, now, actorID, id, "order "+callOffID+" terminated", nil, func(i *ledger.Instance) error {
+			if _, err := ledger.ChangeTx(ctx, tx, now, org.Actor{ID: actorID, Scope: scope}, id, "order "+callOffID+" terminated", nil, func(i *ledger.Instance) error {
 				if i.ActualM1 != nil && date.Before(*i.ActualM1) {
 					return invalid("The order could not be terminated", map[string]string{FieldTerminationDate: fmt.Sprintf(
 						"Termination date must be on or after %s, when %s went live at %s", dates.Long(*i.ActualM1), i.ItemName, i.PracticeName)})

@@ -58,7 +58,9 @@ func (s *Server) agreementList(w http.ResponseWriter, r *http.Request) error {
 	for i, a := range list {
 		rows[i] = agreementRow(a)
 	}
-	s.render(w, r, http.StatusOK, views.AgreementList(s.page(r, "Continuity agreements", ledgerCrumbs(u, c)...), ccgRow(c), rows))
+	s.render(w, r, http.StatusOK, views.AgreementList(views.AgreementListPage{
+		Page: s.page(r, "Continuity agreements", ledgerCrumbs(u, c)...), CCG: ccgRow(c), Agreements: rows,
+	}))
 	return nil
 }
 
@@ -117,9 +119,65 @@ func (s *Server) renderAgreement(w http.ResponseWriter, r *http.Request, status 
 		title = "Error: " + title
 	}
 	crumbs := ledgerCrumbs(u, c, views.Link{Label: "Continuity agreements", Href: "/ccgs/" + c.Code + "/agreements"})
-	s.render(w, r, status, views.AgreementPage(s.page(r, title, crumbs...), v, rows,
-		pager(res, agreementPath(c.Code, a.ID), url.Values{}), add, cancel))
+	s.render(w, r, status, views.Agreement(views.AgreementPage{
+		Page: s.page(r, title, crumbs...), Agreement: v, Services: rows,
+		Pager: pager(res, agreementPath(c.Code, a.ID), url.Values{}), Add: add, Cancel: cancel,
+	}))
 	return nil
+}
+
+// fieldInput is the input of a form that a problem with a domain's field
+// (by meaning) is shown beside, and the error summary links to.
+type fieldInput struct{ field, input string }
+
+// refusedForm is the form shown again with what is wrong (formOf), each
+// problem keyed by its field's input, in the order of inputs.
+func refusedForm(err error, values url.Values, inputs []fieldInput) (views.Form, bool) {
+	order := make([]string, len(inputs))
+	for i, fi := range inputs {
+		order[i] = fi.field
+	}
+	f, ok := formOf(err, values, order...)
+	for i, e := range f.Errors {
+		for _, fi := range inputs {
+			if e.Field == fi.field {
+				f.Errors[i].Field = fi.input
+			}
+		}
+	}
+	return f, ok
+}
+
+// addServiceInputs are the add-a-service form's inputs, by field.
+var addServiceInputs = []fieldInput{
+	{ledger.FieldPractice, views.AddServicePracticeInput},
+	{ledger.FieldItem, views.AddServiceItemInput},
+	{ledger.FieldStart, views.DateFieldID(views.AddServiceStartInput)},
+}
+
+// parseAddServiceForm reads the form adding a service to an agreement; a
+// start date that is not a date is noted in f (the domain judges a blank one).
+func parseAddServiceForm(f *form) ledger.AgreementService {
+	return ledger.AgreementService{
+		Practice: f.text(views.AddServicePracticeInput),
+		Item:     f.text(views.AddServiceItemInput),
+		Start:    f.optionalDate(views.AddServiceStartInput, ledger.FieldStart, "Start date"),
+	}
+}
+
+// cancellationInputs are the cancellation form's inputs, by field.
+var cancellationInputs = []fieldInput{
+	{ledger.FieldCancelPractice, views.CancelPracticeInput},
+	{ledger.FieldCancelDate, views.DateFieldID(views.CancelDateInput)},
+}
+
+// parseCancellationForm reads the form recording a practice's
+// cancellation; a date that is not a date is noted in f.
+func parseCancellationForm(f *form) ledger.Cancellation {
+	return ledger.Cancellation{
+		Practice: strings.ToUpper(f.text(views.CancelPracticeInput)),
+		Date:     f.optionalDate(views.CancelDateInput, ledger.FieldCancelDate, "Cancellation date"),
+	}
 }
 
 // agreementAddService adds a service to the agreement (reviewers).
@@ -130,11 +188,9 @@ func (s *Server) agreementAddService(w http.ResponseWriter, r *http.Request) err
 		return err
 	}
 	f := readForm(r)
-	start := f.optionalDate("start", ledger.FieldStart, "Start date")
-	inst, err := ledger.AddAgreementService(r.Context(), s.pool, s.now(), u.ID, u.Scope(), c.Code, a.ID,
-		f.text(ledger.FieldPractice), f.text(ledger.FieldItem), start)
+	inst, err := s.ledger.AddAgreementService(r.Context(), u.Actor(), c.Code, a.ID, parseAddServiceForm(f))
 	err = f.check(err)
-	if f, ok := formOf(err, r.PostForm, ledger.FieldPractice, ledger.FieldItem, ledger.FieldStart); ok {
+	if f, ok := refusedForm(err, r.PostForm, addServiceInputs); ok {
 		return s.renderAgreement(w, r, http.StatusBadRequest, f, views.Form{})
 	}
 	if err != nil {
@@ -152,11 +208,10 @@ func (s *Server) agreementCancel(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	f := readForm(r)
-	date := f.optionalDate("cancel-date", ledger.FieldCancelDate, "Cancellation date")
-	practice := strings.ToUpper(f.text(ledger.FieldCancelPractice))
-	n, err := ledger.RecordAgreementCancellation(r.Context(), s.pool, s.now(), u.ID, u.Scope(), c.Code, a.ID, practice, date)
+	cancellation := parseCancellationForm(f)
+	n, err := s.ledger.RecordAgreementCancellation(r.Context(), u.Actor(), c.Code, a.ID, cancellation)
 	err = f.check(err)
-	if f, ok := formOf(err, r.PostForm, ledger.FieldCancelPractice, ledger.FieldCancelDate); ok {
+	if f, ok := refusedForm(err, r.PostForm, cancellationInputs); ok {
 		return s.renderAgreement(w, r, http.StatusBadRequest, views.Form{}, f)
 	}
 	if err != nil {
@@ -166,6 +221,6 @@ func (s *Server) agreementCancel(w http.ResponseWriter, r *http.Request) error {
 	if n == 1 {
 		services = "service ends"
 	}
-	s.flash(r.Context(), fmt.Sprintf("Cancellation recorded: %d %s of %s on %s.", n, services, practice, longDate(&date)))
+	s.flash(r.Context(), fmt.Sprintf("Cancellation recorded: %d %s of %s on %s.", n, services, cancellation.Practice, longDate(&cancellation.Date)))
 	return redirect(w, r, agreementPath(c.Code, a.ID))
 }

@@ -12,7 +12,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"ccgtracker/internal/auth"
-	"ccgtracker/internal/ledger"
+	"ccgtracker/internal/org"
 )
 
 // ledgerRouteLines are the route table lines of the agreement and service
@@ -55,7 +55,7 @@ func newLedgerApp(t *testing.T) *testApp {
 		app.ts = httptest.NewServer(app.srv)
 		t.Cleanup(app.ts.Close)
 	}
-	_, err := ledger.ImportContinuity(context.Background(), app.pool, app.now, nil, strings.NewReader(
+	_, err := app.srv.ledger.ImportContinuity(context.Background(), org.System(), strings.NewReader(
 		"practice,supplier,item,start_date\nA81001,10000,10000-001,2020-01-01\nA81002,10000,10000-001,2020-01-01\nB81036,10052,10052-002,2020-01-01\n"))
 	if err != nil {
 		t.Fatal(err)
@@ -128,20 +128,22 @@ func TestLedgerPagesBuyerOfAnotherCCGGets404(t *testing.T) {
 	c := app.client()
 	c.signIn("buyer.16c@example.nhs.uk")
 
-	for _, path := range []string{
-		"/ccgs/03Q/agreements",
-		"/ccgs/03Q/agreements/" + tpp,
-		"/ccgs/16C/agreements/" + tpp, // 03Q's agreement under the buyer's own CCG
-		"/ccgs/16C/agreements/not-a-number",
-		"/ccgs/03Q/services",
-		"/ccgs/03Q/services/" + tppService,
-		"/ccgs/16C/services/" + tppService, // 03Q's service under the buyer's own CCG
+	for _, tc := range []struct{ name, path string }{
+		{"AnotherCCGsAgreements", "/ccgs/03Q/agreements"},
+		{"AnotherCCGsAgreement", "/ccgs/03Q/agreements/" + tpp},
+		{"AnotherCCGsAgreementUnderOwnCCG", "/ccgs/16C/agreements/" + tpp},
+		{"AgreementNotANumber", "/ccgs/16C/agreements/not-a-number"},
+		{"AnotherCCGsServices", "/ccgs/03Q/services"},
+		{"AnotherCCGsService", "/ccgs/03Q/services/" + tppService},
+		{"AnotherCCGsServiceUnderOwnCCG", "/ccgs/16C/services/" + tppService},
 	} {
-		resp := c.get(path)
-		wantStatus(t, resp, http.StatusNotFound)
-		if body := text(t, resp); strings.Contains(body, "B81036") || strings.Contains(body, "SystmOne") {
-			t.Errorf("GET %s: the 404 shows 03Q's data", path)
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			resp := c.get(tc.path)
+			wantStatus(t, resp, http.StatusNotFound)
+			if body := text(t, resp); strings.Contains(body, "B81036") || strings.Contains(body, "SystmOne") {
+				t.Errorf("GET %s: the 404 shows 03Q's data", tc.path)
+			}
+		})
 	}
 }
 
@@ -193,22 +195,24 @@ func TestAgreementPagesOtherRolesRead(t *testing.T) {
 	app := newLedgerApp(t)
 	emis := app.agreementID("16C", "10000")
 	for _, email := range []string{"finance@example.nhs.uk", "admin@example.nhs.uk", "reviewer@example.nhs.uk"} {
-		c := app.client()
-		c.signIn(email)
-		for _, path := range []string{"/ccgs/16C", "/ccgs/16C/agreements", "/ccgs/16C/agreements/" + emis, "/ccgs/03Q/services"} {
-			resp := c.get(path)
-			wantStatus(t, resp, http.StatusOK)
-			d := doc(t, resp)
-			forms := d.Find(`[data-testid="add-service"], [data-testid="record-cancellation"]`).Length()
-			if wantForms := email == "reviewer@example.nhs.uk" && strings.Contains(path, "/agreements/"); (forms == 2) != wantForms {
-				t.Errorf("%s GET %s: %d agreement forms", email, path, forms)
-			}
-			if path == "/ccgs/16C" {
-				if n := d.Find(`[data-testid="ccg-links"] a[href="/ccgs/16C/services"], [data-testid="ccg-links"] a[href="/ccgs/16C/agreements"]`).Length(); n != 2 {
-					t.Errorf("%s: the CCG page has %d of the 2 ledger links", email, n)
+		t.Run(email, func(t *testing.T) {
+			c := app.client()
+			c.signIn(email)
+			for _, path := range []string{"/ccgs/16C", "/ccgs/16C/agreements", "/ccgs/16C/agreements/" + emis, "/ccgs/03Q/services"} {
+				resp := c.get(path)
+				wantStatus(t, resp, http.StatusOK)
+				d := doc(t, resp)
+				forms := d.Find(`[data-testid="add-service"], [data-testid="record-cancellation"]`).Length()
+				if wantForms := email == "reviewer@example.nhs.uk" && strings.Contains(path, "/agreements/"); (forms == 2) != wantForms {
+					t.Errorf("%s GET %s: %d agreement forms", email, path, forms)
+				}
+				if path == "/ccgs/16C" {
+					if n := d.Find(`[data-testid="ccg-links"] a[href="/ccgs/16C/services"], [data-testid="ccg-links"] a[href="/ccgs/16C/agreements"]`).Length(); n != 2 {
+						t.Errorf("%s: the CCG page has %d of the 2 ledger links", email, n)
+					}
 				}
 			}
-		}
+		})
 	}
 }
 
@@ -220,40 +224,44 @@ func TestAgreementAddServiceRefusesABadDate(t *testing.T) {
 	c.signIn("reviewer@example.nhs.uk")
 	before := app.instanceCount()
 
-	resp := c.post("/ccgs/16C/agreements/"+emis+"/services", url.Values{
-		"practice": {"B81036"}, "item": {"10000-001"}, "start-day": {"31"}, "start-month": {"2"}, "start-year": {"2021"}})
-	wantStatus(t, resp, http.StatusBadRequest)
-	d := doc(t, resp)
-	want := map[string]string{
-		"#practice":  "B81036 is not a practice of NHS Tees Valley CCG",
-		"#start-day": "Start date must be a real date: 31/2/2021 does not exist",
-	}
-	if got := errorSummary(d); len(got) != len(want) || got["#practice"] != want["#practice"] || got["#start-day"] != want["#start-day"] {
-		t.Errorf("error summary = %v, want %v", got, want)
-	}
-	if msg := strings.TrimSpace(d.Find("#start-day-error").Text()); !strings.Contains(msg, "Start date must be a real date") {
-		t.Errorf("start date field error %q", msg)
-	}
-	if v, _ := d.Find("#start-day").Attr("value"); v != "31" {
-		t.Errorf("the day typed is not kept: %q", v)
-	}
-	if v, _ := d.Find(`#item option[selected]`).Attr("value"); v != "10000-001" {
-		t.Errorf("the service picked is not kept: %q", v)
-	}
-	if !strings.HasPrefix(d.Find("title").Text(), "Error: ") {
-		t.Errorf("title %q does not start with Error:", d.Find("title").Text())
-	}
-	if n := app.instanceCount(); n != before {
-		t.Errorf("%d instances after a refused add, want %d", n, before)
-	}
+	t.Run("ErrNotARealDate", func(t *testing.T) {
+		resp := c.post("/ccgs/16C/agreements/"+emis+"/services", url.Values{
+			"practice": {"B81036"}, "item": {"10000-001"}, "start-day": {"31"}, "start-month": {"2"}, "start-year": {"2021"}})
+		wantStatus(t, resp, http.StatusBadRequest)
+		d := doc(t, resp)
+		want := map[string]string{
+			"#practice":  "B81036 is not a practice of NHS Tees Valley CCG",
+			"#start-day": "Start date must be a real date: 31/2/2021 does not exist",
+		}
+		if got := errorSummary(d); len(got) != len(want) || got["#practice"] != want["#practice"] || got["#start-day"] != want["#start-day"] {
+			t.Errorf("error summary = %v, want %v", got, want)
+		}
+		if msg := strings.TrimSpace(d.Find("#start-day-error").Text()); !strings.Contains(msg, "Start date must be a real date") {
+			t.Errorf("start date field error %q", msg)
+		}
+		if v, _ := d.Find("#start-day").Attr("value"); v != "31" {
+			t.Errorf("the day typed is not kept: %q", v)
+		}
+		if v, _ := d.Find(`#item option[selected]`).Attr("value"); v != "10000-001" {
+			t.Errorf("the service picked is not kept: %q", v)
+		}
+		if !strings.HasPrefix(d.Find("title").Text(), "Error: ") {
+			t.Errorf("title %q does not start with Error:", d.Find("title").Text())
+		}
+		if n := app.instanceCount(); n != before {
+			t.Errorf("%d instances after a refused add, want %d", n, before)
+		}
+	})
 
-	// Part of a date missing, and the other fields fine.
-	resp = c.post("/ccgs/16C/agreements/"+emis+"/services", url.Values{
-		"practice": {"A81004"}, "item": {"10000-001"}, "start-day": {"1"}, "start-year": {"2021"}})
-	wantStatus(t, resp, http.StatusBadRequest)
-	if got := errorSummary(doc(t, resp)); len(got) != 1 || got["#start-day"] != "Start date must include a month" {
-		t.Errorf("error summary = %v", got)
-	}
+	t.Run("ErrMonthMissing", func(t *testing.T) {
+		// Part of a date missing, and the other fields fine.
+		resp := c.post("/ccgs/16C/agreements/"+emis+"/services", url.Values{
+			"practice": {"A81004"}, "item": {"10000-001"}, "start-day": {"1"}, "start-year": {"2021"}})
+		wantStatus(t, resp, http.StatusBadRequest)
+		if got := errorSummary(doc(t, resp)); len(got) != 1 || got["#start-day"] != "Start date must include a month" {
+			t.Errorf("error summary = %v", got)
+		}
+	})
 }
 
 func TestAgreementAddServiceAndCancel(t *testing.T) {
@@ -334,7 +342,7 @@ func TestServiceLedgerFilters(t *testing.T) {
 	c := app.client()
 	c.signIn("buyer.16c@example.nhs.uk")
 
-	rows := func(query string) []string {
+	rows := func(t *testing.T, query string) []string {
 		t.Helper()
 		resp := c.get("/ccgs/16C/services" + query)
 		wantStatus(t, resp, http.StatusOK)
@@ -344,18 +352,26 @@ func TestServiceLedgerFilters(t *testing.T) {
 		})
 		return out
 	}
-	if got := rows(""); len(got) != 2 {
-		t.Errorf("16C's services: %v", got)
-	}
-	if got := rows("?practice=a81002"); len(got) != 1 || !strings.HasSuffix(got[0], "-A81002") {
-		t.Errorf("filter by practice: %v", got)
-	}
-	if got := rows("?state=active"); len(got) != 2 {
-		t.Errorf("filter active: %v", got)
-	}
-	if got := rows("?state=ceased"); len(got) != 0 {
-		t.Errorf("filter ceased: %v", got)
-	}
+	t.Run("none", func(t *testing.T) {
+		if got := rows(t, ""); len(got) != 2 {
+			t.Errorf("16C's services: %v", got)
+		}
+	})
+	t.Run("practice", func(t *testing.T) {
+		if got := rows(t, "?practice=a81002"); len(got) != 1 || !strings.HasSuffix(got[0], "-A81002") {
+			t.Errorf("filter by practice: %v", got)
+		}
+	})
+	t.Run("active", func(t *testing.T) {
+		if got := rows(t, "?state=active"); len(got) != 2 {
+			t.Errorf("filter active: %v", got)
+		}
+	})
+	t.Run("ceased", func(t *testing.T) {
+		if got := rows(t, "?state=ceased"); len(got) != 0 {
+			t.Errorf("filter ceased: %v", got)
+		}
+	})
 	resp := c.get("/ccgs/16C/services?state=active")
 	d := doc(t, resp)
 	if v, _ := d.Find(`#state option[selected]`).Attr("value"); v != "active" {

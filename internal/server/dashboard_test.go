@@ -323,7 +323,7 @@ func TestFinanceDashboardShowsTheMonthsToClose(t *testing.T) {
 		t.Error("the month to close next is not October 2026")
 	}
 	// The figures are October's reconciliation.
-	oct, err := billing.NewService(app.pool).Month(context.Background(), dates.Date(2026, 10, 1))
+	oct, err := billing.NewService(app.pool, time.Now).Month(context.Background(), dates.Date(2026, 10, 1))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -16,7 +15,6 @@ import (
 	"ccgtracker/internal/auth"
 	"ccgtracker/internal/billing"
 	"ccgtracker/internal/dates"
-	"ccgtracker/internal/export"
 	"ccgtracker/internal/money"
 	"ccgtracker/internal/tracker"
 	"ccgtracker/web/views"
@@ -62,7 +60,7 @@ func (s *Server) reconciliationIndex(w http.ResponseWriter, r *http.Request) err
 			months = append(months, fo)
 		}
 	}
-	var v views.ReconciliationIndexView
+	var v views.ReconciliationIndexPage
 	for _, m := range months {
 		ms := st.State(m.First(), today)
 		rm := views.ReconMonth{Period: m.String(), Name: m.Name(), Href: "/reconciliation/" + m.String(), Closed: ms.Closed, State: ms.Words}
@@ -74,7 +72,8 @@ func (s *Server) reconciliationIndex(w http.ResponseWriter, r *http.Request) err
 	if v.Chart, err = s.reconChart(ctx, months[:12]); err != nil {
 		return err
 	}
-	s.render(w, r, http.StatusOK, views.ReconciliationIndex(s.page(r, "Reconciliation", views.Link{Label: "Dashboard", Href: "/"}), v))
+	v.Page = s.page(r, "Reconciliation", views.Link{Label: "Dashboard", Href: "/"})
+	s.render(w, r, http.StatusOK, views.ReconciliationIndex(v))
 	return nil
 }
 
@@ -156,7 +155,12 @@ func wholePounds(a money.Amount) string {
 
 // reconFilter reads the filters of the month's page.
 func reconFilter(q url.Values) billing.Filter {
-	return billing.ParseFilter(q.Get("supplier"), q.Get("ccg"), q.Get("product"), q.Get("state"))
+	return billing.ParseFilter(q.Get(views.ReconSupplierFilter), q.Get(views.ReconCCGFilter), q.Get(views.ReconProductFilter), q.Get(views.ReconStateFilter))
+}
+
+// reconFilterValues are the filters in use, by their names in the query.
+func reconFilterValues(f billing.Filter) map[string]string {
+	return map[string]string{views.ReconSupplierFilter: f.Supplier, views.ReconCCGFilter: f.CCG, views.ReconProductFilter: f.Product, views.ReconStateFilter: f.State}
 }
 
 // reconciliationMonth is a month's totals by supplier and CCG and its
@@ -174,10 +178,10 @@ func (s *Server) reconciliationMonth(w http.ResponseWriter, r *http.Request) err
 	}
 	q := r.URL.Query()
 	f := reconFilter(q)
-	v := views.ReconciliationMonthView{Period: p.String(), Name: p.Name(),
+	v := views.ReconciliationMonthPage{Period: p.String(), Name: p.Name(),
 		CSVHref:  "/reconciliation/" + p.String() + ".csv",
 		XLSXHref: "/reconciliation/" + p.String() + ".xlsx",
-		Form:     views.Form{Values: map[string]string{"supplier": f.Supplier, "ccg": f.CCG, "product": f.Product, "state": f.State}},
+		Form:     views.Form{Values: reconFilterValues(f)},
 		Filtered: f != (billing.Filter{}),
 		States:   []views.Option{{Value: "", Label: "Payable and held"}, {Value: "payable", Label: "Payable"}, {Value: "held", Label: "Held"}},
 	}
@@ -218,7 +222,7 @@ func (s *Server) reconciliationMonth(w http.ResponseWriter, r *http.Request) err
 	total := mp.Count
 	pages := max((total+reconLinesPerPage-1)/reconLinesPerPage, 1)
 	keep := url.Values{}
-	for k, val := range map[string]string{"supplier": f.Supplier, "ccg": f.CCG, "product": f.Product, "state": f.State} {
+	for k, val := range reconFilterValues(f) {
 		if val != "" {
 			keep.Set(k, val)
 		}
@@ -226,8 +230,8 @@ func (s *Server) reconciliationMonth(w http.ResponseWriter, r *http.Request) err
 	v.Pager = views.Pager{Page: page, Pages: pages, Total: total, Query: keep, Path: "/reconciliation/" + p.String(),
 		First: min(from+1, total), Last: min(from+reconLinesPerPage, total)}
 
-	s.render(w, r, http.StatusOK, views.ReconciliationMonth(s.page(r, "Reconciliation: "+p.Name(),
-		views.Link{Label: "Dashboard", Href: "/"}, views.Link{Label: "Reconciliation", Href: "/reconciliation"}), v))
+	v.Page = s.page(r, "Reconciliation: "+p.Name(), views.Link{Label: "Dashboard", Href: "/"}, views.Link{Label: "Reconciliation", Href: "/reconciliation"})
+	s.render(w, r, http.StatusOK, views.ReconciliationMonth(v))
 	return nil
 }
 
@@ -268,7 +272,7 @@ func (s *Server) reconciliationLine(w http.ResponseWriter, r *http.Request) erro
 		return apperr.New(apperr.NotFound, "Service %d has no line in %s", id, p.Name())
 	}
 	l0 := lines[0]
-	v := views.ReconciliationLineView{Period: p.String(), Name: p.Name(), MonthHref: "/reconciliation/" + p.String(),
+	v := views.ReconciliationLinePage{Period: p.String(), Name: p.Name(), MonthHref: "/reconciliation/" + p.String(),
 		Ref: l0.InstanceRef, Source: l0.Source, CCG: l0.CCGName + " (" + l0.CCGCode + ")",
 		Practice: l0.PracticeName + " (" + l0.PracticeCode + ")", Supplier: l0.SupplierName + " (" + l0.SupplierID + ")",
 		Product:     l0.ProductName + " (" + l0.ProductID + "), " + l0.ProductType,
@@ -285,8 +289,9 @@ func (s *Server) reconciliationLine(w http.ResponseWriter, r *http.Request) erro
 		v.Lines = append(v.Lines, views.ReconExplained{Kind: strings.ToUpper(l.Kind[:1]) + l.Kind[1:], Amount: l.Amount.String(),
 			State: l.State(), Explanation: explainLine(l, unit)})
 	}
-	s.render(w, r, http.StatusOK, views.ReconciliationLine(s.page(r, "Service "+l0.InstanceRef+", "+p.Name(),
-		views.Link{Label: "Reconciliation", Href: "/reconciliation"}, views.Link{Label: p.Name(), Href: v.MonthHref}), v))
+	v.Page = s.page(r, "Service "+l0.InstanceRef+", "+p.Name(),
+		views.Link{Label: "Reconciliation", Href: "/reconciliation"}, views.Link{Label: p.Name(), Href: v.MonthHref})
+	s.render(w, r, http.StatusOK, views.ReconciliationLine(v))
 	return nil
 }
 
@@ -309,205 +314,4 @@ func explainLine(l billing.Line, unit string) string {
 	}
 	ch := billing.Charge{DaysCharged: l.DaysCharged, DaysInMonth: l.DaysInMonth, Amount: l.Amount, Payable: l.Payable, OneOff: l.Charged.TimeUnit == ""}
 	return billing.Explain(l.Charged, ch, unit, l.Period)
-}
-
-// exportHeaders starts an attachment download under a name the server
-// chooses, and sends the status before any line is read: whatever the
-// session middleware does at the first write is done before the export
-// holds a connection (or holds none: an open month streams from memory).
-func exportHeaders(w http.ResponseWriter, contentType, name string) {
-	w.Header().Set("Content-Type", contentType)
-	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(http.StatusOK)
-}
-
-// abortDownload ends a download that failed after it started: the status
-// is sent, so the connection is cut rather than a partial file looking
-// whole.
-func (s *Server) abortDownload(r *http.Request, err error) {
-	s.log.ErrorContext(r.Context(), "export failed", "path", r.URL.Path, "err", err)
-	panic(http.ErrAbortHandler)
-}
-
-// reconciliationCSV streams the month as CSV, row by row, then the totals
-// by supplier and by CCG after a blank row.
-func (s *Server) reconciliationCSV(w http.ResponseWriter, r *http.Request) error {
-	p, err := reconPeriod(r)
-	if err != nil {
-		return err
-	}
-	exportHeaders(w, "text/csv; charset=utf-8", "reconciliation-"+p.String()+".csv")
-	if r.Method == http.MethodHead {
-		return nil
-	}
-	return s.withDownloadSlot(r.Context(), func() error {
-		if err := s.writeReconCSV(r.Context(), newStreamWriter(w), p); err != nil {
-			s.abortDownload(r, err)
-		}
-		return nil
-	})
-}
-
-func (s *Server) writeReconCSV(ctx context.Context, w io.Writer, p tracker.Period) error {
-	m, err := s.billing.Month(ctx, p.First())
-	if err != nil {
-		return err
-	}
-	c := export.NewCSV(w)
-	if err := c.Text(billing.ExportColumns...); err != nil {
-		return err
-	}
-	if err := s.billing.EachLine(ctx, m, func(l billing.Line) error { return c.Row(billing.ExportRow(l)...) }); err != nil {
-		return err
-	}
-	for _, t := range []struct {
-		title, head string
-		rows        []billing.Totals
-	}{{"Totals by supplier", "Supplier", m.BySupplier}, {"Totals by CCG", "CCG", m.ByCCG}} {
-		if err := c.Text(); err != nil {
-			return err
-		}
-		if err := c.Text(t.title); err != nil {
-			return err
-		}
-		if err := c.Text(append([]string{t.head + " code", t.head + " name"}, billing.TotalsColumns...)...); err != nil {
-			return err
-		}
-		for _, row := range t.rows {
-			if err := c.Row(billing.TotalsRow(row)...); err != nil {
-				return err
-			}
-		}
-	}
-	return c.Flush()
-}
-
-// The sheets of the XLSX export.
-const (
-	reconSheetLines     = "Lines"
-	reconSheetSuppliers = "Totals by supplier"
-	reconSheetCCGs      = "Totals by CCG"
-)
-
-// reconciliationXLSX streams the month as a workbook, written once as
-// the lines pass: the lines on one sheet, the totals on two more.
-func (s *Server) reconciliationXLSX(w http.ResponseWriter, r *http.Request) error {
-	p, err := reconPeriod(r)
-	if err != nil {
-		return err
-	}
-	exportHeaders(w, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "reconciliation-"+p.String()+".xlsx")
-	if r.Method == http.MethodHead {
-		return nil
-	}
-	return s.withDownloadSlot(r.Context(), func() error {
-		if err := s.writeReconXLSX(r.Context(), newStreamWriter(w), p); err != nil {
-			s.abortDownload(r, err)
-		}
-		return nil
-	})
-}
-
-func (s *Server) writeReconXLSX(ctx context.Context, w io.Writer, p tracker.Period) error {
-	m, err := s.billing.Month(ctx, p.First())
-	if err != nil {
-		return err
-	}
-	x, err := export.NewXLSX(w, reconSheetLines, reconSheetSuppliers, reconSheetCCGs)
-	if err != nil {
-		return err
-	}
-	if err := x.Sheet(m.Count, len(billing.ExportColumns)); err != nil {
-		return err
-	}
-	if err := x.Head(billing.ExportColumns...); err != nil {
-		return err
-	}
-	if err := s.billing.EachLine(ctx, m, func(l billing.Line) error { return x.Row(billing.ExportRow(l)...) }); err != nil {
-		return err
-	}
-	for _, t := range []struct {
-		head string
-		rows []billing.Totals
-	}{{"Supplier", m.BySupplier}, {"CCG", m.ByCCG}} {
-		head := append([]string{t.head + " code", t.head + " name"}, billing.TotalsColumns...)
-		if err := x.Sheet(len(t.rows), len(head)); err != nil {
-			return err
-		}
-		if err := x.Head(head...); err != nil {
-			return err
-		}
-		for _, row := range t.rows {
-			if err := x.Row(billing.TotalsRow(row)...); err != nil {
-				return err
-			}
-		}
-	}
-	return x.Close()
-}
-
-// reconciliationCloseForm asks finance to confirm closing the month, or
-// says why it cannot be closed.
-func (s *Server) reconciliationCloseForm(w http.ResponseWriter, r *http.Request) error {
-	p, err := reconPeriod(r)
-	if err != nil {
-		return err
-	}
-	return s.renderClose(w, r, p, http.StatusOK, "")
-}
-
-func (s *Server) renderClose(w http.ResponseWriter, r *http.Request, p tracker.Period, status int, refusal string) error {
-	ctx := r.Context()
-	v := views.ReconCloseView{Period: p.String(), Name: p.Name(), MonthHref: "/reconciliation/" + p.String()}
-	if refusal == "" {
-		st, err := billing.ReadStatus(ctx, s.pool)
-		if err != nil {
-			return err
-		}
-		refusal = st.State(p.First(), dates.Today(s.now())).Refusal
-	} else {
-		v.Form = views.Form{Errors: []views.FieldError{{Field: "refusal", Message: refusal}}}
-	}
-	v.Refusal = refusal
-	m, err := s.billing.Month(ctx, p.First())
-	if err != nil {
-		return err
-	}
-	v.Lines = views.Number(m.Count) + " " + pluralLines(m.Count)
-	v.Total = m.All.Total().String()
-	s.render(w, r, status, views.ReconciliationClose(s.page(r, "Close "+p.Name(),
-		views.Link{Label: "Reconciliation", Href: "/reconciliation"}, views.Link{Label: p.Name(), Href: v.MonthHref}), v))
-	return nil
-}
-
-func pluralLines(n int) string {
-	if n == 1 {
-		return "line"
-	}
-	return "lines"
-}
-
-// reconciliationClose closes the month (billing.Close records it in the
-// audit log); a refusal is shown on the confirmation page in words.
-func (s *Server) reconciliationClose(w http.ResponseWriter, r *http.Request) error {
-	p, err := reconPeriod(r)
-	if err != nil {
-		return err
-	}
-	u := currentUser(r)
-	n, err := billing.Close(r.Context(), s.pool, s.now(), &u.ID, p.First())
-	if code := apperr.CodeOf(err); err != nil && (code == apperr.Invalid || code == apperr.Conflict) {
-		status := http.StatusBadRequest
-		if code == apperr.Conflict {
-			status = http.StatusConflict
-		}
-		return s.renderClose(w, r, p, status, apperr.MessageOf(err))
-	}
-	if err != nil {
-		return err
-	}
-	s.flash(r.Context(), p.Name()+" is closed: its "+views.Number(n)+" "+pluralLines(n)+" are frozen.")
-	return redirect(w, r, "/reconciliation/"+p.String())
 }

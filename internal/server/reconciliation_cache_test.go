@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"ccgtracker/internal/billing"
 	"ccgtracker/internal/dates"
@@ -171,7 +172,8 @@ func TestReconciliationPageFollowsEveryLedgerChange(t *testing.T) {
 			ORDER BY practice_code LIMIT 1`, agreement, app.practice).Scan(&practice); err != nil {
 			return err
 		}
-		_, err := ledger.RecordAgreementCancellation(ctx, app.pool, app.now, buyer, scope, "16C", agreement, practice, dates.Date(2026, 11, 10))
+		_, err := ledger.NewStore(app.pool, func() time.Time { return app.now }).RecordAgreementCancellation(ctx, org.UserActor(buyer, scope), "16C", agreement,
+			ledger.Cancellation{Practice: practice, Date: dates.Date(2026, 11, 10)})
 		return err
 	})
 

@@ -12,15 +12,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/xuri/excelize/v2"
 
 	"ccgtracker/internal/billing"
 	"ccgtracker/internal/dates"
 	"ccgtracker/internal/export"
-	"ccgtracker/internal/ledger"
 	"ccgtracker/internal/money"
-	"ccgtracker/internal/postgres"
+	"ccgtracker/internal/testkit"
 )
 
 // reconScene makes two services at A81001 (list size 4,100) of CCG 16C:
@@ -30,33 +28,10 @@ import (
 // and not yet verified: October charges it 20 of 31 days = £24.46, held.
 func reconScene(t *testing.T, app *testApp) (consult int64) {
 	t.Helper()
-	ctx := context.Background()
-	err := postgres.Tx(ctx, app.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `UPDATE catalogue_items SET name = '=HYPERLINK("http://evil.example","Consult")' WHERE id = '10000-002'`); err != nil {
-			return err
-		}
-		var agreement int64
-		if err := tx.QueryRow(ctx, `INSERT INTO continuity_agreements (ccg_code, supplier_id, start_date, created_at) VALUES ('16C', '10000', '2020-01-01', now()) RETURNING id`).Scan(&agreement); err != nil {
-			return err
-		}
-		start := dates.Date(2020, 1, 1)
-		live := dates.Date(2026, 10, 12)
-		ids, err := ledger.Create(ctx, tx, time.Now(), nil, "test", []ledger.NewInstance{
-			{CCGCode: "16C", PracticeCode: "A81001", ItemID: "10000-001", SupplierID: "10000", AgreementID: &agreement,
-				UnitPrice: money.Amount(12600), PricingUnit: "testPatient", TimeUnit: "year", QuantityRule: ledger.QuantityListSize,
-				Quantity: 4100, ActualM1: &start, M2: &start, State: ledger.Active},
-			{CCGCode: "16C", PracticeCode: "A81001", ItemID: "10000-002", SupplierID: "10000", AgreementID: &agreement,
-				UnitPrice: money.Amount(379200), PricingUnit: "testLicence", TimeUnit: "month", QuantityRule: ledger.QuantityFixed,
-				Quantity: 1, ActualM1: &live, State: ledger.Active},
-		})
-		if err == nil {
-			consult = ids[1]
-		}
-		return err
-	})
-	if err != nil {
+	if _, err := app.pool.Exec(context.Background(), `UPDATE catalogue_items SET name = '=HYPERLINK("http://evil.example","Consult")' WHERE id = '10000-002'`); err != nil {
 		t.Fatal(err)
 	}
+	_, consult = testkit.ConsultScene(t, app.pool)
 	return consult
 }
 
@@ -69,50 +44,58 @@ func TestReconciliationMonthShowsTotalsAndExplainsLines(t *testing.T) {
 	c := app.client()
 	c.signIn("finance@example.nhs.uk")
 
-	resp := c.get("/reconciliation")
-	wantStatus(t, resp, http.StatusOK)
-	d := doc(t, resp)
-	if got := d.Find(`[data-testid=recon-months] tr[data-row="2026-10"] a`).First().AttrOr("href", ""); got != "/reconciliation/2026-10" {
-		t.Errorf("October's link: %q", got)
-	}
-	if got := d.Find(`[data-testid=chart-data] tr[data-row="October 2026"] td`).Text(); !strings.Contains(got, "£454.96") {
-		t.Errorf("chart figures for October: %q, want £430.50 + £24.46 = £454.96", got)
-	}
-	if d.Find(`[data-testid=recon-chart] svg polyline`).Length() == 0 {
-		t.Error("the chart has no line")
-	}
+	t.Run("index", func(t *testing.T) {
+		resp := c.get("/reconciliation")
+		wantStatus(t, resp, http.StatusOK)
+		d := doc(t, resp)
+		if got := d.Find(`[data-testid=recon-months] tr[data-row="2026-10"] a`).First().AttrOr("href", ""); got != "/reconciliation/2026-10" {
+			t.Errorf("October's link: %q", got)
+		}
+		if got := d.Find(`[data-testid=chart-data] tr[data-row="October 2026"] td`).Text(); !strings.Contains(got, "£454.96") {
+			t.Errorf("chart figures for October: %q, want £430.50 + £24.46 = £454.96", got)
+		}
+		if d.Find(`[data-testid=recon-chart] svg polyline`).Length() == 0 {
+			t.Error("the chart has no line")
+		}
+	})
 
-	resp = c.get("/reconciliation/" + october)
-	wantStatus(t, resp, http.StatusOK)
-	d = doc(t, resp)
-	row := d.Find(`[data-testid=recon-suppliers] tr[data-row="All"]`)
-	if p, h := strings.TrimSpace(row.Find("[data-testid=payable]").Text()), strings.TrimSpace(row.Find("[data-testid=held]").Text()); !strings.HasSuffix(p, "£430.50") || !strings.HasSuffix(h, "£24.46") {
-		t.Errorf("October's totals: payable %q, held %q", p, h)
-	}
-	if n := d.Find(`[data-testid=recon-ccgs] tbody tr`).Length(); n != 2 {
-		t.Errorf("CCG totals: %d rows, want 16C and All", n)
-	}
-	if n := d.Find(`[data-testid=recon-lines] tbody tr`).Length(); n != 2 {
-		t.Errorf("%d lines, want 2", n)
-	}
+	t.Run("month", func(t *testing.T) {
+		resp := c.get("/reconciliation/" + october)
+		wantStatus(t, resp, http.StatusOK)
+		d := doc(t, resp)
+		row := d.Find(`[data-testid=recon-suppliers] tr[data-row="All"]`)
+		if p, h := strings.TrimSpace(row.Find("[data-testid=payable]").Text()), strings.TrimSpace(row.Find("[data-testid=held]").Text()); !strings.HasSuffix(p, "£430.50") || !strings.HasSuffix(h, "£24.46") {
+			t.Errorf("October's totals: payable %q, held %q", p, h)
+		}
+		if n := d.Find(`[data-testid=recon-ccgs] tbody tr`).Length(); n != 2 {
+			t.Errorf("CCG totals: %d rows, want 16C and All", n)
+		}
+		if n := d.Find(`[data-testid=recon-lines] tbody tr`).Length(); n != 2 {
+			t.Errorf("%d lines, want 2", n)
+		}
+	})
 
-	// Filtered to held lines: only the consultation.
-	resp = c.get("/reconciliation/" + october + "?state=held")
-	d = doc(t, resp)
-	if n := d.Find(`[data-testid=recon-lines] tbody tr`).Length(); n != 1 {
-		t.Errorf("held: %d lines, want 1", n)
-	}
-	if got := strings.TrimSpace(d.Find(`[data-testid=recon-suppliers] tr[data-row="All"] [data-testid=payable]`).Text()); !strings.HasSuffix(got, "£0.00") {
-		t.Errorf("held: payable total %q, want £0.00", got)
-	}
+	t.Run("held", func(t *testing.T) {
+		// Filtered to held lines: only the consultation.
+		resp := c.get("/reconciliation/" + october + "?state=held")
+		d := doc(t, resp)
+		if n := d.Find(`[data-testid=recon-lines] tbody tr`).Length(); n != 1 {
+			t.Errorf("held: %d lines, want 1", n)
+		}
+		if got := strings.TrimSpace(d.Find(`[data-testid=recon-suppliers] tr[data-row="All"] [data-testid=payable]`).Text()); !strings.HasSuffix(got, "£0.00") {
+			t.Errorf("held: payable total %q, want £0.00", got)
+		}
+	})
 
-	resp = c.get("/reconciliation/" + october + "/lines/" + strconv.FormatInt(consult, 10))
-	wantStatus(t, resp, http.StatusOK)
-	got := doc(t, resp).Find(`[data-testid=explanation]`).Text()
-	want := "£37.92 × 1 licence = £37.92 a month; active 12–31 Oct: 20 of 31 days ≈ £24.464516, £24.46 to the penny; held until M2 is recorded"
-	if got != want {
-		t.Errorf("explanation:\n got %q\nwant %q", got, want)
-	}
+	t.Run("line", func(t *testing.T) {
+		resp := c.get("/reconciliation/" + october + "/lines/" + strconv.FormatInt(consult, 10))
+		wantStatus(t, resp, http.StatusOK)
+		got := doc(t, resp).Find(`[data-testid=explanation]`).Text()
+		want := "£37.92 × 1 licence = £37.92 a month; active 12–31 Oct: 20 of 31 days ≈ £24.464516, £24.46 to the penny; held until M2 is recorded"
+		if got != want {
+			t.Errorf("explanation:\n got %q\nwant %q", got, want)
+		}
+	})
 }
 
 func TestReconciliationCSVEscapesFormulasAndParses(t *testing.T) {
@@ -344,24 +327,27 @@ func TestReconciliationRefusesBuyersAndReviewers(t *testing.T) {
 		{"reviewer@example.nhs.uk", http.StatusForbidden},
 		{"finance@example.nhs.uk", http.StatusOK},
 	} {
-		c := app.client()
-		c.signIn(who.email)
-		for _, p := range paths {
-			if resp := c.get(p); resp.StatusCode != who.want {
-				t.Errorf("GET %s as %s: %d, want %d", p, who.email, resp.StatusCode, who.want)
+		t.Run(who.email, func(t *testing.T) {
+			c := app.client()
+			c.signIn(who.email)
+			for _, p := range paths {
+				if resp := c.get(p); resp.StatusCode != who.want {
+					t.Errorf("GET %s as %s: %d, want %d", p, who.email, resp.StatusCode, who.want)
+				}
 			}
-		}
-		if who.want == http.StatusForbidden {
-			if resp := c.post("/reconciliation/"+october+"/close", nil); resp.StatusCode != http.StatusForbidden {
-				t.Errorf("POST close as %s: %d, want 403", who.email, resp.StatusCode)
+			if who.want == http.StatusForbidden {
+				if resp := c.post("/reconciliation/"+october+"/close", nil); resp.StatusCode != http.StatusForbidden {
+					t.Errorf("POST close as %s: %d, want 403", who.email, resp.StatusCode)
+				}
 			}
-		}
+		})
 	}
-	// An admin reads and exports, but does not close.
-	c := app.client()
-	c.signIn("admin@example.nhs.uk")
-	wantStatus(t, c.get("/reconciliation/"+october+".csv"), http.StatusOK)
-	wantStatus(t, c.get("/reconciliation/"+october+"/close"), http.StatusForbidden)
+	t.Run("admin reads and exports but does not close", func(t *testing.T) {
+		c := app.client()
+		c.signIn("admin@example.nhs.uk")
+		wantStatus(t, c.get("/reconciliation/"+october+".csv"), http.StatusOK)
+		wantStatus(t, c.get("/reconciliation/"+october+"/close"), http.StatusForbidden)
+	})
 }
 
 func TestReconciliationCloseConfirmedThenRefusedOutOfOrder(t *testing.T) {
@@ -392,21 +378,23 @@ func TestReconciliationCloseConfirmedThenRefusedOutOfOrder(t *testing.T) {
 
 	// Closed already; September is out of order; November has not ended.
 	for _, tc := range []struct {
-		period string
-		status int
-		want   string
+		name, period string
+		status       int
+		want         string
 	}{
-		{october, http.StatusConflict, "October 2026 is closed already."},
-		{"2026-09", http.StatusBadRequest, "Months close in order: close November 2026 first."},
-		{"2026-11", http.StatusBadRequest, "November 2026 has not ended yet, so it cannot be closed."},
+		{"ErrClosedAlready", october, http.StatusConflict, "October 2026 is closed already."},
+		{"ErrOutOfOrder", "2026-09", http.StatusBadRequest, "Months close in order: close November 2026 first."},
+		{"ErrNotEnded", "2026-11", http.StatusBadRequest, "November 2026 has not ended yet, so it cannot be closed."},
 	} {
-		resp := c.post("/reconciliation/"+tc.period+"/close", nil)
-		if resp.StatusCode != tc.status {
-			t.Errorf("close %s: %d, want %d", tc.period, resp.StatusCode, tc.status)
-		}
-		if got := strings.TrimSpace(doc(t, resp).Find(`[data-testid=close-refusal]`).Text()); !strings.Contains(got, tc.want) {
-			t.Errorf("close %s: %q, want %q", tc.period, got, tc.want)
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			resp := c.post("/reconciliation/"+tc.period+"/close", nil)
+			if resp.StatusCode != tc.status {
+				t.Errorf("close %s: %d, want %d", tc.period, resp.StatusCode, tc.status)
+			}
+			if got := strings.TrimSpace(doc(t, resp).Find(`[data-testid=close-refusal]`).Text()); !strings.Contains(got, tc.want) {
+				t.Errorf("close %s: %q, want %q", tc.period, got, tc.want)
+			}
+		})
 	}
 	// The confirmation page says so before anyone tries.
 	if got := doc(t, c.get("/reconciliation/2026-09/close")).Find(`[data-testid=close-refusal]`).Text(); !strings.Contains(got, "close November 2026 first") {

@@ -531,7 +531,7 @@ func (s *Server) renderServiceReport(w http.ResponseWriter, r *http.Request, ret
 	}
 	row := ledgerRow(si)
 	facts := views.ServiceFacts{Ref: si.Ref(), Item: si.ItemName, Practice: si.PracticeName + " (" + si.PracticeCode + ")",
-		State: row.State, StateTag: row.StateTag, PlannedM1: dayOrEmpty(si.PlannedM1), ActualM1: dayOrEmpty(si.ActualM1),
+		State: row.State, StateTag: row.StateTone.Class(), PlannedM1: dayOrEmpty(si.PlannedM1), ActualM1: dayOrEmpty(si.ActualM1),
 		M2: dayOrEmpty(si.M2), Cessation: dayOrEmpty(si.Cessation)}
 	form := views.LineFormView{
 		Action: returnHref(ret) + "/services/" + si.Ref() + "/report", Version: ret.Version,

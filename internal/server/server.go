@@ -18,6 +18,7 @@ import (
 	"ccgtracker/internal/auth"
 	"ccgtracker/internal/billing"
 	"ccgtracker/internal/config"
+	"ccgtracker/internal/ledger"
 	"ccgtracker/web"
 )
 
@@ -25,7 +26,8 @@ import (
 type Server struct {
 	cfg      config.Config
 	pool     *pgxpool.Pool
-	billing  *billing.Service // reconciliation, computed once per input version
+	billing  *billing.Service // reconciliation, computed once per input version, and closing months
+	ledger   *ledger.Store    // the service ledger's and agreements' commands
 	log      *slog.Logger
 	sessions *scs.SessionManager
 	static   fs.FS
@@ -54,7 +56,6 @@ func New(cfg config.Config, pool *pgxpool.Pool, log *slog.Logger, opts ...Option
 	s := &Server{
 		cfg:      cfg,
 		pool:     pool,
-		billing:  billing.NewService(pool),
 		log:      log,
 		static:   web.Static(),
 		now:      time.Now,
@@ -69,6 +70,10 @@ func New(cfg config.Config, pool *pgxpool.Pool, log *slog.Logger, opts ...Option
 	for _, o := range opts {
 		o(s)
 	}
+	// The stores take the server's clock, so that a test's WithClock is theirs.
+	clock := func() time.Time { return s.now() }
+	s.billing = billing.NewService(pool, clock)
+	s.ledger = ledger.NewStore(pool, clock)
 	s.downloads = make(chan struct{}, downloadSlots(int(pool.Config().MaxConns)))
 	// Expired sessions are deleted by the housekeeping of `tracker serve`.
 	// The store records each session's user, so a change to a user can

@@ -17,24 +17,25 @@ import (
 )
 
 // ledgerStates are the states of a service instance in words, in their
-// order of life, with the colour of their tag.
+// order of life, with the tone of their tag.
 var ledgerStates = []struct {
-	state      ledger.State
-	label, tag string
+	state ledger.State
+	label string
+	tone  views.Tone
 }{
-	{ledger.Planned, "Planned", "nhsuk-tag--blue"},
-	{ledger.Active, "Active", "nhsuk-tag--green"},
-	{ledger.Ceased, "Ceased", "nhsuk-tag--grey"},
-	{ledger.Cancelled, "Cancelled", "nhsuk-tag--red"},
+	{ledger.Planned, "Planned", views.ToneProgress},
+	{ledger.Active, "Active", views.ToneGood},
+	{ledger.Ceased, "Ceased", views.ToneNeutral},
+	{ledger.Cancelled, "Cancelled", views.ToneBad},
 }
 
-func ledgerState(s ledger.State) (label, tag string) {
+func ledgerState(s ledger.State) (label string, tone views.Tone) {
 	for _, st := range ledgerStates {
 		if st.state == s {
-			return st.label, st.tag
+			return st.label, st.tone
 		}
 	}
-	return string(s), "nhsuk-tag--grey"
+	return string(s), views.ToneNeutral
 }
 
 func ledgerInstancePath(ccgCode string, id int64) string {
@@ -43,7 +44,7 @@ func ledgerInstancePath(ccgCode string, id int64) string {
 
 // ledgerRow is an instance as the ledger tables show it.
 func ledgerRow(i ledger.Instance) views.LedgerRow {
-	state, tag := ledgerState(i.State)
+	state, tone := ledgerState(i.State)
 	source := views.Link{Label: i.Source()}
 	switch {
 	case i.CallOffID != "":
@@ -55,7 +56,7 @@ func ledgerRow(i ledger.Instance) views.LedgerRow {
 		Ref: i.Ref(), Href: ledgerInstancePath(i.CCGCode, i.ID),
 		PracticeCode: i.PracticeCode, PracticeName: i.PracticeName,
 		ItemID: i.ItemID, ItemName: i.ItemName, Supplier: i.SupplierName, Source: source,
-		State: state, StateTag: tag,
+		State: state, StateTone: tone,
 		PlannedM1: ledgerShortDate(i.PlannedM1), ActualM1: ledgerShortDate(i.ActualM1), M2: ledgerShortDate(i.M2), Cessation: ledgerShortDate(i.Cessation),
 	}
 }
@@ -69,6 +70,19 @@ func ledgerShortDate(t *time.Time) string {
 	return t.Format("2 Jan 2006")
 }
 
+// parseLedgerFilter reads the service ledger's filters from its query: a
+// practice's ODS code, in any case, and one of the states (anything else
+// lists every state).
+func parseLedgerFilter(q url.Values) ledger.Filter {
+	f := ledger.Filter{Practice: strings.ToUpper(strings.TrimSpace(q.Get(views.LedgerPracticeFilter)))}
+	for _, st := range ledgerStates {
+		if q.Get(views.LedgerStateFilter) == string(st.state) {
+			f.State = st.state
+		}
+	}
+	return f
+}
+
 // serviceList is a CCG's service ledger, filtered by practice and state.
 func (s *Server) serviceList(w http.ResponseWriter, r *http.Request) error {
 	u := currentUser(r)
@@ -77,13 +91,10 @@ func (s *Server) serviceList(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	q := r.URL.Query()
-	f := ledger.Filter{Practice: strings.ToUpper(strings.TrimSpace(q.Get("practice")))}
+	f := parseLedgerFilter(q)
 	states := []views.Option{{Value: "", Label: "All states"}}
 	for _, st := range ledgerStates {
 		states = append(states, views.Option{Value: string(st.state), Label: st.label})
-		if q.Get("state") == string(st.state) {
-			f.State = st.state // anything else lists every state
-		}
 	}
 	res, err := ledger.List(r.Context(), s.pool, u.Scope(), c.Code, f, paging.Parse(q.Get("page"), pageSize))
 	if err != nil {
@@ -93,9 +104,12 @@ func (s *Server) serviceList(w http.ResponseWriter, r *http.Request) error {
 	for i, inst := range res.Rows {
 		rows[i] = ledgerRow(inst)
 	}
-	form := views.Form{Values: map[string]string{"practice": f.Practice, "state": string(f.State)}}
-	s.render(w, r, http.StatusOK, views.ServiceLedger(s.page(r, "Services", ledgerCrumbs(u, c)...), ccgRow(c), rows,
-		pager(res, "/ccgs/"+c.Code+"/services", url.Values{"practice": {f.Practice}, "state": {string(f.State)}}), form, states))
+	s.render(w, r, http.StatusOK, views.ServiceLedger(views.ServiceLedgerPage{
+		Page: s.page(r, "Services", ledgerCrumbs(u, c)...), CCG: ccgRow(c), Services: rows,
+		Pager:  pager(res, "/ccgs/"+c.Code+"/services", url.Values{views.LedgerPracticeFilter: {f.Practice}, views.LedgerStateFilter: {string(f.State)}}),
+		Form:   views.Form{Values: map[string]string{views.LedgerPracticeFilter: f.Practice, views.LedgerStateFilter: string(f.State)}},
+		States: states,
+	}))
 	return nil
 }
 
@@ -134,7 +148,7 @@ func (s *Server) serviceShow(w http.ResponseWriter, r *http.Request) error {
 	if inst.QuantityRule == ledger.QuantityListSize {
 		quantity += " (the practice's list size in force each month)"
 	}
-	v := views.InstanceView{
+	v := views.InstancePage{
 		LedgerRow: ledgerRow(inst), CCGCode: c.Code, CCGName: c.Name,
 		Price: inst.UnitPrice.String() + " " + per, Quantity: quantity,
 	}
@@ -144,8 +158,8 @@ func (s *Server) serviceShow(w http.ResponseWriter, r *http.Request) error {
 	for i := len(hist) - 1; i >= 0; i-- {
 		v.History = append(v.History, ledgerChange(hist[i]))
 	}
-	s.render(w, r, http.StatusOK, views.InstancePage(s.page(r, "Service "+inst.Ref(),
-		ledgerCrumbs(u, c, views.Link{Label: "Services", Href: "/ccgs/" + c.Code + "/services"})...), v))
+	v.Page = s.page(r, "Service "+inst.Ref(), ledgerCrumbs(u, c, views.Link{Label: "Services", Href: "/ccgs/" + c.Code + "/services"})...)
+	s.render(w, r, http.StatusOK, views.Instance(v))
 	return nil
 }
 

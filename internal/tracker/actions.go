@@ -335,7 +335,7 @@ func apply(ctx context.Context, tx pgx.Tx, now time.Time, actorID *int64, l Line
 	// Each service changed gets its history entry (by ledger.Change) and an
 	// audit record naming the return line, in the acceptance's transaction.
 	change := func(id int64, fn func(*ledger.Instance)) error {
-		inst, err := ledger.Change(ctx, tx, now, actorID, id, why, &l.ID, func(i *ledger.Instance) error { fn(i); return nil })
+		inst, err := ledger.ChangeTx(ctx, tx, now, org.Actor{ID: actorID, Scope: org.AllCCGs()}, id, why, &l.ID, func(i *ledger.Instance) error { fn(i); return nil })
 		if err != nil {
 			return err
 		}

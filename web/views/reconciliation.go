@@ -1,9 +1,22 @@
 package views
 
-// ReconciliationIndexView is the list of months finance reconciles: the
+// The filters of a month's reconciliation, in its query string.
+const (
+	ReconSupplierFilter = "supplier"
+	ReconCCGFilter      = "ccg"
+	ReconProductFilter  = "product"
+	ReconStateFilter    = "state"
+)
+
+// CloseRefusalID is where the close page says why a month cannot be
+// closed: its error summary links there.
+const CloseRefusalID = "refusal"
+
+// ReconciliationIndexPage is the list of months finance reconciles: the
 // last twelve and the first open one, each open or closed, and a chart of
 // the twelve months' totals by supplier.
-type ReconciliationIndexView struct {
+type ReconciliationIndexPage struct {
+	Page   Page
 	Months []ReconMonth
 	Chart  ReconChart
 }
@@ -40,9 +53,11 @@ func reconTicks(c ReconChart) []chartTick {
 	return out
 }
 
-// ReconciliationMonthView is one month: totals by supplier and CCG, the
-// filters, and the lines, a page at a time.
-type ReconciliationMonthView struct {
+// ReconciliationMonthPage is one month: totals by supplier and CCG, the
+// filters (Form, by the Recon…Filter names), and the lines, a page at a
+// time.
+type ReconciliationMonthPage struct {
+	Page            Page
 	Period, Name    string
 	Closed          bool
 	State           string
@@ -73,9 +88,10 @@ type ReconLineRow struct {
 	Kind, Days, Amount, State, Corrects    string
 }
 
-// ReconciliationLineView is one service instance's lines in a month, each
+// ReconciliationLinePage is one service instance's lines in a month, each
 // explained in words.
-type ReconciliationLineView struct {
+type ReconciliationLinePage struct {
+	Page                    Page
 	Period, Name, MonthHref string
 	Ref, Source             string
 	CCG, Practice           string
@@ -89,9 +105,10 @@ type ReconExplained struct {
 	Kind, Amount, State, Explanation string
 }
 
-// ReconCloseView is the confirmation before closing a month; Refusal says
-// in words why it cannot be closed (then there is no button).
-type ReconCloseView struct {
+// ReconciliationClosePage is the confirmation before closing a month;
+// Refusal says in words why it cannot be closed (then there is no button).
+type ReconciliationClosePage struct {
+	Page                    Page
 	Period, Name, MonthHref string
 	Lines, Total            string
 	Refusal                 string

@@ -1804,7 +1804,7 @@ func returnServices(v ReturnView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = StatusTag(s.State, s.StateTag).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = Tag(s.State, s.StateTone).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
