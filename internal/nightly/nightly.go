@@ -20,6 +20,7 @@ import (
 	"ccgtracker/internal/auth"
 	"ccgtracker/internal/dates"
 	"ccgtracker/internal/ledger"
+	"ccgtracker/internal/org"
 	"ccgtracker/internal/outbox"
 	"ccgtracker/internal/postgres"
 	"ccgtracker/internal/tracker"
@@ -98,7 +99,7 @@ func work(ctx context.Context, tx pgx.Tx, now, day time.Time, res Result) (Resul
 	var err error
 	// 1. The month's returns: issued on the first, and on any later night
 	// if the first was missed (issuing is idempotent).
-	if res.Issued, err = tracker.IssueTx(ctx, tx, now, nil, tracker.PeriodOf(day)); err != nil {
+	if res.Issued, err = tracker.IssueTx(ctx, tx, now, org.System(), tracker.PeriodOf(day)); err != nil {
 		return res, err
 	}
 	// 2. Late returns, flagged once, with the moment they became late: as

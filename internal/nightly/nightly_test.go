@@ -14,6 +14,7 @@ import (
 	"ccgtracker/internal/nightly"
 	"ccgtracker/internal/org"
 	"ccgtracker/internal/postgres/pgtest"
+	"ccgtracker/internal/testkit"
 	"ccgtracker/internal/tracker"
 )
 
@@ -48,7 +49,7 @@ func setUp(t *testing.T) *pgxpool.Pool {
 	t.Helper()
 	pool := pgtest.New(t)
 	oct, _ := tracker.ParsePeriod("2026-10")
-	if _, err := tracker.Issue(ctx, pool, at(2026, 10, 1, 1, 0), nil, oct); err != nil {
+	if _, err := tracker.NewStore(pool, testkit.NewClock(at(2026, 10, 1, 1, 0)).Now).Issue(ctx, org.System(), oct); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := pool.Exec(ctx, `INSERT INTO users (email, name, role, ccg_code) VALUES ('b@example.nhs.uk', 'B', 'buyer', '16C');
@@ -128,7 +129,7 @@ func TestDueDatesAcrossTheClockChanges(t *testing.T) {
 	pool := pgtest.New(t)
 	// March 2027's returns for London CCGs are due on Thursday 8 April,
 	// in British Summer Time: the deadline is 23:00 UTC.
-	if _, err := tracker.Issue(ctx, pool, at(2027, 3, 1, 1, 0), nil, mustPeriod("2027-03")); err != nil {
+	if _, err := tracker.NewStore(pool, testkit.NewClock(at(2027, 3, 1, 1, 0)).Now).Issue(ctx, org.System(), mustPeriod("2027-03")); err != nil {
 		t.Fatal(err)
 	}
 	// One second before midnight London: not late; at midnight: late.
@@ -272,7 +273,7 @@ func TestDigestCountsCCGs(t *testing.T) {
 	t.Parallel()
 	pool := setUp(t)
 	nov, _ := tracker.ParsePeriod("2026-11")
-	if _, err := tracker.Issue(ctx, pool, at(2026, 11, 1, 1, 0), nil, nov); err != nil {
+	if _, err := tracker.NewStore(pool, testkit.NewClock(at(2026, 11, 1, 1, 0)).Now).Issue(ctx, org.System(), nov); err != nil {
 		t.Fatal(err)
 	}
 	// Everyone but 16C has submitted both months; 16C neither.

@@ -13,6 +13,7 @@ import (
 	"ccgtracker/internal/nightly"
 	"ccgtracker/internal/order"
 	"ccgtracker/internal/org"
+	"ccgtracker/internal/testkit"
 	"ccgtracker/internal/tracker"
 )
 
@@ -104,16 +105,17 @@ func TestReconciliationPageFollowsEveryLedgerChange(t *testing.T) {
 			}
 			return r.Version
 		}
-		if err := tracker.AddLine(ctx, app.pool, app.now, &buyer, scope, "16C", novP, get(),
+		if err := app.srv.tracker.AddLine(ctx, org.UserActor(buyer, scope), "16C", novP, get(),
 			tracker.LineInput{Kind: tracker.Cessation, Practice: app.practice, Instance: app.service, Date: dates.Date(2026, 11, 20), Note: "closed"}); err != nil {
 			return err
 		}
 		// Sent and accepted once November is over; the clock of the
 		// later steps stays in November.
-		if err := tracker.Submit(ctx, app.pool, novemberOver, &buyer, scope, "16C", novP, get(), false); err != nil {
+		if err := tracker.NewStore(app.pool, testkit.NewClock(novemberOver).Now).Submit(ctx, org.UserActor(buyer, scope), "16C", novP, get(), false); err != nil {
 			return err
 		}
-		return tracker.Accept(ctx, app.pool, novemberOver, nil, "16C", novP, get())
+		_, err := tracker.NewStore(app.pool, testkit.NewClock(novemberOver).Now).Accept(ctx, org.System(), "16C", novP, get())
+		return err
 	})
 
 	step("an order's completion", false, func() error {

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"ccgtracker/internal/apperr"
 	"ccgtracker/internal/audit"
@@ -74,18 +73,19 @@ func scanReturnAnd(row pgx.CollectableRow, more ...any) (Return, error) {
 // Issue issues the period's return to every active CCG that has none yet,
 // each with its due date. It returns how many it issued: running it again
 // issues none.
-func Issue(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int64, p Period) (int, error) {
+func (s *Store) Issue(ctx context.Context, a org.Actor, p Period) (int, error) {
+	now := s.now()
 	issued := 0
-	err := postgres.Tx(ctx, pool, func(tx pgx.Tx) error {
+	err := postgres.Tx(ctx, s.pool, func(tx pgx.Tx) error {
 		var err error
-		issued, err = IssueTx(ctx, tx, now, actorID, p)
+		issued, err = IssueTx(ctx, tx, now, a, p)
 		return err
 	})
 	return issued, err
 }
 
 // IssueTx is Issue inside the caller's transaction (the nightly job's).
-func IssueTx(ctx context.Context, tx pgx.Tx, now time.Time, actorID *int64, p Period) (int, error) {
+func IssueTx(ctx context.Context, tx pgx.Tx, now time.Time, a org.Actor, p Period) (int, error) {
 	if p.First().After(dates.Today(now)) {
 		return 0, apperr.Invalidf("period", "The returns for %s cannot be issued before the month starts", p.Name())
 	}
@@ -106,7 +106,7 @@ func IssueTx(ctx context.Context, tx pgx.Tx, now time.Time, actorID *int64, p Pe
 	n := int(tag.RowsAffected())
 	if err := audit.Record(ctx, tx, audit.Event{
 		At:         now,
-		By:         actorID,
+		By:         a.ID,
 		Action:     "returns.issue",
 		EntityType: "period",
 		EntityID:   p.String(),
