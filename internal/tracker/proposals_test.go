@@ -111,19 +111,22 @@ func TestConfirmAndDismissProposals(t *testing.T) {
 
 	// Refused: no kind, a merger with no practice, a date before the practice opened.
 	for _, tc := range []struct {
+		name string
 		a    tracker.ProposalAnswer
 		want map[string]string
 	}{
-		{tracker.ProposalAnswer{Date: day(2026, 12, 11)}, map[string]string{tracker.ProposalFieldKind: "Select the kind of change to report"}},
-		{tracker.ProposalAnswer{Kind: tracker.Merger, Date: day(2026, 12, 11)}, map[string]string{tracker.ProposalFieldTarget: "Enter the ODS code of the practice it merged into"}},
-		{tracker.ProposalAnswer{Kind: tracker.Cessation}, map[string]string{tracker.ProposalFieldDate: "Enter the date of the change"}},
-		{tracker.ProposalAnswer{Kind: tracker.Cessation, Date: day(2026, 12, 20)}, nil},
+		{"NoKind", tracker.ProposalAnswer{Date: day(2026, 12, 11)}, map[string]string{tracker.ProposalFieldKind: "Select the kind of change to report"}},
+		{"MergerWithNoPractice", tracker.ProposalAnswer{Kind: tracker.Merger, Date: day(2026, 12, 11)}, map[string]string{tracker.ProposalFieldTarget: "Enter the ODS code of the practice it merged into"}},
+		{"NoDate", tracker.ProposalAnswer{Kind: tracker.Cessation}, map[string]string{tracker.ProposalFieldDate: "Enter the date of the change"}},
+		{"ADateTheLineChecksRefuse", tracker.ProposalAnswer{Kind: tracker.Cessation, Date: day(2026, 12, 20)}, nil},
 	} {
-		_, err := f.store.ConfirmProposal(ctx, f.actor, "16C", november, f.ret().Version, acklam.ID, tc.a)
-		fields := fieldsOf(err)
-		if !apperr.Is(err, apperr.Invalid) || (tc.want != nil && fmt.Sprint(fields) != fmt.Sprint(tc.want)) || (tc.want == nil && fields[tracker.ProposalFieldDate] == "") {
-			t.Errorf("%+v: %v %v, want %v", tc.a, err, fields, tc.want)
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := f.store.ConfirmProposal(ctx, f.actor, "16C", november, f.on(t).ret().Version, acklam.ID, tc.a)
+			fields := fieldsOf(err)
+			if !apperr.Is(err, apperr.Invalid) || (tc.want != nil && fmt.Sprint(fields) != fmt.Sprint(tc.want)) || (tc.want == nil && fields[tracker.ProposalFieldDate] == "") {
+				t.Errorf("%+v: %v %v, want %v", tc.a, err, fields, tc.want)
+			}
+		})
 	}
 	if r := f.ret(); len(r.Lines) != 0 || proposals(t, f)["A81004"].Outcome != "" {
 		t.Fatalf("refused answers saved %d lines", len(r.Lines))

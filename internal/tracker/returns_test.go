@@ -86,6 +86,13 @@ func newFixture(t *testing.T) *fixture {
 	return f
 }
 
+// on is the fixture for the subtest t: its helpers then fail t.
+func (f *fixture) on(t *testing.T) *fixture {
+	g := *f
+	g.t = t
+	return &g
+}
+
 func (f *fixture) ret() tracker.Return {
 	f.t.Helper()
 	r, err := tracker.Get(ctx, f.pool, f.scope, "16C", november)
@@ -185,10 +192,12 @@ func TestLineValidation(t *testing.T) {
 		{"ErrSplitTargetUnknown", tracker.LineInput{Kind: tracker.Split, Practice: "A81001", Targets: []string{"A81002", "Z99999"}, Date: day(2026, 11, 5)}, tracker.FieldTargets},
 	}
 	for _, c := range cases {
-		err := f.add(c.in)
-		if !apperr.Is(err, apperr.Invalid) || fieldsOf(err)[c.field] == "" {
-			t.Errorf("%s: err = %v, want a problem with %s", c.name, err, c.field)
-		}
+		t.Run(c.name, func(t *testing.T) {
+			err := f.on(t).add(c.in)
+			if !apperr.Is(err, apperr.Invalid) || fieldsOf(err)[c.field] == "" {
+				t.Errorf("%s: err = %v, want a problem with %s", c.name, err, c.field)
+			}
+		})
 	}
 	if r := f.ret(); len(r.Lines) != 0 || r.Status != tracker.Issued {
 		t.Errorf("refused lines left %d lines, status %s", len(r.Lines), r.Status)
@@ -206,9 +215,11 @@ func TestLineValidation(t *testing.T) {
 		{"ErrVerificationBeforeGoLive", tracker.LineInput{Kind: tracker.Verification, Practice: "A81002", Instance: f.planned[1], Date: day(2026, 11, 2)}},
 	}
 	for _, c := range contradictions {
-		if err := f.add(c.in); !apperr.Is(err, apperr.Invalid) {
-			t.Errorf("%s: %v", c.name, err)
-		}
+		t.Run(c.name, func(t *testing.T) {
+			if err := f.on(t).add(c.in); !apperr.Is(err, apperr.Invalid) {
+				t.Errorf("%s: %v", c.name, err)
+			}
+		})
 	}
 	if r := f.ret(); len(r.Lines) != 2 || r.Status != tracker.Draft {
 		t.Errorf("after two good lines: %d lines, %s", len(r.Lines), r.Status)
@@ -319,13 +330,19 @@ func TestNilReturnAndScope(t *testing.T) {
 	if !r.NilReturn || r.Status != tracker.Submitted {
 		t.Errorf("nil return: %+v", r)
 	}
-	for _, scope := range []org.Scope{org.OnlyCCG("03Q"), {}} {
-		if _, err := tracker.Get(ctx, f.pool, scope, "16C", november); !apperr.Is(err, apperr.NotFound) {
-			t.Errorf("Get in scope %+v: %v", scope, err)
-		}
-		if err := f.store.AddLine(ctx, org.UserActor(*f.buyer, scope), "16C", november, r.Version, tracker.LineInput{}); !apperr.Is(err, apperr.NotFound) {
-			t.Errorf("AddLine in scope %+v: %v", scope, err)
-		}
+	for _, c := range []struct {
+		name  string
+		scope org.Scope
+	}{{"AnotherCCG", org.OnlyCCG("03Q")}, {"NoScope", org.Scope{}}} {
+		scope := c.scope
+		t.Run(c.name, func(t *testing.T) {
+			if _, err := tracker.Get(ctx, f.pool, scope, "16C", november); !apperr.Is(err, apperr.NotFound) {
+				t.Errorf("Get in scope %+v: %v", scope, err)
+			}
+			if err := f.store.AddLine(ctx, org.UserActor(*f.buyer, scope), "16C", november, r.Version, tracker.LineInput{}); !apperr.Is(err, apperr.NotFound) {
+				t.Errorf("AddLine in scope %+v: %v", scope, err)
+			}
+		})
 	}
 }
 
@@ -481,9 +498,11 @@ func TestMergerIsSeenByLaterLines(t *testing.T) {
 		{"ErrCessationAfterMerger", tracker.LineInput{Kind: tracker.Cessation, Practice: "A81001", Instance: f.live, Date: day(2026, 11, 20)}},
 	}
 	for _, c := range cases {
-		if err := f.add(c.in); !apperr.Is(err, apperr.Invalid) {
-			t.Errorf("%s: %v", c.name, err)
-		}
+		t.Run(c.name, func(t *testing.T) {
+			if err := f.on(t).add(c.in); !apperr.Is(err, apperr.Invalid) {
+				t.Errorf("%s: %v", c.name, err)
+			}
+		})
 	}
 	// Before the merger, a go-live is fine; the merger then ends it.
 	must(t, f.add(tracker.LineInput{Kind: tracker.Activation, Practice: "A81001", Instance: f.planned[0], Date: day(2026, 11, 3)}))
@@ -508,10 +527,12 @@ func TestTerminatedServiceCannotGoLiveAfterItsEnd(t *testing.T) {
 		{"ErrVerificationBeforeTerm", tracker.LineInput{Kind: tracker.Correction, Practice: "A81001", Instance: f.live, Corrects: tracker.CorrectsActualM1, Date: day(2019, 12, 1)}, tracker.FieldDate},
 	}
 	for _, c := range cases {
-		err := f.add(c.in)
-		if !apperr.Is(err, apperr.Invalid) || fieldsOf(err)[c.field] == "" {
-			t.Errorf("%s: %v", c.name, err)
-		}
+		t.Run(c.name, func(t *testing.T) {
+			err := f.on(t).add(c.in)
+			if !apperr.Is(err, apperr.Invalid) || fieldsOf(err)[c.field] == "" {
+				t.Errorf("%s: %v", c.name, err)
+			}
+		})
 	}
 	must(t, f.add(tracker.LineInput{Kind: tracker.Activation, Practice: "A81001", Instance: f.planned[0], Date: day(2026, 11, 19)}))
 }
