@@ -441,7 +441,7 @@ func runNightly(ctx context.Context, pool *pgxpool.Pool, args []string, stdout i
 		}
 		day = &d
 	}
-	res, err := nightly.Run(ctx, pool, time.Now(), day, nil)
+	res, err := nightly.NewStore(pool, time.Now).Run(ctx, org.System(), day)
 	if err != nil {
 		return err
 	}

@@ -407,7 +407,7 @@ func pageFixtures(t *testing.T, pool *pgxpool.Pool) (map[string][]string, sweepO
 	// outbox and the late banner on the buyer's dashboard.
 	_, err = tracker.NewStore(pool, testkit.NewClock(now).Now).Issue(ctx, org.System(), last.Prev())
 	must(err)
-	_, err = nightly.Run(ctx, pool, now, nil, &adminID)
+	_, err = nightly.NewStore(pool, testkit.NewClock(now).Now).Run(ctx, org.UserActor(adminID, org.AllCCGs()), nil)
 	must(err)
 	// An ODS import that closed a practice with live services (a proposal
 	// on this month's return, and an import in the history) and a

@@ -34,9 +34,14 @@ func count(t *testing.T, pool *pgxpool.Pool, q string, args ...any) int {
 	return n
 }
 
+// nightAt is the night's store with its clock standing at now.
+func nightAt(pool *pgxpool.Pool, now time.Time) *nightly.Store {
+	return nightly.NewStore(pool, testkit.NewClock(now).Now)
+}
+
 func run(t *testing.T, pool *pgxpool.Pool, now time.Time) nightly.Result {
 	t.Helper()
-	res, err := nightly.Run(ctx, pool, now, nil, nil)
+	res, err := nightAt(pool, now).Run(ctx, org.System(), nil)
 	if err != nil {
 		t.Fatalf("run at %s: %v", now, err)
 	}
@@ -167,7 +172,7 @@ func TestRemindersAreQueuedOnce(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if _, err := nightly.Run(ctx, pool, at(2026, 11, 21, 1, 0), nil, nil); err != nil {
+			if _, err := nightAt(pool, at(2026, 11, 21, 1, 0)).Run(ctx, org.System(), nil); err != nil {
 				t.Error(err)
 			}
 		}()
@@ -194,7 +199,7 @@ func TestInterruptedRunLeavesNothingHalfDone(t *testing.T) {
 	pool := setUp(t)
 	cctx, cancel := context.WithCancel(ctx)
 	nightly.SetBeforeCommit(func(context.Context) { cancel() })
-	_, err := nightly.Run(cctx, pool, at(2026, 11, 21, 1, 0), nil, nil)
+	_, err := nightAt(pool, at(2026, 11, 21, 1, 0)).Run(cctx, org.System(), nil)
 	nightly.SetBeforeCommit(nil)
 	if err == nil {
 		t.Fatal("the interrupted run reported success")
@@ -231,7 +236,7 @@ func TestNightlyRefusesADateThatHasNotCome(t *testing.T) {
 	t.Parallel()
 	pool := setUp(t)
 	future := dates.Date(2026, 12, 22)
-	_, err := nightly.Run(ctx, pool, at(2026, 12, 2, 10, 0), &future, nil)
+	_, err := nightAt(pool, at(2026, 12, 2, 10, 0)).Run(ctx, org.System(), &future)
 	if apperr.CodeOf(err) != apperr.Invalid || !strings.Contains(apperr.MessageOf(err), "not for 22 December 2026: today is 2 December 2026") {
 		t.Fatalf("a run for 22 December on the 2nd: %v, want a refusal naming both days", err)
 	}
@@ -240,7 +245,7 @@ func TestNightlyRefusesADateThatHasNotCome(t *testing.T) {
 		t.Errorf("the refused run left %d runs, messages or late flags", n)
 	}
 	today := dates.Date(2026, 12, 2)
-	if _, err := nightly.Run(ctx, pool, at(2026, 12, 2, 10, 0), &today, nil); err != nil {
+	if _, err := nightAt(pool, at(2026, 12, 2, 10, 0)).Run(ctx, org.System(), &today); err != nil {
 		t.Errorf("a run for today: %v", err)
 	}
 }
@@ -252,14 +257,14 @@ func TestARecoveredNightFlagsAsOfItsOwnDate(t *testing.T) {
 	t.Parallel()
 	pool := setUp(t)
 	night := dates.Date(2026, 11, 20)
-	if _, err := nightly.Run(ctx, pool, at(2026, 11, 30, 9, 0), &night, nil); err != nil {
+	if _, err := nightAt(pool, at(2026, 11, 30, 9, 0)).Run(ctx, org.System(), &night); err != nil {
 		t.Fatal(err)
 	}
 	if n := count(t, pool, `SELECT count(*) FROM tracker_returns WHERE ccg_code = '16C' AND late_at IS NOT NULL`); n != 0 {
 		t.Error("the night of the 20th, run on the 30th, flagged 16C, due on the 20th")
 	}
 	night = dates.Date(2026, 11, 21)
-	if _, err := nightly.Run(ctx, pool, at(2026, 11, 30, 9, 0), &night, nil); err != nil {
+	if _, err := nightAt(pool, at(2026, 11, 30, 9, 0)).Run(ctx, org.System(), &night); err != nil {
 		t.Fatal(err)
 	}
 	if n := count(t, pool, `SELECT count(*) FROM tracker_returns WHERE ccg_code = '16C' AND late_at IS NOT NULL`); n != 1 {

@@ -179,7 +179,7 @@ func TestReconciliationPageFollowsEveryLedgerChange(t *testing.T) {
 
 	step("the nightly cessations", false, func() error {
 		day := dates.Date(2026, 11, 28)
-		res, err := nightly.Run(ctx, app.pool, app.now.AddDate(0, 0, 4), &day, nil)
+		res, err := nightly.NewStore(app.pool, testkit.NewClock(app.now.AddDate(0, 0, 4)).Now).Run(ctx, org.System(), &day)
 		if err == nil && res.Ceased == 0 {
 			t.Error("the night ceased nothing: the terminated order's service was due")
 		}

@@ -18,6 +18,7 @@ import (
 	"ccgtracker/internal/auth"
 	"ccgtracker/internal/billing"
 	"ccgtracker/internal/config"
+	"ccgtracker/internal/nightly"
 	"ccgtracker/internal/tracker"
 	"ccgtracker/web"
 )
@@ -28,6 +29,7 @@ type Server struct {
 	pool     *pgxpool.Pool
 	billing  *billing.Service // reconciliation, computed once per input version
 	tracker  *tracker.Store   // the returns' commands
+	nightly  *nightly.Store   // the night's run, for "Run now"
 	log      *slog.Logger
 	sessions *scs.SessionManager
 	static   fs.FS
@@ -74,6 +76,7 @@ func New(cfg config.Config, pool *pgxpool.Pool, log *slog.Logger, opts ...Option
 	// The stores take the server's clock as it is at each command, so a
 	// test's WithClock is theirs too.
 	s.tracker = tracker.NewStore(pool, func() time.Time { return s.now() })
+	s.nightly = nightly.NewStore(pool, func() time.Time { return s.now() })
 	s.downloads = make(chan struct{}, downloadSlots(int(pool.Config().MaxConns)))
 	// Expired sessions are deleted by the housekeeping of `tracker serve`.
 	// The store records each session's user, so a change to a user can
