@@ -56,47 +56,58 @@ func TestODSClosureMakesOneProposal(t *testing.T) {
 	if made := importODS(t, f, now); made != 3 {
 		t.Errorf("the first import made %d proposals, want 3 (two closures, one note)", made)
 	}
-	for i := range 2 {
-		if made := importODS(t, f, now.Add(time.Duration(i+1)*time.Hour)); made != 0 {
-			t.Errorf("import %d made %d more proposals", i+2, made)
+	t.Run("ImportedAgainMakesNone", func(t *testing.T) {
+		for i := range 2 {
+			if made := importODS(t, f, now.Add(time.Duration(i+1)*time.Hour)); made != 0 {
+				t.Errorf("import %d made %d more proposals", i+2, made)
+			}
 		}
-	}
-	var n int
-	must(t, f.pool.QueryRow(ctx, `SELECT count(*) FROM practice_proposals`).Scan(&n))
-	if n != 3 {
-		t.Errorf("%d proposals after three imports, want 3", n)
-	}
+		var n int
+		must(t, f.pool.QueryRow(ctx, `SELECT count(*) FROM practice_proposals`).Scan(&n))
+		if n != 3 {
+			t.Errorf("%d proposals after three imports, want 3", n)
+		}
+	})
 	got := proposals(t, f)
 	acklam := got["A81004"]
-	if w := "ODS shows ACKLAM MEDICAL CENTRE (A81004) closed on 10 December 2026: report a merger or a cessation"; acklam.Words() != w {
-		t.Errorf("the proposal says %q, want %q", acklam.Words(), w)
-	}
-	if !acklam.EffectiveDate.Equal(day(2026, 12, 11)) || acklam.CCGCode != "16C" || acklam.Outcome != "" {
-		t.Errorf("the proposal: %+v; want the line dated 11 December 2026, the first day without service", acklam)
-	}
-	if note := got["A89999"]; !note.IsNote() || !strings.Contains(note.Words(), "opened on 1 December 2026 in your CCG") {
-		t.Errorf("the new practice: %+v (%q)", note, note.Words())
-	}
-	var audits int
-	must(t, f.pool.QueryRow(ctx, `SELECT count(*) FROM audit_log WHERE action = 'proposal.make'`).Scan(&audits))
-	if audits != 3 {
-		t.Errorf("%d proposals audited, want 3", audits)
-	}
+	t.Run("TheClosure", func(t *testing.T) {
+		if w := "ODS shows ACKLAM MEDICAL CENTRE (A81004) closed on 10 December 2026: report a merger or a cessation"; acklam.Words() != w {
+			t.Errorf("the proposal says %q, want %q", acklam.Words(), w)
+		}
+		if !acklam.EffectiveDate.Equal(day(2026, 12, 11)) || acklam.CCGCode != "16C" || acklam.Outcome != "" {
+			t.Errorf("the proposal: %+v; want the line dated 11 December 2026, the first day without service", acklam)
+		}
+	})
+	t.Run("TheOpeningANote", func(t *testing.T) {
+		if note := got["A89999"]; !note.IsNote() || !strings.Contains(note.Words(), "opened on 1 December 2026 in your CCG") {
+			t.Errorf("the new practice: %+v (%q)", note, note.Words())
+		}
+	})
+	t.Run("Audited", func(t *testing.T) {
+		var audits int
+		must(t, f.pool.QueryRow(ctx, `SELECT count(*) FROM audit_log WHERE action = 'proposal.make'`).Scan(&audits))
+		if audits != 3 {
+			t.Errorf("%d proposals audited, want 3", audits)
+		}
+	})
 
 	// Another CCG's buyer: not found, as a proposal that does not exist.
-	other, err := tracker.Get(ctx, f.pool, org.AllCCGs(), "03Q", november)
-	must(t, err)
-	if _, err := tracker.GetProposal(ctx, f.pool, other, acklam.ID); !apperr.Is(err, apperr.NotFound) {
-		t.Errorf("03Q's return asked for 16C's proposal: %v", err)
-	}
-	if _, err := f.store.ConfirmProposal(ctx, org.UserActor(*f.buyer, org.OnlyCCG("03Q")), "16C", november, f.ret().Version, acklam.ID,
-		tracker.ProposalAnswer{Kind: tracker.Cessation, Date: day(2026, 12, 11)}); !apperr.Is(err, apperr.NotFound) {
-		t.Errorf("a 03Q buyer confirming 16C's proposal: %v", err)
-	}
-	if _, err := f.store.ConfirmProposal(ctx, f.actor, "03Q", november, other.Version, acklam.ID,
-		tracker.ProposalAnswer{Kind: tracker.Cessation, Date: day(2026, 12, 11)}); !apperr.Is(err, apperr.NotFound) {
-		t.Errorf("16C's proposal confirmed on 03Q's return: %v", err)
-	}
+	t.Run("AnotherCCGs", func(t *testing.T) {
+		f := f.on(t)
+		other, err := tracker.Get(ctx, f.pool, org.AllCCGs(), "03Q", november)
+		must(t, err)
+		if _, err := tracker.GetProposal(ctx, f.pool, other, acklam.ID); !apperr.Is(err, apperr.NotFound) {
+			t.Errorf("03Q's return asked for 16C's proposal: %v", err)
+		}
+		if _, err := f.store.ConfirmProposal(ctx, org.UserActor(*f.buyer, org.OnlyCCG("03Q")), "16C", november, f.ret().Version, acklam.ID,
+			tracker.ProposalAnswer{Kind: tracker.Cessation, Date: day(2026, 12, 11)}); !apperr.Is(err, apperr.NotFound) {
+			t.Errorf("a 03Q buyer confirming 16C's proposal: %v", err)
+		}
+		if _, err := f.store.ConfirmProposal(ctx, f.actor, "03Q", november, other.Version, acklam.ID,
+			tracker.ProposalAnswer{Kind: tracker.Cessation, Date: day(2026, 12, 11)}); !apperr.Is(err, apperr.NotFound) {
+			t.Errorf("16C's proposal confirmed on 03Q's return: %v", err)
+		}
+	})
 }
 
 // Confirming a proposal makes its lines with the date filled in, through
