@@ -300,7 +300,8 @@ func prepareReview(ctx context.Context, pool *pgxpool.Pool, now time.Time, ccg s
 	if err := rows.Err(); err != nil {
 		return 0, err
 	}
-	problems, err := tracker.AddLines(ctx, pool, now, nil, scope, ccg, p, ret.Version, ins)
+	store := tracker.NewStore(pool, func() time.Time { return now })
+	problems, err := store.AddLines(ctx, org.System(), ccg, p, ret.Version, ins)
 	if err != nil {
 		for i, f := range problems {
 			return 0, fmt.Errorf("%w: line %d (%s): %v", err, i, ins[i].Instance, f)
@@ -310,7 +311,7 @@ func prepareReview(ctx context.Context, pool *pgxpool.Pool, now time.Time, ccg s
 	if ret, err = tracker.Get(ctx, pool, scope, ccg, p); err != nil {
 		return 0, err
 	}
-	if err := tracker.Submit(ctx, pool, now, nil, scope, ccg, p, ret.Version, false); err != nil {
+	if err := store.Submit(ctx, org.System(), ccg, p, ret.Version, false); err != nil {
 		return 0, err
 	}
 	return len(ret.Lines), nil

@@ -341,7 +341,7 @@ func seed(ctx context.Context, pool *pgxpool.Pool, args []string, stdout io.Writ
 		this := tracker.PeriodOf(dates.Today(time.Now()))
 		issued := 0
 		for _, p := range []tracker.Period{this.Prev(), this} {
-			n, err := tracker.IssueTx(ctx, tx, time.Now(), nil, p)
+			n, err := tracker.IssueTx(ctx, tx, time.Now(), org.System(), p)
 			if err != nil {
 				return err
 			}
@@ -386,7 +386,7 @@ func importFile(ctx context.Context, pool *pgxpool.Pool, args []string, stdout i
 		return nil
 	}
 	// Through the tracker: the import's changes become the CCGs' proposals.
-	report, _, proposals, err := tracker.ImportODS(ctx, pool, time.Now(), by, f)
+	report, _, proposals, err := tracker.NewStore(pool, time.Now).ImportODS(ctx, org.System(), filepath.Base(args[1]), f)
 	if err != nil {
 		return err
 	}
@@ -406,7 +406,7 @@ func returns(ctx context.Context, pool *pgxpool.Pool, args []string, stdout io.W
 	if err := postgres.CheckSchema(ctx, pool); err != nil {
 		return err
 	}
-	n, err := tracker.Issue(ctx, pool, time.Now(), nil, p)
+	n, err := tracker.NewStore(pool, time.Now).Issue(ctx, org.System(), p)
 	if err != nil {
 		return err
 	}
@@ -441,7 +441,7 @@ func runNightly(ctx context.Context, pool *pgxpool.Pool, args []string, stdout i
 		}
 		day = &d
 	}
-	res, err := nightly.Run(ctx, pool, time.Now(), day, nil)
+	res, err := nightly.NewStore(pool, time.Now).Run(ctx, org.System(), day)
 	if err != nil {
 		return err
 	}

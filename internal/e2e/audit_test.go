@@ -10,6 +10,7 @@ import (
 	"ccgtracker/internal/auth"
 	"ccgtracker/internal/dates"
 	"ccgtracker/internal/org"
+	"ccgtracker/internal/testkit"
 	"ccgtracker/internal/tracker"
 )
 
@@ -25,7 +26,7 @@ func TestAdminFindsWhoAcceptedAReturn(t *testing.T) {
 	ctx := context.Background()
 	now := time.Now()
 	last := tracker.PeriodOf(dates.Today(now)).Prev()
-	if _, err := tracker.Issue(ctx, pool, now, nil, last); err != nil {
+	if _, err := tracker.NewStore(pool, testkit.NewClock(now).Now).Issue(ctx, org.System(), last); err != nil {
 		t.Fatal(err)
 	}
 	var buyer, reviewer int64
@@ -39,10 +40,10 @@ func TestAdminFindsWhoAcceptedAReturn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := tracker.Submit(ctx, pool, now, &buyer, org.OnlyCCG("16C"), "16C", last, r.Version, true); err != nil {
+	if err := tracker.NewStore(pool, testkit.NewClock(now).Now).Submit(ctx, org.UserActor(buyer, org.OnlyCCG("16C")), "16C", last, r.Version, true); err != nil {
 		t.Fatal(err)
 	}
-	if err := tracker.Accept(ctx, pool, now.Add(time.Minute), &reviewer, "16C", last, r.Version+1); err != nil {
+	if _, err := tracker.NewStore(pool, testkit.NewClock(now.Add(time.Minute)).Now).Accept(ctx, org.UserActor(reviewer, org.AllCCGs()), "16C", last, r.Version+1); err != nil {
 		t.Fatal(err)
 	}
 	object := "16C/" + last.String()

@@ -9,6 +9,7 @@ import (
 
 	"ccgtracker/internal/auth"
 	"ccgtracker/internal/dates"
+	"ccgtracker/internal/org"
 	"ccgtracker/internal/tracker"
 )
 
@@ -21,7 +22,7 @@ func TestAdminRunsTheNightlyJob(t *testing.T) {
 	ctx := context.Background()
 	// Last month's returns, issued and now past every due date.
 	last := tracker.PeriodOf(dates.Today(time.Now())).Prev().Prev()
-	if _, err := tracker.Issue(ctx, pool, time.Now(), nil, last); err != nil {
+	if _, err := tracker.NewStore(pool, time.Now).Issue(ctx, org.System(), last); err != nil {
 		t.Fatal(err)
 	}
 	b := newBrowser(t)

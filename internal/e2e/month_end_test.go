@@ -34,7 +34,7 @@ func TestReturnSentOnceItsMonthHasEnded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := tracker.AddLine(ctx, pool, clock.Now(), nil, scope, "16C", period, r.Version,
+	if err := tracker.NewStore(pool, clock.Now).AddLine(ctx, org.Actor{Scope: scope}, "16C", period, r.Version,
 		tracker.LineInput{Kind: tracker.Activation, Practice: "A81002", Instance: planned, Date: period.First().AddDate(0, 0, 2)}); err != nil {
 		t.Fatal(err)
 	}

@@ -328,19 +328,19 @@ func pageFixtures(t *testing.T, pool *pgxpool.Pool) (map[string][]string, sweepO
 		t.Helper()
 		r, err := tracker.Get(ctx, pool, scope, "16C", p)
 		must(err)
-		must(tracker.AddLine(ctx, pool, now, &buyerID, scope, "16C", p, r.Version, in))
+		must(tracker.NewStore(pool, testkit.NewClock(now).Now).AddLine(ctx, org.UserActor(buyerID, scope), "16C", p, r.Version, in))
 	}
 	addLine(period, tracker.LineInput{Kind: tracker.Activation, Practice: "A81002", Instance: planned, Date: period.First()})
 	addLine(period, tracker.LineInput{Kind: tracker.Cessation, Practice: "A81001", Instance: live, Date: period.First().AddDate(0, 0, 1)})
 	last := period.Prev()
-	_, err = tracker.Issue(ctx, pool, now, nil, last)
+	_, err = tracker.NewStore(pool, testkit.NewClock(now).Now).Issue(ctx, org.System(), last)
 	must(err)
 	var other string
 	must(pool.QueryRow(ctx, `SELECT 'SI' || id || '-' || practice_code FROM service_instances WHERE agreement_id IS NOT NULL AND practice_code = 'A81004' LIMIT 1`).Scan(&other))
 	addLine(last, tracker.LineInput{Kind: tracker.Cessation, Practice: "A81004", Instance: other, Date: last.First().AddDate(0, 0, 4)})
 	r, err := tracker.Get(ctx, pool, scope, "16C", last)
 	must(err)
-	must(tracker.Submit(ctx, pool, now, &buyerID, scope, "16C", last, r.Version, false))
+	must(tracker.NewStore(pool, testkit.NewClock(now).Now).Submit(ctx, org.UserActor(buyerID, scope), "16C", last, r.Version, false))
 
 	// A procurement at each step: the nth has its first n-1 steps done.
 	var procs []string
@@ -405,9 +405,9 @@ func pageFixtures(t *testing.T, pool *pgxpool.Pool) (map[string][]string, sweepO
 	// The month before last, issued and now late everywhere, and the
 	// nightly job run: its record on the jobs page, reminders in the
 	// outbox and the late banner on the buyer's dashboard.
-	_, err = tracker.Issue(ctx, pool, now, nil, last.Prev())
+	_, err = tracker.NewStore(pool, testkit.NewClock(now).Now).Issue(ctx, org.System(), last.Prev())
 	must(err)
-	_, err = nightly.Run(ctx, pool, now, nil, &adminID)
+	_, err = nightly.NewStore(pool, testkit.NewClock(now).Now).Run(ctx, org.UserActor(adminID, org.AllCCGs()), nil)
 	must(err)
 	// An ODS import that closed a practice with live services (a proposal
 	// on this month's return, and an import in the history) and a

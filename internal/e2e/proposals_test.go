@@ -14,6 +14,7 @@ import (
 	"ccgtracker/internal/auth"
 	"ccgtracker/internal/dates"
 	"ccgtracker/internal/org"
+	"ccgtracker/internal/testkit"
 	"ccgtracker/internal/tracker"
 )
 
@@ -23,7 +24,7 @@ func closeByODS(t *testing.T, pool *pgxpool.Pool, now, closed time.Time) {
 	t.Helper()
 	row := `"A81005","SPRINGWOOD SURGERY","Y63","Q74","","","","","","TS14 7DJ","19740401","` + closed.Format("20060102") +
 		`","C","B","16C","20130401","","","","","","0","","16C","","4",""` + "\n"
-	if _, _, made, err := tracker.ImportODS(context.Background(), pool, now, org.ImportedBy{FileName: "epraccur.csv"}, strings.NewReader(row)); err != nil || made != 1 {
+	if _, _, made, err := tracker.NewStore(pool, testkit.NewClock(now).Now).ImportODS(context.Background(), org.System(), "epraccur.csv", strings.NewReader(row)); err != nil || made != 1 {
 		t.Fatalf("ODS import: %d proposals (%v)", made, err)
 	}
 }
@@ -40,7 +41,7 @@ func TestBuyerConfirmsAProposedChange(t *testing.T) {
 	now := time.Now()
 	today := dates.Today(now)
 	period := tracker.PeriodOf(today)
-	if _, err := tracker.Issue(ctx, pool, now, nil, period); err != nil {
+	if _, err := tracker.NewStore(pool, testkit.NewClock(now).Now).Issue(ctx, org.System(), period); err != nil {
 		t.Fatal(err)
 	}
 	closed := period.First() // the first of the month: the lines fall in it

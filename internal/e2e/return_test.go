@@ -14,6 +14,7 @@ import (
 	"ccgtracker/internal/dates"
 	"ccgtracker/internal/order"
 	"ccgtracker/internal/org"
+	"ccgtracker/internal/testkit"
 	"ccgtracker/internal/tracker"
 )
 
@@ -255,7 +256,7 @@ func scene(t *testing.T, ctx context.Context, pool *pgxpool.Pool, p tracker.Peri
 	must(order.SaveRecipients(ctx, pool, now, nil, scope, id, o.Version, o.Items[0].ID, []order.RecipientInput{{Practice: "A81002", PlannedDelivery: &first}}))
 	o, _ = order.Get(ctx, pool, scope, id)
 	must(order.Complete(ctx, pool, now, nil, scope, id, o.Version))
-	_, err = tracker.Issue(ctx, pool, now, nil, p)
+	_, err = tracker.NewStore(pool, testkit.NewClock(now).Now).Issue(ctx, org.System(), p)
 	must(err)
 	must(pool.QueryRow(ctx, `SELECT 'SI' || id || '-' || practice_code FROM service_instances WHERE order_id IS NOT NULL`).Scan(&planned))
 	must(pool.QueryRow(ctx, `SELECT 'SI' || id || '-' || practice_code FROM service_instances WHERE agreement_id IS NOT NULL AND practice_code = 'A81001'`).Scan(&live))

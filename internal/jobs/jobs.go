@@ -18,6 +18,7 @@ import (
 
 	"ccgtracker/internal/dates"
 	"ccgtracker/internal/nightly"
+	"ccgtracker/internal/org"
 )
 
 // NightlyArgs is one night's job; unique by its date, so however many
@@ -47,7 +48,7 @@ func (w *NightlyWorker) Work(ctx context.Context, job *river.Job[NightlyArgs]) e
 	if err != nil {
 		return river.JobCancel(fmt.Errorf("nightly job with a bad date %q: %w", job.Args.Date, err))
 	}
-	_, err = nightly.Run(ctx, w.Pool, w.Now(), &day, nil)
+	_, err = nightly.NewStore(w.Pool, w.Now).Run(ctx, org.System(), &day)
 	return err
 }
 

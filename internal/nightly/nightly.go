@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"ccgtracker/internal/apperr"
 	"ccgtracker/internal/auth"
@@ -47,9 +46,10 @@ const catchUpDays = 31
 var beforeCommit func(context.Context)
 
 // Run does the night's work for the London day of now (or the given
-// business date, to recover a missed night), recording the run. triggeredBy
-// is the admin who pressed "Run now", or nil.
-func Run(ctx context.Context, pool *pgxpool.Pool, now time.Time, businessDate *time.Time, triggeredBy *int64) (Result, error) {
+// business date, to recover a missed night), recording the run and who
+// triggered it: the admin who pressed "Run now", or the system.
+func (s *Store) Run(ctx context.Context, a org.Actor, businessDate *time.Time) (Result, error) {
+	now := s.now()
 	day := dates.Today(now)
 	if businessDate != nil {
 		day = dates.Of(*businessDate)
@@ -61,12 +61,12 @@ func Run(ctx context.Context, pool *pgxpool.Pool, now time.Time, businessDate *t
 		return res, apperr.New(apperr.Invalid, "The nightly job runs for today or an earlier day, not for %s: today is %s.",
 			dates.Long(day), dates.Long(dates.Today(now)))
 	}
-	if err := pool.QueryRow(ctx, `
+	if err := s.pool.QueryRow(ctx, `
 		INSERT INTO job_runs (business_date, started_at, triggered_by) VALUES ($1, $2, $3) RETURNING id`,
-		day, now, triggeredBy).Scan(&res.RunID); err != nil {
+		day, now, a.ID).Scan(&res.RunID); err != nil {
 		return res, fmt.Errorf("record run: %w", err)
 	}
-	err := postgres.Tx(ctx, pool, func(tx pgx.Tx) error {
+	err := postgres.Tx(ctx, s.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, lockKey); err != nil {
 			return fmt.Errorf("wait for other runs: %w", err)
 		}
@@ -87,7 +87,7 @@ func Run(ctx context.Context, pool *pgxpool.Pool, now time.Time, businessDate *t
 		outcome, msg = "failed", err.Error()
 	}
 	finishCtx := context.WithoutCancel(ctx)
-	if _, ferr := pool.Exec(finishCtx, `
+	if _, ferr := s.pool.Exec(finishCtx, `
 		UPDATE job_runs SET finished_at = $2, outcome = $3, issued = $4, flagged = $5, reminders = $6, ceased = $7, error = $8
 		WHERE id = $1`, res.RunID, time.Now(), outcome, res.Issued, res.Flagged, res.Reminders, res.Ceased, msg); ferr != nil {
 		return res, errors.Join(err, fmt.Errorf("record run outcome: %w", ferr))
@@ -99,7 +99,7 @@ func work(ctx context.Context, tx pgx.Tx, now, day time.Time, res Result) (Resul
 	var err error
 	// 1. The month's returns: issued on the first, and on any later night
 	// if the first was missed (issuing is idempotent).
-	if res.Issued, err = tracker.IssueTx(ctx, tx, now, nil, tracker.PeriodOf(day)); err != nil {
+	if res.Issued, err = tracker.IssueTx(ctx, tx, now, org.System(), tracker.PeriodOf(day)); err != nil {
 		return res, err
 	}
 	// 2. Late returns, flagged once, with the moment they became late: as

@@ -14,6 +14,7 @@ import (
 	"ccgtracker/internal/nightly"
 	"ccgtracker/internal/org"
 	"ccgtracker/internal/postgres/pgtest"
+	"ccgtracker/internal/testkit"
 	"ccgtracker/internal/tracker"
 )
 
@@ -33,9 +34,14 @@ func count(t *testing.T, pool *pgxpool.Pool, q string, args ...any) int {
 	return n
 }
 
+// nightAt is the night's store with its clock standing at now.
+func nightAt(pool *pgxpool.Pool, now time.Time) *nightly.Store {
+	return nightly.NewStore(pool, testkit.NewClock(now).Now)
+}
+
 func run(t *testing.T, pool *pgxpool.Pool, now time.Time) nightly.Result {
 	t.Helper()
-	res, err := nightly.Run(ctx, pool, now, nil, nil)
+	res, err := nightAt(pool, now).Run(ctx, org.System(), nil)
 	if err != nil {
 		t.Fatalf("run at %s: %v", now, err)
 	}
@@ -48,7 +54,7 @@ func setUp(t *testing.T) *pgxpool.Pool {
 	t.Helper()
 	pool := pgtest.New(t)
 	oct, _ := tracker.ParsePeriod("2026-10")
-	if _, err := tracker.Issue(ctx, pool, at(2026, 10, 1, 1, 0), nil, oct); err != nil {
+	if _, err := tracker.NewStore(pool, testkit.NewClock(at(2026, 10, 1, 1, 0)).Now).Issue(ctx, org.System(), oct); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := pool.Exec(ctx, `INSERT INTO users (email, name, role, ccg_code) VALUES ('b@example.nhs.uk', 'B', 'buyer', '16C');
@@ -128,7 +134,7 @@ func TestDueDatesAcrossTheClockChanges(t *testing.T) {
 	pool := pgtest.New(t)
 	// March 2027's returns for London CCGs are due on Thursday 8 April,
 	// in British Summer Time: the deadline is 23:00 UTC.
-	if _, err := tracker.Issue(ctx, pool, at(2027, 3, 1, 1, 0), nil, mustPeriod("2027-03")); err != nil {
+	if _, err := tracker.NewStore(pool, testkit.NewClock(at(2027, 3, 1, 1, 0)).Now).Issue(ctx, org.System(), mustPeriod("2027-03")); err != nil {
 		t.Fatal(err)
 	}
 	// One second before midnight London: not late; at midnight: late.
@@ -166,7 +172,7 @@ func TestRemindersAreQueuedOnce(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if _, err := nightly.Run(ctx, pool, at(2026, 11, 21, 1, 0), nil, nil); err != nil {
+			if _, err := nightAt(pool, at(2026, 11, 21, 1, 0)).Run(ctx, org.System(), nil); err != nil {
 				t.Error(err)
 			}
 		}()
@@ -193,7 +199,7 @@ func TestInterruptedRunLeavesNothingHalfDone(t *testing.T) {
 	pool := setUp(t)
 	cctx, cancel := context.WithCancel(ctx)
 	nightly.SetBeforeCommit(func(context.Context) { cancel() })
-	_, err := nightly.Run(cctx, pool, at(2026, 11, 21, 1, 0), nil, nil)
+	_, err := nightAt(pool, at(2026, 11, 21, 1, 0)).Run(cctx, org.System(), nil)
 	nightly.SetBeforeCommit(nil)
 	if err == nil {
 		t.Fatal("the interrupted run reported success")
@@ -230,7 +236,7 @@ func TestNightlyRefusesADateThatHasNotCome(t *testing.T) {
 	t.Parallel()
 	pool := setUp(t)
 	future := dates.Date(2026, 12, 22)
-	_, err := nightly.Run(ctx, pool, at(2026, 12, 2, 10, 0), &future, nil)
+	_, err := nightAt(pool, at(2026, 12, 2, 10, 0)).Run(ctx, org.System(), &future)
 	if apperr.CodeOf(err) != apperr.Invalid || !strings.Contains(apperr.MessageOf(err), "not for 22 December 2026: today is 2 December 2026") {
 		t.Fatalf("a run for 22 December on the 2nd: %v, want a refusal naming both days", err)
 	}
@@ -239,7 +245,7 @@ func TestNightlyRefusesADateThatHasNotCome(t *testing.T) {
 		t.Errorf("the refused run left %d runs, messages or late flags", n)
 	}
 	today := dates.Date(2026, 12, 2)
-	if _, err := nightly.Run(ctx, pool, at(2026, 12, 2, 10, 0), &today, nil); err != nil {
+	if _, err := nightAt(pool, at(2026, 12, 2, 10, 0)).Run(ctx, org.System(), &today); err != nil {
 		t.Errorf("a run for today: %v", err)
 	}
 }
@@ -251,14 +257,14 @@ func TestARecoveredNightFlagsAsOfItsOwnDate(t *testing.T) {
 	t.Parallel()
 	pool := setUp(t)
 	night := dates.Date(2026, 11, 20)
-	if _, err := nightly.Run(ctx, pool, at(2026, 11, 30, 9, 0), &night, nil); err != nil {
+	if _, err := nightAt(pool, at(2026, 11, 30, 9, 0)).Run(ctx, org.System(), &night); err != nil {
 		t.Fatal(err)
 	}
 	if n := count(t, pool, `SELECT count(*) FROM tracker_returns WHERE ccg_code = '16C' AND late_at IS NOT NULL`); n != 0 {
 		t.Error("the night of the 20th, run on the 30th, flagged 16C, due on the 20th")
 	}
 	night = dates.Date(2026, 11, 21)
-	if _, err := nightly.Run(ctx, pool, at(2026, 11, 30, 9, 0), &night, nil); err != nil {
+	if _, err := nightAt(pool, at(2026, 11, 30, 9, 0)).Run(ctx, org.System(), &night); err != nil {
 		t.Fatal(err)
 	}
 	if n := count(t, pool, `SELECT count(*) FROM tracker_returns WHERE ccg_code = '16C' AND late_at IS NOT NULL`); n != 1 {
@@ -272,7 +278,7 @@ func TestDigestCountsCCGs(t *testing.T) {
 	t.Parallel()
 	pool := setUp(t)
 	nov, _ := tracker.ParsePeriod("2026-11")
-	if _, err := tracker.Issue(ctx, pool, at(2026, 11, 1, 1, 0), nil, nov); err != nil {
+	if _, err := tracker.NewStore(pool, testkit.NewClock(at(2026, 11, 1, 1, 0)).Now).Issue(ctx, org.System(), nov); err != nil {
 		t.Fatal(err)
 	}
 	// Everyone but 16C has submitted both months; 16C neither.

@@ -31,7 +31,7 @@ func (s *Server) adminJobs(w http.ResponseWriter, r *http.Request) error {
 // adminJobsRun runs the nightly job now, for today; it does only what the
 // night has not done yet.
 func (s *Server) adminJobsRun(w http.ResponseWriter, r *http.Request) error {
-	res, err := nightly.Run(r.Context(), s.pool, s.now(), nil, &currentUser(r).ID)
+	res, err := s.nightly.Run(r.Context(), currentUser(r).Actor(), nil)
 	if err != nil {
 		return err
 	}

@@ -98,7 +98,7 @@ func (s *Server) adminReturnsIssue(w http.ResponseWriter, r *http.Request) error
 			return nil
 		}
 	}
-	n, err := tracker.Issue(r.Context(), s.pool, s.now(), &currentUser(r).ID, p)
+	n, err := s.tracker.Issue(r.Context(), currentUser(r).Actor(), p)
 	if f, ok := formOf(err, r.PostForm, "period"); ok {
 		s.render(w, r, http.StatusBadRequest, views.AdminReturns(s.page(r, "Issue monthly returns"), f))
 		return nil

@@ -16,6 +16,7 @@ import (
 	"ccgtracker/internal/dates"
 	"ccgtracker/internal/org"
 	"ccgtracker/internal/postgres/pgtest"
+	"ccgtracker/internal/testkit"
 	"ccgtracker/internal/tracker"
 )
 
@@ -25,7 +26,7 @@ func TestBuyerDashboardShowsTheReturnToDo(t *testing.T) {
 	ctx := context.Background()
 	for _, month := range []string{"2026-09", "2026-10", "2026-11"} {
 		p, _ := tracker.ParsePeriod(month)
-		if _, err := tracker.Issue(ctx, app.pool, time.Now(), nil, p); err != nil {
+		if _, err := tracker.NewStore(app.pool, time.Now).Issue(ctx, org.System(), p); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -142,7 +143,7 @@ func newDashboardApp(t *testing.T) *dashboardApp {
 	// October's return of each CCG, accepted, with a cessation requested
 	// for 5 December.
 	oct, _ := tracker.ParsePeriod("2026-10")
-	if _, err := tracker.Issue(ctx, app.pool, app.now, nil, oct); err != nil {
+	if _, err := app.srv.tracker.Issue(ctx, org.System(), oct); err != nil {
 		t.Fatal(err)
 	}
 	request := func(ccg string) string {
@@ -160,14 +161,14 @@ func newDashboardApp(t *testing.T) *dashboardApp {
 			}
 			return r.Version
 		}
-		if err := tracker.AddLine(ctx, app.pool, app.now, nil, scope, ccg, oct, version(),
+		if err := app.srv.tracker.AddLine(ctx, org.Actor{Scope: scope}, ccg, oct, version(),
 			tracker.LineInput{Kind: tracker.Cessation, Practice: practice, Instance: ref, Date: dates.Date(2026, 12, 5), Note: "planned closure"}); err != nil {
 			t.Fatal(err)
 		}
-		if err := tracker.Submit(ctx, app.pool, app.now, nil, scope, ccg, oct, version(), false); err != nil {
+		if err := app.srv.tracker.Submit(ctx, org.Actor{Scope: scope}, ccg, oct, version(), false); err != nil {
 			t.Fatal(err)
 		}
-		if err := tracker.Accept(ctx, app.pool, app.now, nil, ccg, oct, version()); err != nil {
+		if _, err := app.srv.tracker.Accept(ctx, org.System(), ccg, oct, version()); err != nil {
 			t.Fatal(err)
 		}
 		return ref
@@ -241,7 +242,7 @@ func TestReviewerDashboardShowsTheReviewWork(t *testing.T) {
 	app := newReturnApp(t)
 	ctx := context.Background()
 	oct, _ := tracker.ParsePeriod("2026-10")
-	if _, err := tracker.Issue(ctx, app.pool, app.now, nil, oct); err != nil {
+	if _, err := app.srv.tracker.Issue(ctx, org.System(), oct); err != nil {
 		t.Fatal(err)
 	}
 	submit := func(ccg string, at time.Time) {
@@ -251,7 +252,7 @@ func TestReviewerDashboardShowsTheReviewWork(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := tracker.Submit(ctx, app.pool, at, nil, scope, ccg, oct, r.Version, true); err != nil {
+		if err := tracker.NewStore(app.pool, testkit.NewClock(at).Now).Submit(ctx, org.Actor{Scope: scope}, ccg, oct, r.Version, true); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -263,7 +264,7 @@ func TestReviewerDashboardShowsTheReviewWork(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := tracker.ReturnToCCG(ctx, app.pool, time.Date(2026, 11, 5, 9, 0, 0, 0, time.UTC), nil, "00L", oct, r.Version, "Was nothing changed?", nil); err != nil {
+	if err := tracker.NewStore(app.pool, testkit.NewClock(time.Date(2026, 11, 5, 9, 0, 0, 0, time.UTC)).Now).ReturnToCCG(ctx, org.System(), "00L", oct, r.Version, "Was nothing changed?", nil); err != nil {
 		t.Fatal(err)
 	}
 	var late int // October's returns still open whose due day has ended (by 24 November)
@@ -431,7 +432,7 @@ func TestDashboardQueriesDoNotGrowWithTheWork(t *testing.T) {
 	app := newReturnAppOn(t, pool)
 	ctx := context.Background()
 	oct, _ := tracker.ParsePeriod("2026-10")
-	if _, err := tracker.Issue(ctx, app.pool, app.now, nil, oct); err != nil {
+	if _, err := app.srv.tracker.Issue(ctx, org.System(), oct); err != nil {
 		t.Fatal(err)
 	}
 	emails := []string{"buyer.16c@example.nhs.uk", "reviewer@example.nhs.uk", "finance@example.nhs.uk", "admin@example.nhs.uk"}

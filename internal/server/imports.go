@@ -16,7 +16,6 @@ import (
 	"ccgtracker/internal/dates"
 	"ccgtracker/internal/org"
 	"ccgtracker/internal/paging"
-	"ccgtracker/internal/tracker"
 	"ccgtracker/web/views"
 )
 
@@ -188,7 +187,7 @@ func (s *Server) adminODSImport(w http.ResponseWriter, r *http.Request) error {
 	}
 	defer file.Close()
 	defer r.MultipartForm.RemoveAll()
-	_, id, _, err := tracker.ImportODS(r.Context(), s.pool, s.now(), org.ImportedBy{ActorID: &currentUser(r).ID, FileName: name}, file)
+	_, id, _, err := s.tracker.ImportODS(r.Context(), currentUser(r).Actor(), name, file)
 	var fe *org.ODSFileError
 	if errors.As(err, &fe) {
 		return s.renderImportForm(w, r, org.ImportKindODS, http.StatusUnprocessableEntity, rowProblems(fe.Errors))

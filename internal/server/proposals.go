@@ -140,7 +140,7 @@ func (s *Server) proposalConfirm(w http.ResponseWriter, r *http.Request) error {
 	a := tracker.ProposalAnswer{Kind: tracker.Kind(strings.TrimSpace(f.Get(tracker.ProposalFieldKind))), Target: f.Get(tracker.ProposalFieldTarget)}
 	d, msg := dates.Parse("Date of the change", f.Get("date-day"), f.Get("date-month"), f.Get("date-year"))
 	a.Date = d
-	n, err := tracker.ConfirmProposal(r.Context(), s.pool, s.now(), &u.ID, u.Scope(), ret.CCGCode, ret.Period, version(r), p.ID, a)
+	n, err := s.tracker.ConfirmProposal(r.Context(), u.Actor(), ret.CCGCode, ret.Period, version(r), p.ID, a)
 	if msg != "" && (err == nil || apperr.Is(err, apperr.Invalid)) {
 		// A date that is not a date is the form's word, with whatever else
 		// the domain found (it saved nothing: no date, no lines).
@@ -173,7 +173,7 @@ func (s *Server) proposalDismiss(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	err = tracker.DismissProposal(r.Context(), s.pool, s.now(), &u.ID, u.Scope(), ret.CCGCode, ret.Period, version(r), p.ID, r.PostForm.Get(tracker.ProposalFieldReason))
+	err = s.tracker.DismissProposal(r.Context(), u.Actor(), ret.CCGCode, ret.Period, version(r), p.ID, r.PostForm.Get(tracker.ProposalFieldReason))
 	if form, ok := formOf(err, r.PostForm, tracker.ProposalFieldReason); ok {
 		return s.renderProposal(w, r, ret, p, http.StatusUnprocessableEntity, dateFilledIn(p), form)
 	}

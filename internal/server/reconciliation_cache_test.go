@@ -14,6 +14,7 @@ import (
 	"ccgtracker/internal/nightly"
 	"ccgtracker/internal/order"
 	"ccgtracker/internal/org"
+	"ccgtracker/internal/testkit"
 	"ccgtracker/internal/tracker"
 )
 
@@ -105,16 +106,17 @@ func TestReconciliationPageFollowsEveryLedgerChange(t *testing.T) {
 			}
 			return r.Version
 		}
-		if err := tracker.AddLine(ctx, app.pool, app.now, &buyer, scope, "16C", novP, get(),
+		if err := app.srv.tracker.AddLine(ctx, org.UserActor(buyer, scope), "16C", novP, get(),
 			tracker.LineInput{Kind: tracker.Cessation, Practice: app.practice, Instance: app.service, Date: dates.Date(2026, 11, 20), Note: "closed"}); err != nil {
 			return err
 		}
 		// Sent and accepted once November is over; the clock of the
 		// later steps stays in November.
-		if err := tracker.Submit(ctx, app.pool, novemberOver, &buyer, scope, "16C", novP, get(), false); err != nil {
+		if err := tracker.NewStore(app.pool, testkit.NewClock(novemberOver).Now).Submit(ctx, org.UserActor(buyer, scope), "16C", novP, get(), false); err != nil {
 			return err
 		}
-		return tracker.Accept(ctx, app.pool, novemberOver, nil, "16C", novP, get())
+		_, err := tracker.NewStore(app.pool, testkit.NewClock(novemberOver).Now).Accept(ctx, org.System(), "16C", novP, get())
+		return err
 	})
 
 	step("an order's completion", false, func() error {
@@ -179,7 +181,7 @@ func TestReconciliationPageFollowsEveryLedgerChange(t *testing.T) {
 
 	step("the nightly cessations", false, func() error {
 		day := dates.Date(2026, 11, 28)
-		res, err := nightly.Run(ctx, app.pool, app.now.AddDate(0, 0, 4), &day, nil)
+		res, err := nightly.NewStore(app.pool, testkit.NewClock(app.now.AddDate(0, 0, 4)).Now).Run(ctx, org.System(), &day)
 		if err == nil && res.Ceased == 0 {
 			t.Error("the night ceased nothing: the terminated order's service was due")
 		}

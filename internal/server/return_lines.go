@@ -208,9 +208,9 @@ func (s *Server) amendLine(r *http.Request, ret tracker.Return, f lineForm, line
 	// such before anything is said about the line.
 	if len(f.problems) == 0 || ret.Version != version(r) || !ret.Editable {
 		if lineID == 0 {
-			return tracker.AddLine(r.Context(), s.pool, s.now(), &u.ID, u.Scope(), ret.CCGCode, ret.Period, version(r), f.line)
+			return s.tracker.AddLine(r.Context(), u.Actor(), ret.CCGCode, ret.Period, version(r), f.line)
 		}
-		return tracker.EditLine(r.Context(), s.pool, s.now(), &u.ID, u.Scope(), ret.CCGCode, ret.Period, version(r), lineID, f.line)
+		return s.tracker.EditLine(r.Context(), u.Actor(), ret.CCGCode, ret.Period, version(r), lineID, f.line)
 	}
 	fields, err := s.checkWithoutDate(r.Context(), u.Scope(), ret, tracker.LineChange{ID: lineID, Line: f.line})
 	if err != nil {

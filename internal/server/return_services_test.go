@@ -292,7 +292,7 @@ func TestReturnPageShowsWhatNeedsAttention(t *testing.T) {
 
 	// A requested change of October, accepted, waits for its date.
 	oct, _ := tracker.ParsePeriod("2026-10")
-	if _, err := tracker.Issue(ctx, app.pool, time.Now(), nil, oct); err != nil {
+	if _, err := tracker.NewStore(app.pool, time.Now).Issue(ctx, org.System(), oct); err != nil {
 		t.Fatal(err)
 	}
 	scope := org.OnlyCCG("16C")
@@ -303,14 +303,14 @@ func TestReturnPageShowsWhatNeedsAttention(t *testing.T) {
 		}
 		return r.Version
 	}
-	if err := tracker.AddLine(ctx, app.pool, app.now, nil, scope, "16C", oct, version(),
+	if err := app.srv.tracker.AddLine(ctx, org.Actor{Scope: scope}, "16C", oct, version(),
 		tracker.LineInput{Kind: tracker.Cessation, Practice: app.practice, Instance: app.service, Date: dates.Date(2026, 12, 5)}); err != nil {
 		t.Fatal(err)
 	}
-	if err := tracker.Submit(ctx, app.pool, app.now, nil, scope, "16C", oct, version(), false); err != nil {
+	if err := app.srv.tracker.Submit(ctx, org.Actor{Scope: scope}, "16C", oct, version(), false); err != nil {
 		t.Fatal(err)
 	}
-	if err := tracker.Accept(ctx, app.pool, app.now, nil, "16C", oct, version()); err != nil {
+	if _, err := app.srv.tracker.Accept(ctx, org.System(), "16C", oct, version()); err != nil {
 		t.Fatal(err)
 	}
 	d = doc(t, buyer.get(novReturn))

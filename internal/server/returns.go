@@ -597,7 +597,7 @@ func (s *Server) returnDeleteLine(w http.ResponseWriter, r *http.Request) error 
 	if perr != nil {
 		return errNotFound
 	}
-	err = tracker.DeleteLine(r.Context(), s.pool, s.now(), &u.ID, u.Scope(), ret.CCGCode, ret.Period, version(r), id)
+	err = s.tracker.DeleteLine(r.Context(), u.Actor(), ret.CCGCode, ret.Period, version(r), id)
 	var e *apperr.Error
 	if errors.As(err, &e) && (e.Code == apperr.Invalid || e.Code == apperr.Conflict) && !apperr.Is(err, apperr.NotFound) {
 		now, gerr := s.loadReturn(r)
@@ -670,7 +670,7 @@ func (s *Server) submitReturn(w http.ResponseWriter, r *http.Request, nilReturn 
 	if err != nil {
 		return err
 	}
-	err = tracker.Submit(r.Context(), s.pool, s.now(), &u.ID, u.Scope(), ret.CCGCode, ret.Period, version(r), nilReturn)
+	err = s.tracker.Submit(r.Context(), u.Actor(), ret.CCGCode, ret.Period, version(r), nilReturn)
 	// What stops a submission is shown where it was made; a return that
 	// changed meanwhile is shown as it is now.
 	render := s.returnPageRenderer(w, r)
@@ -802,7 +802,7 @@ func (s *Server) returnUpload(w http.ResponseWriter, r *http.Request) error {
 	if len(changes) == 0 {
 		return refuse("The file has no changes in it: put them in the rows below the headings of the Changes sheet")
 	}
-	probs, err := tracker.Amend(r.Context(), s.pool, s.now(), &u.ID, u.Scope(), ret.CCGCode, ret.Period, version(r), changes)
+	probs, err := s.tracker.Amend(r.Context(), u.Actor(), ret.CCGCode, ret.Period, version(r), changes)
 	if len(probs) > 0 {
 		byRow(probs)
 		return s.renderReturn(w, r, ret, http.StatusBadRequest, views.Form{}, uploadProblems(rowErrs))

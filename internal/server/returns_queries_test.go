@@ -11,6 +11,7 @@ import (
 
 	"ccgtracker/internal/dates"
 	"ccgtracker/internal/ledger"
+	"ccgtracker/internal/org"
 	"ccgtracker/internal/postgres"
 	"ccgtracker/internal/postgres/pgtest"
 	"ccgtracker/internal/refdata"
@@ -33,7 +34,7 @@ func TestReturnReviewQueriesDoNotGrowWithLines(t *testing.T) {
 		t.Fatal(err)
 	}
 	nov, _ := tracker.ParsePeriod("2026-11")
-	if _, err := tracker.Issue(ctx, pool, time.Now(), nil, nov); err != nil {
+	if _, err := tracker.NewStore(pool, time.Now).Issue(ctx, org.System(), nov); err != nil {
 		t.Fatal(err)
 	}
 	var big string

@@ -193,7 +193,7 @@ func (s *Server) returnSendBack(w http.ResponseWriter, r *http.Request) error {
 	for _, l := range ret.Lines {
 		comments[l.ID] = r.PostForm.Get("comment-" + strconv.FormatInt(l.ID, 10))
 	}
-	err = tracker.ReturnToCCG(r.Context(), s.pool, s.now(), &u.ID, ret.CCGCode, ret.Period, version(r), r.PostForm.Get("comment"), comments)
+	err = s.tracker.ReturnToCCG(r.Context(), u.Actor(), ret.CCGCode, ret.Period, version(r), r.PostForm.Get("comment"), comments)
 	if handled, rerr := s.returnRefused(w, r, err, r.PostForm, []string{"comment"}, nil, s.reviewRenderer(w, r)); handled {
 		return rerr
 	}
@@ -215,21 +215,14 @@ func (s *Server) returnAccept(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	err = tracker.Accept(r.Context(), s.pool, s.now(), &u.ID, ret.CCGCode, ret.Period, version(r))
+	done, err := s.tracker.Accept(r.Context(), u.Actor(), ret.CCGCode, ret.Period, version(r))
 	if handled, rerr := s.returnRefused(w, r, err, nil, nil, nil, s.reviewRenderer(w, r)); handled {
 		return rerr
 	}
 	if err != nil {
 		return err
 	}
-	applied, requested := 0, 0
-	for _, l := range ret.Lines {
-		if l.Requested {
-			requested++
-		} else {
-			applied++
-		}
-	}
+	applied, requested := len(done.Applied), len(done.Waiting)
 	msg := "The return is accepted."
 	if applied > 0 {
 		msg += " " + strconv.Itoa(applied) + " " + plural(applied, "change") + " applied to the service ledger."

@@ -58,7 +58,7 @@ func newReturnAppOn(t *testing.T, pool *pgxpool.Pool) *returnApp {
 		t.Fatal(err)
 	}
 	nov, _ := tracker.ParsePeriod("2026-11")
-	if _, err := tracker.Issue(ctx, app.pool, time.Now(), nil, nov); err != nil {
+	if _, err := tracker.NewStore(app.pool, time.Now).Issue(ctx, org.System(), nov); err != nil {
 		t.Fatal(err)
 	}
 	a := &returnApp{testApp: app}
@@ -589,7 +589,7 @@ func TestReturnPendingChangeConfirmed(t *testing.T) {
 	app := newReturnApp(t)
 	ctx := context.Background()
 	oct, _ := tracker.ParsePeriod("2026-10")
-	if _, err := tracker.Issue(ctx, app.pool, time.Now(), nil, oct); err != nil {
+	if _, err := tracker.NewStore(app.pool, time.Now).Issue(ctx, org.System(), oct); err != nil {
 		t.Fatal(err)
 	}
 	scope := org.OnlyCCG("16C")
@@ -600,14 +600,14 @@ func TestReturnPendingChangeConfirmed(t *testing.T) {
 		}
 		return r
 	}
-	if err := tracker.AddLine(ctx, app.pool, app.now, nil, scope, "16C", oct, get().Version,
+	if err := app.srv.tracker.AddLine(ctx, org.Actor{Scope: scope}, "16C", oct, get().Version,
 		tracker.LineInput{Kind: tracker.Cessation, Practice: app.practice, Instance: app.service, Date: dates.Date(2026, 12, 5), Note: "planned closure"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := tracker.Submit(ctx, app.pool, app.now, nil, scope, "16C", oct, get().Version, false); err != nil {
+	if err := app.srv.tracker.Submit(ctx, org.Actor{Scope: scope}, "16C", oct, get().Version, false); err != nil {
 		t.Fatal(err)
 	}
-	if err := tracker.Accept(ctx, app.pool, app.now, nil, "16C", oct, get().Version); err != nil {
+	if _, err := app.srv.tracker.Accept(ctx, org.System(), "16C", oct, get().Version); err != nil {
 		t.Fatal(err)
 	}
 	var requestedID int64
@@ -661,7 +661,7 @@ func TestReturnHistoryAndList(t *testing.T) {
 	// The list defaults to last month, whose returns are due this month.
 	reviewer := app.clientAs("reviewer@example.nhs.uk")
 	oct, _ := tracker.ParsePeriod("2026-10")
-	if _, err := tracker.Issue(context.Background(), app.pool, time.Now(), nil, oct); err != nil {
+	if _, err := tracker.NewStore(app.pool, time.Now).Issue(context.Background(), org.System(), oct); err != nil {
 		t.Fatal(err)
 	}
 	d = doc(t, reviewer.get("/returns"))

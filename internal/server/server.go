@@ -19,6 +19,8 @@ import (
 	"ccgtracker/internal/billing"
 	"ccgtracker/internal/config"
 	"ccgtracker/internal/ledger"
+	"ccgtracker/internal/nightly"
+	"ccgtracker/internal/tracker"
 	"ccgtracker/web"
 )
 
@@ -28,6 +30,8 @@ type Server struct {
 	pool     *pgxpool.Pool
 	billing  *billing.Service // reconciliation, computed once per input version, and closing months
 	ledger   *ledger.Store    // the service ledger's and agreements' commands
+	tracker  *tracker.Store   // the returns' commands
+	nightly  *nightly.Store   // the night's run, for "Run now"
 	log      *slog.Logger
 	sessions *scs.SessionManager
 	static   fs.FS
@@ -70,10 +74,13 @@ func New(cfg config.Config, pool *pgxpool.Pool, log *slog.Logger, opts ...Option
 	for _, o := range opts {
 		o(s)
 	}
-	// The stores take the server's clock, so that a test's WithClock is theirs.
+	// The stores take the server's clock as it is at each command, so a
+	// test's WithClock is theirs too.
 	clock := func() time.Time { return s.now() }
 	s.billing = billing.NewService(pool, clock)
 	s.ledger = ledger.NewStore(pool, clock)
+	s.tracker = tracker.NewStore(pool, clock)
+	s.nightly = nightly.NewStore(pool, clock)
 	s.downloads = make(chan struct{}, downloadSlots(int(pool.Config().MaxConns)))
 	// Expired sessions are deleted by the housekeeping of `tracker serve`.
 	// The store records each session's user, so a change to a user can

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"ccgtracker/internal/apperr"
 	"ccgtracker/internal/audit"
@@ -89,11 +88,12 @@ func before(x, y LineInput) bool {
 	return kindRank[x.Kind] < kindRank[y.Kind]
 }
 
-// edit runs fn on an editable return, locked, after checking the version
-// the person saw; the return becomes a draft and its version moves on.
-func edit(ctx context.Context, pool *pgxpool.Pool, scope org.Scope, ccgCode string, p Period, version int, fn func(pgx.Tx, Return) error) error {
-	return postgres.Tx(ctx, pool, func(tx pgx.Tx) error {
-		r, err := lock(ctx, tx, scope, ccgCode, p)
+// edit runs fn on an editable return in the actor's scope, locked, after
+// checking the version the person saw; the return becomes a draft and its
+// version moves on.
+func (s *Store) edit(ctx context.Context, a org.Actor, ccgCode string, p Period, version int, fn func(pgx.Tx, Return) error) error {
+	return postgres.Tx(ctx, s.pool, func(tx pgx.Tx) error {
+		r, err := lock(ctx, tx, a.Scope, ccgCode, p)
 		if err != nil {
 			return err
 		}
@@ -139,9 +139,10 @@ func Problems(ctx context.Context, db postgres.Querier, r Return) ([]string, err
 // keeps a frozen copy of this version. nilReturn says explicitly that
 // there were no changes this month. A second submit of the same version
 // (a double click, a retry) finds it submitted and does nothing.
-func Submit(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int64, scope org.Scope, ccgCode string, p Period, version int, nilReturn bool) error {
-	return postgres.Tx(ctx, pool, func(tx pgx.Tx) error {
-		r, err := lock(ctx, tx, scope, ccgCode, p)
+func (s *Store) Submit(ctx context.Context, a org.Actor, ccgCode string, p Period, version int, nilReturn bool) error {
+	now := s.now()
+	return postgres.Tx(ctx, s.pool, func(tx pgx.Tx) error {
+		r, err := lock(ctx, tx, a.Scope, ccgCode, p)
 		if err != nil {
 			return err
 		}
@@ -180,7 +181,7 @@ func Submit(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int
 		}
 		if _, err := tx.Exec(ctx, `
 			INSERT INTO return_submissions (return_id, number, submitted_at, submitted_by, nil_return, lines)
-			VALUES ($1, $2, $3, $4, $5, $6)`, r.ID, r.Submissions+1, now, actorID, nilReturn, b); err != nil {
+			VALUES ($1, $2, $3, $4, $5, $6)`, r.ID, r.Submissions+1, now, a.ID, nilReturn, b); err != nil {
 			return fmt.Errorf("keep submission: %w", err)
 		}
 		if _, err := tx.Exec(ctx, `
@@ -188,7 +189,7 @@ func Submit(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int
 				-- Lateness follows the first submission: sent back and resubmitted
 				-- after the due date, a return submitted on time stays on time.
 				submitted_at = coalesce(submitted_at, $3), submitted_by = coalesce(submitted_by, $4)
-			WHERE id = $1`, r.ID, nilReturn, now, actorID); err != nil {
+			WHERE id = $1`, r.ID, nilReturn, now, a.ID); err != nil {
 			return fmt.Errorf("submit: %w", err)
 		}
 		if r.Status == Returned {
@@ -198,7 +199,7 @@ func Submit(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int
 		}
 		return audit.Record(ctx, tx, audit.Event{
 			At:         now,
-			By:         actorID,
+			By:         a.ID,
 			Action:     "return.submit",
 			EntityType: "return",
 			EntityID:   r.CCGCode + "/" + p.String(),
@@ -210,10 +211,11 @@ func Submit(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int
 
 // ReturnToCCG sends a submitted return back to the CCG with the reviewer's
 // comment overall and comments per line (by line id).
-func ReturnToCCG(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int64, ccgCode string, p Period, version int, comment string, lineComments map[int64]string) error {
+func (s *Store) ReturnToCCG(ctx context.Context, a org.Actor, ccgCode string, p Period, version int, comment string, lineComments map[int64]string) error {
+	now := s.now()
 	comment = strings.TrimSpace(comment)
-	return postgres.Tx(ctx, pool, func(tx pgx.Tx) error {
-		r, err := lock(ctx, tx, org.AllCCGs(), ccgCode, p)
+	return postgres.Tx(ctx, s.pool, func(tx pgx.Tx) error {
+		r, err := lock(ctx, tx, a.Scope, ccgCode, p)
 		if err != nil {
 			return err
 		}
@@ -237,7 +239,7 @@ func ReturnToCCG(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID
 		if _, err := tx.Exec(ctx, `
 			UPDATE tracker_returns SET status = 'returned', reviewed_at = $2, reviewed_by = $3, review_comment = $4,
 				nil_return = false, version = version + 1
-			WHERE id = $1`, r.ID, now, actorID, comment); err != nil {
+			WHERE id = $1`, r.ID, now, a.ID, comment); err != nil {
 			return err
 		}
 		if err := notifyReturned(ctx, tx, now, r, comment, lineComments); err != nil {
@@ -245,7 +247,7 @@ func ReturnToCCG(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID
 		}
 		return audit.Record(ctx, tx, audit.Event{
 			At:         now,
-			By:         actorID,
+			By:         a.ID,
 			Action:     "return.return",
 			EntityType: "return",
 			EntityID:   r.CCGCode + "/" + p.String(),
@@ -254,14 +256,28 @@ func ReturnToCCG(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID
 	})
 }
 
+// Acceptance is what accepting a return did: the changes it applied to
+// the service ledger and the requested changes (dated after its month)
+// that wait for a later return, each in the return's order, and how many
+// services the applied changes changed.
+type Acceptance struct {
+	Applied  []Line
+	Waiting  []Line
+	Services int
+}
+
 // Accept applies every change of a submitted return dated in its period to
 // the service ledger, each with its history, in one transaction; requested
 // changes (dated later) wait for a later return. An accepted return is
 // immutable. If the ledger moved so a change no longer fits, nothing is
-// applied and the reviewer is told which.
-func Accept(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int64, ccgCode string, p Period, version int) error {
-	return postgres.Tx(ctx, pool, func(tx pgx.Tx) error {
-		r, err := lock(ctx, tx, org.AllCCGs(), ccgCode, p)
+// applied and the reviewer is told which. It returns what it applied and
+// what waits.
+func (s *Store) Accept(ctx context.Context, a org.Actor, ccgCode string, p Period, version int) (Acceptance, error) {
+	now := s.now()
+	var done Acceptance
+	err := postgres.Tx(ctx, s.pool, func(tx pgx.Tx) error {
+		done = Acceptance{}
+		r, err := lock(ctx, tx, a.Scope, ccgCode, p)
 		if err != nil {
 			return err
 		}
@@ -288,7 +304,13 @@ func Accept(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int
 		if len(probs) > 0 {
 			return apperr.New(apperr.Conflict, "The service ledger has changed since the return was submitted, so it cannot be accepted as it is: %s. Return it to the CCG.", strings.Join(probs, "; "))
 		}
-		applied := 0
+		for _, l := range r.Lines {
+			if l.Requested {
+				done.Waiting = append(done.Waiting, l)
+			} else {
+				done.Applied = append(done.Applied, l)
+			}
+		}
 		ordered := append([]Line(nil), r.Lines...)
 		ins := make([]LineInput, len(ordered))
 		idx := make([]int, len(ordered))
@@ -301,47 +323,51 @@ func Accept(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int
 			if l.Requested {
 				continue
 			}
-			n, err := apply(ctx, tx, now, actorID, l)
+			n, err := apply(ctx, tx, now, a, l)
 			if err != nil {
 				return fmt.Errorf("apply %s of %s: %w", l.Kind, l.PracticeCode, err)
 			}
-			applied += n
+			done.Services += n
 		}
 		if _, err := tx.Exec(ctx, `
 			UPDATE tracker_returns SET status = 'accepted', reviewed_at = $2, reviewed_by = $3, version = version + 1 WHERE id = $1`,
-			r.ID, now, actorID); err != nil {
+			r.ID, now, a.ID); err != nil {
 			return err
 		}
-		if err := notifyAccepted(ctx, tx, now, r); err != nil {
+		if err := notifyAccepted(ctx, tx, now, r, done); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, audit.Event{
 			At:         now,
-			By:         actorID,
+			By:         a.ID,
 			Action:     "return.accept",
 			EntityType: "return",
 			EntityID:   r.CCGCode + "/" + p.String(),
 			Before:     map[string]any{"status": r.Status},
-			After:      map[string]any{"status": Accepted, "services_changed": applied},
+			After:      map[string]any{"status": Accepted, "services_changed": done.Services},
 		})
 	})
+	if err != nil {
+		return Acceptance{}, err
+	}
+	return done, nil
 }
 
 // apply makes one accepted line's change to the ledger (DOMAIN.md §6
 // table) and returns how many services it changed.
-func apply(ctx context.Context, tx pgx.Tx, now time.Time, actorID *int64, l Line) (int, error) {
+func apply(ctx context.Context, tx pgx.Tx, now time.Time, a org.Actor, l Line) (int, error) {
 	d := l.Date
 	why := fmt.Sprintf("%s on %s (return line %d)", l.Kind, dates.Long(d), l.ID)
-	// Each service changed gets its history entry (by ledger.Change) and an
+	// Each service changed gets its history entry (by ledger.ChangeTx) and an
 	// audit record naming the return line, in the acceptance's transaction.
 	change := func(id int64, fn func(*ledger.Instance)) error {
-		inst, err := ledger.ChangeTx(ctx, tx, now, org.Actor{ID: actorID, Scope: org.AllCCGs()}, id, why, &l.ID, func(i *ledger.Instance) error { fn(i); return nil })
+		inst, err := ledger.ChangeTx(ctx, tx, now, org.Actor{ID: a.ID, Scope: org.AllCCGs()}, id, why, &l.ID, func(i *ledger.Instance) error { fn(i); return nil })
 		if err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, audit.Event{
 			At:         now,
-			By:         actorID,
+			By:         a.ID,
 			Action:     "service.change",
 			EntityType: "service_instance",
 			EntityID:   inst.Ref(),

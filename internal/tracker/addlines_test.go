@@ -15,7 +15,7 @@ func TestAddLinesAllOrNone(t *testing.T) {
 	twin := good                                                                                                          // the same activation twice contradicts itself
 
 	r := f.ret()
-	probs, err := tracker.AddLines(ctx, f.pool, now, f.buyer, f.scope, "16C", november, r.Version, []tracker.LineInput{good, bad, twin})
+	probs, err := f.store.AddLines(ctx, f.actor, "16C", november, r.Version, []tracker.LineInput{good, bad, twin})
 	if !apperr.Is(err, apperr.Invalid) {
 		t.Fatalf("err = %v, want Invalid", err)
 	}
@@ -35,7 +35,7 @@ func TestAddLinesAllOrNone(t *testing.T) {
 
 	// A good batch goes in at once, under one version.
 	second := tracker.LineInput{Kind: tracker.Activation, Practice: "A81002", Instance: f.planned[1], Date: day(2026, 11, 4)}
-	probs, err = tracker.AddLines(ctx, f.pool, now, f.buyer, f.scope, "16C", november, r.Version, []tracker.LineInput{good, second})
+	probs, err = f.store.AddLines(ctx, f.actor, "16C", november, r.Version, []tracker.LineInput{good, second})
 	if err != nil || probs != nil {
 		t.Fatalf("good batch: %v %v", probs, err)
 	}
@@ -44,12 +44,12 @@ func TestAddLinesAllOrNone(t *testing.T) {
 	}
 
 	// A line already on the return counts against the new ones.
-	_, err = tracker.AddLines(ctx, f.pool, now, f.buyer, f.scope, "16C", november, r.Version+1, []tracker.LineInput{good})
+	_, err = f.store.AddLines(ctx, f.actor, "16C", november, r.Version+1, []tracker.LineInput{good})
 	if !apperr.Is(err, apperr.Invalid) {
 		t.Errorf("adding a line twice: %v", err)
 	}
 	// A stale version is refused before anything is checked.
-	if _, err := tracker.AddLines(ctx, f.pool, now, f.buyer, f.scope, "16C", november, r.Version, []tracker.LineInput{second}); !apperr.Is(err, apperr.Conflict) {
+	if _, err := f.store.AddLines(ctx, f.actor, "16C", november, r.Version, []tracker.LineInput{second}); !apperr.Is(err, apperr.Conflict) {
 		t.Errorf("stale version: %v", err)
 	}
 }

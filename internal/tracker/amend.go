@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"ccgtracker/internal/apperr"
 	"ccgtracker/internal/audit"
@@ -33,9 +32,10 @@ type LineChange struct {
 // the return's version moving on once. If any change has a problem none
 // is made: the problems come back by the change's index, keyed by field,
 // with an Invalid error.
-func Amend(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int64, scope org.Scope, ccgCode string, p Period, version int, changes []LineChange) (map[int]map[string]string, error) {
+func (s *Store) Amend(ctx context.Context, a org.Actor, ccgCode string, p Period, version int, changes []LineChange) (map[int]map[string]string, error) {
+	now := s.now()
 	var problems map[int]map[string]string
-	err := edit(ctx, pool, scope, ccgCode, p, version, func(tx pgx.Tx, r Return) error {
+	err := s.edit(ctx, a, ccgCode, p, version, func(tx pgx.Tx, r Return) error {
 		if len(changes) == 0 {
 			return apperr.New(apperr.Invalid, "There are no changes to make.")
 		}
@@ -52,7 +52,7 @@ func Amend(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int6
 		if len(problems) > 0 {
 			return apperr.New(apperr.Invalid, "The changes could not be made: nothing was saved")
 		}
-		return plan.save(ctx, tx, now, actorID)
+		return plan.save(ctx, tx, now, a)
 	})
 	if len(problems) == 0 {
 		problems = nil
@@ -76,8 +76,8 @@ func CheckAmendment(ctx context.Context, db postgres.Querier, scope org.Scope, c
 }
 
 // AddLines adds change lines, all or none: Amend with new lines only.
-func AddLines(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int64, scope org.Scope, ccgCode string, p Period, version int, ins []LineInput) (map[int]map[string]string, error) {
-	return Amend(ctx, pool, now, actorID, scope, ccgCode, p, version, adding(ins))
+func (s *Store) AddLines(ctx context.Context, a org.Actor, ccgCode string, p Period, version int, ins []LineInput) (map[int]map[string]string, error) {
+	return s.Amend(ctx, a, ccgCode, p, version, adding(ins))
 }
 
 // CheckLines is CheckAmendment for new lines only.
@@ -95,18 +95,18 @@ func adding(ins []LineInput) []LineChange {
 
 // AddLine adds one change line; its problems come back as the fields of
 // an Invalid error.
-func AddLine(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int64, scope org.Scope, ccgCode string, p Period, version int, in LineInput) error {
-	return one(Amend(ctx, pool, now, actorID, scope, ccgCode, p, version, []LineChange{{Line: in}}))
+func (s *Store) AddLine(ctx context.Context, a org.Actor, ccgCode string, p Period, version int, in LineInput) error {
+	return one(s.Amend(ctx, a, ccgCode, p, version, []LineChange{{Line: in}}))
 }
 
 // EditLine changes a line of the return to in, as AddLine would add it.
-func EditLine(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int64, scope org.Scope, ccgCode string, p Period, version int, lineID int64, in LineInput) error {
-	return one(Amend(ctx, pool, now, actorID, scope, ccgCode, p, version, []LineChange{{ID: lineID, Line: in}}))
+func (s *Store) EditLine(ctx context.Context, a org.Actor, ccgCode string, p Period, version int, lineID int64, in LineInput) error {
+	return one(s.Amend(ctx, a, ccgCode, p, version, []LineChange{{ID: lineID, Line: in}}))
 }
 
 // DeleteLine takes a line off an editable return.
-func DeleteLine(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int64, scope org.Scope, ccgCode string, p Period, version int, lineID int64) error {
-	return one(Amend(ctx, pool, now, actorID, scope, ccgCode, p, version, []LineChange{{ID: lineID, Remove: true}}))
+func (s *Store) DeleteLine(ctx context.Context, a org.Actor, ccgCode string, p Period, version int, lineID int64) error {
+	return one(s.Amend(ctx, a, ccgCode, p, version, []LineChange{{ID: lineID, Remove: true}}))
 }
 
 func one(problems map[int]map[string]string, err error) error {
@@ -299,7 +299,7 @@ func (a *amendment) blame(other LineInput) int {
 
 // save writes the amendment: removals, edits, then new lines, each with
 // its audit record.
-func (a *amendment) save(ctx context.Context, tx pgx.Tx, now time.Time, actorID *int64) error {
+func (a *amendment) save(ctx context.Context, tx pgx.Tx, now time.Time, by org.Actor) error {
 	what := a.ret.CCGCode + "/" + a.ret.Period.String()
 	old := map[int64]Line{}
 	for _, l := range a.ret.Lines {
@@ -312,7 +312,7 @@ func (a *amendment) save(ctx context.Context, tx pgx.Tx, now time.Time, actorID 
 			}
 			if err := audit.Record(ctx, tx, audit.Event{
 				At:         now,
-				By:         actorID,
+				By:         by.ID,
 				Action:     "return.delete_line",
 				EntityType: "return",
 				EntityID:   what,
@@ -332,7 +332,7 @@ func (a *amendment) save(ctx context.Context, tx pgx.Tx, now time.Time, actorID 
 			}
 			if err := audit.Record(ctx, tx, audit.Event{
 				At:         now,
-				By:         actorID,
+				By:         by.ID,
 				Action:     "return.edit_line",
 				EntityType: "return",
 				EntityID:   what,
@@ -342,7 +342,7 @@ func (a *amendment) save(ctx context.Context, tx pgx.Tx, now time.Time, actorID 
 				return err
 			}
 		default:
-			if err := insertLine(ctx, tx, now, actorID, a.ret, in); err != nil {
+			if err := insertLine(ctx, tx, now, by, a.ret, in); err != nil {
 				return err
 			}
 		}
@@ -370,14 +370,14 @@ func lineColumnsOf(in LineInput) (instanceID, newID *int64, targets []string, co
 }
 
 // insertLine saves one checked new line.
-func insertLine(ctx context.Context, tx pgx.Tx, now time.Time, actorID *int64, r Return, in LineInput) error {
+func insertLine(ctx context.Context, tx pgx.Tx, now time.Time, a org.Actor, r Return, in LineInput) error {
 	instanceID, newID, targets, corrects := lineColumnsOf(in)
 	if _, err := tx.Exec(ctx, `
 		INSERT INTO return_lines (return_id, kind, practice_code, instance_id, new_instance_id, target_practices, corrects,
 			effective_date, note, carried_from, other_ccg_confirmed, created_at, created_by)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
 		r.ID, in.Kind, in.Practice, instanceID, newID, targets, corrects, in.Date, in.Note, in.CarriedFrom,
-		in.OtherCCGConfirmed && len(targets) > 0, now, actorID); err != nil {
+		in.OtherCCGConfirmed && len(targets) > 0, now, a.ID); err != nil {
 		if postgres.IsUniqueViolation(err) {
 			return apperr.New(apperr.Conflict, "That requested change already has its actual date on another return.")
 		}
@@ -385,7 +385,7 @@ func insertLine(ctx context.Context, tx pgx.Tx, now time.Time, actorID *int64, r
 	}
 	return audit.Record(ctx, tx, audit.Event{
 		At:         now,
-		By:         actorID,
+		By:         a.ID,
 		Action:     "return.add_line",
 		EntityType: "return",
 		EntityID:   r.CCGCode + "/" + r.Period.String(),

@@ -38,21 +38,21 @@ func TestAmendRefusesALineThatContradictsAnother(t *testing.T) {
 		r := f.ret()
 		id := r.Lines[0].ID
 		edited := tracker.LineInput{Kind: tracker.Migration, Practice: "A81001", Instance: f.live, NewInstance: f.planned[0], Date: day(2026, 11, 13), Note: "a day later"}
-		must(t, tracker.EditLine(ctx, f.pool, now, f.buyer, f.scope, "16C", november, r.Version, id, edited))
+		must(t, f.store.EditLine(ctx, f.actor, "16C", november, r.Version, id, edited))
 		after := f.ret()
 		if l := after.Lines[0]; l.ID != id || !l.Date.Equal(day(2026, 11, 13)) || l.Note != "a day later" || after.Version != r.Version+1 {
 			t.Errorf("edited line %+v, version %d → %d", l, r.Version, after.Version)
 		}
 		// A second editor with the page as it was is refused, not applied.
-		if err := tracker.EditLine(ctx, f.pool, now, f.buyer, f.scope, "16C", november, r.Version, id, edited); !apperr.Is(err, apperr.Conflict) {
+		if err := f.store.EditLine(ctx, f.actor, "16C", november, r.Version, id, edited); !apperr.Is(err, apperr.Conflict) {
 			t.Errorf("a stale edit: %v", err)
 		}
 		// An edit is checked as a new line is: a cessation before go-live.
 		bad := tracker.LineInput{Kind: tracker.Cessation, Practice: "A81001", Instance: f.planned[0], Date: day(2026, 11, 13)}
-		if err := tracker.EditLine(ctx, f.pool, now, f.buyer, f.scope, "16C", november, after.Version, id, bad); fieldsOf(err)[tracker.FieldInstance] == "" {
+		if err := f.store.EditLine(ctx, f.actor, "16C", november, after.Version, id, bad); fieldsOf(err)[tracker.FieldInstance] == "" {
 			t.Errorf("a bad edit: %v", err)
 		}
-		if err := tracker.EditLine(ctx, f.pool, now, f.buyer, f.scope, "16C", november, after.Version, id+999, edited); !apperr.Is(err, apperr.NotFound) {
+		if err := f.store.EditLine(ctx, f.actor, "16C", november, after.Version, id+999, edited); !apperr.Is(err, apperr.NotFound) {
 			t.Errorf("an edit of a line not on the return: %v", err)
 		}
 	})
@@ -131,7 +131,7 @@ func TestWorkbookRoundTripAmends(t *testing.T) {
 		if len(errs)+len(amendErrs) > 0 {
 			t.Fatalf("file problems: %v %v", errs, amendErrs)
 		}
-		probs, err := tracker.Amend(ctx, f.pool, now, f.buyer, f.scope, "16C", november, ret.Version, changes)
+		probs, err := f.store.Amend(ctx, f.actor, "16C", november, ret.Version, changes)
 		return probs, at, err
 	}
 	set := func(x *excelize.File, cell string, v any) { must(t, x.SetCellValue(tracker.SheetChanges, cell, v)) }
@@ -208,7 +208,7 @@ func TestRemovingALineAnotherNeeds(t *testing.T) {
 	must(t, f.add(tracker.LineInput{Kind: tracker.Activation, Practice: "A81001", Instance: f.planned[0], Date: day(2026, 11, 3)}))
 	must(t, f.add(tracker.LineInput{Kind: tracker.Verification, Practice: "A81001", Instance: f.planned[0], Date: day(2026, 11, 20)}))
 	r := f.ret()
-	err := tracker.DeleteLine(ctx, f.pool, now, f.buyer, f.scope, "16C", november, r.Version, r.Lines[0].ID)
+	err := f.store.DeleteLine(ctx, f.actor, "16C", november, r.Version, r.Lines[0].ID)
 	if msg := fieldsOf(err)[tracker.FieldInstance]; !strings.HasPrefix(msg, "This would make change 2 wrong: ") {
 		t.Errorf("removing the go-live of a verified service: %v (%q)", err, msg)
 	}
@@ -216,8 +216,8 @@ func TestRemovingALineAnotherNeeds(t *testing.T) {
 		t.Errorf("a refused removal changed the return: %d lines, version %d → %d", len(after.Lines), r.Version, after.Version)
 	}
 	// The verification first, then the go-live: both go.
-	must(t, tracker.DeleteLine(ctx, f.pool, now, f.buyer, f.scope, "16C", november, r.Version, r.Lines[1].ID))
-	must(t, tracker.DeleteLine(ctx, f.pool, now, f.buyer, f.scope, "16C", november, r.Version+1, r.Lines[0].ID))
+	must(t, f.store.DeleteLine(ctx, f.actor, "16C", november, r.Version, r.Lines[1].ID))
+	must(t, f.store.DeleteLine(ctx, f.actor, "16C", november, r.Version+1, r.Lines[0].ID))
 	if after := f.ret(); len(after.Lines) != 0 {
 		t.Errorf("%d lines left", len(after.Lines))
 	}

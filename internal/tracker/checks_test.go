@@ -51,17 +51,19 @@ func TestReviewChecks(t *testing.T) {
 		{"ActivationOffFrameworkTakesNothingAway", 3, []string{offFramework}, []string{leftEmpty}},
 	}
 	for _, c := range cases {
-		got := strings.Join(checks[r.Lines[c.line].ID], " | ")
-		for _, w := range c.want {
-			if !strings.Contains(got, w) {
-				t.Errorf("%s: checks %q, want %q", c.name, got, w)
+		t.Run(c.name, func(t *testing.T) {
+			got := strings.Join(checks[r.Lines[c.line].ID], " | ")
+			for _, w := range c.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("%s: checks %q, want %q", c.name, got, w)
+				}
 			}
-		}
-		for _, w := range c.dontWant {
-			if strings.Contains(got, w) {
-				t.Errorf("%s: checks %q, want no %q", c.name, got, w)
+			for _, w := range c.dontWant {
+				if strings.Contains(got, w) {
+					t.Errorf("%s: checks %q, want no %q", c.name, got, w)
+				}
 			}
-		}
+		})
 	}
 }
 

@@ -8,7 +8,9 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"ccgtracker/internal/apperr"
+	"ccgtracker/internal/audit"
 	"ccgtracker/internal/dates"
+	"ccgtracker/internal/org"
 	"ccgtracker/internal/postgres"
 )
 
@@ -50,10 +52,10 @@ type IssuePreview struct {
 // PreviewIssue counts what Issue would do for p at now, without doing it:
 // what the admin confirms before issuing a past month.
 func PreviewIssue(ctx context.Context, db postgres.Querier, now time.Time, p Period) (IssuePreview, error) {
-	today := dates.Today(now)
-	if p.First().After(today) {
-		return IssuePreview{}, apperr.Invalidf("period", "The returns for %s cannot be issued before the month starts", p.Name())
+	if err := issuable(p, now); err != nil {
+		return IssuePreview{}, err
 	}
+	today := dates.Today(now)
 	_, dues, err := toIssue(ctx, db, p)
 	if err != nil {
 		return IssuePreview{}, err
@@ -65,4 +67,60 @@ func PreviewIssue(ctx context.Context, db postgres.Querier, now time.Time, p Per
 		}
 	}
 	return pv, nil
+}
+
+// issuable refuses to issue a month's returns before the month starts in
+// London: what Issue and PreviewIssue both hold to.
+func issuable(p Period, now time.Time) error {
+	if p.First().After(dates.Today(now)) {
+		return apperr.Invalidf("period", "The returns for %s cannot be issued before the month starts", p.Name())
+	}
+	return nil
+}
+
+// Issue issues the period's return to every active CCG that has none yet,
+// each with its due date. It returns how many it issued: running it again
+// issues none.
+func (s *Store) Issue(ctx context.Context, a org.Actor, p Period) (int, error) {
+	now := s.now()
+	issued := 0
+	err := postgres.Tx(ctx, s.pool, func(tx pgx.Tx) error {
+		var err error
+		issued, err = IssueTx(ctx, tx, now, a, p)
+		return err
+	})
+	return issued, err
+}
+
+// IssueTx is Issue inside the caller's transaction (the nightly job's).
+func IssueTx(ctx context.Context, tx pgx.Tx, now time.Time, a org.Actor, p Period) (int, error) {
+	if err := issuable(p, now); err != nil {
+		return 0, err
+	}
+	codes, dues, err := toIssue(ctx, tx, p)
+	if err != nil {
+		return 0, err
+	}
+	if len(codes) == 0 {
+		return 0, nil
+	}
+	tag, err := tx.Exec(ctx, `
+		INSERT INTO tracker_returns (ccg_code, period, due_date, issued_at)
+		SELECT code, $3, due, $4 FROM unnest($1::text[], $2::date[]) AS t(code, due)
+		ON CONFLICT (ccg_code, period) DO NOTHING`, codes, dues, p.First(), now)
+	if err != nil {
+		return 0, fmt.Errorf("issue returns for %s: %w", p, err)
+	}
+	n := int(tag.RowsAffected())
+	if err := audit.Record(ctx, tx, audit.Event{
+		At:         now,
+		By:         a.ID,
+		Action:     "returns.issue",
+		EntityType: "period",
+		EntityID:   p.String(),
+		After:      map[string]any{"returns": n},
+	}); err != nil {
+		return 0, err
+	}
+	return n, nil
 }

@@ -79,18 +79,17 @@ func notifyReturned(ctx context.Context, tx pgx.Tx, now time.Time, r Return, com
 // notifyAccepted tells the CCG's active buyers that their return was
 // accepted: which changes were applied to the service ledger, and which
 // wait, as requested changes, for the return of the month they happen in.
-func notifyAccepted(ctx context.Context, tx pgx.Tx, now time.Time, r Return) error {
+func notifyAccepted(ctx context.Context, tx pgx.Tx, now time.Time, r Return, done Acceptance) error {
 	buyers, err := auth.Active(ctx, tx, auth.Buyer, r.CCGCode)
 	if err != nil {
 		return err
 	}
 	var applied, waiting []string
-	for _, l := range r.Lines {
-		if l.Requested {
-			waiting = append(waiting, "- "+lineWords(l))
-		} else {
-			applied = append(applied, "- "+lineWords(l))
-		}
+	for _, l := range done.Applied {
+		applied = append(applied, "- "+lineWords(l))
+	}
+	for _, l := range done.Waiting {
+		waiting = append(waiting, "- "+lineWords(l))
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "NHS Digital has accepted %s's Order Tracker return for %s.", r.CCGName, r.Period.Name())

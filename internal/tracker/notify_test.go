@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"ccgtracker/internal/apperr"
+	"ccgtracker/internal/org"
 	"ccgtracker/internal/tracker"
 )
 
@@ -51,28 +52,29 @@ func TestReviewNotifiesThePeopleAroundTheReturnOnce(t *testing.T) {
 		INSERT INTO users (email, name, role) VALUES ('fin@example.nhs.uk', 'Finn', 'finance')`)
 	must(t, err)
 	must(t, f.pool.QueryRow(ctx, `INSERT INTO users (email, name, role) VALUES ('r@example.nhs.uk', 'Rita Reviewer', 'reviewer') RETURNING id`).Scan(&reviewer))
+	rita := org.UserActor(reviewer, org.AllCCGs())
 
 	must(t, f.add(tracker.LineInput{Kind: tracker.Activation, Practice: "A81001", Instance: f.planned[0], Date: day(2026, 11, 3)}))
 	must(t, f.add(tracker.LineInput{Kind: tracker.Activation, Practice: "A81002", Instance: f.planned[1], Date: day(2027, 1, 10)}))
 	r := f.ret()
-	must(t, tracker.Submit(ctx, f.pool, now, f.buyer, f.scope, "16C", november, r.Version, false))
+	must(t, f.store.Submit(ctx, f.actor, "16C", november, r.Version, false))
 	if ms := f.messages("return_resubmitted"); len(ms) != 0 {
 		t.Errorf("a first submission told reviewers: %v", ms)
 	}
 
 	// Refused changes queue nothing.
 	r = f.ret()
-	if err := tracker.ReturnToCCG(ctx, f.pool, now, &reviewer, "16C", november, r.Version, "", nil); !apperr.Is(err, apperr.Invalid) {
+	if err := f.store.ReturnToCCG(ctx, rita, "16C", november, r.Version, "", nil); !apperr.Is(err, apperr.Invalid) {
 		t.Fatalf("send back without a comment: %v", err)
 	}
-	if err := tracker.ReturnToCCG(ctx, f.pool, now, &reviewer, "16C", november, r.Version-1, "Stale", nil); !apperr.Is(err, apperr.Conflict) {
+	if err := f.store.ReturnToCCG(ctx, rita, "16C", november, r.Version-1, "Stale", nil); !apperr.Is(err, apperr.Conflict) {
 		t.Fatalf("send back a version behind: %v", err)
 	}
 	if ms := f.messages("return_returned"); len(ms) != 0 {
 		t.Fatalf("refused send-backs queued %v", ms)
 	}
 
-	must(t, tracker.ReturnToCCG(ctx, f.pool, now, &reviewer, "16C", november, r.Version, "Please check the go-live dates.",
+	must(t, f.store.ReturnToCCG(ctx, rita, "16C", november, r.Version, "Please check the go-live dates.",
 		map[int64]string{r.Lines[1].ID: "Is January right?"}))
 	back := f.messages("return_returned")
 	if got := recipients(back); got != "b2@example.nhs.uk,b@example.nhs.uk" {
@@ -92,8 +94,8 @@ func TestReviewNotifiesThePeopleAroundTheReturnOnce(t *testing.T) {
 
 	// Submitted again: the active reviewers are told at once, once.
 	r = f.ret()
-	must(t, tracker.Submit(ctx, f.pool, now, f.buyer, f.scope, "16C", november, r.Version, false))
-	must(t, tracker.Submit(ctx, f.pool, now, f.buyer, f.scope, "16C", november, r.Version, false)) // a double click
+	must(t, f.store.Submit(ctx, f.actor, "16C", november, r.Version, false))
+	must(t, f.store.Submit(ctx, f.actor, "16C", november, r.Version, false)) // a double click
 	again := f.messages("return_resubmitted")
 	if got := recipients(again); got != "r@example.nhs.uk" {
 		t.Fatalf("resubmitted: told %q, want the active reviewer", got)
@@ -103,8 +105,10 @@ func TestReviewNotifiesThePeopleAroundTheReturnOnce(t *testing.T) {
 	}
 
 	r = f.ret()
-	must(t, tracker.Accept(ctx, f.pool, now, &reviewer, "16C", november, r.Version))
-	if err := tracker.Accept(ctx, f.pool, now, &reviewer, "16C", november, f.ret().Version); !apperr.Is(err, apperr.Conflict) {
+	if _, err := f.store.Accept(ctx, rita, "16C", november, r.Version); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.store.Accept(ctx, rita, "16C", november, f.ret().Version); !apperr.Is(err, apperr.Conflict) {
 		t.Fatalf("second accept: %v", err)
 	}
 	accepted := f.messages("return_accepted")
@@ -132,7 +136,7 @@ func TestAFailedAcceptanceQueuesNothing(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	must(t, f.add(tracker.LineInput{Kind: tracker.Activation, Practice: "A81001", Instance: f.planned[0], Date: day(2026, 11, 3)}))
-	must(t, tracker.Submit(ctx, f.pool, now, f.buyer, f.scope, "16C", november, f.ret().Version, false))
+	must(t, f.store.Submit(ctx, f.actor, "16C", november, f.ret().Version, false))
 	_, err := f.pool.Exec(ctx, `
 		CREATE FUNCTION refuse_accept() RETURNS trigger LANGUAGE plpgsql AS $$
 		BEGIN
@@ -141,7 +145,7 @@ func TestAFailedAcceptanceQueuesNothing(t *testing.T) {
 		END $$;
 		CREATE TRIGGER refuse_accept BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION refuse_accept()`)
 	must(t, err)
-	if err := tracker.Accept(ctx, f.pool, now, f.buyer, "16C", november, f.ret().Version); err == nil || !strings.Contains(err.Error(), "audit refused") {
+	if _, err := f.store.Accept(ctx, f.reviewer, "16C", november, f.ret().Version); err == nil || !strings.Contains(err.Error(), "audit refused") {
 		t.Fatalf("accept with its audit refused: %v", err)
 	}
 	if ms := f.messages("return_accepted"); len(ms) != 0 {
@@ -153,7 +157,9 @@ func TestAFailedAcceptanceQueuesNothing(t *testing.T) {
 	// Without the fault the same acceptance goes through, with its message.
 	_, err = f.pool.Exec(ctx, `DROP TRIGGER refuse_accept ON audit_log`)
 	must(t, err)
-	must(t, tracker.Accept(ctx, f.pool, now, f.buyer, "16C", november, f.ret().Version))
+	if _, err := f.store.Accept(ctx, f.reviewer, "16C", november, f.ret().Version); err != nil {
+		t.Fatal(err)
+	}
 	if ms := f.messages("return_accepted"); len(ms) != 1 {
 		t.Errorf("%d messages after the acceptance, want 1", len(ms))
 	}

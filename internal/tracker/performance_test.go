@@ -182,17 +182,19 @@ func TestPerformanceOfHandBuiltReturns(t *testing.T) {
 		{"England, October", perf.Months[oct], 4, 1, 3, 33, 3, "25%", "11.0"},
 		{"England, 12 months", perf.Total, 9, 4, 5, 81, 4, "44%", "16.2"},
 	} {
-		g := w.got
-		if g.Due != w.due || g.OnTime != w.onTime || g.Late != w.late || g.DaysLate != w.days || g.Outstanding != w.owing {
-			t.Errorf("%s: due %d, on time %d, late %d, days late %d, outstanding %d; want %d, %d, %d, %d, %d",
-				w.name, g.Due, g.OnTime, g.Late, g.DaysLate, g.Outstanding, w.due, w.onTime, w.late, w.days, w.owing)
-		}
-		if s := g.OnTimeText(); s != w.share {
-			t.Errorf("%s: on time %q, want %q", w.name, s, w.share)
-		}
-		if s := g.AverageDaysLateText(); s != w.lateBy {
-			t.Errorf("%s: average days late %q, want %q", w.name, s, w.lateBy)
-		}
+		t.Run(w.name, func(t *testing.T) {
+			g := w.got
+			if g.Due != w.due || g.OnTime != w.onTime || g.Late != w.late || g.DaysLate != w.days || g.Outstanding != w.owing {
+				t.Errorf("%s: due %d, on time %d, late %d, days late %d, outstanding %d; want %d, %d, %d, %d, %d",
+					w.name, g.Due, g.OnTime, g.Late, g.DaysLate, g.Outstanding, w.due, w.onTime, w.late, w.days, w.owing)
+			}
+			if s := g.OnTimeText(); s != w.share {
+				t.Errorf("%s: on time %q, want %q", w.name, s, w.share)
+			}
+			if s := g.AverageDaysLateText(); s != w.lateBy {
+				t.Errorf("%s: average days late %q, want %q", w.name, s, w.lateBy)
+			}
+		})
 	}
 
 	// A buyer's scope holds their CCG alone.

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"ccgtracker/internal/apperr"
 	"ccgtracker/internal/audit"
@@ -103,13 +102,16 @@ func (p Proposal) Words() string {
 	return who
 }
 
-// ImportODS runs an ODS import (org.ImportODSBy) and, in its transaction,
-// makes the proposals its changes call for.
-func ImportODS(ctx context.Context, pool *pgxpool.Pool, now time.Time, by org.ImportedBy, r io.Reader) (org.ODSReport, int64, int, error) {
+// ImportODS runs an ODS import of the file fileName (org.ImportODSBy) and,
+// in its transaction, makes the proposals its changes call for. It returns
+// the import's report, its id and how many proposals it made.
+func (s *Store) ImportODS(ctx context.Context, a org.Actor, fileName string, r io.Reader) (org.ODSReport, int64, int, error) {
+	now := s.now()
+	by := org.ImportedBy{ActorID: a.ID, FileName: fileName}
 	made := 0
-	rep, id, err := org.ImportODSBy(ctx, pool, now, by, r, func(ctx context.Context, tx pgx.Tx, importID int64, rep org.ODSReport) error {
+	rep, id, err := org.ImportODSBy(ctx, s.pool, now, by, r, func(ctx context.Context, tx pgx.Tx, importID int64, rep org.ODSReport) error {
 		var err error
-		if made, err = propose(ctx, tx, now, by.ActorID, importID, rep); err != nil {
+		if made, err = propose(ctx, tx, now, a, importID, rep); err != nil {
 			return err
 		}
 		// The history of imports counts the proposals it made too.
@@ -121,7 +123,7 @@ func ImportODS(ctx context.Context, pool *pgxpool.Pool, now time.Time, by org.Im
 
 // propose makes the proposals an import's report calls for, in a few
 // statements whatever its size, and says how many were new.
-func propose(ctx context.Context, tx pgx.Tx, now time.Time, actorID *int64, importID int64, rep org.ODSReport) (int, error) {
+func propose(ctx context.Context, tx pgx.Tx, now time.Time, a org.Actor, importID int64, rep org.ODSReport) (int, error) {
 	today := dates.Today(now)
 	var codes, changes, details, froms []string
 	var effective []time.Time
@@ -201,7 +203,7 @@ func propose(ctx context.Context, tx pgx.Tx, now time.Time, actorID *int64, impo
 	for _, m := range all {
 		if err := audit.Queue(batch, audit.Event{
 			At:         now,
-			By:         actorID,
+			By:         a.ID,
 			Action:     "proposal.make",
 			EntityType: "proposal",
 			EntityID:   strconv.FormatInt(m.id, 10),
@@ -275,10 +277,10 @@ type ProposalAnswer struct {
 // practice's live services and a cancellation of each planned one, all
 // on the date. Problems come back keyed by the form's fields, nothing
 // saved.
-func ConfirmProposal(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int64, scope org.Scope, ccgCode string, p Period,
-	version int, id int64, a ProposalAnswer) (int, error) {
+func (s *Store) ConfirmProposal(ctx context.Context, a org.Actor, ccgCode string, p Period, version int, id int64, ans ProposalAnswer) (int, error) {
+	now := s.now()
 	added := 0
-	err := edit(ctx, pool, scope, ccgCode, p, version, func(tx pgx.Tx, r Return) error {
+	err := s.edit(ctx, a, ccgCode, p, version, func(tx pgx.Tx, r Return) error {
 		prop, err := lockProposal(ctx, tx, r, id)
 		if err != nil {
 			return err
@@ -286,15 +288,15 @@ func ConfirmProposal(ctx context.Context, pool *pgxpool.Pool, now time.Time, act
 		fields := map[string]string{}
 		allowed := false
 		for _, k := range prop.Kinds() {
-			allowed = allowed || k == a.Kind
+			allowed = allowed || k == ans.Kind
 		}
 		if !allowed {
 			fields[ProposalFieldKind] = "Select the kind of change to report"
 		}
-		if a.Kind == Merger && strings.TrimSpace(a.Target) == "" {
+		if ans.Kind == Merger && strings.TrimSpace(ans.Target) == "" {
 			fields[ProposalFieldTarget] = "Enter the ODS code of the practice it merged into"
 		}
-		if a.Date.IsZero() {
+		if ans.Date.IsZero() {
 			fields[ProposalFieldDate] = "Enter the date of the change"
 		}
 		if len(fields) > 0 {
@@ -304,12 +306,12 @@ func ConfirmProposal(ctx context.Context, pool *pgxpool.Pool, now time.Time, act
 			return apperr.New(apperr.Invalid, "This return says there were no changes this month.")
 		}
 		var ins []LineInput
-		note := strings.TrimSpace(a.Note)
+		note := strings.TrimSpace(ans.Note)
 		if note == "" {
 			note = prop.Words()
 		}
-		if a.Kind == Merger {
-			ins = append(ins, LineInput{Kind: Merger, Practice: prop.PracticeCode, Targets: []string{strings.ToUpper(strings.TrimSpace(a.Target))}, Date: a.Date, Note: note})
+		if ans.Kind == Merger {
+			ins = append(ins, LineInput{Kind: Merger, Practice: prop.PracticeCode, Targets: []string{strings.ToUpper(strings.TrimSpace(ans.Target))}, Date: ans.Date, Note: note})
 		} else {
 			rows, err := tx.Query(ctx, `SELECT id, state FROM service_instances
 				WHERE practice_code = $1 AND ccg_code = $2 AND state IN ('planned', 'active') ORDER BY id`, prop.PracticeCode, r.CCGCode)
@@ -319,7 +321,7 @@ func ConfirmProposal(ctx context.Context, pool *pgxpool.Pool, now time.Time, act
 			var sid int64
 			var state string
 			if _, err := pgx.ForEachRow(rows, []any{&sid, &state}, func() error {
-				k, d := Cessation, a.Date
+				k, d := Cessation, ans.Date
 				if state == "planned" {
 					// A planned service is cancelled, on a day the practice
 					// was open: the close date itself, when the date is the
@@ -352,12 +354,12 @@ func ConfirmProposal(ctx context.Context, pool *pgxpool.Pool, now time.Time, act
 		if len(problems) > 0 {
 			return &apperr.Error{Code: apperr.Invalid, Message: "The proposed change could not be reported", Fields: proposalFields(problems)}
 		}
-		if err := plan.save(ctx, tx, now, actorID); err != nil {
+		if err := plan.save(ctx, tx, now, a); err != nil {
 			return err
 		}
 		added = len(ins)
-		return decide(ctx, tx, now, actorID, r, prop, OutcomeConfirmed, a.Kind, "",
-			map[string]any{"kind": a.Kind, "date": a.Date.Format(time.DateOnly), "target": a.Target, "lines": added})
+		return decide(ctx, tx, now, a, r, prop, OutcomeConfirmed, ans.Kind, "",
+			map[string]any{"kind": ans.Kind, "date": ans.Date.Format(time.DateOnly), "target": ans.Target, "lines": added})
 	})
 	return added, err
 }
@@ -386,10 +388,10 @@ func proposalFields(problems map[int]map[string]string) map[string]string {
 
 // DismissProposal records that the buyer will not report a proposal, and
 // why.
-func DismissProposal(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int64, scope org.Scope, ccgCode string, p Period,
-	version int, id int64, reason string) error {
+func (s *Store) DismissProposal(ctx context.Context, a org.Actor, ccgCode string, p Period, version int, id int64, reason string) error {
+	now := s.now()
 	reason = strings.TrimSpace(reason)
-	return edit(ctx, pool, scope, ccgCode, p, version, func(tx pgx.Tx, r Return) error {
+	return s.edit(ctx, a, ccgCode, p, version, func(tx pgx.Tx, r Return) error {
 		prop, err := lockProposal(ctx, tx, r, id)
 		if err != nil {
 			return err
@@ -402,7 +404,7 @@ func DismissProposal(ctx context.Context, pool *pgxpool.Pool, now time.Time, act
 			return &apperr.Error{Code: apperr.Invalid, Message: "The proposed change could not be dismissed",
 				Fields: map[string]string{ProposalFieldReason: "The reason must be 500 characters or fewer"}}
 		}
-		return decide(ctx, tx, now, actorID, r, prop, OutcomeDismissed, "", reason, map[string]any{"reason": reason})
+		return decide(ctx, tx, now, a, r, prop, OutcomeDismissed, "", reason, map[string]any{"reason": reason})
 	})
 }
 
@@ -426,7 +428,7 @@ func lockProposal(ctx context.Context, tx pgx.Tx, r Return, id int64) (Proposal,
 	return prop, nil
 }
 
-func decide(ctx context.Context, tx pgx.Tx, now time.Time, actorID *int64, r Return, prop Proposal, outcome string, kind Kind, reason string, after map[string]any) error {
+func decide(ctx context.Context, tx pgx.Tx, now time.Time, a org.Actor, r Return, prop Proposal, outcome string, kind Kind, reason string, after map[string]any) error {
 	var k, why *string
 	if kind != "" {
 		s := string(kind)
@@ -436,14 +438,14 @@ func decide(ctx context.Context, tx pgx.Tx, now time.Time, actorID *int64, r Ret
 		why = &reason
 	}
 	if _, err := tx.Exec(ctx, `UPDATE practice_proposals SET outcome = $2, outcome_kind = $3, reason = $4, return_id = $5, decided_at = $6, decided_by = $7
-		WHERE id = $1`, prop.ID, outcome, k, why, r.ID, now, actorID); err != nil {
+		WHERE id = $1`, prop.ID, outcome, k, why, r.ID, now, a.ID); err != nil {
 		return fmt.Errorf("decide proposal %d: %w", prop.ID, err)
 	}
 	after["outcome"] = outcome
 	after["return"] = r.CCGCode + "/" + r.Period.String()
 	return audit.Record(ctx, tx, audit.Event{
 		At:         now,
-		By:         actorID,
+		By:         a.ID,
 		Action:     "proposal." + strings.TrimSuffix(outcome, "ed"),
 		EntityType: "proposal",
 		EntityID:   strconv.FormatInt(prop.ID, 10),

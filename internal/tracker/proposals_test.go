@@ -29,7 +29,7 @@ var closures = strings.Join([]string{
 
 func importODS(t *testing.T, f *fixture, at time.Time) int {
 	t.Helper()
-	_, _, made, err := tracker.ImportODS(ctx, f.pool, at, org.ImportedBy{FileName: "epraccur.csv"}, strings.NewReader(closures))
+	_, _, made, err := f.at(at).ImportODS(ctx, org.System(), "epraccur.csv", strings.NewReader(closures))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,47 +56,58 @@ func TestODSClosureMakesOneProposal(t *testing.T) {
 	if made := importODS(t, f, now); made != 3 {
 		t.Errorf("the first import made %d proposals, want 3 (two closures, one note)", made)
 	}
-	for i := range 2 {
-		if made := importODS(t, f, now.Add(time.Duration(i+1)*time.Hour)); made != 0 {
-			t.Errorf("import %d made %d more proposals", i+2, made)
+	t.Run("ImportedAgainMakesNone", func(t *testing.T) {
+		for i := range 2 {
+			if made := importODS(t, f, now.Add(time.Duration(i+1)*time.Hour)); made != 0 {
+				t.Errorf("import %d made %d more proposals", i+2, made)
+			}
 		}
-	}
-	var n int
-	must(t, f.pool.QueryRow(ctx, `SELECT count(*) FROM practice_proposals`).Scan(&n))
-	if n != 3 {
-		t.Errorf("%d proposals after three imports, want 3", n)
-	}
+		var n int
+		must(t, f.pool.QueryRow(ctx, `SELECT count(*) FROM practice_proposals`).Scan(&n))
+		if n != 3 {
+			t.Errorf("%d proposals after three imports, want 3", n)
+		}
+	})
 	got := proposals(t, f)
 	acklam := got["A81004"]
-	if w := "ODS shows ACKLAM MEDICAL CENTRE (A81004) closed on 10 December 2026: report a merger or a cessation"; acklam.Words() != w {
-		t.Errorf("the proposal says %q, want %q", acklam.Words(), w)
-	}
-	if !acklam.EffectiveDate.Equal(day(2026, 12, 11)) || acklam.CCGCode != "16C" || acklam.Outcome != "" {
-		t.Errorf("the proposal: %+v; want the line dated 11 December 2026, the first day without service", acklam)
-	}
-	if note := got["A89999"]; !note.IsNote() || !strings.Contains(note.Words(), "opened on 1 December 2026 in your CCG") {
-		t.Errorf("the new practice: %+v (%q)", note, note.Words())
-	}
-	var audits int
-	must(t, f.pool.QueryRow(ctx, `SELECT count(*) FROM audit_log WHERE action = 'proposal.make'`).Scan(&audits))
-	if audits != 3 {
-		t.Errorf("%d proposals audited, want 3", audits)
-	}
+	t.Run("TheClosure", func(t *testing.T) {
+		if w := "ODS shows ACKLAM MEDICAL CENTRE (A81004) closed on 10 December 2026: report a merger or a cessation"; acklam.Words() != w {
+			t.Errorf("the proposal says %q, want %q", acklam.Words(), w)
+		}
+		if !acklam.EffectiveDate.Equal(day(2026, 12, 11)) || acklam.CCGCode != "16C" || acklam.Outcome != "" {
+			t.Errorf("the proposal: %+v; want the line dated 11 December 2026, the first day without service", acklam)
+		}
+	})
+	t.Run("TheOpeningANote", func(t *testing.T) {
+		if note := got["A89999"]; !note.IsNote() || !strings.Contains(note.Words(), "opened on 1 December 2026 in your CCG") {
+			t.Errorf("the new practice: %+v (%q)", note, note.Words())
+		}
+	})
+	t.Run("Audited", func(t *testing.T) {
+		var audits int
+		must(t, f.pool.QueryRow(ctx, `SELECT count(*) FROM audit_log WHERE action = 'proposal.make'`).Scan(&audits))
+		if audits != 3 {
+			t.Errorf("%d proposals audited, want 3", audits)
+		}
+	})
 
 	// Another CCG's buyer: not found, as a proposal that does not exist.
-	other, err := tracker.Get(ctx, f.pool, org.AllCCGs(), "03Q", november)
-	must(t, err)
-	if _, err := tracker.GetProposal(ctx, f.pool, other, acklam.ID); !apperr.Is(err, apperr.NotFound) {
-		t.Errorf("03Q's return asked for 16C's proposal: %v", err)
-	}
-	if _, err := tracker.ConfirmProposal(ctx, f.pool, now, f.buyer, org.OnlyCCG("03Q"), "16C", november, f.ret().Version, acklam.ID,
-		tracker.ProposalAnswer{Kind: tracker.Cessation, Date: day(2026, 12, 11)}); !apperr.Is(err, apperr.NotFound) {
-		t.Errorf("a 03Q buyer confirming 16C's proposal: %v", err)
-	}
-	if _, err := tracker.ConfirmProposal(ctx, f.pool, now, f.buyer, f.scope, "03Q", november, other.Version, acklam.ID,
-		tracker.ProposalAnswer{Kind: tracker.Cessation, Date: day(2026, 12, 11)}); !apperr.Is(err, apperr.NotFound) {
-		t.Errorf("16C's proposal confirmed on 03Q's return: %v", err)
-	}
+	t.Run("AnotherCCGs", func(t *testing.T) {
+		f := f.on(t)
+		other, err := tracker.Get(ctx, f.pool, org.AllCCGs(), "03Q", november)
+		must(t, err)
+		if _, err := tracker.GetProposal(ctx, f.pool, other, acklam.ID); !apperr.Is(err, apperr.NotFound) {
+			t.Errorf("03Q's return asked for 16C's proposal: %v", err)
+		}
+		if _, err := f.store.ConfirmProposal(ctx, org.UserActor(*f.buyer, org.OnlyCCG("03Q")), "16C", november, f.ret().Version, acklam.ID,
+			tracker.ProposalAnswer{Kind: tracker.Cessation, Date: day(2026, 12, 11)}); !apperr.Is(err, apperr.NotFound) {
+			t.Errorf("a 03Q buyer confirming 16C's proposal: %v", err)
+		}
+		if _, err := f.store.ConfirmProposal(ctx, f.actor, "03Q", november, other.Version, acklam.ID,
+			tracker.ProposalAnswer{Kind: tracker.Cessation, Date: day(2026, 12, 11)}); !apperr.Is(err, apperr.NotFound) {
+			t.Errorf("16C's proposal confirmed on 03Q's return: %v", err)
+		}
+	})
 }
 
 // Confirming a proposal makes its lines with the date filled in, through
@@ -111,19 +122,22 @@ func TestConfirmAndDismissProposals(t *testing.T) {
 
 	// Refused: no kind, a merger with no practice, a date before the practice opened.
 	for _, tc := range []struct {
+		name string
 		a    tracker.ProposalAnswer
 		want map[string]string
 	}{
-		{tracker.ProposalAnswer{Date: day(2026, 12, 11)}, map[string]string{tracker.ProposalFieldKind: "Select the kind of change to report"}},
-		{tracker.ProposalAnswer{Kind: tracker.Merger, Date: day(2026, 12, 11)}, map[string]string{tracker.ProposalFieldTarget: "Enter the ODS code of the practice it merged into"}},
-		{tracker.ProposalAnswer{Kind: tracker.Cessation}, map[string]string{tracker.ProposalFieldDate: "Enter the date of the change"}},
-		{tracker.ProposalAnswer{Kind: tracker.Cessation, Date: day(2026, 12, 20)}, nil},
+		{"NoKind", tracker.ProposalAnswer{Date: day(2026, 12, 11)}, map[string]string{tracker.ProposalFieldKind: "Select the kind of change to report"}},
+		{"MergerWithNoPractice", tracker.ProposalAnswer{Kind: tracker.Merger, Date: day(2026, 12, 11)}, map[string]string{tracker.ProposalFieldTarget: "Enter the ODS code of the practice it merged into"}},
+		{"NoDate", tracker.ProposalAnswer{Kind: tracker.Cessation}, map[string]string{tracker.ProposalFieldDate: "Enter the date of the change"}},
+		{"ADateTheLineChecksRefuse", tracker.ProposalAnswer{Kind: tracker.Cessation, Date: day(2026, 12, 20)}, nil},
 	} {
-		_, err := tracker.ConfirmProposal(ctx, f.pool, now, f.buyer, f.scope, "16C", november, f.ret().Version, acklam.ID, tc.a)
-		fields := fieldsOf(err)
-		if !apperr.Is(err, apperr.Invalid) || (tc.want != nil && fmt.Sprint(fields) != fmt.Sprint(tc.want)) || (tc.want == nil && fields[tracker.ProposalFieldDate] == "") {
-			t.Errorf("%+v: %v %v, want %v", tc.a, err, fields, tc.want)
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := f.store.ConfirmProposal(ctx, f.actor, "16C", november, f.on(t).ret().Version, acklam.ID, tc.a)
+			fields := fieldsOf(err)
+			if !apperr.Is(err, apperr.Invalid) || (tc.want != nil && fmt.Sprint(fields) != fmt.Sprint(tc.want)) || (tc.want == nil && fields[tracker.ProposalFieldDate] == "") {
+				t.Errorf("%+v: %v %v, want %v", tc.a, err, fields, tc.want)
+			}
+		})
 	}
 	if r := f.ret(); len(r.Lines) != 0 || proposals(t, f)["A81004"].Outcome != "" {
 		t.Fatalf("refused answers saved %d lines", len(r.Lines))
@@ -131,7 +145,7 @@ func TestConfirmAndDismissProposals(t *testing.T) {
 
 	// A cessation: ACKLAM's live continuity service ceases on the 11th, its
 	// planned Anywhere Consult is cancelled on the 10th, its last day.
-	n, err := tracker.ConfirmProposal(ctx, f.pool, now, f.buyer, f.scope, "16C", november, f.ret().Version, acklam.ID,
+	n, err := f.store.ConfirmProposal(ctx, f.actor, "16C", november, f.ret().Version, acklam.ID,
 		tracker.ProposalAnswer{Kind: tracker.Cessation, Date: acklam.EffectiveDate})
 	if err != nil || n != 2 {
 		t.Fatalf("confirm ACKLAM: %d lines (%v)", n, err)
@@ -151,20 +165,20 @@ func TestConfirmAndDismissProposals(t *testing.T) {
 	if p.Outcome != tracker.OutcomeConfirmed || p.OutcomeKind != tracker.Cessation || p.ReturnID == nil || *p.ReturnID != r.ID || p.DecidedBy != "Bea Buyer" {
 		t.Errorf("ACKLAM's proposal after confirming: %+v", p)
 	}
-	if _, err := tracker.ConfirmProposal(ctx, f.pool, now, f.buyer, f.scope, "16C", november, f.ret().Version, acklam.ID,
+	if _, err := f.store.ConfirmProposal(ctx, f.actor, "16C", november, f.ret().Version, acklam.ID,
 		tracker.ProposalAnswer{Kind: tracker.Cessation, Date: acklam.EffectiveDate}); !apperr.Is(err, apperr.Conflict) {
 		t.Errorf("confirmed twice: %v", err)
 	}
 	// A stale version is refused, as for any edit.
-	if err := tracker.DismissProposal(ctx, f.pool, now, f.buyer, f.scope, "16C", november, r.Version-1, queens.ID, "Merged last year"); !apperr.Is(err, apperr.Conflict) {
+	if err := f.store.DismissProposal(ctx, f.actor, "16C", november, r.Version-1, queens.ID, "Merged last year"); !apperr.Is(err, apperr.Conflict) {
 		t.Errorf("dismissed on a stale version: %v", err)
 	}
 
 	// Dismissing needs a reason.
-	if err := tracker.DismissProposal(ctx, f.pool, now, f.buyer, f.scope, "16C", november, f.ret().Version, queens.ID, "  "); fieldsOf(err)[tracker.ProposalFieldReason] == "" {
+	if err := f.store.DismissProposal(ctx, f.actor, "16C", november, f.ret().Version, queens.ID, "  "); fieldsOf(err)[tracker.ProposalFieldReason] == "" {
 		t.Errorf("dismissed with no reason: %v", err)
 	}
-	must(t, tracker.DismissProposal(ctx, f.pool, now, f.buyer, f.scope, "16C", november, f.ret().Version, queens.ID, "Reported on last month's return"))
+	must(t, f.store.DismissProposal(ctx, f.actor, "16C", november, f.ret().Version, queens.ID, "Reported on last month's return"))
 	q := proposals(t, f)["A81002"]
 	if q.Outcome != tracker.OutcomeDismissed || q.Reason != "Reported on last month's return" {
 		t.Errorf("QUEENS PARK after dismissing: %+v", q)
@@ -175,7 +189,7 @@ func TestConfirmAndDismissProposals(t *testing.T) {
 		t.Errorf("audited: %d confirmations, %d dismissals; want 1 and 1", confirms, dismissals)
 	}
 	// The note cannot be decided.
-	if err := tracker.DismissProposal(ctx, f.pool, now, f.buyer, f.scope, "16C", november, f.ret().Version, proposals(t, f)["A89999"].ID, "x"); !apperr.Is(err, apperr.Invalid) {
+	if err := f.store.DismissProposal(ctx, f.actor, "16C", november, f.ret().Version, proposals(t, f)["A89999"].ID, "x"); !apperr.Is(err, apperr.Invalid) {
 		t.Errorf("a note dismissed: %v", err)
 	}
 	// Importing the file again brings neither back.
@@ -192,7 +206,7 @@ func TestODSMoveIsProposedToTheCCGOfItsServices(t *testing.T) {
 	f := newFixture(t)
 	move := odsRow("A81001", "THE DENSHAM SURGERY", "TS18 1HU", "", "A", "03Q") + "\n"
 	for range 2 {
-		if _, _, _, err := tracker.ImportODS(ctx, f.pool, now, org.ImportedBy{FileName: "epraccur.csv"}, strings.NewReader(move)); err != nil {
+		if _, _, _, err := f.store.ImportODS(ctx, org.System(), "epraccur.csv", strings.NewReader(move)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -205,9 +219,9 @@ func TestODSMoveIsProposedToTheCCGOfItsServices(t *testing.T) {
 	if n != 1 {
 		t.Errorf("%d proposals for the move imported twice", n)
 	}
-	if _, err := tracker.ConfirmProposal(ctx, f.pool, now, f.buyer, f.scope, "16C", november, f.ret().Version, p.ID,
+	if _, err := f.store.ConfirmProposal(ctx, f.actor, "16C", november, f.ret().Version, p.ID,
 		tracker.ProposalAnswer{Kind: tracker.Cessation, Date: day(2026, 12, 10)}); fieldsOf(err)[tracker.ProposalFieldKind] == "" {
 		t.Errorf("a move confirmed as a line: %v", err)
 	}
-	must(t, tracker.DismissProposal(ctx, f.pool, now, f.buyer, f.scope, "16C", november, f.ret().Version, p.ID, "Its agreement ends with the move"))
+	must(t, f.store.DismissProposal(ctx, f.actor, "16C", november, f.ret().Version, p.ID, "Its agreement ends with the move"))
 }

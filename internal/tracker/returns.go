@@ -7,11 +7,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"ccgtracker/internal/apperr"
-	"ccgtracker/internal/audit"
-	"ccgtracker/internal/dates"
 	"ccgtracker/internal/org"
 	"ccgtracker/internal/postgres"
 )
@@ -69,52 +66,6 @@ func scanReturnAnd(row pgx.CollectableRow, more ...any) (Return, error) {
 		&r.IssuedAt, &r.SubmittedAt, &r.SubmittedBy, &r.LateAt, &r.ReviewedAt, &r.ReviewedBy, &r.ReviewComment, &r.Version, &r.Submissions, &r.Deadline, &r.Editable}, more...)...)
 	r.Period = PeriodOf(period)
 	return r, err
-}
-
-// Issue issues the period's return to every active CCG that has none yet,
-// each with its due date. It returns how many it issued: running it again
-// issues none.
-func Issue(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int64, p Period) (int, error) {
-	issued := 0
-	err := postgres.Tx(ctx, pool, func(tx pgx.Tx) error {
-		var err error
-		issued, err = IssueTx(ctx, tx, now, actorID, p)
-		return err
-	})
-	return issued, err
-}
-
-// IssueTx is Issue inside the caller's transaction (the nightly job's).
-func IssueTx(ctx context.Context, tx pgx.Tx, now time.Time, actorID *int64, p Period) (int, error) {
-	if p.First().After(dates.Today(now)) {
-		return 0, apperr.Invalidf("period", "The returns for %s cannot be issued before the month starts", p.Name())
-	}
-	codes, dues, err := toIssue(ctx, tx, p)
-	if err != nil {
-		return 0, err
-	}
-	if len(codes) == 0 {
-		return 0, nil
-	}
-	tag, err := tx.Exec(ctx, `
-		INSERT INTO tracker_returns (ccg_code, period, due_date, issued_at)
-		SELECT code, $3, due, $4 FROM unnest($1::text[], $2::date[]) AS t(code, due)
-		ON CONFLICT (ccg_code, period) DO NOTHING`, codes, dues, p.First(), now)
-	if err != nil {
-		return 0, fmt.Errorf("issue returns for %s: %w", p, err)
-	}
-	n := int(tag.RowsAffected())
-	if err := audit.Record(ctx, tx, audit.Event{
-		At:         now,
-		By:         actorID,
-		Action:     "returns.issue",
-		EntityType: "period",
-		EntityID:   p.String(),
-		After:      map[string]any{"returns": n},
-	}); err != nil {
-		return 0, err
-	}
-	return n, nil
 }
 
 // Get returns a CCG's return for a period with its lines, or NotFound when

@@ -30,13 +30,16 @@ var now = time.Date(2026, 12, 10, 10, 0, 0, 0, time.UTC)
 var november, _ = tracker.ParsePeriod("2026-11")
 
 type fixture struct {
-	t       *testing.T
-	pool    *pgxpool.Pool
-	url     string // of the fixture's database, to open another pool on it
-	buyer   *int64
-	scope   org.Scope
-	planned []string // refs of three planned services of an order of 16C, at A81001, A81002, A81004
-	live    string   // a continuity service of A81001, active since 1 January 2020
+	t        *testing.T
+	pool     *pgxpool.Pool
+	url      string         // of the fixture's database, to open another pool on it
+	store    *tracker.Store // its clock stands at now
+	buyer    *int64
+	scope    org.Scope
+	actor    org.Actor // the buyer, acting on their CCG
+	reviewer org.Actor // the buyer's id acting on every CCG, as a reviewer does
+	planned  []string  // refs of three planned services of an order of 16C, at A81001, A81002, A81004
+	live     string    // a continuity service of A81001, active since 1 January 2020
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -45,6 +48,8 @@ func newFixture(t *testing.T) *fixture {
 	f := &fixture{t: t, pool: pool, url: dbURL, scope: org.OnlyCCG("16C")}
 	id := testkit.Buyer(t, pool, "16C")
 	f.buyer = &id
+	f.actor, f.reviewer = org.UserActor(id, f.scope), org.UserActor(id, org.AllCCGs())
+	f.store = tracker.NewStore(pool, testkit.NewClock(now).Now)
 	if err := postgres.Tx(ctx, pool, func(tx pgx.Tx) error {
 		_, err := ledger.SeedDemoContinuity(ctx, tx, now, refdata.FS(), dates.Date(2020, 1, 1))
 		return err
@@ -75,10 +80,17 @@ func newFixture(t *testing.T) *fixture {
 	f.planned, err = pgx.CollectRows(rows, pgx.RowTo[string])
 	must(t, err)
 	must(t, pool.QueryRow(ctx, `SELECT 'SI' || id || '-' || practice_code FROM service_instances WHERE agreement_id IS NOT NULL AND practice_code = 'A81001'`).Scan(&f.live))
-	if _, err := tracker.Issue(ctx, pool, now, nil, november); err != nil {
+	if _, err := f.store.Issue(ctx, org.System(), november); err != nil {
 		t.Fatal(err)
 	}
 	return f
+}
+
+// on is the fixture for the subtest t: its helpers then fail t.
+func (f *fixture) on(t *testing.T) *fixture {
+	g := *f
+	g.t = t
+	return &g
 }
 
 func (f *fixture) ret() tracker.Return {
@@ -88,8 +100,14 @@ func (f *fixture) ret() tracker.Return {
 	return r
 }
 
+// at is a store whose clock stands at t, for a command at another time
+// than now.
+func (f *fixture) at(t time.Time) *tracker.Store {
+	return tracker.NewStore(f.pool, testkit.NewClock(t).Now)
+}
+
 func (f *fixture) add(in tracker.LineInput) error {
-	return tracker.AddLine(ctx, f.pool, now, f.buyer, f.scope, "16C", november, f.ret().Version, in)
+	return f.store.AddLine(ctx, f.actor, "16C", november, f.ret().Version, in)
 }
 
 func day(y int, m time.Month, d int) time.Time { return dates.Date(y, m, d) }
@@ -111,7 +129,7 @@ func must(t *testing.T, err error) {
 func TestIssueIsIdempotentWithDueDates(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	n, err := tracker.Issue(ctx, f.pool, now, nil, november)
+	n, err := f.store.Issue(ctx, org.System(), november)
 	if err != nil || n != 0 {
 		t.Fatalf("second issue: %d %v", n, err)
 	}
@@ -129,7 +147,7 @@ func TestIssueIsIdempotentWithDueDates(t *testing.T) {
 	_, err = f.pool.Exec(ctx, `UPDATE ccgs SET due_day = 5 WHERE code = '16C'`)
 	must(t, err)
 	dec, _ := tracker.ParsePeriod("2026-12")
-	_, err = tracker.Issue(ctx, f.pool, now, nil, dec)
+	_, err = f.store.Issue(ctx, org.System(), dec)
 	must(t, err)
 	r, err = tracker.Get(ctx, f.pool, f.scope, "16C", dec)
 	must(t, err)
@@ -174,10 +192,12 @@ func TestLineValidation(t *testing.T) {
 		{"ErrSplitTargetUnknown", tracker.LineInput{Kind: tracker.Split, Practice: "A81001", Targets: []string{"A81002", "Z99999"}, Date: day(2026, 11, 5)}, tracker.FieldTargets},
 	}
 	for _, c := range cases {
-		err := f.add(c.in)
-		if !apperr.Is(err, apperr.Invalid) || fieldsOf(err)[c.field] == "" {
-			t.Errorf("%s: err = %v, want a problem with %s", c.name, err, c.field)
-		}
+		t.Run(c.name, func(t *testing.T) {
+			err := f.on(t).add(c.in)
+			if !apperr.Is(err, apperr.Invalid) || fieldsOf(err)[c.field] == "" {
+				t.Errorf("%s: err = %v, want a problem with %s", c.name, err, c.field)
+			}
+		})
 	}
 	if r := f.ret(); len(r.Lines) != 0 || r.Status != tracker.Issued {
 		t.Errorf("refused lines left %d lines, status %s", len(r.Lines), r.Status)
@@ -195,9 +215,11 @@ func TestLineValidation(t *testing.T) {
 		{"ErrVerificationBeforeGoLive", tracker.LineInput{Kind: tracker.Verification, Practice: "A81002", Instance: f.planned[1], Date: day(2026, 11, 2)}},
 	}
 	for _, c := range contradictions {
-		if err := f.add(c.in); !apperr.Is(err, apperr.Invalid) {
-			t.Errorf("%s: %v", c.name, err)
-		}
+		t.Run(c.name, func(t *testing.T) {
+			if err := f.on(t).add(c.in); !apperr.Is(err, apperr.Invalid) {
+				t.Errorf("%s: %v", c.name, err)
+			}
+		})
 	}
 	if r := f.ret(); len(r.Lines) != 2 || r.Status != tracker.Draft {
 		t.Errorf("after two good lines: %d lines, %s", len(r.Lines), r.Status)
@@ -207,24 +229,24 @@ func TestLineValidation(t *testing.T) {
 func TestSubmitReturnResubmitAccept(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	reviewer := f.buyer // who reviews does not matter to the domain
+	reviewer := f.reviewer // who reviews does not matter to the domain
 	r := f.ret()
-	if err := tracker.Submit(ctx, f.pool, now, f.buyer, f.scope, "16C", november, r.Version, false); !apperr.Is(err, apperr.Invalid) {
+	if err := f.store.Submit(ctx, f.actor, "16C", november, r.Version, false); !apperr.Is(err, apperr.Invalid) {
 		t.Errorf("ErrEmptySubmission: %v", err)
 	}
 	must(t, f.add(tracker.LineInput{Kind: tracker.Activation, Practice: "A81001", Instance: f.planned[0], Date: day(2026, 11, 3)}))
 	must(t, f.add(tracker.LineInput{Kind: tracker.Cessation, Practice: "A81001", Instance: f.live, Date: day(2026, 11, 16)}))
 	must(t, f.add(tracker.LineInput{Kind: tracker.Activation, Practice: "A81002", Instance: f.planned[1], Date: day(2027, 1, 10), Note: "requested"}))
 	r = f.ret()
-	if err := tracker.Submit(ctx, f.pool, now, f.buyer, f.scope, "16C", november, r.Version, true); !apperr.Is(err, apperr.Invalid) {
+	if err := f.store.Submit(ctx, f.actor, "16C", november, r.Version, true); !apperr.Is(err, apperr.Invalid) {
 		t.Errorf("ErrNilWithLines: %v", err)
 	}
-	if err := tracker.Accept(ctx, f.pool, now, reviewer, "16C", november, r.Version); !apperr.Is(err, apperr.Conflict) {
+	if _, err := f.store.Accept(ctx, reviewer, "16C", november, r.Version); !apperr.Is(err, apperr.Conflict) {
 		t.Errorf("ErrAcceptDraft: %v", err)
 	}
-	must(t, tracker.Submit(ctx, f.pool, now, f.buyer, f.scope, "16C", november, r.Version, false))
+	must(t, f.store.Submit(ctx, f.actor, "16C", november, r.Version, false))
 	// A double click: the same version again creates no second submission.
-	must(t, tracker.Submit(ctx, f.pool, now, f.buyer, f.scope, "16C", november, r.Version, false))
+	must(t, f.store.Submit(ctx, f.actor, "16C", november, r.Version, false))
 	r = f.ret()
 	if r.Status != tracker.Submitted || r.Submissions != 1 || r.SubmittedBy != "Bea Buyer" {
 		t.Fatalf("after submit: %s, %d submissions, by %q", r.Status, r.Submissions, r.SubmittedBy)
@@ -232,27 +254,34 @@ func TestSubmitReturnResubmitAccept(t *testing.T) {
 	if err := f.add(tracker.LineInput{Kind: tracker.Cancellation, Practice: "A81004", Instance: f.planned[2], Date: day(2026, 11, 5)}); !apperr.Is(err, apperr.Conflict) {
 		t.Errorf("ErrEditSubmitted: %v", err)
 	}
-	if err := tracker.ReturnToCCG(ctx, f.pool, now, reviewer, "16C", november, r.Version, " ", nil); !apperr.Is(err, apperr.Invalid) {
+	if err := f.store.ReturnToCCG(ctx, reviewer, "16C", november, r.Version, " ", nil); !apperr.Is(err, apperr.Invalid) {
 		t.Errorf("ErrReturnWithoutComment: %v", err)
 	}
-	must(t, tracker.ReturnToCCG(ctx, f.pool, now, reviewer, "16C", november, r.Version, "Check the cessation date",
+	must(t, f.store.ReturnToCCG(ctx, reviewer, "16C", november, r.Version, "Check the cessation date",
 		map[int64]string{r.Lines[1].ID: "Was it the 15th?"}))
 	r = f.ret()
 	if r.Status != tracker.Returned || r.ReviewComment != "Check the cessation date" || r.Lines[1].ReviewerComment != "Was it the 15th?" {
 		t.Fatalf("returned: %s %q %q", r.Status, r.ReviewComment, r.Lines[1].ReviewerComment)
 	}
-	must(t, tracker.DeleteLine(ctx, f.pool, now, f.buyer, f.scope, "16C", november, r.Version, r.Lines[1].ID))
+	must(t, f.store.DeleteLine(ctx, f.actor, "16C", november, r.Version, r.Lines[1].ID))
 	must(t, f.add(tracker.LineInput{Kind: tracker.Cessation, Practice: "A81001", Instance: f.live, Date: day(2026, 11, 15)}))
 	r = f.ret()
 	if r.Status != tracker.Draft {
 		t.Errorf("edited after return: %s", r.Status)
 	}
-	must(t, tracker.Submit(ctx, f.pool, now, f.buyer, f.scope, "16C", november, r.Version, false))
+	must(t, f.store.Submit(ctx, f.actor, "16C", november, r.Version, false))
 	r = f.ret()
 	if r.Submissions != 2 {
 		t.Errorf("%d submissions kept, want 2", r.Submissions)
 	}
-	must(t, tracker.Accept(ctx, f.pool, now, reviewer, "16C", november, r.Version))
+	done, err := f.store.Accept(ctx, reviewer, "16C", november, r.Version)
+	must(t, err)
+	// What it did: the two changes of November applied (the go-live and
+	// the second cessation), the requested go-live in January waiting.
+	if len(done.Applied) != 2 || done.Applied[0].ID != r.Lines[0].ID || done.Applied[1].ID != r.Lines[2].ID ||
+		len(done.Waiting) != 1 || done.Waiting[0].ID != r.Lines[1].ID || done.Services != 2 {
+		t.Errorf("accepted: applied %+v, waiting %+v, %d services changed", done.Applied, done.Waiting, done.Services)
+	}
 
 	states := map[string]string{}
 	rows, err := f.pool.Query(ctx, `SELECT 'SI' || id || '-' || practice_code, state || ' ' || coalesce(actual_m1::text, '-') || ' ' || coalesce(cessation_date::text, '-')
@@ -277,7 +306,7 @@ func TestSubmitReturnResubmitAccept(t *testing.T) {
 		t.Errorf("%d history entries tied to return lines, want 2", history)
 	}
 	r = f.ret()
-	if err := tracker.Accept(ctx, f.pool, now, reviewer, "16C", november, r.Version); !apperr.Is(err, apperr.Conflict) {
+	if _, err := f.store.Accept(ctx, reviewer, "16C", november, r.Version); !apperr.Is(err, apperr.Conflict) {
 		t.Errorf("ErrAcceptTwice: %v", err)
 	}
 	if err := f.add(tracker.LineInput{Kind: tracker.Cancellation, Practice: "A81004", Instance: f.planned[2], Date: day(2026, 11, 5)}); !apperr.Is(err, apperr.Conflict) {
@@ -296,18 +325,24 @@ func TestNilReturnAndScope(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	r := f.ret()
-	must(t, tracker.Submit(ctx, f.pool, now, f.buyer, f.scope, "16C", november, r.Version, true))
+	must(t, f.store.Submit(ctx, f.actor, "16C", november, r.Version, true))
 	r = f.ret()
 	if !r.NilReturn || r.Status != tracker.Submitted {
 		t.Errorf("nil return: %+v", r)
 	}
-	for _, scope := range []org.Scope{org.OnlyCCG("03Q"), {}} {
-		if _, err := tracker.Get(ctx, f.pool, scope, "16C", november); !apperr.Is(err, apperr.NotFound) {
-			t.Errorf("Get in scope %+v: %v", scope, err)
-		}
-		if err := tracker.AddLine(ctx, f.pool, now, f.buyer, scope, "16C", november, r.Version, tracker.LineInput{}); !apperr.Is(err, apperr.NotFound) {
-			t.Errorf("AddLine in scope %+v: %v", scope, err)
-		}
+	for _, c := range []struct {
+		name  string
+		scope org.Scope
+	}{{"AnotherCCG", org.OnlyCCG("03Q")}, {"NoScope", org.Scope{}}} {
+		scope := c.scope
+		t.Run(c.name, func(t *testing.T) {
+			if _, err := tracker.Get(ctx, f.pool, scope, "16C", november); !apperr.Is(err, apperr.NotFound) {
+				t.Errorf("Get in scope %+v: %v", scope, err)
+			}
+			if err := f.store.AddLine(ctx, org.UserActor(*f.buyer, scope), "16C", november, r.Version, tracker.LineInput{}); !apperr.Is(err, apperr.NotFound) {
+				t.Errorf("AddLine in scope %+v: %v", scope, err)
+			}
+		})
 	}
 }
 
@@ -328,7 +363,7 @@ func TestConcurrentEditsOneWins(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = tracker.AddLine(ctx, f.pool, now, f.buyer, f.scope, "16C", november, r.Version, in)
+			errs[i] = f.store.AddLine(ctx, f.actor, "16C", november, r.Version, in)
 		}()
 	}
 	wg.Wait()
@@ -347,9 +382,11 @@ func TestConcurrentEditsOneWins(t *testing.T) {
 
 	// Accepting while the buyer edits: the buyer's save is refused.
 	r = f.ret()
-	must(t, tracker.Submit(ctx, f.pool, now, f.buyer, f.scope, "16C", november, r.Version, false))
-	must(t, tracker.Accept(ctx, f.pool, now, f.buyer, "16C", november, r.Version+1))
-	if err := tracker.AddLine(ctx, f.pool, now, f.buyer, f.scope, "16C", november, r.Version+1, ins[2]); !apperr.Is(err, apperr.Conflict) {
+	must(t, f.store.Submit(ctx, f.actor, "16C", november, r.Version, false))
+	if _, err := f.store.Accept(ctx, f.reviewer, "16C", november, r.Version+1); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.store.AddLine(ctx, f.actor, "16C", november, r.Version+1, ins[2]); !apperr.Is(err, apperr.Conflict) {
 		t.Errorf("edit of an accepted return: %v", err)
 	}
 }
@@ -359,8 +396,10 @@ func TestMergerEndsEveryServiceOfThePractice(t *testing.T) {
 	f := newFixture(t)
 	must(t, f.add(tracker.LineInput{Kind: tracker.Merger, Practice: "A81001", Targets: []string{"A81002"}, Date: day(2026, 11, 30)}))
 	r := f.ret()
-	must(t, tracker.Submit(ctx, f.pool, now, f.buyer, f.scope, "16C", november, r.Version, false))
-	must(t, tracker.Accept(ctx, f.pool, now, f.buyer, "16C", november, r.Version+1))
+	must(t, f.store.Submit(ctx, f.actor, "16C", november, r.Version, false))
+	if _, err := f.store.Accept(ctx, f.reviewer, "16C", november, r.Version+1); err != nil {
+		t.Fatal(err)
+	}
 	var open int
 	must(t, f.pool.QueryRow(ctx, `SELECT count(*) FROM service_instances WHERE practice_code = 'A81001' AND state IN ('planned', 'active')`).Scan(&open))
 	var ceased, cancelled int
@@ -375,11 +414,11 @@ func TestReturnedNilReturnTakesChanges(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	r := f.ret()
-	must(t, tracker.Submit(ctx, f.pool, now, f.buyer, f.scope, "16C", november, r.Version, true))
-	must(t, tracker.ReturnToCCG(ctx, f.pool, now, f.buyer, "16C", november, r.Version+1, "A.N. Practice went live on 3 November", nil))
+	must(t, f.store.Submit(ctx, f.actor, "16C", november, r.Version, true))
+	must(t, f.store.ReturnToCCG(ctx, f.reviewer, "16C", november, r.Version+1, "A.N. Practice went live on 3 November", nil))
 	must(t, f.add(tracker.LineInput{Kind: tracker.Activation, Practice: "A81001", Instance: f.planned[0], Date: day(2026, 11, 3)}))
 	r = f.ret()
-	must(t, tracker.Submit(ctx, f.pool, now, f.buyer, f.scope, "16C", november, r.Version, false))
+	must(t, f.store.Submit(ctx, f.actor, "16C", november, r.Version, false))
 	if r = f.ret(); r.NilReturn || r.Submissions != 2 {
 		t.Errorf("resubmitted with a change: nil %v, %d submissions", r.NilReturn, r.Submissions)
 	}
@@ -396,8 +435,10 @@ func TestAcceptedMigrationCorrectionAndSplit(t *testing.T) {
 	// A81004 splits, its patients going to A81002 and A81005: recorded only.
 	must(t, f.add(tracker.LineInput{Kind: tracker.Split, Practice: "A81004", Targets: []string{"A81002", "A81005"}, Date: day(2026, 11, 20)}))
 	r := f.ret()
-	must(t, tracker.Submit(ctx, f.pool, now, f.buyer, f.scope, "16C", november, r.Version, false))
-	must(t, tracker.Accept(ctx, f.pool, now, f.buyer, "16C", november, r.Version+1))
+	must(t, f.store.Submit(ctx, f.actor, "16C", november, r.Version, false))
+	if _, err := f.store.Accept(ctx, f.reviewer, "16C", november, r.Version+1); err != nil {
+		t.Fatal(err)
+	}
 
 	state := func(ref string) string {
 		var s string
@@ -424,17 +465,19 @@ func TestAcceptedMigrationCorrectionAndSplit(t *testing.T) {
 
 	// December: the go-live of A81002 was wrong; correct it to 4 November.
 	dec, _ := tracker.ParsePeriod("2026-12")
-	_, err := tracker.Issue(ctx, f.pool, now, nil, dec)
+	_, err := f.store.Issue(ctx, org.System(), dec)
 	must(t, err)
 	decRet, err := tracker.Get(ctx, f.pool, f.scope, "16C", dec)
 	must(t, err)
-	must(t, tracker.AddLine(ctx, f.pool, now, f.buyer, f.scope, "16C", dec, decRet.Version, tracker.LineInput{
+	must(t, f.store.AddLine(ctx, f.actor, "16C", dec, decRet.Version, tracker.LineInput{
 		Kind: tracker.Correction, Practice: "A81002", Instance: f.planned[1], Corrects: tracker.CorrectsActualM1, Date: day(2026, 11, 4)}))
 	decRet, _ = tracker.Get(ctx, f.pool, f.scope, "16C", dec)
 	// December's return is sent once December is over.
 	january := time.Date(2027, 1, 4, 10, 0, 0, 0, time.UTC)
-	must(t, tracker.Submit(ctx, f.pool, january, f.buyer, f.scope, "16C", dec, decRet.Version, false))
-	must(t, tracker.Accept(ctx, f.pool, january, f.buyer, "16C", dec, decRet.Version+1))
+	must(t, f.at(january).Submit(ctx, f.actor, "16C", dec, decRet.Version, false))
+	if _, err := f.at(january).Accept(ctx, f.reviewer, "16C", dec, decRet.Version+1); err != nil {
+		t.Fatal(err)
+	}
 	if got := state(f.planned[1]); got != "active 2026-11-04 -" {
 		t.Errorf("after the correction: %q", got)
 	}
@@ -455,9 +498,11 @@ func TestMergerIsSeenByLaterLines(t *testing.T) {
 		{"ErrCessationAfterMerger", tracker.LineInput{Kind: tracker.Cessation, Practice: "A81001", Instance: f.live, Date: day(2026, 11, 20)}},
 	}
 	for _, c := range cases {
-		if err := f.add(c.in); !apperr.Is(err, apperr.Invalid) {
-			t.Errorf("%s: %v", c.name, err)
-		}
+		t.Run(c.name, func(t *testing.T) {
+			if err := f.on(t).add(c.in); !apperr.Is(err, apperr.Invalid) {
+				t.Errorf("%s: %v", c.name, err)
+			}
+		})
 	}
 	// Before the merger, a go-live is fine; the merger then ends it.
 	must(t, f.add(tracker.LineInput{Kind: tracker.Activation, Practice: "A81001", Instance: f.planned[0], Date: day(2026, 11, 3)}))
@@ -482,10 +527,12 @@ func TestTerminatedServiceCannotGoLiveAfterItsEnd(t *testing.T) {
 		{"ErrVerificationBeforeTerm", tracker.LineInput{Kind: tracker.Correction, Practice: "A81001", Instance: f.live, Corrects: tracker.CorrectsActualM1, Date: day(2019, 12, 1)}, tracker.FieldDate},
 	}
 	for _, c := range cases {
-		err := f.add(c.in)
-		if !apperr.Is(err, apperr.Invalid) || fieldsOf(err)[c.field] == "" {
-			t.Errorf("%s: %v", c.name, err)
-		}
+		t.Run(c.name, func(t *testing.T) {
+			err := f.on(t).add(c.in)
+			if !apperr.Is(err, apperr.Invalid) || fieldsOf(err)[c.field] == "" {
+				t.Errorf("%s: %v", c.name, err)
+			}
+		})
 	}
 	must(t, f.add(tracker.LineInput{Kind: tracker.Activation, Practice: "A81001", Instance: f.planned[0], Date: day(2026, 11, 19)}))
 }
@@ -497,11 +544,11 @@ func TestResubmissionAfterTheDueDateStaysOnTime(t *testing.T) {
 	f := newFixture(t)
 	r := f.ret()
 	onTime := time.Date(2026, 12, 18, 12, 0, 0, 0, time.UTC) // due 21 December
-	must(t, tracker.Submit(ctx, f.pool, onTime, f.buyer, f.scope, "16C", november, r.Version, true))
-	must(t, tracker.ReturnToCCG(ctx, f.pool, onTime, f.buyer, "16C", november, r.Version+1, "Check A81001", nil))
+	must(t, f.at(onTime).Submit(ctx, f.actor, "16C", november, r.Version, true))
+	must(t, f.at(onTime).ReturnToCCG(ctx, f.reviewer, "16C", november, r.Version+1, "Check A81001", nil))
 	after := time.Date(2026, 12, 28, 12, 0, 0, 0, time.UTC)
 	r = f.ret()
-	must(t, tracker.Submit(ctx, f.pool, after, f.buyer, f.scope, "16C", november, r.Version, true))
+	must(t, f.at(after).Submit(ctx, f.actor, "16C", november, r.Version, true))
 	r = f.ret()
 	if r.DaysLate(after) != 0 || r.Submissions != 2 || !r.SubmittedAt.Equal(onTime) {
 		t.Errorf("resubmitted late: %d days late, %d submissions, submitted at %v", r.DaysLate(after), r.Submissions, r.SubmittedAt)
@@ -515,7 +562,7 @@ func TestSubmitOnlyOnceTheMonthHasEnded(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	dec, _ := tracker.ParsePeriod("2026-12")
-	_, err := tracker.Issue(ctx, f.pool, now, nil, dec)
+	_, err := f.store.Issue(ctx, org.System(), dec)
 	must(t, err)
 	get := func() tracker.Return {
 		r, err := tracker.Get(ctx, f.pool, f.scope, "16C", dec)
@@ -526,10 +573,10 @@ func TestSubmitOnlyOnceTheMonthHasEnded(t *testing.T) {
 	for _, nilReturn := range []bool{true, false} {
 		if !nilReturn {
 			// The draft can be filled in during the month.
-			must(t, tracker.AddLine(ctx, f.pool, now, f.buyer, f.scope, "16C", dec, get().Version,
+			must(t, f.store.AddLine(ctx, f.actor, "16C", dec, get().Version,
 				tracker.LineInput{Kind: tracker.Activation, Practice: "A81001", Instance: f.planned[0], Date: day(2026, 12, 3)}))
 		}
-		err := tracker.Submit(ctx, f.pool, lastMinute, f.buyer, f.scope, "16C", dec, get().Version, nilReturn)
+		err := f.at(lastMinute).Submit(ctx, f.actor, "16C", dec, get().Version, nilReturn)
 		if !apperr.Is(err, apperr.Invalid) || !strings.Contains(apperr.MessageOf(err), "can be submitted from 1 January 2027") {
 			t.Errorf("nil %v: submitted on 31 December: %v", nilReturn, err)
 		}
@@ -541,15 +588,17 @@ func TestSubmitOnlyOnceTheMonthHasEnded(t *testing.T) {
 	// be accepted before the month ends either.
 	_, err = f.pool.Exec(ctx, `UPDATE tracker_returns SET status = 'submitted', submitted_at = $1, version = version + 1 WHERE ccg_code = '16C' AND period = '2026-12-01'`, lastMinute)
 	must(t, err)
-	if err := tracker.Accept(ctx, f.pool, lastMinute, f.buyer, "16C", dec, get().Version); !apperr.Is(err, apperr.Invalid) {
+	if _, err := f.at(lastMinute).Accept(ctx, f.reviewer, "16C", dec, get().Version); !apperr.Is(err, apperr.Invalid) {
 		t.Errorf("accepted on 31 December: %v", err)
 	}
 	_, err = f.pool.Exec(ctx, `UPDATE tracker_returns SET status = 'draft', submitted_at = NULL, version = version + 1 WHERE ccg_code = '16C' AND period = '2026-12-01'`)
 	must(t, err)
 
 	midnight := time.Date(2027, 1, 1, 0, 0, 0, 0, dates.London)
-	must(t, tracker.Submit(ctx, f.pool, midnight, f.buyer, f.scope, "16C", dec, get().Version, false))
-	must(t, tracker.Accept(ctx, f.pool, midnight, f.buyer, "16C", dec, get().Version))
+	must(t, f.at(midnight).Submit(ctx, f.actor, "16C", dec, get().Version, false))
+	if _, err := f.at(midnight).Accept(ctx, f.reviewer, "16C", dec, get().Version); err != nil {
+		t.Fatal(err)
+	}
 	if r := get(); r.Status != tracker.Accepted {
 		t.Errorf("after the month: %s", r.Status)
 	}

@@ -645,19 +645,25 @@ func TestParseCellDate(t *testing.T) {
 		{"46108", dates.Date(2026, 3, 27)},
 		{"46108.75", dates.Date(2026, 3, 27)}, // a date and time: the day
 	} {
-		got, problem := parseCellDate(c.in, false)
-		if problem != "" || !got.Equal(c.want) {
-			t.Errorf("%q: got %v, %q; want %v", c.in, got, problem, c.want)
-		}
+		t.Run(c.in, func(t *testing.T) {
+			got, problem := parseCellDate(c.in, false)
+			if problem != "" || !got.Equal(c.want) {
+				t.Errorf("%q: got %v, %q; want %v", c.in, got, problem, c.want)
+			}
+		})
 	}
 	// A Mac workbook of old counts days from 1904.
-	if got, _ := parseCellDate("44646", true); !got.Equal(dates.Date(2026, 3, 27)) {
-		t.Errorf("1904 date system: got %v", got)
-	}
-	for _, in := range []string{"29/02/2026", "0/1/2026", "2026-02-30", "27-03-26", "27 March 2026", "2026-03-27 garbage", ".", "-1", "1e5", "123456789012"} {
-		if _, problem := parseCellDate(in, false); problem == "" {
-			t.Errorf("%q read as a date", in)
+	t.Run("1904DateSystem", func(t *testing.T) {
+		if got, _ := parseCellDate("44646", true); !got.Equal(dates.Date(2026, 3, 27)) {
+			t.Errorf("1904 date system: got %v", got)
 		}
+	})
+	for _, in := range []string{"29/02/2026", "0/1/2026", "2026-02-30", "27-03-26", "27 March 2026", "2026-03-27 garbage", ".", "-1", "1e5", "123456789012"} {
+		t.Run("Not "+in, func(t *testing.T) {
+			if _, problem := parseCellDate(in, false); problem == "" {
+				t.Errorf("%q read as a date", in)
+			}
+		})
 	}
 }
 
@@ -666,18 +672,24 @@ func TestSheetColumnOf(t *testing.T) {
 		FieldKind: "Kind", FieldPractice: "Practice ODS code", FieldInstance: "Service ID", FieldNewInstance: "New service ID",
 		FieldTargets: "Target practices", FieldCorrects: "Corrects", FieldDate: "Date", "date-year": "Date", FieldNote: "Note", "version": "",
 	} {
-		if got := ColumnOf(field); got != want {
-			t.Errorf("ColumnOf(%q) = %q, want %q", field, got, want)
+		t.Run("ColumnOf "+field, func(t *testing.T) {
+			if got := ColumnOf(field); got != want {
+				t.Errorf("ColumnOf(%q) = %q, want %q", field, got, want)
+			}
+		})
+	}
+	t.Run("FieldRowErrors", func(t *testing.T) {
+		got := FieldRowErrors(4, map[string]string{FieldDate: "d", FieldKind: "k", "zzz": "z", "date-month": "m"})
+		want := []RowError{{4, "Kind", "k"}, {4, "Date", "d"}, {4, "Date", "m"}, {4, "", "z"}}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("FieldRowErrors:\n got %v\nwant %v", got, want)
 		}
-	}
-	got := FieldRowErrors(4, map[string]string{FieldDate: "d", FieldKind: "k", "zzz": "z", "date-month": "m"})
-	want := []RowError{{4, "Kind", "k"}, {4, "Date", "d"}, {4, "Date", "m"}, {4, "", "z"}}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("FieldRowErrors:\n got %v\nwant %v", got, want)
-	}
-	if s := (RowError{4, "Date", "d"}).Error(); s != "Row 4, Date: d" {
-		t.Errorf("Error() = %q", s)
-	}
+	})
+	t.Run("Error", func(t *testing.T) {
+		if s := (RowError{4, "Date", "d"}).Error(); s != "Row 4, Date: d" {
+			t.Errorf("Error() = %q", s)
+		}
+	})
 }
 
 // The optional columns: a line's ID (a row emptied but for it removes the

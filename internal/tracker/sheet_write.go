@@ -1,7 +1,7 @@
 package tracker
 
 // Writing the return as a workbook for the buyer; reading an upload back
-// is sheet.go, whose changeColumns is the layout both share.
+// is sheet_read.go, and sheet.go's changeColumns the layout both share.
 
 import (
 	"fmt"
@@ -375,3 +375,9 @@ func dueText(t time.Time) string {
 	}
 	return dates.Long(t)
 }
+
+// The workbook's widths and formats.
+const (
+	isoDateFormat = "yyyy-mm-dd"
+	textFormat    = 49 // Excel's built-in "@": what is typed stays text
+)

@@ -22,13 +22,15 @@ func TestDueDateMovesOffTheWeekend(t *testing.T) {
 		{"FebruaryReturnDueInMarch", "2027-02", 20, dates.Date(2027, 3, 22)},
 	}
 	for _, c := range cases {
-		p, ok := ParsePeriod(c.period)
-		if !ok {
-			t.Fatal(c.period)
-		}
-		if got := DueDate(p, c.day); !got.Equal(c.want) {
-			t.Errorf("%s: due %s, want %s", c.name, got.Format("Mon 2 Jan 2006"), c.want.Format("Mon 2 Jan 2006"))
-		}
+		t.Run(c.name, func(t *testing.T) {
+			p, ok := ParsePeriod(c.period)
+			if !ok {
+				t.Fatal(c.period)
+			}
+			if got := DueDate(p, c.day); !got.Equal(c.want) {
+				t.Errorf("%s: due %s, want %s", c.name, got.Format("Mon 2 Jan 2006"), c.want.Format("Mon 2 Jan 2006"))
+			}
+		})
 	}
 }
 
@@ -48,28 +50,38 @@ func TestLateAtTheEndOfTheLondonDueDay(t *testing.T) {
 	due := dates.Date(2026, 11, 20) // London is on GMT in November
 	onTime := time.Date(2026, 11, 20, 23, 59, 59, 0, time.UTC)
 	midnight := time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)
-	if d := late(due, &onTime, midnight); d != 0 {
-		t.Errorf("submitted 23:59:59 on the due day: %d days late", d)
-	}
-	if d := late(due, &midnight, midnight); d != 1 {
-		t.Errorf("submitted at midnight: %d days late, want 1", d)
-	}
+	t.Run("SubmittedAtTheLastSecond", func(t *testing.T) {
+		if d := late(due, &onTime, midnight); d != 0 {
+			t.Errorf("submitted 23:59:59 on the due day: %d days late", d)
+		}
+	})
+	t.Run("SubmittedAtMidnight", func(t *testing.T) {
+		if d := late(due, &midnight, midnight); d != 1 {
+			t.Errorf("submitted at midnight: %d days late, want 1", d)
+		}
+	})
 	// In summer London is an hour ahead: 23:30 UTC on the due day is
 	// already the next day in London.
-	summerDue := dates.Date(2026, 7, 20)
-	summer := time.Date(2026, 7, 20, 23, 30, 0, 0, time.UTC)
-	if d := late(summerDue, &summer, summer); d != 1 {
-		t.Errorf("23:30 UTC in July: %d days late, want 1", d)
-	}
+	t.Run("Summer", func(t *testing.T) {
+		summerDue := dates.Date(2026, 7, 20)
+		summer := time.Date(2026, 7, 20, 23, 30, 0, 0, time.UTC)
+		if d := late(summerDue, &summer, summer); d != 1 {
+			t.Errorf("23:30 UTC in July: %d days late, want 1", d)
+		}
+	})
 	// Across the October clock change: due Monday 26 October 2026.
-	autumnDue := dates.Date(2026, 10, 26)
-	now := time.Date(2026, 11, 2, 12, 0, 0, 0, time.UTC)
-	if d := late(autumnDue, nil, now); d != 7 {
-		t.Errorf("outstanding a week across the clock change: %d days, want 7", d)
-	}
-	if d := late(due, nil, time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)); d != 0 {
-		t.Errorf("outstanding on the due day: %d", d)
-	}
+	t.Run("AcrossTheClockChange", func(t *testing.T) {
+		autumnDue := dates.Date(2026, 10, 26)
+		now := time.Date(2026, 11, 2, 12, 0, 0, 0, time.UTC)
+		if d := late(autumnDue, nil, now); d != 7 {
+			t.Errorf("outstanding a week across the clock change: %d days, want 7", d)
+		}
+	})
+	t.Run("OutstandingOnTheDueDay", func(t *testing.T) {
+		if d := late(due, nil, time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)); d != 0 {
+			t.Errorf("outstanding on the due day: %d", d)
+		}
+	})
 }
 
 func TestPeriods(t *testing.T) {
@@ -79,9 +91,11 @@ func TestPeriods(t *testing.T) {
 		t.Errorf("period %v", p)
 	}
 	for _, bad := range []string{"2026-13", "26-11", "2026/11", "", "1999-12"} {
-		if _, ok := ParsePeriod(bad); ok {
-			t.Errorf("ParsePeriod(%q) accepted", bad)
-		}
+		t.Run("Not "+bad, func(t *testing.T) {
+			if _, ok := ParsePeriod(bad); ok {
+				t.Errorf("ParsePeriod(%q) accepted", bad)
+			}
+		})
 	}
 }
 
@@ -102,9 +116,11 @@ func TestPeriodEndsAtLondonMidnight(t *testing.T) {
 		{"MonthsLater", time.Date(2026, 9, 1, 9, 0, 0, 0, time.UTC), true},
 	}
 	for _, c := range cases {
-		if got := june.Ended(c.at); got != c.want {
-			t.Errorf("%s: Ended(%v) = %v, want %v", c.name, c.at, got, c.want)
-		}
+		t.Run(c.name, func(t *testing.T) {
+			if got := june.Ended(c.at); got != c.want {
+				t.Errorf("%s: Ended(%v) = %v, want %v", c.name, c.at, got, c.want)
+			}
+		})
 	}
 	if got := june.SubmittableFrom(); !got.Equal(dates.Date(2026, 7, 1)) {
 		t.Errorf("SubmittableFrom = %v", got)

@@ -12,14 +12,14 @@ func TestVersionsListWhatChanged(t *testing.T) {
 	must(t, f.add(tracker.LineInput{Kind: tracker.Activation, Practice: "A81001", Instance: f.planned[0], Date: day(2026, 11, 3)}))
 	must(t, f.add(tracker.LineInput{Kind: tracker.Cessation, Practice: "A81001", Instance: f.live, Date: day(2026, 11, 16)}))
 	r := f.ret()
-	must(t, tracker.Submit(ctx, f.pool, now, f.buyer, f.scope, "16C", november, r.Version, false))
+	must(t, f.store.Submit(ctx, f.actor, "16C", november, r.Version, false))
 	r = f.ret()
-	must(t, tracker.ReturnToCCG(ctx, f.pool, now, f.buyer, "16C", november, r.Version, "Check the cessation date", nil))
+	must(t, f.store.ReturnToCCG(ctx, f.reviewer, "16C", november, r.Version, "Check the cessation date", nil))
 	r = f.ret()
-	must(t, tracker.DeleteLine(ctx, f.pool, now, f.buyer, f.scope, "16C", november, r.Version, r.Lines[1].ID))
+	must(t, f.store.DeleteLine(ctx, f.actor, "16C", november, r.Version, r.Lines[1].ID))
 	must(t, f.add(tracker.LineInput{Kind: tracker.Cessation, Practice: "A81001", Instance: f.live, Date: day(2026, 11, 15), Note: "the 15th"}))
 	r = f.ret()
-	must(t, tracker.Submit(ctx, f.pool, now, f.buyer, f.scope, "16C", november, r.Version, false))
+	must(t, f.store.Submit(ctx, f.actor, "16C", november, r.Version, false))
 
 	vs, err := tracker.Versions(ctx, f.pool, f.ret())
 	must(t, err)
@@ -44,7 +44,7 @@ func TestVersionsListWhatChanged(t *testing.T) {
 func TestVersionsOfANilReturn(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	must(t, tracker.Submit(ctx, f.pool, now, f.buyer, f.scope, "16C", november, f.ret().Version, true))
+	must(t, f.store.Submit(ctx, f.actor, "16C", november, f.ret().Version, true))
 	vs, err := tracker.Versions(ctx, f.pool, f.ret())
 	must(t, err)
 	if len(vs) != 1 || !vs[0].NilReturn || len(vs[0].Lines) != 0 {
