@@ -256,8 +256,7 @@ func housekeeping(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			now := time.Now()
-			if err := auth.Tidy(ctx, pool, now.Add(-24*time.Hour), now); err != nil {
+			if err := auth.NewStore(pool, time.Now).Tidy(ctx, 24*time.Hour); err != nil {
 				log.Warn("housekeeping", "err", err)
 			}
 		}

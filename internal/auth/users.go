@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"ccgtracker/internal/apperr"
 	"ccgtracker/internal/audit"
@@ -144,12 +143,13 @@ func (n *NewUser) Validate() map[string]string {
 
 // CreateUser adds a user without a password; an admin then issues them a
 // set-password link. The change and its audit record commit together.
-func CreateUser(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int64, n NewUser) (User, error) {
+func (s *Store) CreateUser(ctx context.Context, a org.Actor, n NewUser) (User, error) {
+	now := s.now()
 	if errs := n.Validate(); len(errs) > 0 {
 		return User{}, &apperr.Error{Code: apperr.Invalid, Message: "The user could not be created", Fields: errs}
 	}
 	var u User
-	err := postgres.Tx(ctx, pool, func(tx pgx.Tx) error {
+	err := postgres.Tx(ctx, s.pool, func(tx pgx.Tx) error {
 		var err error
 		u, err = insertUser(ctx, tx, now, n, nil)
 		if err != nil {
@@ -157,7 +157,7 @@ func CreateUser(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID 
 		}
 		return audit.Record(ctx, tx, audit.Event{
 			At:         now,
-			By:         actorID,
+			By:         a.ID,
 			Action:     "user.create",
 			EntityType: "user",
 			EntityID:   fmt.Sprint(u.ID),
@@ -207,11 +207,12 @@ func auditView(u User) map[string]any {
 }
 
 // Deactivate stops a user signing in and ends their sessions at once.
-func Deactivate(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID int64, id int64) error {
-	if actorID == id {
+func (s *Store) Deactivate(ctx context.Context, a org.Actor, id int64) error {
+	now := s.now()
+	if a.ID != nil && *a.ID == id {
 		return apperr.New(apperr.Invalid, "You cannot deactivate your own account.")
 	}
-	return postgres.Tx(ctx, pool, func(tx pgx.Tx) error {
+	return postgres.Tx(ctx, s.pool, func(tx pgx.Tx) error {
 		before, err := lockUser(ctx, tx, id)
 		if err != nil {
 			return err
@@ -229,7 +230,7 @@ func Deactivate(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID 
 		after.Active = false
 		return audit.Record(ctx, tx, audit.Event{
 			At:         now,
-			By:         &actorID,
+			By:         a.ID,
 			Action:     "user.deactivate",
 			EntityType: "user",
 			EntityID:   fmt.Sprint(id),
@@ -283,6 +284,13 @@ func UserVersion(u User) string {
 	return fmt.Sprintf("%d.%t.%s.%s.%s", u.SessionEpoch, u.Active, u.Role, u.CCGCode, u.Name)
 }
 
+// UserUpdate is what UpdateUser did: the user as they are now, and
+// whether their sessions were ended (their role or CCG changed).
+type UserUpdate struct {
+	User      User
+	SignedOut bool
+}
+
 // ErrUserChanged is the answer to an edit made on a stale page.
 var ErrUserChanged = apperr.New(apperr.Conflict, "Someone else changed this user while you were editing. Check their details as they are now and make your change again.")
 
@@ -290,18 +298,19 @@ var ErrUserChanged = apperr.New(apperr.Conflict, "Someone else changed this user
 // role or CCG changes is signed out everywhere in the same transaction:
 // what they may see has changed under them. A name alone changes nothing
 // they may do, so their sessions go on.
-func UpdateUser(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID int64, id int64, c UserChange) (User, error) {
+func (s *Store) UpdateUser(ctx context.Context, a org.Actor, id int64, c UserChange) (UserUpdate, error) {
+	now := s.now()
 	n := NewUser{Email: "x@x", Name: c.Name, Role: c.Role, CCGCode: c.CCGCode}
 	errs := n.Validate()
 	delete(errs, FieldEmail)
 	if len(errs) > 0 {
-		return User{}, &apperr.Error{Code: apperr.Invalid, Message: "The user could not be changed", Fields: errs}
+		return UserUpdate{}, &apperr.Error{Code: apperr.Invalid, Message: "The user could not be changed", Fields: errs}
 	}
-	if actorID == id && n.Role != Admin {
-		return User{}, apperr.Invalidf(FieldRole, "You cannot take the administrator role from your own account: ask another administrator")
+	if a.ID != nil && *a.ID == id && n.Role != Admin {
+		return UserUpdate{}, apperr.Invalidf(FieldRole, "You cannot take the administrator role from your own account: ask another administrator")
 	}
-	var after User
-	err := postgres.Tx(ctx, pool, func(tx pgx.Tx) error {
+	var done UserUpdate
+	err := postgres.Tx(ctx, s.pool, func(tx pgx.Tx) error {
 		before, err := lockUser(ctx, tx, id)
 		if err != nil {
 			return err
@@ -314,7 +323,7 @@ func UpdateUser(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID 
 			return err
 		}
 		if before.Name == n.Name && before.Role == n.Role && before.CCGCode == n.CCGCode {
-			after = before
+			done.User = before
 			return nil // nothing to change: no audit entry for nothing
 		}
 		if _, err := tx.Exec(ctx, `UPDATE users SET name = $2, role = $3, ccg_code = $4 WHERE id = $1`, id, n.Name, n.Role, ccg); err != nil {
@@ -324,28 +333,33 @@ func UpdateUser(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID 
 			if err := endSessions(ctx, tx, id); err != nil {
 				return err
 			}
+			done.SignedOut = true
 		}
-		if after, err = GetUser(ctx, tx, id); err != nil {
+		if done.User, err = GetUser(ctx, tx, id); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, audit.Event{
 			At:         now,
-			By:         &actorID,
+			By:         a.ID,
 			Action:     "user.update",
 			EntityType: "user",
 			EntityID:   fmt.Sprint(id),
 			Before:     auditView(before),
-			After:      auditView(after),
+			After:      auditView(done.User),
 		})
 	})
-	return after, err
+	if err != nil {
+		return UserUpdate{}, err
+	}
+	return done, nil
 }
 
 // Reactivate lets a deactivated user sign in again. Their old sessions
 // stay ended (the epoch moved on when they were deactivated); a password
 // they had still works, or an admin sends them a new link.
-func Reactivate(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID int64, id int64) error {
-	return postgres.Tx(ctx, pool, func(tx pgx.Tx) error {
+func (s *Store) Reactivate(ctx context.Context, a org.Actor, id int64) error {
+	now := s.now()
+	return postgres.Tx(ctx, s.pool, func(tx pgx.Tx) error {
 		before, err := lockUser(ctx, tx, id)
 		if err != nil {
 			return err
@@ -360,7 +374,7 @@ func Reactivate(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID 
 		after.Active = true
 		return audit.Record(ctx, tx, audit.Event{
 			At:         now,
-			By:         &actorID,
+			By:         a.ID,
 			Action:     "user.reactivate",
 			EntityType: "user",
 			EntityID:   fmt.Sprint(id),

@@ -10,12 +10,12 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"ccgtracker/internal/apperr"
 	"ccgtracker/internal/audit"
 	"ccgtracker/internal/auth"
 	"ccgtracker/internal/dates"
+	"ccgtracker/internal/org"
 	"ccgtracker/internal/paging"
 	"ccgtracker/web/views"
 )
@@ -98,8 +98,7 @@ func (s *Server) adminCreateUser(w http.ResponseWriter, r *http.Request) error {
 	if err := r.ParseForm(); err != nil {
 		return apperr.New(apperr.Invalid, "The form could not be read")
 	}
-	admin := currentUser(r)
-	u, err := auth.CreateUser(r.Context(), s.pool, s.now(), &admin.ID, auth.NewUser{
+	u, err := s.users.CreateUser(r.Context(), currentUser(r).Actor(), auth.NewUser{
 		Email: r.PostForm.Get("email"), Name: r.PostForm.Get("name"),
 		Role: auth.Role(r.PostForm.Get("role")), CCGCode: r.PostForm.Get("ccg"),
 	})
@@ -150,17 +149,17 @@ func (s *Server) renderAdminUser(w http.ResponseWriter, r *http.Request, link st
 
 // adminDeactivateUser deactivates a user; their sessions end at once.
 func (s *Server) adminDeactivateUser(w http.ResponseWriter, r *http.Request) error {
-	return s.userAction(w, r, auth.Deactivate, "The user is deactivated and has been signed out.")
+	return s.userAction(w, r, s.users.Deactivate, "The user is deactivated and has been signed out.")
 }
 
 // userAction does one admin action to the user of the address, then
 // shows the user's page with what was done.
-func (s *Server) userAction(w http.ResponseWriter, r *http.Request, action func(context.Context, *pgxpool.Pool, time.Time, int64, int64) error, done string) error {
+func (s *Server) userAction(w http.ResponseWriter, r *http.Request, action func(context.Context, org.Actor, int64) error, done string) error {
 	id, err := userIDParam(r)
 	if err != nil {
 		return err
 	}
-	if err := action(r.Context(), s.pool, s.now(), currentUser(r).ID, id); err != nil {
+	if err := action(r.Context(), currentUser(r).Actor(), id); err != nil {
 		return err
 	}
 	s.flash(r.Context(), done)
@@ -175,7 +174,7 @@ func (s *Server) adminPasswordLink(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	token, err := auth.IssuePasswordLink(r.Context(), s.pool, s.now(), currentUser(r).ID, id)
+	token, err := s.users.IssuePasswordLink(r.Context(), currentUser(r).Actor(), id)
 	if err != nil {
 		return err
 	}
@@ -222,7 +221,7 @@ func (s *Server) adminUpdateUser(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	version := r.PostForm.Get("version")
-	u, err := auth.UpdateUser(r.Context(), s.pool, s.now(), currentUser(r).ID, id, auth.UserChange{
+	done, err := s.users.UpdateUser(r.Context(), currentUser(r).Actor(), id, auth.UserChange{
 		Name: r.PostForm.Get(auth.FieldName), Role: auth.Role(r.PostForm.Get(auth.FieldRole)),
 		CCGCode: r.PostForm.Get(auth.FieldCCG), Version: version,
 	})
@@ -232,8 +231,8 @@ func (s *Server) adminUpdateUser(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	msg := "Changes to " + u.Email + " saved."
-	if u.Role != before.Role || u.CCGCode != before.CCGCode {
+	msg := "Changes to " + done.User.Email + " saved."
+	if done.SignedOut {
 		msg += " They have been signed out everywhere."
 	}
 	s.flash(r.Context(), msg)
@@ -242,7 +241,7 @@ func (s *Server) adminUpdateUser(w http.ResponseWriter, r *http.Request) error {
 
 // adminReactivateUser lets a deactivated user sign in again.
 func (s *Server) adminReactivateUser(w http.ResponseWriter, r *http.Request) error {
-	return s.userAction(w, r, auth.Reactivate, "The user is active again and can sign in.")
+	return s.userAction(w, r, s.users.Reactivate, "The user is active again and can sign in.")
 }
 
 // auditPageSize is how many entries of the log a page shows.

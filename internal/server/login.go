@@ -39,7 +39,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	}
 	email, password := r.PostForm.Get("email"), r.PostForm.Get("password")
 	next := s.localPath(r.PostForm.Get("next"))
-	res, err := auth.Authenticate(r.Context(), s.pool, s.throttle, s.now(), email, password, s.clientAddress(r))
+	res, err := s.users.Authenticate(r.Context(), s.throttle, email, password, s.clientAddress(r))
 	if res.Delay > 0 {
 		s.sleep(r.Context(), res.Delay)
 	}
@@ -133,7 +133,7 @@ func (s *Server) setPassword(w http.ResponseWriter, r *http.Request) error {
 		return apperr.New(apperr.Invalid, "The form could not be read")
 	}
 	token := chi.URLParam(r, "token")
-	u, err := auth.SetPasswordWithLink(r.Context(), s.pool, s.now(), token, r.PostForm.Get("password"), r.PostForm.Get("confirm"))
+	u, err := s.users.SetPasswordWithLink(r.Context(), token, r.PostForm.Get("password"), r.PostForm.Get("confirm"))
 	if errors.Is(err, auth.ErrLinkNotValid) {
 		s.linkNotValid(w, r)
 		return nil

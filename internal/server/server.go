@@ -26,6 +26,7 @@ type Server struct {
 	cfg      config.Config
 	pool     *pgxpool.Pool
 	billing  *billing.Service // reconciliation, computed once per input version
+	users    *auth.Store      // the users, their links and sign-ins
 	log      *slog.Logger
 	sessions *scs.SessionManager
 	static   fs.FS
@@ -69,6 +70,7 @@ func New(cfg config.Config, pool *pgxpool.Pool, log *slog.Logger, opts ...Option
 	for _, o := range opts {
 		o(s)
 	}
+	s.users = auth.NewStore(pool, func() time.Time { return s.now() })
 	s.downloads = make(chan struct{}, downloadSlots(int(pool.Config().MaxConns)))
 	// Expired sessions are deleted by the housekeeping of `tracker serve`.
 	// The store records each session's user, so a change to a user can
