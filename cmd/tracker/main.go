@@ -377,7 +377,7 @@ func importFile(ctx context.Context, pool *pgxpool.Pool, args []string, stdout i
 	}
 	by := org.ImportedBy{FileName: filepath.Base(args[1])}
 	if args[0] == "list-sizes" {
-		report, err := org.ImportListSizes(ctx, pool, time.Now(), by, f)
+		report, err := org.NewStore(pool, time.Now).ImportListSizes(ctx, org.System(), by.FileName, f)
 		if err != nil {
 			return err
 		}

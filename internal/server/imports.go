@@ -170,7 +170,7 @@ func (s *Server) adminListSizesImport(w http.ResponseWriter, r *http.Request) er
 	}
 	defer file.Close()
 	defer r.MultipartForm.RemoveAll()
-	rep, err := org.ImportListSizes(r.Context(), s.pool, s.now(), org.ImportedBy{ActorID: &currentUser(r).ID, FileName: name}, file)
+	rep, err := s.orgs.ImportListSizes(r.Context(), currentUser(r).Actor(), name, file)
 	var fe *org.ListSizeFileError
 	if errors.As(err, &fe) {
 		return s.renderImportForm(w, r, org.ImportKindListSizes, http.StatusUnprocessableEntity, rowProblems(fe.Errors))

@@ -18,6 +18,7 @@ import (
 	"ccgtracker/internal/auth"
 	"ccgtracker/internal/billing"
 	"ccgtracker/internal/config"
+	"ccgtracker/internal/org"
 	"ccgtracker/web"
 )
 
@@ -27,6 +28,7 @@ type Server struct {
 	pool     *pgxpool.Pool
 	billing  *billing.Service // reconciliation, computed once per input version
 	users    *auth.Store      // the users, their links and sign-ins
+	orgs     *org.Store       // CCGs' due days, the ODS and list-size imports
 	log      *slog.Logger
 	sessions *scs.SessionManager
 	static   fs.FS
@@ -71,6 +73,7 @@ func New(cfg config.Config, pool *pgxpool.Pool, log *slog.Logger, opts ...Option
 		o(s)
 	}
 	s.users = auth.NewStore(pool, func() time.Time { return s.now() })
+	s.orgs = org.NewStore(pool, func() time.Time { return s.now() })
 	s.downloads = make(chan struct{}, downloadSlots(int(pool.Config().MaxConns)))
 	// Expired sessions are deleted by the housekeeping of `tracker serve`.
 	// The store records each session's user, so a change to a user can

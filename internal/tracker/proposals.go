@@ -103,11 +103,11 @@ func (p Proposal) Words() string {
 	return who
 }
 
-// ImportODS runs an ODS import (org.ImportODSBy) and, in its transaction,
+// ImportODS runs an ODS import (org.Store.ImportODS) and, in its transaction,
 // makes the proposals its changes call for.
 func ImportODS(ctx context.Context, pool *pgxpool.Pool, now time.Time, by org.ImportedBy, r io.Reader) (org.ODSReport, int64, int, error) {
 	made := 0
-	rep, id, err := org.ImportODSBy(ctx, pool, now, by, r, func(ctx context.Context, tx pgx.Tx, importID int64, rep org.ODSReport) error {
+	rep, id, err := org.NewStore(pool, func() time.Time { return now }).ImportODS(ctx, org.Actor{ID: by.ActorID, Scope: org.AllCCGs()}, by.FileName, r, func(ctx context.Context, tx pgx.Tx, importID int64, rep org.ODSReport) error {
 		var err error
 		if made, err = propose(ctx, tx, now, by.ActorID, importID, rep); err != nil {
 			return err
