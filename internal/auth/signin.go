@@ -47,7 +47,7 @@ var DefaultThrottle = Throttle{
 var ErrBadCredentials = &apperr.Error{
 	Code:    apperr.Invalid,
 	Message: "Enter a correct email address and password",
-	Fields:  map[string]string{"email": "Enter a correct email address and password"},
+	Fields:  map[string]string{FieldEmail: "Enter a correct email address and password"},
 }
 
 // dummyHash is verified against when the email is unknown, so the time a
@@ -72,10 +72,10 @@ func (s *Store) Authenticate(ctx context.Context, th Throttle, email, password, 
 	if email == "" || password == "" {
 		errs := map[string]string{}
 		if email == "" {
-			errs["email"] = "Enter your email address"
+			errs[FieldEmail] = "Enter your email address"
 		}
 		if password == "" {
-			errs["password"] = "Enter your password"
+			errs[FieldPassword] = "Enter your password"
 		}
 		return SignIn{}, &apperr.Error{Code: apperr.Invalid, Message: "Enter your email address and password", Fields: errs}
 	}
@@ -213,7 +213,7 @@ func tooMany(th Throttle, now time.Time, c attemptCounts) error {
 		plural = ""
 	}
 	msg := fmt.Sprintf("There have been too many failed attempts to sign in. Wait %d minute%s, then try again.", minutes, plural)
-	return &apperr.Error{Code: apperr.Forbidden, Message: msg, Fields: map[string]string{"email": msg}}
+	return &apperr.Error{Code: apperr.Forbidden, Message: msg, Fields: map[string]string{FieldEmail: msg}}
 }
 
 // delay is how long to hold back the response after the n-th failure.

@@ -120,20 +120,20 @@ func (n *NewUser) Validate() map[string]string {
 	n.Name = strings.TrimSpace(n.Name)
 	n.CCGCode = strings.ToUpper(strings.TrimSpace(n.CCGCode))
 	if n.Email == "" {
-		errs["email"] = "Enter an email address"
+		errs[FieldEmail] = "Enter an email address"
 	} else if a, err := mail.ParseAddress(n.Email); err != nil || a.Address != n.Email {
-		errs["email"] = "Enter an email address in the correct format, like name@example.nhs.uk"
+		errs[FieldEmail] = "Enter an email address in the correct format, like name@example.nhs.uk"
 	}
 	if n.Name == "" {
-		errs["name"] = "Enter the person's full name"
+		errs[FieldName] = "Enter the person's full name"
 	} else if len(n.Name) > 200 {
-		errs["name"] = "Name must be 200 characters or fewer"
+		errs[FieldName] = "Name must be 200 characters or fewer"
 	}
 	if !n.Role.valid() {
-		errs["role"] = "Select a role"
+		errs[FieldRole] = "Select a role"
 	}
 	if n.Role == Buyer && n.CCGCode == "" {
-		errs["ccg"] = "Select the CCG this buyer belongs to"
+		errs[FieldCCG] = "Select the CCG this buyer belongs to"
 	}
 	if n.Role != Buyer {
 		n.CCGCode = "" // only buyers belong to a CCG
@@ -193,7 +193,7 @@ func insertUser(ctx context.Context, tx pgx.Tx, now time.Time, n NewUser, passwo
 		INSERT INTO users (email, name, role, ccg_code, password_hash, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, n.Email, n.Name, n.Role, ccg, passwordHash, now).Scan(&id)
 	if postgres.IsUniqueViolation(err) {
-		return User{}, apperr.Invalidf("email", "A user with the email address %s already exists", n.Email)
+		return User{}, apperr.Invalidf(FieldEmail, "A user with the email address %s already exists", n.Email)
 	}
 	if err != nil {
 		return User{}, fmt.Errorf("insert user %s: %w", n.Email, err)
@@ -259,12 +259,16 @@ func Active(ctx context.Context, db postgres.Querier, role Role, ccgCode string)
 	return pgx.CollectRows(rows, scanUser)
 }
 
-// Field names of the user forms, shared with the views.
+// The fields auth's refusals are about, by meaning: a user's name, email
+// address, role and CCG, and a password chosen (with its confirmation) or
+// given to sign in. The server maps them to the forms' inputs.
 const (
-	FieldName  = "name"
-	FieldEmail = "email"
-	FieldRole  = "role"
-	FieldCCG   = "ccg"
+	FieldName     = "name"
+	FieldEmail    = "email"
+	FieldRole     = "role"
+	FieldCCG      = "ccg"
+	FieldPassword = "password"
+	FieldConfirm  = "confirm"
 )
 
 // UserChange is what an admin may put right about a user: their name,

@@ -11,7 +11,6 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
-	"ccgtracker/internal/apperr"
 	"ccgtracker/internal/audit"
 	"ccgtracker/internal/auth"
 	"ccgtracker/internal/dates"
@@ -93,16 +92,24 @@ func (s *Server) adminNewUser(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// parseNewUserForm reads the create-user form. The role is a choice,
+// taken as sent; auth judges every field.
+func parseNewUserForm(f *form) auth.NewUser {
+	return auth.NewUser{
+		Email: f.text(views.InputEmail), Name: f.text(views.InputName),
+		Role: auth.Role(f.values.Get(views.InputRole)), CCGCode: f.text(views.InputCCG),
+	}
+}
+
+// newUserOrder is the create-user form's fields, in the order its error
+// summary lists them.
+var newUserOrder = []string{auth.FieldName, auth.FieldEmail, auth.FieldRole, auth.FieldCCG}
+
 // adminCreateUser creates the user, or shows the form again with what is wrong.
 func (s *Server) adminCreateUser(w http.ResponseWriter, r *http.Request) error {
-	if err := r.ParseForm(); err != nil {
-		return apperr.New(apperr.Invalid, "The form could not be read")
-	}
-	u, err := s.users.CreateUser(r.Context(), currentUser(r).Actor(), auth.NewUser{
-		Email: r.PostForm.Get("email"), Name: r.PostForm.Get("name"),
-		Role: auth.Role(r.PostForm.Get("role")), CCGCode: r.PostForm.Get("ccg"),
-	})
-	if f, ok := formOf(err, r.PostForm, "name", "email", "role", "ccg"); ok {
+	form := readForm(r)
+	u, err := s.users.CreateUser(r.Context(), currentUser(r).Actor(), parseNewUserForm(form))
+	if f, ok := formOf(form.check(err), r.PostForm, newUserOrder...); ok {
 		roles, ccgs, err := s.userFormOptions(r)
 		if err != nil {
 			return err
@@ -191,7 +198,7 @@ func (s *Server) adminEditUser(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	f := views.Form{Values: map[string]string{auth.FieldName: u.Name, auth.FieldRole: string(u.Role), auth.FieldCCG: u.CCGCode}}
+	f := views.Form{Values: map[string]string{views.InputName: u.Name, views.InputRole: string(u.Role), views.InputCCG: u.CCGCode}}
 	return s.renderEditUser(w, r, http.StatusOK, u, f, auth.UserVersion(u))
 }
 
@@ -206,6 +213,15 @@ func (s *Server) renderEditUser(w http.ResponseWriter, r *http.Request, status i
 	return nil
 }
 
+// parseUserChangeForm reads the form that changes a user, with the
+// version of the user it was shown (both as sent: auth judges them).
+func parseUserChangeForm(f *form) auth.UserChange {
+	return auth.UserChange{
+		Name: f.text(views.InputName), Role: auth.Role(f.values.Get(views.InputRole)),
+		CCGCode: f.text(views.InputCCG), Version: f.values.Get(views.InputVersion),
+	}
+}
+
 // adminUpdateUser saves a user's name, role and CCG; a new role or CCG
 // signs them out everywhere.
 func (s *Server) adminUpdateUser(w http.ResponseWriter, r *http.Request) error {
@@ -213,20 +229,17 @@ func (s *Server) adminUpdateUser(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := r.ParseForm(); err != nil {
-		return apperr.New(apperr.Invalid, "The form could not be read")
-	}
+	// The user as they are, for the form shown again: an unknown user is
+	// a 404 before anything is tried.
 	before, err := auth.GetUser(r.Context(), s.pool, id)
 	if err != nil {
 		return err
 	}
-	version := r.PostForm.Get("version")
-	done, err := s.users.UpdateUser(r.Context(), currentUser(r).Actor(), id, auth.UserChange{
-		Name: r.PostForm.Get(auth.FieldName), Role: auth.Role(r.PostForm.Get(auth.FieldRole)),
-		CCGCode: r.PostForm.Get(auth.FieldCCG), Version: version,
-	})
-	if f, ok := formOf(err, r.PostForm, auth.FieldName, auth.FieldRole, auth.FieldCCG); ok {
-		return s.renderEditUser(w, r, http.StatusBadRequest, before, f, version)
+	form := readForm(r)
+	c := parseUserChangeForm(form)
+	done, err := s.users.UpdateUser(r.Context(), currentUser(r).Actor(), id, c)
+	if f, ok := formOf(form.check(err), r.PostForm, auth.FieldName, auth.FieldRole, auth.FieldCCG); ok {
+		return s.renderEditUser(w, r, http.StatusBadRequest, before, f, c.Version)
 	}
 	if err != nil {
 		return err
@@ -247,36 +260,64 @@ func (s *Server) adminReactivateUser(w http.ResponseWriter, r *http.Request) err
 // auditPageSize is how many entries of the log a page shows.
 const auditPageSize = 25
 
-// adminAudit shows the audit log, filtered and paged in SQL.
-func (s *Server) adminAudit(w http.ResponseWriter, r *http.Request) error {
-	q := r.URL.Query()
-	f := views.Form{Values: map[string]string{}}
-	for _, k := range []string{"who", "ccg", "type", "object", "from-day", "from-month", "from-year", "to-day", "to-month", "to-year"} {
-		f.Values[k] = strings.TrimSpace(q.Get(k))
-	}
-	filter := audit.Filter{Who: f.Values["who"], CCGCode: strings.ToUpper(f.Values["ccg"]), EntityID: f.Values["object"]}
+// The audit filter's inputs; the dates are NHS date inputs (from-day,
+// from-month, from-year ...), their problems shown at the day.
+const (
+	auditWho    = "who"
+	auditCCG    = "ccg"
+	auditType   = "type"
+	auditObject = "object"
+	auditFrom   = "from"
+	auditTo     = "to"
+)
+
+// parseAuditFilter reads the audit log's filter from the query: an
+// unknown kind is any kind, a blank date no limit, and a date that is
+// not one, or a to date before the from date, a problem noted in f.
+func parseAuditFilter(f *form) audit.Filter {
+	filter := audit.Filter{Who: f.text(auditWho), CCGCode: strings.ToUpper(f.text(auditCCG)), EntityID: f.text(auditObject)}
 	for _, t := range audit.EntityTypes {
-		if t.Code == f.Values["type"] {
+		if t.Code == f.text(auditType) {
 			filter.EntityType = t.Code
 		}
 	}
-	for _, d := range []struct {
-		name, label string
-		into        **time.Time
-	}{{"from", "From date", &filter.From}, {"to", "To date", &filter.To}} {
-		day, month, year := f.Values[d.name+"-day"], f.Values[d.name+"-month"], f.Values[d.name+"-year"]
-		if day == "" && month == "" && year == "" {
-			continue
+	dateOf := func(name, label string) *time.Time {
+		t := f.optionalDate(name, name+"-day", label)
+		if t.IsZero() {
+			return nil
 		}
-		t, msg := dates.Parse(d.label, day, month, year)
-		if msg != "" {
-			f.Errors = append(f.Errors, views.FieldError{Field: d.name + "-day", Message: msg})
-			continue
-		}
-		*d.into = &t
+		return &t
 	}
+	filter.From, filter.To = dateOf(auditFrom, "From date"), dateOf(auditTo, "To date")
 	if filter.From != nil && filter.To != nil && filter.To.Before(*filter.From) {
-		f.Errors = append(f.Errors, views.FieldError{Field: "to-day", Message: "To date must be the same as or after the from date"})
+		f.problem(auditTo+"-day", "To date must be the same as or after the from date")
+	}
+	return filter
+}
+
+// adminAudit shows the audit log, filtered and paged in SQL.
+func (s *Server) adminAudit(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	// The filter is a GET form: it is read from the query the way a POST
+	// form is read from its body.
+	qf := &form{values: q, problems: map[string]string{}}
+	filter := parseAuditFilter(qf)
+	keep := url.Values{}
+	for _, k := range []string{auditWho, auditCCG, auditType, auditObject} {
+		keep.Set(k, qf.text(k))
+	}
+	for _, d := range []string{auditFrom, auditTo} {
+		for _, part := range []string{"-day", "-month", "-year"} {
+			keep.Set(d+part, qf.text(d+part))
+		}
+	}
+	f := views.Form{Values: map[string]string{}}
+	if ff, ok := formOf(qf.check(nil), keep, auditFrom+"-day", auditTo+"-day"); ok {
+		f = ff
+	} else {
+		for k := range keep {
+			f.Values[k] = keep.Get(k)
+		}
 	}
 	types := []views.Option{{Value: "", Label: "Any kind"}}
 	for _, t := range audit.EntityTypes {
@@ -296,10 +337,6 @@ func (s *Server) adminAudit(w http.ResponseWriter, r *http.Request) error {
 	res, err := audit.Search(r.Context(), s.pool, filter, paging.Parse(q.Get("page"), auditPageSize))
 	if err != nil {
 		return err
-	}
-	keep := url.Values{}
-	for k, val := range f.Values {
-		keep.Set(k, val)
 	}
 	v.Pager = pager(res, "/admin/audit", keep)
 	v.Rows = auditRows(res.Rows)
