@@ -54,7 +54,7 @@ func (s *Server) adminUsers(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	roles[0].Label, ccgs[0].Label = "Any role", "Any CCG"
-	v := views.UsersView{
+	v := views.AdminUsersPage{
 		Pager:    pager(res, "/admin/users", url.Values{"q": {f.Query}, "role": {string(f.Role)}, "ccg": {f.CCGCode}, "status": {f.Status}}),
 		Filter:   views.Form{Values: map[string]string{"q": f.Query, "role": string(f.Role), "ccg": f.CCGCode, "status": f.Status}},
 		Roles:    roles,
@@ -64,7 +64,8 @@ func (s *Server) adminUsers(w http.ResponseWriter, r *http.Request) error {
 	for _, u := range res.Rows {
 		v.Rows = append(v.Rows, userRow(u))
 	}
-	s.render(w, r, http.StatusOK, views.AdminUsers(s.page(r, "Users"), v))
+	v.Page = s.page(r, "Users")
+	s.render(w, r, http.StatusOK, views.AdminUsers(v))
 	return nil
 }
 
@@ -88,7 +89,7 @@ func (s *Server) adminNewUser(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.render(w, r, http.StatusOK, views.AdminNewUser(s.page(r, "Create a user", adminCrumbs...), views.Form{}, roles, ccgs))
+	s.render(w, r, http.StatusOK, views.AdminNewUser(views.AdminNewUserPage{Page: s.page(r, "Create a user", adminCrumbs...), Roles: roles, CCGs: ccgs}))
 	return nil
 }
 
@@ -114,7 +115,7 @@ func (s *Server) adminCreateUser(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
-		s.render(w, r, http.StatusBadRequest, views.AdminNewUser(s.page(r, "Create a user", adminCrumbs...), f, roles, ccgs))
+		s.render(w, r, http.StatusBadRequest, views.AdminNewUser(views.AdminNewUserPage{Page: s.page(r, "Create a user", adminCrumbs...), Form: f, Roles: roles, CCGs: ccgs}))
 		return nil
 	}
 	if err != nil {
@@ -150,7 +151,9 @@ func (s *Server) renderAdminUser(w http.ResponseWriter, r *http.Request, link st
 	if err != nil {
 		return err
 	}
-	s.render(w, r, http.StatusOK, views.AdminUser(s.page(r, u.Name, adminCrumbs...), userRow(u), link, auditRows(entries)))
+	s.render(w, r, http.StatusOK, views.AdminUser(views.AdminUserPage{
+		Page: s.page(r, u.Name, adminCrumbs...), User: userRow(u), Link: link, History: auditRows(entries),
+	}))
 	return nil
 }
 
@@ -208,8 +211,9 @@ func (s *Server) renderEditUser(w http.ResponseWriter, r *http.Request, status i
 		return err
 	}
 	crumbs := append(append([]views.Link(nil), adminCrumbs...), views.Link{Label: u.Name, Href: "/admin/users/" + strconv.FormatInt(u.ID, 10)})
-	s.render(w, r, status, views.AdminEditUser(s.page(r, "Change "+u.Name, crumbs...),
-		views.UserEditView{User: userRow(u), Form: f, Version: version, Roles: roles, CCGs: ccgs}))
+	s.render(w, r, status, views.AdminEditUser(views.AdminEditUserPage{
+		Page: s.page(r, "Change "+u.Name, crumbs...), User: userRow(u), Form: f, Version: version, Roles: roles, CCGs: ccgs,
+	}))
 	return nil
 }
 
@@ -260,24 +264,13 @@ func (s *Server) adminReactivateUser(w http.ResponseWriter, r *http.Request) err
 // auditPageSize is how many entries of the log a page shows.
 const auditPageSize = 25
 
-// The audit filter's inputs; the dates are NHS date inputs (from-day,
-// from-month, from-year ...), their problems shown at the day.
-const (
-	auditWho    = "who"
-	auditCCG    = "ccg"
-	auditType   = "type"
-	auditObject = "object"
-	auditFrom   = "from"
-	auditTo     = "to"
-)
-
 // parseAuditFilter reads the audit log's filter from the query: an
 // unknown kind is any kind, a blank date no limit, and a date that is
 // not one, or a to date before the from date, a problem noted in f.
 func parseAuditFilter(f *form) audit.Filter {
-	filter := audit.Filter{Who: f.text(auditWho), CCGCode: strings.ToUpper(f.text(auditCCG)), EntityID: f.text(auditObject)}
+	filter := audit.Filter{Who: f.text(views.AuditWho), CCGCode: strings.ToUpper(f.text(views.AuditCCG)), EntityID: f.text(views.AuditObject)}
 	for _, t := range audit.EntityTypes {
-		if t.Code == f.text(auditType) {
+		if t.Code == f.text(views.AuditType) {
 			filter.EntityType = t.Code
 		}
 	}
@@ -288,9 +281,9 @@ func parseAuditFilter(f *form) audit.Filter {
 		}
 		return &t
 	}
-	filter.From, filter.To = dateOf(auditFrom, "From date"), dateOf(auditTo, "To date")
+	filter.From, filter.To = dateOf(views.AuditFrom, "From date"), dateOf(views.AuditTo, "To date")
 	if filter.From != nil && filter.To != nil && filter.To.Before(*filter.From) {
-		f.problem(auditTo+"-day", "To date must be the same as or after the from date")
+		f.problem(views.AuditTo+"-day", "To date must be the same as or after the from date")
 	}
 	return filter
 }
@@ -303,16 +296,16 @@ func (s *Server) adminAudit(w http.ResponseWriter, r *http.Request) error {
 	qf := &form{values: q, problems: map[string]string{}}
 	filter := parseAuditFilter(qf)
 	keep := url.Values{}
-	for _, k := range []string{auditWho, auditCCG, auditType, auditObject} {
+	for _, k := range []string{views.AuditWho, views.AuditCCG, views.AuditType, views.AuditObject} {
 		keep.Set(k, qf.text(k))
 	}
-	for _, d := range []string{auditFrom, auditTo} {
+	for _, d := range []string{views.AuditFrom, views.AuditTo} {
 		for _, part := range []string{"-day", "-month", "-year"} {
 			keep.Set(d+part, qf.text(d+part))
 		}
 	}
 	f := views.Form{Values: map[string]string{}}
-	if ff, ok := formOf(qf.check(nil), keep, auditFrom+"-day", auditTo+"-day"); ok {
+	if ff, ok := formOf(qf.check(nil), keep, views.AuditFrom+"-day", views.AuditTo+"-day"); ok {
 		f = ff
 	} else {
 		for k := range keep {
@@ -328,10 +321,11 @@ func (s *Server) adminAudit(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	ccgs[0].Label = "Any CCG"
-	v := views.AuditView{Filter: f, Types: types, CCGs: ccgs}
+	v := views.AdminAuditPage{Filter: f, Types: types, CCGs: ccgs}
 	crumbs := views.Link{Label: "Dashboard", Href: "/"}
 	if f.HasErrors() {
-		s.render(w, r, http.StatusBadRequest, views.AdminAudit(s.page(r, "Audit log", crumbs), v))
+		v.Page = s.page(r, "Audit log", crumbs)
+		s.render(w, r, http.StatusBadRequest, views.AdminAudit(v))
 		return nil
 	}
 	res, err := audit.Search(r.Context(), s.pool, filter, paging.Parse(q.Get("page"), auditPageSize))
@@ -340,7 +334,8 @@ func (s *Server) adminAudit(w http.ResponseWriter, r *http.Request) error {
 	}
 	v.Pager = pager(res, "/admin/audit", keep)
 	v.Rows = auditRows(res.Rows)
-	s.render(w, r, http.StatusOK, views.AdminAudit(s.page(r, "Audit log", crumbs), v))
+	v.Page = s.page(r, "Audit log", crumbs)
+	s.render(w, r, http.StatusOK, views.AdminAudit(v))
 	return nil
 }
 

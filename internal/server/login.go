@@ -27,7 +27,7 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) error {
 	case r.URL.Query().Get("signedout") != "":
 		notice = "You have signed out."
 	}
-	s.render(w, r, http.StatusOK, views.Login(s.page(r, "Sign in"), views.Form{}, s.localPath(r.URL.Query().Get("next")), notice))
+	s.render(w, r, http.StatusOK, views.Login(views.LoginPage{Page: s.page(r, "Sign in"), Next: s.localPath(r.URL.Query().Get(views.InputNext)), Notice: notice}))
 	return nil
 }
 
@@ -62,7 +62,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 			status = http.StatusTooManyRequests
 		}
 		s.log.InfoContext(r.Context(), "sign-in refused", "email", strings.ToLower(strings.TrimSpace(in.Email)), "address", s.clientAddress(r), "reason", apperr.MessageOf(err))
-		s.render(w, r, status, views.Login(s.page(r, "Sign in"), f, next, ""))
+		s.render(w, r, status, views.Login(views.LoginPage{Page: s.page(r, "Sign in"), Form: f, Next: next}))
 		return nil
 	}
 	if err := s.signIn(r.Context(), res.User); err != nil {
@@ -131,7 +131,7 @@ func (s *Server) setPasswordPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.render(w, r, http.StatusOK, views.SetPassword(s.page(r, "Set your password"), views.Form{}, u.Email, "/set-password/"+token))
+	s.render(w, r, http.StatusOK, views.SetPassword(views.SetPasswordPage{Page: s.page(r, "Set your password"), Email: u.Email, Action: "/set-password/" + token}))
 	return nil
 }
 
@@ -165,7 +165,7 @@ func (s *Server) setPassword(w http.ResponseWriter, r *http.Request) error {
 			return lerr
 		}
 		f.Values = map[string]string{}
-		s.render(w, r, http.StatusBadRequest, views.SetPassword(s.page(r, "Set your password"), f, linkUser.Email, "/set-password/"+token))
+		s.render(w, r, http.StatusBadRequest, views.SetPassword(views.SetPasswordPage{Page: s.page(r, "Set your password"), Form: f, Email: linkUser.Email, Action: "/set-password/" + token}))
 		return nil
 	}
 	if err != nil {
