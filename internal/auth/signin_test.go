@@ -8,12 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"ccgtracker/internal/apperr"
 	"ccgtracker/internal/auth"
-	"ccgtracker/internal/postgres"
 	"ccgtracker/internal/postgres/pgtest"
 	"ccgtracker/internal/testkit"
 )
@@ -22,15 +20,9 @@ import (
 // demo users.
 func signInPool(t *testing.T, max int32) *pgxpool.Pool {
 	t.Helper()
-	ctx := context.Background()
 	_, dbURL := pgtest.NewWithURL(t)
 	pool, _ := pgtest.Open(t, dbURL, func(c *pgxpool.Config) { c.MaxConns = max })
-	if err := postgres.Tx(ctx, pool, func(tx pgx.Tx) error {
-		_, err := auth.SeedDemoUsers(ctx, tx, time.Now())
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
+	testkit.DemoUsers(t, pool)
 	return pool
 }
 
