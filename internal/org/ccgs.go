@@ -145,13 +145,16 @@ func GetCCG(ctx context.Context, db postgres.Querier, scope Scope, code string) 
 	return c, nil
 }
 
+// FieldDueDay is the CCG's own due day, as SetDueDay's refusal names it.
+const FieldDueDay = "due-day"
+
 // SetDueDay sets the CCG's own due day for returns, or with nil returns
 // it to its region's day. It applies to returns issued after the change.
 // A CCG outside the actor's scope is as one that does not exist.
 func (s *Store) SetDueDay(ctx context.Context, a Actor, code string, day *int) error {
 	now := s.now()
 	if day != nil && (*day < 1 || *day > 28) {
-		return apperr.Invalidf("due-day", "Due day must be a day of the month from 1 to 28, or empty for the region's day")
+		return apperr.Invalidf(FieldDueDay, "Due day must be a day of the month from 1 to 28, or empty for the region's day")
 	}
 	if !a.Scope.Allows(code) {
 		return apperr.New(apperr.NotFound, "No CCG has the code %s.", code)

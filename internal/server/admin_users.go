@@ -38,7 +38,7 @@ const usersPageSize = 50
 // adminUsers lists the users the search and filters match, a page at a time.
 func (s *Server) adminUsers(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	f := auth.UserFilter{Query: q.Get("q"), Role: auth.Role(q.Get("role")), CCGCode: q.Get("ccg"), Status: q.Get("status")}
+	f := auth.UserFilter{Query: q.Get(views.UsersQuery), Role: auth.Role(q.Get(views.InputRole)), CCGCode: q.Get(views.InputCCG), Status: q.Get(views.UsersStatus)}
 	if !slices.Contains(auth.Roles, f.Role) {
 		f.Role = ""
 	}
@@ -55,8 +55,8 @@ func (s *Server) adminUsers(w http.ResponseWriter, r *http.Request) error {
 	}
 	roles[0].Label, ccgs[0].Label = "Any role", "Any CCG"
 	v := views.AdminUsersPage{
-		Pager:    pager(res, "/admin/users", url.Values{"q": {f.Query}, "role": {string(f.Role)}, "ccg": {f.CCGCode}, "status": {f.Status}}),
-		Filter:   views.Form{Values: map[string]string{"q": f.Query, "role": string(f.Role), "ccg": f.CCGCode, "status": f.Status}},
+		Pager:    pager(res, "/admin/users", url.Values{views.UsersQuery: {f.Query}, views.InputRole: {string(f.Role)}, views.InputCCG: {f.CCGCode}, views.UsersStatus: {f.Status}}),
+		Filter:   views.Form{Values: map[string]string{views.UsersQuery: f.Query, views.InputRole: string(f.Role), views.InputCCG: f.CCGCode, views.UsersStatus: f.Status}},
 		Roles:    roles,
 		CCGs:     ccgs,
 		Statuses: []views.Option{{Value: "", Label: "Active or deactivated"}, {Value: "active", Label: "Active"}, {Value: "deactivated", Label: "Deactivated"}},
@@ -188,7 +188,7 @@ func (s *Server) adminPasswordLink(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	return s.renderAdminUser(w, r, s.cfg.BaseURL.String()+"/set-password/"+token)
+	return s.renderAdminUser(w, r, s.cfg.BaseURL.String()+setPasswordPath(token))
 }
 
 // adminEditUser shows the form that changes a user's name, role and CCG.

@@ -15,6 +15,12 @@ const (
 	InputVersion  = "version"
 )
 
+// The users list's filter inputs, beside InputRole and InputCCG.
+const (
+	UsersQuery  = "q"
+	UsersStatus = "status"
+)
+
 // The audit log's filter inputs. From and To are date inputs (from-day,
 // from-month, from-year ...), whose problems show at the day.
 const (
