@@ -184,7 +184,7 @@ func (s *Server) adminPasswordLink(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	token, err := s.users.IssuePasswordLink(r.Context(), currentUser(r).Actor(), id)
+	token, err := s.users.IssuePasswordLink(r.Context(), currentUser(r).Actor(), id, setPasswordPath)
 	if err != nil {
 		return err
 	}
