@@ -256,8 +256,7 @@ func housekeeping(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			now := time.Now()
-			if err := auth.Tidy(ctx, pool, now.Add(-24*time.Hour), now); err != nil {
+			if err := auth.NewStore(pool, time.Now).Tidy(ctx, 24*time.Hour); err != nil {
 				log.Warn("housekeeping", "err", err)
 			}
 		}
@@ -378,7 +377,7 @@ func importFile(ctx context.Context, pool *pgxpool.Pool, args []string, stdout i
 	}
 	by := org.ImportedBy{FileName: filepath.Base(args[1])}
 	if args[0] == "list-sizes" {
-		report, err := org.ImportListSizes(ctx, pool, time.Now(), by, f)
+		report, err := org.NewStore(pool, time.Now).ImportListSizes(ctx, org.System(), by.FileName, f)
 		if err != nil {
 			return err
 		}

@@ -75,14 +75,14 @@ func CheckNewPassword(password, confirm string) map[string]string {
 	errs := map[string]string{}
 	switch {
 	case password == "":
-		errs["password"] = "Enter a password"
+		errs[FieldPassword] = "Enter a password"
 	case len([]rune(password)) < MinPasswordLength:
-		errs["password"] = fmt.Sprintf("Password must be %d characters or more", MinPasswordLength)
+		errs[FieldPassword] = fmt.Sprintf("Password must be %d characters or more", MinPasswordLength)
 	case len(password) > 256:
-		errs["password"] = "Password must be 256 characters or fewer"
+		errs[FieldPassword] = "Password must be 256 characters or fewer"
 	}
-	if _, bad := errs["password"]; !bad && confirm != password {
-		errs["confirm"] = "The passwords do not match"
+	if _, bad := errs[FieldPassword]; !bad && confirm != password {
+		errs[FieldConfirm] = "The passwords do not match"
 	}
 	return errs
 }

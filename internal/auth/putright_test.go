@@ -13,8 +13,10 @@ import (
 
 	"ccgtracker/internal/apperr"
 	"ccgtracker/internal/auth"
+	"ccgtracker/internal/org"
 	"ccgtracker/internal/paging"
 	"ccgtracker/internal/postgres/pgtest"
+	"ccgtracker/internal/testkit"
 )
 
 // signedInSession stores a session for userID through the store the
@@ -44,12 +46,13 @@ func TestARoleOrCCGChangeEndsTheUsersSessions(t *testing.T) {
 	ctx := context.Background()
 	pool := pgtest.New(t)
 	now := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
+	users := auth.NewStore(pool, testkit.NewClock(now).Now)
 	store := auth.SessionStore{Pool: pool, UserKey: "user_id"}
-	admin, err := auth.CreateUser(ctx, pool, now, nil, auth.NewUser{Email: "a@example.nhs.uk", Name: "Ada", Role: auth.Admin})
+	admin, err := users.CreateUser(ctx, org.System(), auth.NewUser{Email: "a@example.nhs.uk", Name: "Ada", Role: auth.Admin})
 	must(t, err)
-	b, err := auth.CreateUser(ctx, pool, now, nil, auth.NewUser{Email: "b@example.nhs.uk", Name: "Bea", Role: auth.Buyer, CCGCode: "16C"})
+	b, err := users.CreateUser(ctx, org.System(), auth.NewUser{Email: "b@example.nhs.uk", Name: "Bea", Role: auth.Buyer, CCGCode: "16C"})
 	must(t, err)
-	other, err := auth.CreateUser(ctx, pool, now, nil, auth.NewUser{Email: "c@example.nhs.uk", Name: "Cy", Role: auth.Buyer, CCGCode: "16C"})
+	other, err := users.CreateUser(ctx, org.System(), auth.NewUser{Email: "c@example.nhs.uk", Name: "Cy", Role: auth.Buyer, CCGCode: "16C"})
 	must(t, err)
 	expiry := time.Now().Add(time.Hour)
 	signedInSession(t, store, "b-laptop", b.ID, expiry)
@@ -60,16 +63,18 @@ func TestARoleOrCCGChangeEndsTheUsersSessions(t *testing.T) {
 	}
 
 	// A new name alone changes nothing the user may do: sessions go on.
-	b, err = auth.UpdateUser(ctx, pool, now, admin.ID, b.ID, auth.UserChange{Name: "Bea Baker", Role: auth.Buyer, CCGCode: "16C", Version: auth.UserVersion(b)})
+	up, err := users.UpdateUser(ctx, admin.Actor(), b.ID, auth.UserChange{Name: "Bea Baker", Role: auth.Buyer, CCGCode: "16C", Version: auth.UserVersion(b)})
 	must(t, err)
-	if b.Name != "Bea Baker" || sessionsOf(t, pool, b.ID) != 2 {
+	b = up.User
+	if b.Name != "Bea Baker" || sessionsOf(t, pool, b.ID) != 2 || up.SignedOut {
 		t.Fatalf("after a name change: %q, %d sessions", b.Name, sessionsOf(t, pool, b.ID))
 	}
 	// A new CCG: every session of hers ends, in the change's transaction.
 	before := b
-	b, err = auth.UpdateUser(ctx, pool, now, admin.ID, b.ID, auth.UserChange{Name: "Bea Baker", Role: auth.Buyer, CCGCode: "03q", Version: auth.UserVersion(b)})
+	up, err = users.UpdateUser(ctx, admin.Actor(), b.ID, auth.UserChange{Name: "Bea Baker", Role: auth.Buyer, CCGCode: "03q", Version: auth.UserVersion(b)})
 	must(t, err)
-	if b.CCGCode != "03Q" || sessionsOf(t, pool, b.ID) != 0 || b.SessionEpoch == before.SessionEpoch {
+	b = up.User
+	if b.CCGCode != "03Q" || sessionsOf(t, pool, b.ID) != 0 || b.SessionEpoch == before.SessionEpoch || !up.SignedOut {
 		t.Errorf("after a CCG change: %s, %d sessions, epoch %d", b.CCGCode, sessionsOf(t, pool, b.ID), b.SessionEpoch)
 	}
 	if sessionsOf(t, pool, other.ID) != 1 {
@@ -77,9 +82,10 @@ func TestARoleOrCCGChangeEndsTheUsersSessions(t *testing.T) {
 	}
 	// A new role likewise.
 	signedInSession(t, store, "b-again", b.ID, expiry)
-	b, err = auth.UpdateUser(ctx, pool, now, admin.ID, b.ID, auth.UserChange{Name: "Bea Baker", Role: auth.Reviewer, CCGCode: "03Q", Version: auth.UserVersion(b)})
+	up, err = users.UpdateUser(ctx, admin.Actor(), b.ID, auth.UserChange{Name: "Bea Baker", Role: auth.Reviewer, CCGCode: "03Q", Version: auth.UserVersion(b)})
 	must(t, err)
-	if b.Role != auth.Reviewer || b.CCGCode != "" || sessionsOf(t, pool, b.ID) != 0 {
+	b = up.User
+	if b.Role != auth.Reviewer || b.CCGCode != "" || sessionsOf(t, pool, b.ID) != 0 || !up.SignedOut {
 		t.Errorf("after a role change: %s %q, %d sessions", b.Role, b.CCGCode, sessionsOf(t, pool, b.ID))
 	}
 	var n int
@@ -99,9 +105,10 @@ func TestUpdateUserRefusals(t *testing.T) {
 	ctx := context.Background()
 	pool := pgtest.New(t)
 	now := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
-	admin, err := auth.CreateUser(ctx, pool, now, nil, auth.NewUser{Email: "a@example.nhs.uk", Name: "Ada", Role: auth.Admin})
+	users := auth.NewStore(pool, testkit.NewClock(now).Now)
+	admin, err := users.CreateUser(ctx, org.System(), auth.NewUser{Email: "a@example.nhs.uk", Name: "Ada", Role: auth.Admin})
 	must(t, err)
-	b, err := auth.CreateUser(ctx, pool, now, nil, auth.NewUser{Email: "b@example.nhs.uk", Name: "Bea", Role: auth.Buyer, CCGCode: "16C"})
+	b, err := users.CreateUser(ctx, org.System(), auth.NewUser{Email: "b@example.nhs.uk", Name: "Bea", Role: auth.Buyer, CCGCode: "16C"})
 	must(t, err)
 	cases := []struct {
 		name  string
@@ -118,14 +125,16 @@ func TestUpdateUserRefusals(t *testing.T) {
 		{"ErrStale", b.ID, auth.UserChange{Name: "Bea B", Role: auth.Buyer, CCGCode: "16C", Version: "1.true.buyer.16C.Someone else"}, apperr.Conflict, ""},
 	}
 	for _, c := range cases {
-		_, err := auth.UpdateUser(ctx, pool, now, admin.ID, c.id, c.in)
-		if !apperr.Is(err, c.code) {
-			t.Errorf("%s: %v", c.name, err)
-			continue
-		}
-		if c.field != "" && fieldsOf(err)[c.field] == "" {
-			t.Errorf("%s: no message on %s: %v", c.name, c.field, err)
-		}
+		t.Run(c.name, func(t *testing.T) {
+			_, err := users.UpdateUser(ctx, admin.Actor(), c.id, c.in)
+			if !apperr.Is(err, c.code) {
+				t.Errorf("%s: %v", c.name, err)
+				return
+			}
+			if c.field != "" && fieldsOf(err)[c.field] == "" {
+				t.Errorf("%s: no message on %s: %v", c.name, c.field, err)
+			}
+		})
 	}
 	got, err := auth.GetUser(ctx, pool, b.ID)
 	must(t, err)
@@ -139,7 +148,8 @@ func TestReactivateAndSearchUsers(t *testing.T) {
 	ctx := context.Background()
 	pool := pgtest.New(t)
 	now := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
-	admin, err := auth.CreateUser(ctx, pool, now, nil, auth.NewUser{Email: "a@example.nhs.uk", Name: "Ada Admin", Role: auth.Admin})
+	users := auth.NewStore(pool, testkit.NewClock(now).Now)
+	admin, err := users.CreateUser(ctx, org.System(), auth.NewUser{Email: "a@example.nhs.uk", Name: "Ada Admin", Role: auth.Admin})
 	must(t, err)
 	for i, n := range []auth.NewUser{
 		{Email: "bea@example.nhs.uk", Name: "Bea Buyer", Role: auth.Buyer, CCGCode: "16C"},
@@ -147,16 +157,16 @@ func TestReactivateAndSearchUsers(t *testing.T) {
 		{Email: "rita@example.nhs.uk", Name: "Rita Reviewer", Role: auth.Reviewer},
 		{Email: "under_score@example.nhs.uk", Name: "Una", Role: auth.Finance},
 	} {
-		u, err := auth.CreateUser(ctx, pool, now, nil, n)
+		u, err := users.CreateUser(ctx, org.System(), n)
 		must(t, err)
 		if i == 1 {
-			must(t, auth.Deactivate(ctx, pool, now, admin.ID, u.ID))
-			if err := auth.Deactivate(ctx, pool, now, admin.ID, u.ID); !apperr.Is(err, apperr.Conflict) {
+			must(t, users.Deactivate(ctx, admin.Actor(), u.ID))
+			if err := users.Deactivate(ctx, admin.Actor(), u.ID); !apperr.Is(err, apperr.Conflict) {
 				t.Errorf("deactivated twice: %v", err)
 			}
 		}
 	}
-	search := func(f auth.UserFilter, page int) (string, int) {
+	search := func(t *testing.T, f auth.UserFilter, page int) (string, int) {
 		t.Helper()
 		res, err := auth.SearchUsers(ctx, pool, f, paging.Page{Number: page, Size: 2})
 		must(t, err)
@@ -182,14 +192,16 @@ func TestReactivateAndSearchUsers(t *testing.T) {
 		{auth.UserFilter{Status: "active", Role: auth.Buyer}, 1, "Bea Buyer", 1},
 	}
 	for _, c := range checks {
-		if got, total := search(c.f, c.page); got != c.want || total != c.total {
-			t.Errorf("%+v page %d: %q of %d, want %q of %d", c.f, c.page, got, total, c.want, c.total)
-		}
+		t.Run(fmt.Sprintf("%+v page %d", c.f, c.page), func(t *testing.T) {
+			if got, total := search(t, c.f, c.page); got != c.want || total != c.total {
+				t.Errorf("%+v page %d: %q of %d, want %q of %d", c.f, c.page, got, total, c.want, c.total)
+			}
+		})
 	}
 	res, _ := auth.SearchUsers(ctx, pool, auth.UserFilter{Status: "deactivated"}, paging.Page{Number: 1, Size: 2})
 	ben := res.Rows[0]
-	must(t, auth.Reactivate(ctx, pool, now, admin.ID, ben.ID))
-	if err := auth.Reactivate(ctx, pool, now, admin.ID, ben.ID); !apperr.Is(err, apperr.Conflict) {
+	must(t, users.Reactivate(ctx, admin.Actor(), ben.ID))
+	if err := users.Reactivate(ctx, admin.Actor(), ben.ID); !apperr.Is(err, apperr.Conflict) {
 		t.Errorf("reactivated twice: %v", err)
 	}
 	ben, err = auth.GetUser(ctx, pool, ben.ID)
@@ -209,11 +221,12 @@ func TestPasswordLinkIsEmailedInItsTransaction(t *testing.T) {
 	ctx := context.Background()
 	pool := pgtest.New(t)
 	now := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
-	admin, err := auth.CreateUser(ctx, pool, now, nil, auth.NewUser{Email: "a@example.nhs.uk", Name: "Ada", Role: auth.Admin})
+	users := auth.NewStore(pool, testkit.NewClock(now).Now)
+	admin, err := users.CreateUser(ctx, org.System(), auth.NewUser{Email: "a@example.nhs.uk", Name: "Ada", Role: auth.Admin})
 	must(t, err)
-	b, err := auth.CreateUser(ctx, pool, now, nil, auth.NewUser{Email: "b@example.nhs.uk", Name: "Bea", Role: auth.Buyer, CCGCode: "16C"})
+	b, err := users.CreateUser(ctx, org.System(), auth.NewUser{Email: "b@example.nhs.uk", Name: "Bea", Role: auth.Buyer, CCGCode: "16C"})
 	must(t, err)
-	token, err := auth.IssuePasswordLink(ctx, pool, now, admin.ID, b.ID)
+	token, err := users.IssuePasswordLink(ctx, admin.Actor(), b.ID, setPasswordPage)
 	must(t, err)
 	var to, path, body string
 	var userID int64
@@ -226,8 +239,8 @@ func TestPasswordLinkIsEmailedInItsTransaction(t *testing.T) {
 		t.Errorf("the emailed link: %v", err)
 	}
 	// A refused link (deactivated user) queues nothing.
-	must(t, auth.Deactivate(ctx, pool, now, admin.ID, b.ID))
-	if _, err := auth.IssuePasswordLink(ctx, pool, now, admin.ID, b.ID); !apperr.Is(err, apperr.Invalid) {
+	must(t, users.Deactivate(ctx, admin.Actor(), b.ID))
+	if _, err := users.IssuePasswordLink(ctx, admin.Actor(), b.ID, setPasswordPage); !apperr.Is(err, apperr.Invalid) {
 		t.Errorf("link for a deactivated user: %v", err)
 	}
 	var n int
@@ -236,6 +249,10 @@ func TestPasswordLinkIsEmailedInItsTransaction(t *testing.T) {
 		t.Errorf("%d messages, want the one link", n)
 	}
 }
+
+// setPasswordPage is the server's set-password page, where the emailed
+// link goes.
+func setPasswordPage(token string) string { return "/set-password/" + token }
 
 func must(t *testing.T, err error) {
 	t.Helper()

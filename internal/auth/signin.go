@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"ccgtracker/internal/apperr"
 	"ccgtracker/internal/postgres"
@@ -48,7 +47,7 @@ var DefaultThrottle = Throttle{
 var ErrBadCredentials = &apperr.Error{
 	Code:    apperr.Invalid,
 	Message: "Enter a correct email address and password",
-	Fields:  map[string]string{"email": "Enter a correct email address and password"},
+	Fields:  map[string]string{FieldEmail: "Enter a correct email address and password"},
 }
 
 // dummyHash is verified against when the email is unknown, so the time a
@@ -67,15 +66,16 @@ type SignIn struct {
 // It holds a pooled connection only for the few short statements it makes,
 // never while it waits for an argon2 slot or verifies the password, and
 // the caller's delay comes after it has returned.
-func Authenticate(ctx context.Context, pool *pgxpool.Pool, th Throttle, now time.Time, email, password, address string) (SignIn, error) {
+func (s *Store) Authenticate(ctx context.Context, th Throttle, email, password, address string) (SignIn, error) {
+	now, pool := s.now(), s.pool
 	email = strings.ToLower(strings.TrimSpace(email))
 	if email == "" || password == "" {
 		errs := map[string]string{}
 		if email == "" {
-			errs["email"] = "Enter your email address"
+			errs[FieldEmail] = "Enter your email address"
 		}
 		if password == "" {
-			errs["password"] = "Enter your password"
+			errs[FieldPassword] = "Enter your password"
 		}
 		return SignIn{}, &apperr.Error{Code: apperr.Invalid, Message: "Enter your email address and password", Fields: errs}
 	}
@@ -213,7 +213,7 @@ func tooMany(th Throttle, now time.Time, c attemptCounts) error {
 		plural = ""
 	}
 	msg := fmt.Sprintf("There have been too many failed attempts to sign in. Wait %d minute%s, then try again.", minutes, plural)
-	return &apperr.Error{Code: apperr.Forbidden, Message: msg, Fields: map[string]string{"email": msg}}
+	return &apperr.Error{Code: apperr.Forbidden, Message: msg, Fields: map[string]string{FieldEmail: msg}}
 }
 
 // delay is how long to hold back the response after the n-th failure.
@@ -238,13 +238,14 @@ func userByEmail(ctx context.Context, db postgres.Querier, email string) (User, 
 	return u, *hash, err
 }
 
-// Tidy deletes sign-in failures older than before and sessions that have
+// Tidy deletes sign-in failures older than keep and sessions that have
 // expired: run now and then by the server, it keeps both tables small.
-func Tidy(ctx context.Context, pool *pgxpool.Pool, before, now time.Time) error {
-	if _, err := pool.Exec(ctx, `DELETE FROM login_failures WHERE failed_at < $1`, before); err != nil {
+func (s *Store) Tidy(ctx context.Context, keep time.Duration) error {
+	now := s.now()
+	if _, err := s.pool.Exec(ctx, `DELETE FROM login_failures WHERE failed_at < $1`, now.Add(-keep)); err != nil {
 		return fmt.Errorf("forget old sign-in failures: %w", err)
 	}
-	if _, err := pool.Exec(ctx, `DELETE FROM sessions WHERE expiry < $1`, now); err != nil {
+	if _, err := s.pool.Exec(ctx, `DELETE FROM sessions WHERE expiry < $1`, now); err != nil {
 		return fmt.Errorf("delete expired sessions: %w", err)
 	}
 	return nil

@@ -8,28 +8,21 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"ccgtracker/internal/apperr"
 	"ccgtracker/internal/auth"
-	"ccgtracker/internal/postgres"
 	"ccgtracker/internal/postgres/pgtest"
+	"ccgtracker/internal/testkit"
 )
 
 // signInPool is a pool of max connections on a fresh database with the
 // demo users.
 func signInPool(t *testing.T, max int32) *pgxpool.Pool {
 	t.Helper()
-	ctx := context.Background()
 	_, dbURL := pgtest.NewWithURL(t)
 	pool, _ := pgtest.Open(t, dbURL, func(c *pgxpool.Config) { c.MaxConns = max })
-	if err := postgres.Tx(ctx, pool, func(tx pgx.Tx) error {
-		_, err := auth.SeedDemoUsers(ctx, tx, time.Now())
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
+	testkit.DemoUsers(t, pool)
 	return pool
 }
 
@@ -41,6 +34,7 @@ func TestBurstOfSignInsOnTwoConnectionsIsCountedExactly(t *testing.T) {
 	pool := signInPool(t, 2)
 	th := auth.Throttle{Window: 15 * time.Minute, SlowAfter: 2, Step: time.Second, MaxDelay: 5 * time.Second, AccountLimit: 5, AddressLimit: 20}
 	now := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
+	users := auth.NewStore(pool, testkit.NewClock(now).Now)
 
 	type attempt struct{ email, password, address string }
 	var attempts []attempt
@@ -60,7 +54,7 @@ func TestBurstOfSignInsOnTwoConnectionsIsCountedExactly(t *testing.T) {
 	var wg sync.WaitGroup
 	for i, a := range attempts {
 		wg.Go(func() {
-			res, err := auth.Authenticate(ctx, pool, th, now, a.email, a.password, a.address)
+			res, err := users.Authenticate(ctx, th, a.email, a.password, a.address)
 			results[i] = result{res.Delay, err}
 		})
 	}
@@ -120,7 +114,7 @@ func TestNoConnectionIsHeldWhileAPasswordIsVerified(t *testing.T) {
 
 	done := make(chan error, 1)
 	go func() {
-		res, err := auth.Authenticate(ctx, pool, th, now, "reviewer@example.nhs.uk", auth.DemoPassword, "192.0.2.1")
+		res, err := auth.NewStore(pool, testkit.NewClock(now).Now).Authenticate(ctx, th, "reviewer@example.nhs.uk", auth.DemoPassword, "192.0.2.1")
 		if err == nil && res.User.Email != "reviewer@example.nhs.uk" {
 			err = fmt.Errorf("signed in as %q", res.User.Email)
 		}

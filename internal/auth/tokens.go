@@ -9,11 +9,11 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"ccgtracker/internal/apperr"
 	"ccgtracker/internal/audit"
 	"ccgtracker/internal/dates"
+	"ccgtracker/internal/org"
 	"ccgtracker/internal/outbox"
 	"ccgtracker/internal/postgres"
 )
@@ -35,14 +35,17 @@ func hashToken(token string) []byte {
 //
 // The link is also emailed to the user through the outbox, queued in the
 // same transaction (a link that could not be stored is never sent); the
-// admin still sees it once, to pass on if the email does not arrive.
-func IssuePasswordLink(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID int64, userID int64) (string, error) {
+// admin still sees it once, to pass on if the email does not arrive. The
+// email links to page(token), the page where the token is used: auth
+// knows the token, the server knows its address.
+func (s *Store) IssuePasswordLink(ctx context.Context, a org.Actor, userID int64, page func(token string) string) (string, error) {
+	now := s.now()
 	raw := make([]byte, 32)
 	if _, err := rand.Read(raw); err != nil {
 		return "", fmt.Errorf("token: %w", err)
 	}
 	token := base64.RawURLEncoding.EncodeToString(raw)
-	err := postgres.Tx(ctx, pool, func(tx pgx.Tx) error {
+	err := postgres.Tx(ctx, s.pool, func(tx pgx.Tx) error {
 		u, err := lockUser(ctx, tx, userID)
 		if err != nil {
 			return err
@@ -56,7 +59,7 @@ func IssuePasswordLink(ctx context.Context, pool *pgxpool.Pool, now time.Time, a
 		}
 		if _, err := tx.Exec(ctx, `
 			INSERT INTO password_tokens (token_hash, user_id, created_by, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)`,
-			hashToken(token), userID, actorID, now, now.Add(PasswordLinkLifetime)); err != nil {
+			hashToken(token), userID, a.ID, now, now.Add(PasswordLinkLifetime)); err != nil {
 			return fmt.Errorf("store link: %w", err)
 		}
 		hash := hashToken(token)
@@ -67,13 +70,13 @@ func IssuePasswordLink(ctx context.Context, pool *pgxpool.Pool, now time.Time, a
 			Body: fmt.Sprintf("Dear %s,\n\nAn administrator has given you an account on the CCG Order Tracker (%s). "+
 				"Use this link to set your password. It works once, until %s (London time); if it has expired, ask an administrator for a new one.",
 				u.Name, u.Role.Name(), now.Add(PasswordLinkLifetime).In(dates.London).Format("15:04 on 2 January 2006")),
-			Path: "/set-password/" + token,
+			Path: page(token),
 		}); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, audit.Event{
 			At:         now,
-			By:         &actorID,
+			By:         a.ID,
 			Action:     "user.password_link",
 			EntityType: "user",
 			EntityID:   fmt.Sprint(userID),
@@ -87,9 +90,9 @@ func IssuePasswordLink(ctx context.Context, pool *pgxpool.Pool, now time.Time, a
 }
 
 // PasswordLinkUser returns the user a valid link is for.
-func PasswordLinkUser(ctx context.Context, pool *pgxpool.Pool, now time.Time, token string) (User, error) {
+func PasswordLinkUser(ctx context.Context, db postgres.Querier, now time.Time, token string) (User, error) {
 	var userID int64
-	err := pool.QueryRow(ctx, `
+	err := db.QueryRow(ctx, `
 		SELECT t.user_id FROM password_tokens t JOIN users u ON u.id = t.user_id
 		WHERE t.token_hash = $1 AND t.used_at IS NULL AND t.expires_at > $2 AND u.active`, hashToken(token), now).Scan(&userID)
 	if err != nil {
@@ -98,12 +101,14 @@ func PasswordLinkUser(ctx context.Context, pool *pgxpool.Pool, now time.Time, to
 		}
 		return User{}, fmt.Errorf("read link: %w", err)
 	}
-	return GetUser(ctx, pool, userID)
+	return GetUser(ctx, db, userID)
 }
 
 // SetPasswordWithLink uses the link once: it sets the password, ends the
 // user's other sessions and marks the link used, all in one transaction.
-func SetPasswordWithLink(ctx context.Context, pool *pgxpool.Pool, now time.Time, token, password, confirm string) (User, error) {
+// No one is signed in: the link's holder acts, as the user it is for.
+func (s *Store) SetPasswordWithLink(ctx context.Context, token, password, confirm string) (User, error) {
+	now := s.now()
 	if errs := CheckNewPassword(password, confirm); len(errs) > 0 {
 		return User{}, &apperr.Error{Code: apperr.Invalid, Message: "The password could not be set", Fields: errs}
 	}
@@ -112,7 +117,7 @@ func SetPasswordWithLink(ctx context.Context, pool *pgxpool.Pool, now time.Time,
 		return User{}, err
 	}
 	var u User
-	err = postgres.Tx(ctx, pool, func(tx pgx.Tx) error {
+	err = postgres.Tx(ctx, s.pool, func(tx pgx.Tx) error {
 		var userID int64
 		err := tx.QueryRow(ctx, `
 			UPDATE password_tokens t SET used_at = $2

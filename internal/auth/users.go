@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"ccgtracker/internal/apperr"
 	"ccgtracker/internal/audit"
@@ -121,20 +120,20 @@ func (n *NewUser) Validate() map[string]string {
 	n.Name = strings.TrimSpace(n.Name)
 	n.CCGCode = strings.ToUpper(strings.TrimSpace(n.CCGCode))
 	if n.Email == "" {
-		errs["email"] = "Enter an email address"
+		errs[FieldEmail] = "Enter an email address"
 	} else if a, err := mail.ParseAddress(n.Email); err != nil || a.Address != n.Email {
-		errs["email"] = "Enter an email address in the correct format, like name@example.nhs.uk"
+		errs[FieldEmail] = "Enter an email address in the correct format, like name@example.nhs.uk"
 	}
 	if n.Name == "" {
-		errs["name"] = "Enter the person's full name"
+		errs[FieldName] = "Enter the person's full name"
 	} else if len(n.Name) > 200 {
-		errs["name"] = "Name must be 200 characters or fewer"
+		errs[FieldName] = "Name must be 200 characters or fewer"
 	}
 	if !n.Role.valid() {
-		errs["role"] = "Select a role"
+		errs[FieldRole] = "Select a role"
 	}
 	if n.Role == Buyer && n.CCGCode == "" {
-		errs["ccg"] = "Select the CCG this buyer belongs to"
+		errs[FieldCCG] = "Select the CCG this buyer belongs to"
 	}
 	if n.Role != Buyer {
 		n.CCGCode = "" // only buyers belong to a CCG
@@ -144,12 +143,13 @@ func (n *NewUser) Validate() map[string]string {
 
 // CreateUser adds a user without a password; an admin then issues them a
 // set-password link. The change and its audit record commit together.
-func CreateUser(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int64, n NewUser) (User, error) {
+func (s *Store) CreateUser(ctx context.Context, a org.Actor, n NewUser) (User, error) {
+	now := s.now()
 	if errs := n.Validate(); len(errs) > 0 {
 		return User{}, &apperr.Error{Code: apperr.Invalid, Message: "The user could not be created", Fields: errs}
 	}
 	var u User
-	err := postgres.Tx(ctx, pool, func(tx pgx.Tx) error {
+	err := postgres.Tx(ctx, s.pool, func(tx pgx.Tx) error {
 		var err error
 		u, err = insertUser(ctx, tx, now, n, nil)
 		if err != nil {
@@ -157,7 +157,7 @@ func CreateUser(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID 
 		}
 		return audit.Record(ctx, tx, audit.Event{
 			At:         now,
-			By:         actorID,
+			By:         a.ID,
 			Action:     "user.create",
 			EntityType: "user",
 			EntityID:   fmt.Sprint(u.ID),
@@ -193,7 +193,7 @@ func insertUser(ctx context.Context, tx pgx.Tx, now time.Time, n NewUser, passwo
 		INSERT INTO users (email, name, role, ccg_code, password_hash, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, n.Email, n.Name, n.Role, ccg, passwordHash, now).Scan(&id)
 	if postgres.IsUniqueViolation(err) {
-		return User{}, apperr.Invalidf("email", "A user with the email address %s already exists", n.Email)
+		return User{}, apperr.Invalidf(FieldEmail, "A user with the email address %s already exists", n.Email)
 	}
 	if err != nil {
 		return User{}, fmt.Errorf("insert user %s: %w", n.Email, err)
@@ -207,11 +207,12 @@ func auditView(u User) map[string]any {
 }
 
 // Deactivate stops a user signing in and ends their sessions at once.
-func Deactivate(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID int64, id int64) error {
-	if actorID == id {
+func (s *Store) Deactivate(ctx context.Context, a org.Actor, id int64) error {
+	now := s.now()
+	if a.ID != nil && *a.ID == id {
 		return apperr.New(apperr.Invalid, "You cannot deactivate your own account.")
 	}
-	return postgres.Tx(ctx, pool, func(tx pgx.Tx) error {
+	return postgres.Tx(ctx, s.pool, func(tx pgx.Tx) error {
 		before, err := lockUser(ctx, tx, id)
 		if err != nil {
 			return err
@@ -229,7 +230,7 @@ func Deactivate(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID 
 		after.Active = false
 		return audit.Record(ctx, tx, audit.Event{
 			At:         now,
-			By:         &actorID,
+			By:         a.ID,
 			Action:     "user.deactivate",
 			EntityType: "user",
 			EntityID:   fmt.Sprint(id),
@@ -258,12 +259,16 @@ func Active(ctx context.Context, db postgres.Querier, role Role, ccgCode string)
 	return pgx.CollectRows(rows, scanUser)
 }
 
-// Field names of the user forms, shared with the views.
+// The fields auth's refusals are about, by meaning: a user's name, email
+// address, role and CCG, and a password chosen (with its confirmation) or
+// given to sign in. The server maps them to the forms' inputs.
 const (
-	FieldName  = "name"
-	FieldEmail = "email"
-	FieldRole  = "role"
-	FieldCCG   = "ccg"
+	FieldName     = "name"
+	FieldEmail    = "email"
+	FieldRole     = "role"
+	FieldCCG      = "ccg"
+	FieldPassword = "password"
+	FieldConfirm  = "confirm"
 )
 
 // UserChange is what an admin may put right about a user: their name,
@@ -283,6 +288,13 @@ func UserVersion(u User) string {
 	return fmt.Sprintf("%d.%t.%s.%s.%s", u.SessionEpoch, u.Active, u.Role, u.CCGCode, u.Name)
 }
 
+// UserUpdate is what UpdateUser did: the user as they are now, and
+// whether their sessions were ended (their role or CCG changed).
+type UserUpdate struct {
+	User      User
+	SignedOut bool
+}
+
 // ErrUserChanged is the answer to an edit made on a stale page.
 var ErrUserChanged = apperr.New(apperr.Conflict, "Someone else changed this user while you were editing. Check their details as they are now and make your change again.")
 
@@ -290,18 +302,19 @@ var ErrUserChanged = apperr.New(apperr.Conflict, "Someone else changed this user
 // role or CCG changes is signed out everywhere in the same transaction:
 // what they may see has changed under them. A name alone changes nothing
 // they may do, so their sessions go on.
-func UpdateUser(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID int64, id int64, c UserChange) (User, error) {
+func (s *Store) UpdateUser(ctx context.Context, a org.Actor, id int64, c UserChange) (UserUpdate, error) {
+	now := s.now()
 	n := NewUser{Email: "x@x", Name: c.Name, Role: c.Role, CCGCode: c.CCGCode}
 	errs := n.Validate()
 	delete(errs, FieldEmail)
 	if len(errs) > 0 {
-		return User{}, &apperr.Error{Code: apperr.Invalid, Message: "The user could not be changed", Fields: errs}
+		return UserUpdate{}, &apperr.Error{Code: apperr.Invalid, Message: "The user could not be changed", Fields: errs}
 	}
-	if actorID == id && n.Role != Admin {
-		return User{}, apperr.Invalidf(FieldRole, "You cannot take the administrator role from your own account: ask another administrator")
+	if a.ID != nil && *a.ID == id && n.Role != Admin {
+		return UserUpdate{}, apperr.Invalidf(FieldRole, "You cannot take the administrator role from your own account: ask another administrator")
 	}
-	var after User
-	err := postgres.Tx(ctx, pool, func(tx pgx.Tx) error {
+	var done UserUpdate
+	err := postgres.Tx(ctx, s.pool, func(tx pgx.Tx) error {
 		before, err := lockUser(ctx, tx, id)
 		if err != nil {
 			return err
@@ -314,7 +327,7 @@ func UpdateUser(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID 
 			return err
 		}
 		if before.Name == n.Name && before.Role == n.Role && before.CCGCode == n.CCGCode {
-			after = before
+			done.User = before
 			return nil // nothing to change: no audit entry for nothing
 		}
 		if _, err := tx.Exec(ctx, `UPDATE users SET name = $2, role = $3, ccg_code = $4 WHERE id = $1`, id, n.Name, n.Role, ccg); err != nil {
@@ -324,28 +337,33 @@ func UpdateUser(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID 
 			if err := endSessions(ctx, tx, id); err != nil {
 				return err
 			}
+			done.SignedOut = true
 		}
-		if after, err = GetUser(ctx, tx, id); err != nil {
+		if done.User, err = GetUser(ctx, tx, id); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, audit.Event{
 			At:         now,
-			By:         &actorID,
+			By:         a.ID,
 			Action:     "user.update",
 			EntityType: "user",
 			EntityID:   fmt.Sprint(id),
 			Before:     auditView(before),
-			After:      auditView(after),
+			After:      auditView(done.User),
 		})
 	})
-	return after, err
+	if err != nil {
+		return UserUpdate{}, err
+	}
+	return done, nil
 }
 
 // Reactivate lets a deactivated user sign in again. Their old sessions
 // stay ended (the epoch moved on when they were deactivated); a password
 // they had still works, or an admin sends them a new link.
-func Reactivate(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID int64, id int64) error {
-	return postgres.Tx(ctx, pool, func(tx pgx.Tx) error {
+func (s *Store) Reactivate(ctx context.Context, a org.Actor, id int64) error {
+	now := s.now()
+	return postgres.Tx(ctx, s.pool, func(tx pgx.Tx) error {
 		before, err := lockUser(ctx, tx, id)
 		if err != nil {
 			return err
@@ -360,7 +378,7 @@ func Reactivate(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID 
 		after.Active = true
 		return audit.Record(ctx, tx, audit.Event{
 			At:         now,
-			By:         &actorID,
+			By:         a.ID,
 			Action:     "user.reactivate",
 			EntityType: "user",
 			EntityID:   fmt.Sprint(id),

@@ -10,7 +10,9 @@ import (
 
 	"ccgtracker/internal/apperr"
 	"ccgtracker/internal/auth"
+	"ccgtracker/internal/org"
 	"ccgtracker/internal/postgres/pgtest"
+	"ccgtracker/internal/testkit"
 )
 
 func TestCreateUserWritesItsAuditRecord(t *testing.T) {
@@ -18,8 +20,9 @@ func TestCreateUserWritesItsAuditRecord(t *testing.T) {
 	ctx := context.Background()
 	pool := pgtest.New(t)
 	now := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
+	users := auth.NewStore(pool, testkit.NewClock(now).Now)
 
-	u, err := auth.CreateUser(ctx, pool, now, nil, auth.NewUser{Email: "b@example.nhs.uk", Name: "B", Role: auth.Buyer, CCGCode: "16c"})
+	u, err := users.CreateUser(ctx, org.System(), auth.NewUser{Email: "b@example.nhs.uk", Name: "B", Role: auth.Buyer, CCGCode: "16c"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,11 +46,13 @@ func TestCreateUserWritesItsAuditRecord(t *testing.T) {
 		{"ErrUnknownCCG", auth.NewUser{Email: "c@example.nhs.uk", Name: "C", Role: auth.Buyer, CCGCode: "99Z"}, "ccg"},
 	}
 	for _, c := range cases {
-		_, err := auth.CreateUser(ctx, pool, now, nil, c.in)
-		var e *apperr.Error
-		if !apperr.Is(err, apperr.Invalid) || !errors.As(err, &e) || e.Fields[c.field] == "" {
-			t.Errorf("%s: err = %v, want an Invalid error on %s", c.name, err, c.field)
-		}
+		t.Run(c.name, func(t *testing.T) {
+			_, err := users.CreateUser(ctx, org.System(), c.in)
+			var e *apperr.Error
+			if !apperr.Is(err, apperr.Invalid) || !errors.As(err, &e) || e.Fields[c.field] == "" {
+				t.Errorf("%s: err = %v, want an Invalid error on %s", c.name, err, c.field)
+			}
+		})
 	}
 	// Nothing half-way: the refused users left no rows and no audit records.
 	if err := pool.QueryRow(ctx, `SELECT count(*) FROM users WHERE email IN ('c@example.nhs.uk')`).Scan(&n); err != nil || n != 0 {
@@ -62,18 +67,19 @@ func TestDeactivateYourselfIsRefused(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	pool := pgtest.New(t)
-	u, err := auth.CreateUser(ctx, pool, time.Now(), nil, auth.NewUser{Email: "a@example.nhs.uk", Name: "A", Role: auth.Admin})
+	users := auth.NewStore(pool, time.Now)
+	u, err := users.CreateUser(ctx, org.System(), auth.NewUser{Email: "a@example.nhs.uk", Name: "A", Role: auth.Admin})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := auth.Deactivate(ctx, pool, time.Now(), u.ID, u.ID); !apperr.Is(err, apperr.Invalid) {
+	if err := users.Deactivate(ctx, u.Actor(), u.ID); !apperr.Is(err, apperr.Invalid) {
 		t.Errorf("self-deactivation: %v", err)
 	}
-	other, _ := auth.CreateUser(ctx, pool, time.Now(), nil, auth.NewUser{Email: "b@example.nhs.uk", Name: "B", Role: auth.Finance})
-	if err := auth.Deactivate(ctx, pool, time.Now(), u.ID, other.ID); err != nil {
+	other, _ := users.CreateUser(ctx, org.System(), auth.NewUser{Email: "b@example.nhs.uk", Name: "B", Role: auth.Finance})
+	if err := users.Deactivate(ctx, u.Actor(), other.ID); err != nil {
 		t.Fatal(err)
 	}
-	if err := auth.Deactivate(ctx, pool, time.Now(), u.ID, other.ID); !apperr.Is(err, apperr.Conflict) {
+	if err := users.Deactivate(ctx, u.Actor(), other.ID); !apperr.Is(err, apperr.Conflict) {
 		t.Errorf("second deactivation: %v, want a conflict", err)
 	}
 	got, _ := auth.GetUser(ctx, pool, other.ID)
@@ -96,7 +102,7 @@ func TestTidyDeletesOnlyWhatHasExpired(t *testing.T) {
 		now.Add(-25*time.Hour), now.Add(-time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	if err := auth.Tidy(ctx, pool, now.Add(-24*time.Hour), now); err != nil {
+	if err := auth.NewStore(pool, testkit.NewClock(now).Now).Tidy(ctx, 24*time.Hour); err != nil {
 		t.Fatal(err)
 	}
 	var sessions, failures string
@@ -114,11 +120,12 @@ func TestParallelGuessesAreThrottled(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	pool := pgtest.New(t)
-	if _, err := auth.CreateUser(ctx, pool, time.Now(), nil, auth.NewUser{Email: "a@example.nhs.uk", Name: "A", Role: auth.Admin}); err != nil {
+	if _, err := auth.NewStore(pool, time.Now).CreateUser(ctx, org.System(), auth.NewUser{Email: "a@example.nhs.uk", Name: "A", Role: auth.Admin}); err != nil {
 		t.Fatal(err)
 	}
 	th := auth.Throttle{Window: 15 * time.Minute, SlowAfter: 100, Step: time.Millisecond, MaxDelay: time.Millisecond, AccountLimit: 3, AddressLimit: 100}
 	now := time.Now()
+	users := auth.NewStore(pool, testkit.NewClock(now).Now)
 	const guesses = 10
 	errs := make([]error, guesses)
 	var wg sync.WaitGroup
@@ -126,7 +133,7 @@ func TestParallelGuessesAreThrottled(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, errs[i] = auth.Authenticate(ctx, pool, th, now, "a@example.nhs.uk", fmt.Sprintf("guess %d", i), "192.0.2.1")
+			_, errs[i] = users.Authenticate(ctx, th, "a@example.nhs.uk", fmt.Sprintf("guess %d", i), "192.0.2.1")
 		}()
 	}
 	wg.Wait()

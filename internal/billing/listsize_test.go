@@ -18,7 +18,7 @@ func importExtract(t *testing.T, pool *pgxpool.Pool, at time.Time, date, patient
 	t.Helper()
 	file := "PUBLICATION,EXTRACT_DATE,TYPE,CCG_CODE,ONS_CCG_CODE,CODE,POSTCODE,SEX,AGE,NUMBER_OF_PATIENTS\n" +
 		"GP_PRAC_PAT_LIST," + date + ",GP,16C,E38000247,A81001,TS18 1HU,ALL,ALL," + patients + "\n"
-	if _, err := org.ImportListSizes(ctx, pool, at, org.ImportedBy{FileName: date + ".csv"}, strings.NewReader(file)); err != nil {
+	if _, err := org.NewStore(pool, func() time.Time { return at }).ImportListSizes(ctx, org.System(), date+".csv", strings.NewReader(file)); err != nil {
 		t.Fatal(err)
 	}
 }

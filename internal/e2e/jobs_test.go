@@ -10,6 +10,7 @@ import (
 	"ccgtracker/internal/auth"
 	"ccgtracker/internal/dates"
 	"ccgtracker/internal/org"
+	"ccgtracker/internal/testkit"
 	"ccgtracker/internal/tracker"
 )
 
@@ -38,10 +39,7 @@ func TestAdminRunsTheNightlyJob(t *testing.T) {
 	checkAccessibility(t, b, "the nightly job page after a run")
 	// A set-password link, emailed through the outbox: its long address
 	// must wrap on a phone.
-	var bea int64
-	if err := pool.QueryRow(ctx, `SELECT id FROM users WHERE email = 'buyer.16c@example.nhs.uk'`).Scan(&bea); err != nil {
-		t.Fatal(err)
-	}
+	bea := testkit.UserID(t, pool, "buyer.16c@example.nhs.uk")
 	visit(t, b, base+"/admin/users/"+strconv.FormatInt(bea, 10))
 	click(t, b, `form[action$="/password-link"] button`)
 	visit(t, b, base+"/admin/outbox")

@@ -400,7 +400,7 @@ func pageFixtures(t *testing.T, pool *pgxpool.Pool) (map[string][]string, sweepO
 		t.Fatalf("%q is no service reference", live)
 	}
 	service = id
-	token, err := auth.IssuePasswordLink(ctx, pool, now, adminID, otherBuyerID)
+	token, err := auth.NewStore(pool, testkit.NewClock(now).Now).IssuePasswordLink(ctx, org.UserActor(adminID, org.AllCCGs()), otherBuyerID, func(token string) string { return "/set-password/" + token })
 	must(err)
 	// The month before last, issued and now late everywhere, and the
 	// nightly job run: its record on the jobs page, reminders in the
@@ -415,7 +415,7 @@ func pageFixtures(t *testing.T, pool *pgxpool.Pool) (map[string][]string, sweepO
 	closeByODS(t, pool, now, period.First())
 	var proposal, odsImport string
 	must(pool.QueryRow(ctx, `SELECT id::text, import_id::text FROM practice_proposals WHERE ccg_code = '16C'`).Scan(&proposal, &odsImport))
-	sizes, err := org.ImportListSizes(ctx, pool, now, org.ImportedBy{ActorID: &adminID, FileName: "gp-reg-pat-prac-all.csv"}, strings.NewReader(
+	sizes, err := org.NewStore(pool, testkit.NewClock(now).Now).ImportListSizes(ctx, org.UserActor(adminID, org.AllCCGs()), "gp-reg-pat-prac-all.csv", strings.NewReader(
 		"PUBLICATION,EXTRACT_DATE,TYPE,CCG_CODE,ONS_CCG_CODE,CODE,POSTCODE,SEX,AGE,NUMBER_OF_PATIENTS\n"+
 			"GP_PRAC_PAT_LIST,01FEB2021,GP,16C,E38000247,A81001,TS18 1HU,ALL,ALL,4200\nGP_PRAC_PAT_LIST,01FEB2021,GP,16C,E38000247,Z99999,X,ALL,ALL,10\n"))
 	must(err)

@@ -1,12 +1,12 @@
 package e2e
 
 import (
-	"context"
 	"strconv"
 	"strings"
 	"testing"
 
 	"ccgtracker/internal/auth"
+	"ccgtracker/internal/testkit"
 )
 
 // TestAdminPutsAUserRight: an administrator finds a buyer by searching
@@ -18,10 +18,7 @@ import (
 func TestAdminPutsAUserRight(t *testing.T) {
 	t.Parallel()
 	base, pool := newAppWithPool(t, nil)
-	var bea int64
-	if err := pool.QueryRow(context.Background(), `SELECT id FROM users WHERE email = 'buyer.16c@example.nhs.uk'`).Scan(&bea); err != nil {
-		t.Fatal(err)
-	}
+	bea := testkit.UserID(t, pool, "buyer.16c@example.nhs.uk")
 	userPage := "/admin/users/" + strconv.FormatInt(bea, 10)
 
 	buyer := newBrowser(t)

@@ -3,10 +3,8 @@ package org
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"ccgtracker/internal/apperr"
 	"ccgtracker/internal/audit"
@@ -147,13 +145,21 @@ func GetCCG(ctx context.Context, db postgres.Querier, scope Scope, code string) 
 	return c, nil
 }
 
+// FieldDueDay is the CCG's own due day, as SetDueDay's refusal names it.
+const FieldDueDay = "due-day"
+
 // SetDueDay sets the CCG's own due day for returns, or with nil returns
 // it to its region's day. It applies to returns issued after the change.
-func SetDueDay(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int64, code string, day *int) error {
+// A CCG outside the actor's scope is as one that does not exist.
+func (s *Store) SetDueDay(ctx context.Context, a Actor, code string, day *int) error {
+	now := s.now()
 	if day != nil && (*day < 1 || *day > 28) {
-		return apperr.Invalidf("due-day", "Due day must be a day of the month from 1 to 28, or empty for the region's day")
+		return apperr.Invalidf(FieldDueDay, "Due day must be a day of the month from 1 to 28, or empty for the region's day")
 	}
-	return postgres.Tx(ctx, pool, func(tx pgx.Tx) error {
+	if !a.Scope.Allows(code) {
+		return apperr.New(apperr.NotFound, "No CCG has the code %s.", code)
+	}
+	return postgres.Tx(ctx, s.pool, func(tx pgx.Tx) error {
 		var before *int
 		err := tx.QueryRow(ctx, `SELECT due_day FROM ccgs WHERE code = $1 FOR UPDATE`, code).Scan(&before)
 		if err != nil {
@@ -164,7 +170,7 @@ func SetDueDay(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *
 		}
 		return audit.Record(ctx, tx, audit.Event{
 			At:         now,
-			By:         actorID,
+			By:         a.ID,
 			Action:     "ccg.due_day",
 			EntityType: "ccg",
 			EntityID:   code,

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"ccgtracker/internal/apperr"
 	"ccgtracker/internal/audit"
@@ -266,7 +265,9 @@ func (r ListSizeReport) Summary() string {
 	return b.String()
 }
 
-// ImportedBy is who ran an import and on which file, for the history.
+// ImportedBy is who ran an import and on which file, as
+// tracker.ImportODS is told it; the Store's imports take the Actor and
+// the file's name.
 type ImportedBy struct {
 	ActorID  *int64 // nil: the command line
 	FileName string
@@ -281,16 +282,17 @@ const listSizeLock = 7_700_000_013
 // practices the tracker does not know are counted and listed, not fatal;
 // every extract is kept, and a row equal to the stored one writes nothing,
 // so importing the same file twice changes nothing. The import is recorded
-// in the history of imports and the audit log.
-func ImportListSizes(ctx context.Context, pool *pgxpool.Pool, now time.Time, by ImportedBy, r io.Reader) (ListSizeReport, error) {
+// in the history of imports (as fileName, run by a) and the audit log.
+func (s *Store) ImportListSizes(ctx context.Context, a Actor, fileName string, r io.Reader) (ListSizeReport, error) {
+	now := s.now()
 	rows, errs := ParseListSizes(r)
 	if len(errs) > 0 {
 		return ListSizeReport{}, &ListSizeFileError{Errors: errs}
 	}
 	var rep ListSizeReport
-	err := postgres.Tx(ctx, pool, func(tx pgx.Tx) error {
+	err := postgres.Tx(ctx, s.pool, func(tx pgx.Tx) error {
 		var err error
-		rep, err = applyListSizes(ctx, tx, now, by, rows)
+		rep, err = applyListSizes(ctx, tx, now, a, fileName, rows)
 		return err
 	})
 	if err != nil {
@@ -299,7 +301,7 @@ func ImportListSizes(ctx context.Context, pool *pgxpool.Pool, now time.Time, by 
 	return rep, nil
 }
 
-func applyListSizes(ctx context.Context, tx pgx.Tx, now time.Time, by ImportedBy, rows []ListSizeRow) (ListSizeReport, error) {
+func applyListSizes(ctx context.Context, tx pgx.Tx, now time.Time, a Actor, fileName string, rows []ListSizeRow) (ListSizeReport, error) {
 	rep := ListSizeReport{Rows: len(rows), ExtractDate: rows[0].Date}
 	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, listSizeLock); err != nil {
 		return rep, err
@@ -365,18 +367,18 @@ func applyListSizes(ctx context.Context, tx pgx.Tx, now time.Time, by ImportedBy
 	if err := tx.QueryRow(ctx, `
 		INSERT INTO imports (kind, file_name, imported_at, imported_by, counts, report)
 		VALUES ('list_sizes', $1, $2, $3, $4, $5) RETURNING id`,
-		by.FileName, now, by.ActorID, rep.counts(), map[string]any{"extract_date": rep.ExtractDate.Format(time.DateOnly),
+		fileName, now, a.ID, rep.counts(), map[string]any{"extract_date": rep.ExtractDate.Format(time.DateOnly),
 			"changed": rep.Changed, "unknown": rep.Unknown}).Scan(&importID); err != nil {
 		return rep, fmt.Errorf("record the import: %w", err)
 	}
 	rep.ImportID = importID
 	if err := audit.Record(ctx, tx, audit.Event{
 		At:         now,
-		By:         by.ActorID,
+		By:         a.ID,
 		Action:     "list_sizes.import",
 		EntityType: "import",
 		EntityID:   strconv.FormatInt(importID, 10),
-		After:      map[string]any{"file": by.FileName, "extract_date": rep.ExtractDate.Format(time.DateOnly), "counts": rep.counts()},
+		After:      map[string]any{"file": fileName, "extract_date": rep.ExtractDate.Format(time.DateOnly), "counts": rep.counts()},
 	}); err != nil {
 		return rep, err
 	}

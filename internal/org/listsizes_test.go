@@ -16,6 +16,7 @@ import (
 	"ccgtracker/internal/paging"
 	"ccgtracker/internal/postgres/pgtest"
 	"ccgtracker/internal/refdata"
+	"ccgtracker/internal/testkit"
 )
 
 // nationalListSizes is NHS Digital's national file of January 2021, as
@@ -53,7 +54,7 @@ type sizeState struct {
 
 func importSizes(t *testing.T, pool *pgxpool.Pool, at time.Time, name string, lines []string) (org.ListSizeReport, error) {
 	t.Helper()
-	return org.ImportListSizes(context.Background(), pool, at, org.ImportedBy{FileName: name}, strings.NewReader(strings.Join(lines, "\n")+"\n"))
+	return org.NewStore(pool, testkit.NewClock(at).Now).ImportListSizes(context.Background(), org.System(), name, strings.NewReader(strings.Join(lines, "\n")+"\n"))
 }
 
 // The national file the practices were seeded from changes no size: every
@@ -198,16 +199,18 @@ func TestMalformedListSizeFileChangesNothingAndNamesEachBadRow(t *testing.T) {
 	}
 
 	// Not the all-patients file, and not a list-size file at all.
-	for _, tc := range []struct{ file, want string }{
-		{"PUBLICATION,EXTRACT_DATE,TYPE,CCG_CODE,ONS_CCG_CODE,CODE,POSTCODE,SEX,AGE,NUMBER_OF_PATIENTS\nGP_PRAC_PAT_LIST,01JAN2021,GP,00L,E38000130,A84002,NE65 7UW,MALE,0_4,120\n",
+	for _, tc := range []struct{ name, file, want string }{
+		{"ByAge", "PUBLICATION,EXTRACT_DATE,TYPE,CCG_CODE,ONS_CCG_CODE,CODE,POSTCODE,SEX,AGE,NUMBER_OF_PATIENTS\nGP_PRAC_PAT_LIST,01JAN2021,GP,00L,E38000130,A84002,NE65 7UW,MALE,0_4,120\n",
 			"line 2, column 8 (SEX): is \"MALE\": this file breaks patients down by sex or age"},
-		{"ORG_CODE,NAME\nA84002,X\n", "line 1: the header has no EXTRACT_DATE, CODE, NUMBER_OF_PATIENTS column"},
-		{"", "line 1: the file is empty"},
+		{"NotListSizes", "ORG_CODE,NAME\nA84002,X\n", "line 1: the header has no EXTRACT_DATE, CODE, NUMBER_OF_PATIENTS column"},
+		{"Empty", "", "line 1: the file is empty"},
 	} {
-		_, err := org.ImportListSizes(context.Background(), pool, time.Now(), org.ImportedBy{FileName: "x.csv"}, bytes.NewBufferString(tc.file))
-		if err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%q: %v, want %q", tc.file, err, tc.want)
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := org.NewStore(pool, time.Now).ImportListSizes(context.Background(), org.System(), "x.csv", bytes.NewBufferString(tc.file))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("%q: %v, want %q", tc.file, err, tc.want)
+			}
+		})
 	}
 	if after := listSizeState(t, pool); after != before {
 		t.Errorf("a refused file changed something: %+v → %+v", before, after)

@@ -14,7 +14,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"ccgtracker/internal/apperr"
 	"ccgtracker/internal/audit"
@@ -241,43 +240,28 @@ func (e *ODSFileError) Unwrap() error {
 	return &apperr.Error{Code: apperr.Invalid, Message: e.Error()}
 }
 
-// ImportODS updates practices from an ODS practice file (epraccur). A file
-// with any bad row changes nothing and returns an *ODSFileError. Otherwise,
-// in one transaction, existing practices take the file's name, postcode,
-// dates, status and (when it is an active CCG in the tracker) commissioner;
-// new GP practices of active CCGs are added; each change is audited.
-func ImportODS(ctx context.Context, pool *pgxpool.Pool, now time.Time, r io.Reader) (ODSReport, error) {
-	recs, err := readODS(r)
-	if err != nil {
-		return ODSReport{}, err
-	}
-	var report ODSReport
-	err = postgres.Tx(ctx, pool, func(tx pgx.Tx) error {
-		var err error
-		report, err = applyODS(ctx, tx, now, recs)
-		return err
-	})
-	if err != nil {
-		return ODSReport{}, fmt.Errorf("import ODS file: %w", err)
-	}
-	return report, nil
-}
-
 // ODSFollowUp is work that must commit with an ODS import, on what it
 // changed: the tracker's proposals to the CCGs (internal/tracker), which
 // this package cannot import.
 type ODSFollowUp func(ctx context.Context, tx pgx.Tx, importID int64, report ODSReport) error
 
-// ImportODSBy is ImportODS recorded in the history of imports (who, which
-// file, the counts), with then run in the same transaction.
-func ImportODSBy(ctx context.Context, pool *pgxpool.Pool, now time.Time, by ImportedBy, r io.Reader, then ODSFollowUp) (ODSReport, int64, error) {
+// ImportODS updates practices from an ODS practice file (epraccur). A file
+// with any bad row changes nothing and returns an *ODSFileError. Otherwise,
+// in one transaction, existing practices take the file's name, postcode,
+// dates, status and (when it is an active CCG in the tracker) commissioner;
+// new GP practices of active CCGs are added; each change is audited. The
+// import is recorded in the history of imports (as fileName, run by a,
+// with the counts) and then, when not nil, runs in the same transaction;
+// ImportODS returns the report and the import's id.
+func (s *Store) ImportODS(ctx context.Context, a Actor, fileName string, r io.Reader, then ODSFollowUp) (ODSReport, int64, error) {
+	now := s.now()
 	recs, err := readODS(r)
 	if err != nil {
 		return ODSReport{}, 0, err
 	}
 	var report ODSReport
 	var importID int64
-	err = postgres.Tx(ctx, pool, func(tx pgx.Tx) error {
+	err = postgres.Tx(ctx, s.pool, func(tx pgx.Tx) error {
 		var err error
 		if report, err = applyODS(ctx, tx, now, recs); err != nil {
 			return err
@@ -294,7 +278,7 @@ func ImportODSBy(ctx context.Context, pool *pgxpool.Pool, now time.Time, by Impo
 		}
 		if err := tx.QueryRow(ctx, `
 			INSERT INTO imports (kind, file_name, imported_at, imported_by, counts, report)
-			VALUES ('ods', $1, $2, $3, $4, $5) RETURNING id`, by.FileName, now, by.ActorID, counts,
+			VALUES ('ods', $1, $2, $3, $4, $5) RETURNING id`, fileName, now, a.ID, counts,
 			map[string]any{"inserted": inserted, "updated": updated}).Scan(&importID); err != nil {
 			return fmt.Errorf("record the import: %w", err)
 		}

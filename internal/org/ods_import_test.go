@@ -18,6 +18,7 @@ import (
 	"ccgtracker/internal/org"
 	"ccgtracker/internal/postgres/pgtest"
 	"ccgtracker/internal/refdata"
+	"ccgtracker/internal/testkit"
 )
 
 // The seeded database holds the 6,527 practices of the January 2022 map.
@@ -58,7 +59,8 @@ func countRows(t *testing.T, pool *pgxpool.Pool, sql string) int {
 
 func importString(t *testing.T, pool *pgxpool.Pool, now time.Time, file string) (org.ODSReport, error) {
 	t.Helper()
-	return org.ImportODS(context.Background(), pool, now, strings.NewReader(file))
+	report, _, err := org.NewStore(pool, testkit.NewClock(now).Now).ImportODS(context.Background(), org.System(), "epraccur.csv", strings.NewReader(file), nil)
+	return report, err
 }
 
 // jsonEqual compares a JSON document with the value want would marshal to.
@@ -87,7 +89,7 @@ func TestImportODSRealFile(t *testing.T) {
 	}
 	defer f.Close()
 	start := time.Now()
-	report, err := org.ImportODS(ctx, pool, first, f)
+	report, _, err := org.NewStore(pool, testkit.NewClock(first).Now).ImportODS(ctx, org.System(), "epraccur.csv", f, nil)
 	if err != nil {
 		t.Fatalf("import of the real file: %v", err)
 	}
@@ -169,7 +171,7 @@ func TestImportODSRealFile(t *testing.T) {
 	}
 	defer f2.Close()
 	start = time.Now()
-	again, err := org.ImportODS(ctx, pool, second, f2)
+	again, _, err := org.NewStore(pool, testkit.NewClock(second).Now).ImportODS(ctx, org.System(), "epraccur.csv", f2, nil)
 	if err != nil {
 		t.Fatalf("second import of the real file: %v", err)
 	}

@@ -2,6 +2,7 @@ package org_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -9,6 +10,7 @@ import (
 	"ccgtracker/internal/org"
 	"ccgtracker/internal/paging"
 	"ccgtracker/internal/postgres/pgtest"
+	"ccgtracker/internal/testkit"
 )
 
 func TestScopeDeniesByDefault(t *testing.T) {
@@ -147,23 +149,26 @@ func TestSetDueDay(t *testing.T) {
 	ctx := context.Background()
 	pool := pgtest.New(t)
 	now := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
+	ccgs := org.NewStore(pool, testkit.NewClock(now).Now)
 	for _, bad := range []int{0, 29, -1} {
-		if err := org.SetDueDay(ctx, pool, now, nil, "16C", &bad); !apperr.Is(err, apperr.Invalid) {
-			t.Errorf("day %d: %v", bad, err)
-		}
+		t.Run(fmt.Sprintf("day %d", bad), func(t *testing.T) {
+			if err := ccgs.SetDueDay(ctx, org.System(), "16C", &bad); !apperr.Is(err, apperr.Invalid) {
+				t.Errorf("day %d: %v", bad, err)
+			}
+		})
 	}
-	if err := org.SetDueDay(ctx, pool, now, nil, "ZZZ", nil); !apperr.Is(err, apperr.NotFound) {
+	if err := ccgs.SetDueDay(ctx, org.System(), "ZZZ", nil); !apperr.Is(err, apperr.NotFound) {
 		t.Errorf("unknown CCG: %v", err)
 	}
 	day := 3
-	if err := org.SetDueDay(ctx, pool, now, nil, "16C", &day); err != nil {
+	if err := ccgs.SetDueDay(ctx, org.System(), "16C", &day); err != nil {
 		t.Fatal(err)
 	}
 	c, _ := org.GetCCG(ctx, pool, org.AllCCGs(), "16C")
 	if c.DueDay() != 3 {
 		t.Errorf("due day %d", c.DueDay())
 	}
-	if err := org.SetDueDay(ctx, pool, now, nil, "16C", nil); err != nil {
+	if err := ccgs.SetDueDay(ctx, org.System(), "16C", nil); err != nil {
 		t.Fatal(err)
 	}
 	c, _ = org.GetCCG(ctx, pool, org.AllCCGs(), "16C")

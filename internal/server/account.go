@@ -43,8 +43,8 @@ func (s *Server) account(w http.ResponseWriter, r *http.Request) error {
 	if u.CCGCode != "" {
 		ccg = u.CCGName + " (" + u.CCGCode + ")"
 	}
-	s.render(w, r, http.StatusOK, views.Account(s.page(r, "Your account"), views.AccountView{
-		Name: u.Name, Email: u.Email, Role: u.Role.Name(), CCG: ccg,
+	s.render(w, r, http.StatusOK, views.Account(views.AccountPage{
+		Page: s.page(r, "Your account"), Name: u.Name, Email: u.Email, Role: u.Role.Name(), CCG: ccg,
 		Sends: sendsTo(u.Role), Messages: s.messageRows(msgs), Limit: accountMessages,
 	}))
 	return nil

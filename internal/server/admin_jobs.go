@@ -24,7 +24,9 @@ func (s *Server) adminJobs(w http.ResponseWriter, r *http.Request) error {
 		rows[i] = jobRunRow(run)
 	}
 	at := fmt.Sprintf("%02d:%02d", s.cfg.NightlyHour, s.cfg.NightlyMinute)
-	s.render(w, r, http.StatusOK, views.AdminJobs(s.page(r, "Nightly job", views.Link{Label: "Dashboard", Href: "/"}), rows, at))
+	s.render(w, r, http.StatusOK, views.AdminJobs(views.AdminJobsPage{
+		Page: s.page(r, "Nightly job", views.Link{Label: "Dashboard", Href: "/"}), Runs: rows, NightlyAt: at,
+	}))
 	return nil
 }
 
@@ -46,7 +48,9 @@ func (s *Server) adminOutbox(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.render(w, r, http.StatusOK, views.AdminOutbox(s.page(r, "Outbox", views.Link{Label: "Nightly job", Href: "/admin/jobs"}), s.messageRows(msgs), s.cfg.SMTPHost != ""))
+	s.render(w, r, http.StatusOK, views.AdminOutbox(views.AdminOutboxPage{
+		Page: s.page(r, "Outbox", views.Link{Label: "Nightly job", Href: "/admin/jobs"}), Messages: s.messageRows(msgs), SMTPConfigured: s.cfg.SMTPHost != "",
+	}))
 	return nil
 }
 
@@ -55,12 +59,12 @@ func (s *Server) adminOutbox(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) messageRows(msgs []outbox.Queued) []views.MessageRow {
 	rows := make([]views.MessageRow, len(msgs))
 	for i, m := range msgs {
-		status, tag := "Not sent yet", "nhsuk-tag--grey"
+		status, tone := "Not sent yet", views.ToneNeutral
 		if m.SentAt != nil {
-			status, tag = "Sent "+m.SentAt.In(dates.London).Format(stamp), "nhsuk-tag--green"
+			status, tone = "Sent "+m.SentAt.In(dates.London).Format(stamp), views.ToneGood
 		}
 		rows[i] = views.MessageRow{Kind: m.Kind.Name(), To: m.To, Subject: m.Subject, Body: m.Text(s.cfg.BaseURL.String()),
-			Created: m.CreatedAt.In(dates.London).Format(stamp), Status: status, StatusTag: tag, LastError: m.LastError}
+			Created: m.CreatedAt.In(dates.London).Format(stamp), Status: status, StatusTone: tone, LastError: m.LastError}
 	}
 	return rows
 }
@@ -68,13 +72,20 @@ func (s *Server) messageRows(msgs []outbox.Queued) []views.MessageRow {
 // jobRunRow is a run of the nightly job as the admin's pages show it (the
 // jobs page and the dashboard).
 func jobRunRow(run nightly.RunRecord) views.JobRunRow {
-	tag := map[string]string{"succeeded": "nhsuk-tag--green", "failed": "nhsuk-tag--red"}[run.Outcome]
-	if tag == "" {
-		tag = "nhsuk-tag--blue"
-	}
 	return views.JobRunRow{
 		BusinessDate: dates.Long(run.BusinessDate), Started: run.StartedAt.In(dates.London).Format(stamp),
-		Outcome: run.Outcome, OutcomeTag: tag, TriggeredBy: run.TriggeredBy, Error: run.Error,
+		Outcome: run.Outcome, OutcomeTone: runTone(run.Outcome), TriggeredBy: run.TriggeredBy, Error: run.Error,
 		Issued: strconv.Itoa(run.Issued), Flagged: strconv.Itoa(run.Flagged), Reminders: strconv.Itoa(run.Reminders), Ceased: strconv.Itoa(run.Ceased),
 	}
+}
+
+// runTone is the tone of a run's outcome: done, failed, or still running.
+func runTone(outcome string) views.Tone {
+	switch outcome {
+	case "succeeded":
+		return views.ToneGood
+	case "failed":
+		return views.ToneBad
+	}
+	return views.ToneProgress
 }

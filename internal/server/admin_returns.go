@@ -45,7 +45,7 @@ func (s *Server) adminCCGSave(w http.ResponseWriter, r *http.Request) error {
 		day = &n
 	}
 	if err == nil {
-		err = org.SetDueDay(r.Context(), s.pool, s.now(), &currentUser(r).ID, code, day)
+		err = s.orgs.SetDueDay(r.Context(), currentUser(r).Actor(), code, day)
 	}
 	if f, ok := formOf(err, r.PostForm, "due-day"); ok {
 		c, gerr := org.GetCCG(r.Context(), s.pool, org.AllCCGs(), code)

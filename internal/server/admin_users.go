@@ -10,12 +10,11 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
-	"ccgtracker/internal/apperr"
 	"ccgtracker/internal/audit"
 	"ccgtracker/internal/auth"
 	"ccgtracker/internal/dates"
+	"ccgtracker/internal/org"
 	"ccgtracker/internal/paging"
 	"ccgtracker/web/views"
 )
@@ -39,7 +38,7 @@ const usersPageSize = 50
 // adminUsers lists the users the search and filters match, a page at a time.
 func (s *Server) adminUsers(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	f := auth.UserFilter{Query: q.Get("q"), Role: auth.Role(q.Get("role")), CCGCode: q.Get("ccg"), Status: q.Get("status")}
+	f := auth.UserFilter{Query: q.Get(views.UsersQuery), Role: auth.Role(q.Get(views.InputRole)), CCGCode: q.Get(views.InputCCG), Status: q.Get(views.UsersStatus)}
 	if !slices.Contains(auth.Roles, f.Role) {
 		f.Role = ""
 	}
@@ -55,9 +54,9 @@ func (s *Server) adminUsers(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	roles[0].Label, ccgs[0].Label = "Any role", "Any CCG"
-	v := views.UsersView{
-		Pager:    pager(res, "/admin/users", url.Values{"q": {f.Query}, "role": {string(f.Role)}, "ccg": {f.CCGCode}, "status": {f.Status}}),
-		Filter:   views.Form{Values: map[string]string{"q": f.Query, "role": string(f.Role), "ccg": f.CCGCode, "status": f.Status}},
+	v := views.AdminUsersPage{
+		Pager:    pager(res, "/admin/users", url.Values{views.UsersQuery: {f.Query}, views.InputRole: {string(f.Role)}, views.InputCCG: {f.CCGCode}, views.UsersStatus: {f.Status}}),
+		Filter:   views.Form{Values: map[string]string{views.UsersQuery: f.Query, views.InputRole: string(f.Role), views.InputCCG: f.CCGCode, views.UsersStatus: f.Status}},
 		Roles:    roles,
 		CCGs:     ccgs,
 		Statuses: []views.Option{{Value: "", Label: "Active or deactivated"}, {Value: "active", Label: "Active"}, {Value: "deactivated", Label: "Deactivated"}},
@@ -65,7 +64,8 @@ func (s *Server) adminUsers(w http.ResponseWriter, r *http.Request) error {
 	for _, u := range res.Rows {
 		v.Rows = append(v.Rows, userRow(u))
 	}
-	s.render(w, r, http.StatusOK, views.AdminUsers(s.page(r, "Users"), v))
+	v.Page = s.page(r, "Users")
+	s.render(w, r, http.StatusOK, views.AdminUsers(v))
 	return nil
 }
 
@@ -89,26 +89,33 @@ func (s *Server) adminNewUser(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.render(w, r, http.StatusOK, views.AdminNewUser(s.page(r, "Create a user", adminCrumbs...), views.Form{}, roles, ccgs))
+	s.render(w, r, http.StatusOK, views.AdminNewUser(views.AdminNewUserPage{Page: s.page(r, "Create a user", adminCrumbs...), Roles: roles, CCGs: ccgs}))
 	return nil
 }
 
+// parseNewUserForm reads the create-user form. The role is a choice,
+// taken as sent; auth judges every field.
+func parseNewUserForm(f *form) auth.NewUser {
+	return auth.NewUser{
+		Email: f.text(views.InputEmail), Name: f.text(views.InputName),
+		Role: auth.Role(f.values.Get(views.InputRole)), CCGCode: f.text(views.InputCCG),
+	}
+}
+
+// newUserOrder is the create-user form's fields, in the order its error
+// summary lists them.
+var newUserOrder = []string{auth.FieldName, auth.FieldEmail, auth.FieldRole, auth.FieldCCG}
+
 // adminCreateUser creates the user, or shows the form again with what is wrong.
 func (s *Server) adminCreateUser(w http.ResponseWriter, r *http.Request) error {
-	if err := r.ParseForm(); err != nil {
-		return apperr.New(apperr.Invalid, "The form could not be read")
-	}
-	admin := currentUser(r)
-	u, err := auth.CreateUser(r.Context(), s.pool, s.now(), &admin.ID, auth.NewUser{
-		Email: r.PostForm.Get("email"), Name: r.PostForm.Get("name"),
-		Role: auth.Role(r.PostForm.Get("role")), CCGCode: r.PostForm.Get("ccg"),
-	})
-	if f, ok := formOf(err, r.PostForm, "name", "email", "role", "ccg"); ok {
+	form := readForm(r)
+	u, err := s.users.CreateUser(r.Context(), currentUser(r).Actor(), parseNewUserForm(form))
+	if f, ok := formOf(form.check(err), r.PostForm, newUserOrder...); ok {
 		roles, ccgs, err := s.userFormOptions(r)
 		if err != nil {
 			return err
 		}
-		s.render(w, r, http.StatusBadRequest, views.AdminNewUser(s.page(r, "Create a user", adminCrumbs...), f, roles, ccgs))
+		s.render(w, r, http.StatusBadRequest, views.AdminNewUser(views.AdminNewUserPage{Page: s.page(r, "Create a user", adminCrumbs...), Form: f, Roles: roles, CCGs: ccgs}))
 		return nil
 	}
 	if err != nil {
@@ -144,23 +151,25 @@ func (s *Server) renderAdminUser(w http.ResponseWriter, r *http.Request, link st
 	if err != nil {
 		return err
 	}
-	s.render(w, r, http.StatusOK, views.AdminUser(s.page(r, u.Name, adminCrumbs...), userRow(u), link, auditRows(entries)))
+	s.render(w, r, http.StatusOK, views.AdminUser(views.AdminUserPage{
+		Page: s.page(r, u.Name, adminCrumbs...), User: userRow(u), Link: link, History: auditRows(entries),
+	}))
 	return nil
 }
 
 // adminDeactivateUser deactivates a user; their sessions end at once.
 func (s *Server) adminDeactivateUser(w http.ResponseWriter, r *http.Request) error {
-	return s.userAction(w, r, auth.Deactivate, "The user is deactivated and has been signed out.")
+	return s.userAction(w, r, s.users.Deactivate, "The user is deactivated and has been signed out.")
 }
 
 // userAction does one admin action to the user of the address, then
 // shows the user's page with what was done.
-func (s *Server) userAction(w http.ResponseWriter, r *http.Request, action func(context.Context, *pgxpool.Pool, time.Time, int64, int64) error, done string) error {
+func (s *Server) userAction(w http.ResponseWriter, r *http.Request, action func(context.Context, org.Actor, int64) error, done string) error {
 	id, err := userIDParam(r)
 	if err != nil {
 		return err
 	}
-	if err := action(r.Context(), s.pool, s.now(), currentUser(r).ID, id); err != nil {
+	if err := action(r.Context(), currentUser(r).Actor(), id); err != nil {
 		return err
 	}
 	s.flash(r.Context(), done)
@@ -175,11 +184,11 @@ func (s *Server) adminPasswordLink(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	token, err := auth.IssuePasswordLink(r.Context(), s.pool, s.now(), currentUser(r).ID, id)
+	token, err := s.users.IssuePasswordLink(r.Context(), currentUser(r).Actor(), id, setPasswordPath)
 	if err != nil {
 		return err
 	}
-	return s.renderAdminUser(w, r, s.cfg.BaseURL.String()+"/set-password/"+token)
+	return s.renderAdminUser(w, r, s.cfg.BaseURL.String()+setPasswordPath(token))
 }
 
 // adminEditUser shows the form that changes a user's name, role and CCG.
@@ -192,7 +201,7 @@ func (s *Server) adminEditUser(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	f := views.Form{Values: map[string]string{auth.FieldName: u.Name, auth.FieldRole: string(u.Role), auth.FieldCCG: u.CCGCode}}
+	f := views.Form{Values: map[string]string{views.InputName: u.Name, views.InputRole: string(u.Role), views.InputCCG: u.CCGCode}}
 	return s.renderEditUser(w, r, http.StatusOK, u, f, auth.UserVersion(u))
 }
 
@@ -202,9 +211,19 @@ func (s *Server) renderEditUser(w http.ResponseWriter, r *http.Request, status i
 		return err
 	}
 	crumbs := append(append([]views.Link(nil), adminCrumbs...), views.Link{Label: u.Name, Href: "/admin/users/" + strconv.FormatInt(u.ID, 10)})
-	s.render(w, r, status, views.AdminEditUser(s.page(r, "Change "+u.Name, crumbs...),
-		views.UserEditView{User: userRow(u), Form: f, Version: version, Roles: roles, CCGs: ccgs}))
+	s.render(w, r, status, views.AdminEditUser(views.AdminEditUserPage{
+		Page: s.page(r, "Change "+u.Name, crumbs...), User: userRow(u), Form: f, Version: version, Roles: roles, CCGs: ccgs,
+	}))
 	return nil
+}
+
+// parseUserChangeForm reads the form that changes a user, with the
+// version of the user it was shown (both as sent: auth judges them).
+func parseUserChangeForm(f *form) auth.UserChange {
+	return auth.UserChange{
+		Name: f.text(views.InputName), Role: auth.Role(f.values.Get(views.InputRole)),
+		CCGCode: f.text(views.InputCCG), Version: f.values.Get(views.InputVersion),
+	}
 }
 
 // adminUpdateUser saves a user's name, role and CCG; a new role or CCG
@@ -214,26 +233,23 @@ func (s *Server) adminUpdateUser(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := r.ParseForm(); err != nil {
-		return apperr.New(apperr.Invalid, "The form could not be read")
-	}
+	// The user as they are, for the form shown again: an unknown user is
+	// a 404 before anything is tried.
 	before, err := auth.GetUser(r.Context(), s.pool, id)
 	if err != nil {
 		return err
 	}
-	version := r.PostForm.Get("version")
-	u, err := auth.UpdateUser(r.Context(), s.pool, s.now(), currentUser(r).ID, id, auth.UserChange{
-		Name: r.PostForm.Get(auth.FieldName), Role: auth.Role(r.PostForm.Get(auth.FieldRole)),
-		CCGCode: r.PostForm.Get(auth.FieldCCG), Version: version,
-	})
-	if f, ok := formOf(err, r.PostForm, auth.FieldName, auth.FieldRole, auth.FieldCCG); ok {
-		return s.renderEditUser(w, r, http.StatusBadRequest, before, f, version)
+	form := readForm(r)
+	c := parseUserChangeForm(form)
+	done, err := s.users.UpdateUser(r.Context(), currentUser(r).Actor(), id, c)
+	if f, ok := formOf(form.check(err), r.PostForm, auth.FieldName, auth.FieldRole, auth.FieldCCG); ok {
+		return s.renderEditUser(w, r, http.StatusBadRequest, before, f, c.Version)
 	}
 	if err != nil {
 		return err
 	}
-	msg := "Changes to " + u.Email + " saved."
-	if u.Role != before.Role || u.CCGCode != before.CCGCode {
+	msg := "Changes to " + done.User.Email + " saved."
+	if done.SignedOut {
 		msg += " They have been signed out everywhere."
 	}
 	s.flash(r.Context(), msg)
@@ -242,42 +258,59 @@ func (s *Server) adminUpdateUser(w http.ResponseWriter, r *http.Request) error {
 
 // adminReactivateUser lets a deactivated user sign in again.
 func (s *Server) adminReactivateUser(w http.ResponseWriter, r *http.Request) error {
-	return s.userAction(w, r, auth.Reactivate, "The user is active again and can sign in.")
+	return s.userAction(w, r, s.users.Reactivate, "The user is active again and can sign in.")
 }
 
 // auditPageSize is how many entries of the log a page shows.
 const auditPageSize = 25
 
-// adminAudit shows the audit log, filtered and paged in SQL.
-func (s *Server) adminAudit(w http.ResponseWriter, r *http.Request) error {
-	q := r.URL.Query()
-	f := views.Form{Values: map[string]string{}}
-	for _, k := range []string{"who", "ccg", "type", "object", "from-day", "from-month", "from-year", "to-day", "to-month", "to-year"} {
-		f.Values[k] = strings.TrimSpace(q.Get(k))
-	}
-	filter := audit.Filter{Who: f.Values["who"], CCGCode: strings.ToUpper(f.Values["ccg"]), EntityID: f.Values["object"]}
+// parseAuditFilter reads the audit log's filter from the query: an
+// unknown kind is any kind, a blank date no limit, and a date that is
+// not one, or a to date before the from date, a problem noted in f.
+func parseAuditFilter(f *form) audit.Filter {
+	filter := audit.Filter{Who: f.text(views.AuditWho), CCGCode: strings.ToUpper(f.text(views.AuditCCG)), EntityID: f.text(views.AuditObject)}
 	for _, t := range audit.EntityTypes {
-		if t.Code == f.Values["type"] {
+		if t.Code == f.text(views.AuditType) {
 			filter.EntityType = t.Code
 		}
 	}
-	for _, d := range []struct {
-		name, label string
-		into        **time.Time
-	}{{"from", "From date", &filter.From}, {"to", "To date", &filter.To}} {
-		day, month, year := f.Values[d.name+"-day"], f.Values[d.name+"-month"], f.Values[d.name+"-year"]
-		if day == "" && month == "" && year == "" {
-			continue
+	dateOf := func(name, label string) *time.Time {
+		t := f.optionalDate(name, name+"-day", label)
+		if t.IsZero() {
+			return nil
 		}
-		t, msg := dates.Parse(d.label, day, month, year)
-		if msg != "" {
-			f.Errors = append(f.Errors, views.FieldError{Field: d.name + "-day", Message: msg})
-			continue
-		}
-		*d.into = &t
+		return &t
 	}
+	filter.From, filter.To = dateOf(views.AuditFrom, "From date"), dateOf(views.AuditTo, "To date")
 	if filter.From != nil && filter.To != nil && filter.To.Before(*filter.From) {
-		f.Errors = append(f.Errors, views.FieldError{Field: "to-day", Message: "To date must be the same as or after the from date"})
+		f.problem(views.AuditTo+"-day", "To date must be the same as or after the from date")
+	}
+	return filter
+}
+
+// adminAudit shows the audit log, filtered and paged in SQL.
+func (s *Server) adminAudit(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	// The filter is a GET form: it is read from the query the way a POST
+	// form is read from its body.
+	qf := &form{values: q, problems: map[string]string{}}
+	filter := parseAuditFilter(qf)
+	keep := url.Values{}
+	for _, k := range []string{views.AuditWho, views.AuditCCG, views.AuditType, views.AuditObject} {
+		keep.Set(k, qf.text(k))
+	}
+	for _, d := range []string{views.AuditFrom, views.AuditTo} {
+		for _, part := range []string{"-day", "-month", "-year"} {
+			keep.Set(d+part, qf.text(d+part))
+		}
+	}
+	f := views.Form{Values: map[string]string{}}
+	if ff, ok := formOf(qf.check(nil), keep, views.AuditFrom+"-day", views.AuditTo+"-day"); ok {
+		f = ff
+	} else {
+		for k := range keep {
+			f.Values[k] = keep.Get(k)
+		}
 	}
 	types := []views.Option{{Value: "", Label: "Any kind"}}
 	for _, t := range audit.EntityTypes {
@@ -288,23 +321,21 @@ func (s *Server) adminAudit(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	ccgs[0].Label = "Any CCG"
-	v := views.AuditView{Filter: f, Types: types, CCGs: ccgs}
+	v := views.AdminAuditPage{Filter: f, Types: types, CCGs: ccgs}
 	crumbs := views.Link{Label: "Dashboard", Href: "/"}
 	if f.HasErrors() {
-		s.render(w, r, http.StatusBadRequest, views.AdminAudit(s.page(r, "Audit log", crumbs), v))
+		v.Page = s.page(r, "Audit log", crumbs)
+		s.render(w, r, http.StatusBadRequest, views.AdminAudit(v))
 		return nil
 	}
 	res, err := audit.Search(r.Context(), s.pool, filter, paging.Parse(q.Get("page"), auditPageSize))
 	if err != nil {
 		return err
 	}
-	keep := url.Values{}
-	for k, val := range f.Values {
-		keep.Set(k, val)
-	}
 	v.Pager = pager(res, "/admin/audit", keep)
 	v.Rows = auditRows(res.Rows)
-	s.render(w, r, http.StatusOK, views.AdminAudit(s.page(r, "Audit log", crumbs), v))
+	v.Page = s.page(r, "Audit log", crumbs)
+	s.render(w, r, http.StatusOK, views.AdminAudit(v))
 	return nil
 }
 

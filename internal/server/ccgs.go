@@ -48,8 +48,10 @@ func (s *Server) ccgList(w http.ResponseWriter, r *http.Request) error {
 	for i, c := range res.Rows {
 		rows[i] = ccgRow(c)
 	}
-	s.render(w, r, http.StatusOK, views.CCGList(s.page(r, "CCGs"), rows,
-		pager(res, "/ccgs", url.Values{"q": {filter.Query}, "region": {filter.Region}}), filter.Query, filter.Region, options))
+	s.render(w, r, http.StatusOK, views.CCGList(views.CCGListPage{
+		Page: s.page(r, "CCGs"), Rows: rows, Pager: pager(res, "/ccgs", url.Values{"q": {filter.Query}, "region": {filter.Region}}),
+		Query: filter.Query, Region: filter.Region, Regions: options,
+	}))
 	return nil
 }
 
@@ -84,8 +86,10 @@ func (s *Server) ccgShow(w http.ResponseWriter, r *http.Request) error {
 			late = append(late, fmt.Sprintf("The return for %s is %d %s late (due %s).", ret.Period.Name(), n, plural(n, "day"), dates.Long(ret.DueDate)))
 		}
 	}
-	s.render(w, r, http.StatusOK, views.CCGShow(s.page(r, c.Name, crumbs...), ccgRow(c), rows,
-		pager(res, "/ccgs/"+c.Code, url.Values{"q": {query}}), query, u.Role == auth.Admin, late))
+	s.render(w, r, http.StatusOK, views.CCGShow(views.CCGShowPage{
+		Page: s.page(r, c.Name, crumbs...), CCG: ccgRow(c), Practices: rows, Pager: pager(res, "/ccgs/"+c.Code, url.Values{"q": {query}}),
+		Query: query, CanSetDueDay: u.Role == auth.Admin, Late: late,
+	}))
 	return nil
 }
 
@@ -100,8 +104,10 @@ func (s *Server) practiceShow(w http.ResponseWriter, r *http.Request) error {
 	if row.ListSizes, err = s.listSizeRows(r, p.Code); err != nil {
 		return err
 	}
-	s.render(w, r, http.StatusOK, views.PracticeShow(s.page(r, p.Name,
-		views.Link{Label: "Dashboard", Href: "/"}, views.Link{Label: p.CCGName, Href: "/ccgs/" + p.CCGCode}), row))
+	s.render(w, r, http.StatusOK, views.PracticeShow(views.PracticeShowPage{
+		Page:     s.page(r, p.Name, views.Link{Label: "Dashboard", Href: "/"}, views.Link{Label: p.CCGName, Href: "/ccgs/" + p.CCGCode}),
+		Practice: row,
+	}))
 	return nil
 }
 

@@ -50,7 +50,7 @@ func (s *Server) buyerDashboard(w http.ResponseWriter, r *http.Request) error {
 	}
 	today := dates.Today(s.now())
 	month := tracker.PeriodOf(today)
-	v := views.BuyerDashboardView{CCG: ccgRow(c), MonthName: month.Name(), DueHref: "/ccgs/" + c.Code + "/services?state=planned"}
+	v := views.BuyerDashboardPage{CCG: ccgRow(c), MonthName: month.Name(), DueHref: "/ccgs/" + c.Code + "/services?state=planned"}
 	v.Current, v.Earlier = s.returnSummaries(history)
 	due, total, err := ledger.DueToGoLive(ctx, s.pool, c.Code, month.Last(), dashboardRows)
 	if err != nil {
@@ -73,7 +73,8 @@ func (s *Server) buyerDashboard(w http.ResponseWriter, r *http.Request) error {
 			Kind: l.Kind.Name(), Practice: l.PracticeName + " (" + l.PracticeCode + ")", Service: l.InstanceRef, Date: dates.Long(l.Date),
 		})
 	}
-	s.render(w, r, http.StatusOK, views.BuyerDashboard(s.page(r, c.Name), v))
+	v.Page = s.page(r, c.Name)
+	s.render(w, r, http.StatusOK, views.BuyerDashboard(v))
 	return nil
 }
 
@@ -81,7 +82,7 @@ func (s *Server) buyerDashboard(w http.ResponseWriter, r *http.Request) error {
 // back, and the CCGs by region.
 func (s *Server) reviewerDashboard(w http.ResponseWriter, r *http.Request) error {
 	ctx, now := r.Context(), s.now()
-	var v views.ReviewerDashboardView
+	var v views.ReviewerDashboardPage
 	var err error
 	lists := []struct {
 		into  *views.WorkList
@@ -104,7 +105,7 @@ func (s *Server) reviewerDashboard(w http.ResponseWriter, r *http.Request) error
 		for _, it := range wl.Items {
 			l.into.Rows = append(l.into.Rows, views.WorkRow{
 				CCGName: it.CCGName, CCGCode: it.CCGCode, PeriodName: it.Period.Name(), Href: reviewHref(it.Return),
-				Status: it.Status.Name(), StatusTag: returnTag(it.Status), Since: l.since(it), DaysLate: it.DaysLate(now),
+				Status: it.Status.Name(), StatusTone: returnTone(it.Status), Since: l.since(it), DaysLate: it.DaysLate(now),
 			})
 		}
 	}
@@ -117,7 +118,8 @@ func (s *Server) reviewerDashboard(w http.ResponseWriter, r *http.Request) error
 		v.TotalCCGs += rg.CCGCount
 		v.TotalPractices += rg.PracticeCount
 	}
-	s.render(w, r, http.StatusOK, views.ReviewerDashboard(s.page(r, "Returns to review"), v))
+	v.Page = s.page(r, "Returns to review")
+	s.render(w, r, http.StatusOK, views.ReviewerDashboard(v))
 	return nil
 }
 
@@ -134,7 +136,7 @@ func (s *Server) financeDashboard(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	var v views.FinanceDashboardView
+	var v views.FinanceDashboardPage
 	for _, m := range desk.Ready {
 		p := tracker.PeriodOf(m)
 		v.Ready = append(v.Ready, views.ReconMonth{Period: p.String(), Name: p.Name(), Href: "/reconciliation/" + p.String(),
@@ -149,7 +151,8 @@ func (s *Server) financeDashboard(w http.ResponseWriter, r *http.Request) error 
 			Payable: m.All.Payable.String(), Held: m.All.Held.String(), Adjustments: m.All.Adjustments.String()}
 	}
 	v.Next, v.Adjusting = money(desk.Next), money(desk.Adjusting)
-	s.render(w, r, http.StatusOK, views.FinanceDashboard(s.page(r, "Reconciliation to do"), v))
+	v.Page = s.page(r, "Reconciliation to do")
+	s.render(w, r, http.StatusOK, views.FinanceDashboard(v))
 	return nil
 }
 
@@ -157,7 +160,7 @@ func (s *Server) financeDashboard(w http.ResponseWriter, r *http.Request) error 
 // users by role.
 func (s *Server) adminDashboard(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	v := views.AdminDashboardView{NightlyAt: fmt.Sprintf("%02d:%02d", s.cfg.NightlyHour, s.cfg.NightlyMinute)}
+	v := views.AdminDashboardPage{NightlyAt: fmt.Sprintf("%02d:%02d", s.cfg.NightlyHour, s.cfg.NightlyMinute)}
 	runs, err := nightly.Runs(ctx, s.pool, 1)
 	if err != nil {
 		return err
@@ -182,7 +185,8 @@ func (s *Server) adminDashboard(w http.ResponseWriter, r *http.Request) error {
 	for _, c := range counts {
 		v.Users = append(v.Users, views.UserCount{Role: c.Role.Name(), Active: c.Active, NoPassword: c.NoPassword, Gone: c.Gone})
 	}
-	s.render(w, r, http.StatusOK, views.AdminDashboard(s.page(r, "Administration"), v))
+	v.Page = s.page(r, "Administration")
+	s.render(w, r, http.StatusOK, views.AdminDashboard(v))
 	return nil
 }
 
@@ -194,7 +198,7 @@ func (s *Server) returnSummaries(history []tracker.Return) (*views.ReturnSummary
 	today := dates.Today(now)
 	summarise := func(r tracker.Return) views.ReturnSummary {
 		v := views.ReturnSummary{
-			Period: r.Period.String(), PeriodName: r.Period.Name(), Status: r.Status.Name(), StatusTag: returnTag(r.Status),
+			Period: r.Period.String(), PeriodName: r.Period.Name(), Status: r.Status.Name(), StatusTone: returnTone(r.Status),
 			DueDate: dates.Long(r.DueDate), Href: "/ccgs/" + r.CCGCode + "/returns/" + r.Period.String(),
 			DaysLate: r.DaysLate(now), Open: r.Editable,
 		}
@@ -228,17 +232,22 @@ func (s *Server) returnSummaries(history []tracker.Return) (*views.ReturnSummary
 	return &current, earlier
 }
 
-// returnTag is the colour of a return's status.
-func returnTag(st tracker.Status) string {
+// returnTone is the tone of a return's status: accepted is done,
+// submitted under way, sent back needs the buyer, a draft waits on them.
+func returnTone(st tracker.Status) views.Tone {
 	switch st {
 	case tracker.Accepted:
-		return "nhsuk-tag--green"
+		return views.ToneGood
 	case tracker.Submitted:
-		return "nhsuk-tag--blue"
+		return views.ToneProgress
 	case tracker.Returned:
-		return "nhsuk-tag--orange"
+		return views.ToneWarning
 	case tracker.Draft:
-		return "nhsuk-tag--yellow"
+		return views.ToneNotice
 	}
-	return "nhsuk-tag--grey"
+	return views.ToneNeutral
 }
+
+// returnTag is returnTone's tag classes, for the pages still on
+// views.StatusTag.
+func returnTag(st tracker.Status) string { return returnTone(st).Class() }

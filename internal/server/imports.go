@@ -86,7 +86,7 @@ func (s *Server) importHistory(r *http.Request, kind string) ([]views.ImportRow,
 
 // adminImports is the history of imports.
 func (s *Server) adminImports(w http.ResponseWriter, r *http.Request) error {
-	var v views.ImportsView
+	var v views.AdminImportsPage
 	var err error
 	if v.ListSizes, v.ListSizesTotal, err = s.importHistory(r, org.ImportKindListSizes); err != nil {
 		return err
@@ -94,12 +94,13 @@ func (s *Server) adminImports(w http.ResponseWriter, r *http.Request) error {
 	if v.ODS, v.ODSTotal, err = s.importHistory(r, org.ImportKindODS); err != nil {
 		return err
 	}
-	s.render(w, r, http.StatusOK, views.AdminImports(s.page(r, "Imports", views.Link{Label: "Dashboard", Href: "/"}), v))
+	v.Page = s.page(r, "Imports", views.Link{Label: "Dashboard", Href: "/"})
+	s.render(w, r, http.StatusOK, views.AdminImports(v))
 	return nil
 }
 
 // importForms are the two kinds of upload.
-var importForms = map[string]views.ImportUploadView{
+var importForms = map[string]views.AdminImportUploadPage{
 	org.ImportKindListSizes: {Title: "Import list sizes", Action: "/admin/imports/list-sizes",
 		Lead: "NHS Digital publishes Patients Registered at a GP Practice every month. Import the file of all patients (gp-reg-pat-prac-all.csv): " +
 			"every extract is kept, and each month's per-patient charges use the latest list dated on or before its 1st.",
@@ -118,8 +119,8 @@ func (s *Server) renderImportForm(w http.ResponseWriter, r *http.Request, kind s
 	if v.History, v.HistoryTotal, err = s.importHistory(r, kind); err != nil {
 		return err
 	}
-	s.render(w, r, status, views.AdminImportUpload(s.page(r, v.Title, views.Link{Label: "Dashboard", Href: "/"},
-		views.Link{Label: "Imports", Href: "/admin/imports"}), v))
+	v.Page = s.page(r, v.Title, views.Link{Label: "Dashboard", Href: "/"}, views.Link{Label: "Imports", Href: "/admin/imports"})
+	s.render(w, r, status, views.AdminImportUpload(v))
 	return nil
 }
 
@@ -169,7 +170,7 @@ func (s *Server) adminListSizesImport(w http.ResponseWriter, r *http.Request) er
 	}
 	defer file.Close()
 	defer r.MultipartForm.RemoveAll()
-	rep, err := org.ImportListSizes(r.Context(), s.pool, s.now(), org.ImportedBy{ActorID: &currentUser(r).ID, FileName: name}, file)
+	rep, err := s.orgs.ImportListSizes(r.Context(), currentUser(r).Actor(), name, file)
 	var fe *org.ListSizeFileError
 	if errors.As(err, &fe) {
 		return s.renderImportForm(w, r, org.ImportKindListSizes, http.StatusUnprocessableEntity, rowProblems(fe.Errors))
@@ -212,7 +213,7 @@ func (s *Server) adminImport(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	v := views.ImportReportView{FileName: im.FileName, By: im.By, At: im.At.In(dates.London).Format(stamp)}
+	v := views.AdminImportReportPage{FileName: im.FileName, By: im.By, At: im.At.In(dates.London).Format(stamp)}
 	n := func(k string) string { return views.Number(im.Counts[k]) }
 	if im.Kind == org.ImportKindListSizes {
 		v.Title = "List sizes imported"
@@ -263,8 +264,8 @@ func (s *Server) adminImport(w http.ResponseWriter, r *http.Request) error {
 			{ID: "updated", Heading: "Practices updated", Items: updated, More: im.Counts["updated"] - len(updated)},
 		}
 	}
-	s.render(w, r, http.StatusOK, views.AdminImportReport(s.page(r, v.Title, views.Link{Label: "Dashboard", Href: "/"},
-		views.Link{Label: "Imports", Href: "/admin/imports"}), v))
+	v.Page = s.page(r, v.Title, views.Link{Label: "Dashboard", Href: "/"}, views.Link{Label: "Imports", Href: "/admin/imports"})
+	s.render(w, r, http.StatusOK, views.AdminImportReport(v))
 	return nil
 }
 

@@ -15,6 +15,8 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"ccgtracker/internal/auth"
+	"ccgtracker/internal/org"
+	"ccgtracker/internal/testkit"
 )
 
 // The isolation sweep (issue 12, standing test 1): every route of the
@@ -154,11 +156,12 @@ func newSweepFixture(t *testing.T, app *returnApp, buyer03Q, buyer16C *client) *
 	if err := app.pool.QueryRow(ctx, `SELECT id FROM users WHERE email = 'admin@example.nhs.uk'`).Scan(&admin); err != nil {
 		t.Fatal(err)
 	}
-	u, err := auth.CreateUser(ctx, app.pool, app.now, &admin, auth.NewUser{Email: "new.03q@example.nhs.uk", Name: "New Buyer", Role: auth.Buyer, CCGCode: "03Q"})
+	users := auth.NewStore(app.pool, testkit.NewClock(app.now).Now)
+	u, err := users.CreateUser(ctx, org.UserActor(admin, org.AllCCGs()), auth.NewUser{Email: "new.03q@example.nhs.uk", Name: "New Buyer", Role: auth.Buyer, CCGCode: "03Q"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f.token, err = auth.IssuePasswordLink(ctx, app.pool, app.now, admin, u.ID); err != nil {
+	if f.token, err = users.IssuePasswordLink(ctx, org.UserActor(admin, org.AllCCGs()), u.ID, setPasswordPath); err != nil {
 		t.Fatal(err)
 	}
 	f.secrets = []string{sweepMarker, ccgName, practiceName}

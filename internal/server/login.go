@@ -27,34 +27,42 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) error {
 	case r.URL.Query().Get("signedout") != "":
 		notice = "You have signed out."
 	}
-	s.render(w, r, http.StatusOK, views.Login(s.page(r, "Sign in"), views.Form{}, s.localPath(r.URL.Query().Get("next")), notice))
+	s.render(w, r, http.StatusOK, views.Login(views.LoginPage{Page: s.page(r, "Sign in"), Next: s.localPath(r.URL.Query().Get(views.InputNext)), Notice: notice}))
 	return nil
+}
+
+// loginForm is the sign-in form: the password exactly as typed, and
+// where to go after (the sign-in page's next).
+type loginForm struct {
+	Email, Password, Next string
+}
+
+func parseLoginForm(f *form) loginForm {
+	return loginForm{Email: f.values.Get(views.InputEmail), Password: f.values.Get(views.InputPassword), Next: f.values.Get(views.InputNext)}
 }
 
 // login checks the credentials under the throttle, renews the session and
 // sends the person where they were going.
 func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
-	if err := r.ParseForm(); err != nil {
-		return apperr.New(apperr.Invalid, "The form could not be read")
-	}
-	email, password := r.PostForm.Get("email"), r.PostForm.Get("password")
-	next := s.localPath(r.PostForm.Get("next"))
-	res, err := auth.Authenticate(r.Context(), s.pool, s.throttle, s.now(), email, password, s.clientAddress(r))
+	form := readForm(r)
+	in := parseLoginForm(form)
+	next := s.localPath(in.Next)
+	res, err := s.users.Authenticate(r.Context(), s.throttle, in.Email, in.Password, s.clientAddress(r))
 	if res.Delay > 0 {
 		s.sleep(r.Context(), res.Delay)
 	}
 	if err != nil {
-		f, ok := formOf(err, r.PostForm, "email", "password")
+		f, ok := formOf(form.check(err), r.PostForm, auth.FieldEmail, auth.FieldPassword)
 		if !ok {
 			return err
 		}
-		f.Values["password"] = "" // never echo a password back
+		f.Values[views.InputPassword] = "" // never echo a password back
 		status := http.StatusUnauthorized
 		if apperr.Is(err, apperr.Forbidden) {
 			status = http.StatusTooManyRequests
 		}
-		s.log.InfoContext(r.Context(), "sign-in refused", "email", strings.ToLower(strings.TrimSpace(email)), "address", s.clientAddress(r), "reason", apperr.MessageOf(err))
-		s.render(w, r, status, views.Login(s.page(r, "Sign in"), f, next, ""))
+		s.log.InfoContext(r.Context(), "sign-in refused", "email", strings.ToLower(strings.TrimSpace(in.Email)), "address", s.clientAddress(r), "reason", apperr.MessageOf(err))
+		s.render(w, r, status, views.Login(views.LoginPage{Page: s.page(r, "Sign in"), Form: f, Next: next}))
 		return nil
 	}
 	if err := s.signIn(r.Context(), res.User); err != nil {
@@ -123,22 +131,31 @@ func (s *Server) setPasswordPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.render(w, r, http.StatusOK, views.SetPassword(s.page(r, "Set your password"), views.Form{}, u.Email, "/set-password/"+token))
+	s.render(w, r, http.StatusOK, views.SetPassword(views.SetPasswordPage{Page: s.page(r, "Set your password"), Email: u.Email, Action: setPasswordPath(token)}))
 	return nil
+}
+
+// setPasswordForm is the password chosen and its confirmation, exactly
+// as typed.
+type setPasswordForm struct {
+	Password, Confirm string
+}
+
+func parseSetPasswordForm(f *form) setPasswordForm {
+	return setPasswordForm{Password: f.values.Get(views.InputPassword), Confirm: f.values.Get(views.InputConfirm)}
 }
 
 // setPassword uses the link, then signs the person in.
 func (s *Server) setPassword(w http.ResponseWriter, r *http.Request) error {
-	if err := r.ParseForm(); err != nil {
-		return apperr.New(apperr.Invalid, "The form could not be read")
-	}
 	token := chi.URLParam(r, "token")
-	u, err := auth.SetPasswordWithLink(r.Context(), s.pool, s.now(), token, r.PostForm.Get("password"), r.PostForm.Get("confirm"))
+	form := readForm(r)
+	in := parseSetPasswordForm(form)
+	u, err := s.users.SetPasswordWithLink(r.Context(), token, in.Password, in.Confirm)
 	if errors.Is(err, auth.ErrLinkNotValid) {
 		s.linkNotValid(w, r)
 		return nil
 	}
-	if f, ok := formOf(err, r.PostForm, "password", "confirm"); ok {
+	if f, ok := formOf(form.check(err), r.PostForm, auth.FieldPassword, auth.FieldConfirm); ok {
 		linkUser, lerr := auth.PasswordLinkUser(r.Context(), s.pool, s.now(), token)
 		if errors.Is(lerr, auth.ErrLinkNotValid) {
 			s.linkNotValid(w, r)
@@ -148,7 +165,7 @@ func (s *Server) setPassword(w http.ResponseWriter, r *http.Request) error {
 			return lerr
 		}
 		f.Values = map[string]string{}
-		s.render(w, r, http.StatusBadRequest, views.SetPassword(s.page(r, "Set your password"), f, linkUser.Email, "/set-password/"+token))
+		s.render(w, r, http.StatusBadRequest, views.SetPassword(views.SetPasswordPage{Page: s.page(r, "Set your password"), Form: f, Email: linkUser.Email, Action: setPasswordPath(token)}))
 		return nil
 	}
 	if err != nil {
@@ -160,6 +177,11 @@ func (s *Server) setPassword(w http.ResponseWriter, r *http.Request) error {
 	s.flash(r.Context(), "Your password is set. You are signed in.")
 	return redirect(w, r, "/")
 }
+
+// setPasswordPath is the page of a set-password link (the route table's
+// /set-password/{token}), the address the admin is shown and the form
+// posts to.
+func setPasswordPath(token string) string { return "/set-password/" + token }
 
 // linkNotValid says why a set-password link cannot be used (404): unknown,
 // expired and used links all read the same.

@@ -9,19 +9,12 @@ import (
 	"testing"
 
 	"ccgtracker/internal/auth"
+	"ccgtracker/internal/testkit"
 )
 
 func (a *testApp) userByEmail(email string) auth.User {
 	a.t.Helper()
-	var id int64
-	if err := a.pool.QueryRow(context.Background(), `SELECT id FROM users WHERE email = $1`, email).Scan(&id); err != nil {
-		a.t.Fatal(err)
-	}
-	u, err := auth.GetUser(context.Background(), a.pool, id)
-	if err != nil {
-		a.t.Fatal(err)
-	}
-	return u
+	return testkit.UserByEmail(a.t, a.pool, email)
 }
 
 // TestOnlyAdminsPutUsersRightOrReadTheLog: the new admin pages and
@@ -34,21 +27,27 @@ func TestOnlyAdminsPutUsersRightOrReadTheLog(t *testing.T) {
 	id := fmt.Sprint(bea.ID)
 	edit := url.Values{"name": {"Mallory"}, "role": {"admin"}, "ccg": {""}, "version": {auth.UserVersion(bea)}}
 	for _, email := range []string{"buyer.16c@example.nhs.uk", "buyer.03q@example.nhs.uk", "reviewer@example.nhs.uk", "finance@example.nhs.uk"} {
-		c := app.clientAs(email)
-		for _, path := range []string{"/admin/audit", "/admin/audit?type=return&object=16C/2026-11", "/admin/users", "/admin/users/" + id + "/edit"} {
-			wantStatus(t, c.get(path), http.StatusForbidden)
+		t.Run(email, func(t *testing.T) {
+			c := app.clientAs(email)
+			for _, path := range []string{"/admin/audit", "/admin/audit?type=return&object=16C/2026-11", "/admin/users", "/admin/users/" + id + "/edit"} {
+				wantStatus(t, c.get(path), http.StatusForbidden)
+			}
+			wantStatus(t, c.post("/admin/users/"+id+"/edit", edit), http.StatusForbidden)
+			wantStatus(t, c.post("/admin/users/"+id+"/reactivate", url.Values{}), http.StatusForbidden)
+		})
+	}
+	t.Run("Anonymous", func(t *testing.T) {
+		anon := app.client()
+		if resp := anon.get("/admin/audit"); resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/login") {
+			t.Errorf("anonymous audit log: %d %s", resp.StatusCode, resp.Header.Get("Location"))
 		}
-		wantStatus(t, c.post("/admin/users/"+id+"/edit", edit), http.StatusForbidden)
-		wantStatus(t, c.post("/admin/users/"+id+"/reactivate", url.Values{}), http.StatusForbidden)
-	}
-	anon := app.client()
-	if resp := anon.get("/admin/audit"); resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/login") {
-		t.Errorf("anonymous audit log: %d %s", resp.StatusCode, resp.Header.Get("Location"))
-	}
+	})
 	admin := app.clientAs("admin@example.nhs.uk")
 	for _, path := range []string{"/admin/users/" + id + "/edit", "/admin/users/" + id + "/reactivate", "/admin/users/" + id + "/deactivate"} {
-		resp := admin.do(http.MethodPost, path, edit, "Sec-Fetch-Site", "cross-site", "Origin", "https://evil.example")
-		wantStatus(t, resp, http.StatusForbidden)
+		t.Run("CrossSite "+path, func(t *testing.T) {
+			resp := admin.do(http.MethodPost, path, edit, "Sec-Fetch-Site", "cross-site", "Origin", "https://evil.example")
+			wantStatus(t, resp, http.StatusForbidden)
+		})
 	}
 	if got := app.userByEmail("buyer.16c@example.nhs.uk"); got.Name != bea.Name || got.Role != auth.Buyer || !got.Active {
 		t.Errorf("refused requests changed the user: %+v", got)

@@ -20,6 +20,7 @@ import (
 	"ccgtracker/internal/config"
 	"ccgtracker/internal/ledger"
 	"ccgtracker/internal/nightly"
+	"ccgtracker/internal/org"
 	"ccgtracker/internal/tracker"
 	"ccgtracker/web"
 )
@@ -32,6 +33,8 @@ type Server struct {
 	ledger   *ledger.Store    // the service ledger's and agreements' commands
 	tracker  *tracker.Store   // the returns' commands
 	nightly  *nightly.Store   // the night's run, for "Run now"
+	users    *auth.Store      // the users, their links and sign-ins
+	orgs     *org.Store       // CCGs' due days, the ODS and list-size imports
 	log      *slog.Logger
 	sessions *scs.SessionManager
 	static   fs.FS
@@ -81,6 +84,8 @@ func New(cfg config.Config, pool *pgxpool.Pool, log *slog.Logger, opts ...Option
 	s.ledger = ledger.NewStore(pool, clock)
 	s.tracker = tracker.NewStore(pool, clock)
 	s.nightly = nightly.NewStore(pool, clock)
+	s.users = auth.NewStore(pool, clock)
+	s.orgs = org.NewStore(pool, clock)
 	s.downloads = make(chan struct{}, downloadSlots(int(pool.Config().MaxConns)))
 	// Expired sessions are deleted by the housekeeping of `tracker serve`.
 	// The store records each session's user, so a change to a user can

@@ -73,19 +73,21 @@ func TestSignInRefusalsLookTheSame(t *testing.T) {
 	}
 	var pages []string
 	for name, form := range cases {
-		resp := app.client().post("/login", form)
-		if resp.StatusCode != http.StatusUnauthorized {
-			t.Errorf("%s: status %d, want 401", name, resp.StatusCode)
-		}
-		d := doc(t, resp)
-		summary := strings.TrimSpace(d.Find(".nhsuk-error-summary__list").Text())
-		if summary != "Enter a correct email address and password" {
-			t.Errorf("%s: error summary %q", name, summary)
-		}
-		if v, _ := d.Find("#password").Attr("value"); v != "" {
-			t.Errorf("%s: the password was echoed back", name)
-		}
-		pages = append(pages, summary)
+		t.Run(name, func(t *testing.T) {
+			resp := app.client().post("/login", form)
+			if resp.StatusCode != http.StatusUnauthorized {
+				t.Errorf("%s: status %d, want 401", name, resp.StatusCode)
+			}
+			d := doc(t, resp)
+			summary := strings.TrimSpace(d.Find(".nhsuk-error-summary__list").Text())
+			if summary != "Enter a correct email address and password" {
+				t.Errorf("%s: error summary %q", name, summary)
+			}
+			if v, _ := d.Find("#password").Attr("value"); v != "" {
+				t.Errorf("%s: the password was echoed back", name)
+			}
+			pages = append(pages, summary)
+		})
 	}
 	for _, p := range pages[1:] {
 		if p != pages[0] {
@@ -180,8 +182,10 @@ func TestSignInReturnsToTheRequestedPage(t *testing.T) {
 
 	// Only to a local path.
 	for _, evil := range []string{"https://evil.example/", "//evil.example/x", "/\\evil.example", "javascript:alert(1)"} {
-		resp := app.client().post("/login", url.Values{"email": {"buyer.16c@example.nhs.uk"}, "password": {auth.DemoPassword}, "next": {evil}})
-		wantRedirect(t, resp, "/")
+		t.Run(evil, func(t *testing.T) {
+			resp := app.client().post("/login", url.Values{"email": {"buyer.16c@example.nhs.uk"}, "password": {auth.DemoPassword}, "next": {evil}})
+			wantRedirect(t, resp, "/")
+		})
 	}
 }
 
@@ -289,9 +293,11 @@ func TestSignInReturnAddressStaysOnThisSite(t *testing.T) {
 		{"javascript:alert(1)", "/"},
 		{"", "/"},
 	} {
-		if got := app.srv.localPath(tc.next); got != tc.want {
-			t.Errorf("localPath(%q) = %q, want %q", tc.next, got, tc.want)
-		}
+		t.Run(tc.next, func(t *testing.T) {
+			if got := app.srv.localPath(tc.next); got != tc.want {
+				t.Errorf("localPath(%q) = %q, want %q", tc.next, got, tc.want)
+			}
+		})
 	}
 	c := app.client()
 	resp := c.post("/login", url.Values{"email": {"reviewer@example.nhs.uk"}, "password": {auth.DemoPassword}, "next": {"/./\\evil.example"}})

@@ -102,14 +102,13 @@ func (p Proposal) Words() string {
 	return who
 }
 
-// ImportODS runs an ODS import of the file fileName (org.ImportODSBy) and,
-// in its transaction, makes the proposals its changes call for. It returns
-// the import's report, its id and how many proposals it made.
+// ImportODS runs an ODS import of the file fileName (org.Store.ImportODS)
+// and, in its transaction, makes the proposals its changes call for. It
+// returns the import's report, its id and how many proposals it made.
 func (s *Store) ImportODS(ctx context.Context, a org.Actor, fileName string, r io.Reader) (org.ODSReport, int64, int, error) {
 	now := s.now()
-	by := org.ImportedBy{ActorID: a.ID, FileName: fileName}
 	made := 0
-	rep, id, err := org.ImportODSBy(ctx, s.pool, now, by, r, func(ctx context.Context, tx pgx.Tx, importID int64, rep org.ODSReport) error {
+	rep, id, err := org.NewStore(s.pool, func() time.Time { return now }).ImportODS(ctx, a, fileName, r, func(ctx context.Context, tx pgx.Tx, importID int64, rep org.ODSReport) error {
 		var err error
 		if made, err = propose(ctx, tx, now, a, importID, rep); err != nil {
 			return err

@@ -339,8 +339,9 @@ func AuditTable(rows []AuditRow) templ.Component {
 	})
 }
 
-// AuditView is the audit log as an admin searches it.
-type AuditView struct {
+// AdminAuditPage is the audit log as an admin searches it.
+type AdminAuditPage struct {
+	Page        Page
 	Rows        []AuditRow
 	Pager       Pager
 	Filter      Form
@@ -348,7 +349,7 @@ type AuditView struct {
 }
 
 // AdminAudit is the audit log, filtered and paged, newest first.
-func AdminAudit(p Page, v AuditView) templ.Component {
+func AdminAudit(v AdminAuditPage) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -385,7 +386,7 @@ func AdminAudit(p Page, v AuditView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = TextInput(v.Filter, "who", "Who made the change", "Part of their email address or name, or “system” for the service itself", "text", "off", "").Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = TextInput(v.Filter, AuditWho, "Who made the change", "Part of their email address or name, or “system” for the service itself", "text", "off", "").Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -393,7 +394,7 @@ func AdminAudit(p Page, v AuditView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Select(v.Filter, "ccg", "CCG", v.CCGs).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = Select(v.Filter, AuditCCG, "CCG", v.CCGs).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -401,7 +402,7 @@ func AdminAudit(p Page, v AuditView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Select(v.Filter, "type", "Kind of thing", v.Types).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = Select(v.Filter, AuditType, "Kind of thing", v.Types).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -409,7 +410,7 @@ func AdminAudit(p Page, v AuditView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = TextInput(v.Filter, "object", "The thing itself", "As its page names it, like 16C/2026-11 for a return, C010001-01 for an order or SI12-A81001 for a service", "text", "off", "").Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = TextInput(v.Filter, AuditObject, "The thing itself", "As its page names it, like 16C/2026-11 for a return, C010001-01 for an order or SI12-A81001 for a service", "text", "off", "").Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -417,7 +418,7 @@ func AdminAudit(p Page, v AuditView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = DateField(v.Filter, "from", "From", "For example, 1 11 2026").Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = DateField(v.Filter, AuditFrom, "From", "For example, 1 11 2026").Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -425,7 +426,7 @@ func AdminAudit(p Page, v AuditView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = DateField(v.Filter, "to", "To", "For example, 30 11 2026").Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = DateField(v.Filter, AuditTo, "To", "For example, 30 11 2026").Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -451,7 +452,7 @@ func AdminAudit(p Page, v AuditView) templ.Component {
 			}
 			return nil
 		})
-		templ_7745c5c3_Err = Layout(p).Render(templ.WithChildren(ctx, templ_7745c5c3_Var18), templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = Layout(v.Page).Render(templ.WithChildren(ctx, templ_7745c5c3_Var18), templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -1,8 +1,9 @@
 package views
 
-// BuyerDashboardView is a buyer's home: their CCG, the return to do now,
+// BuyerDashboardPage is a buyer's home: their CCG, the return to do now,
 // what needs attention this month, and the earlier returns.
-type BuyerDashboardView struct {
+type BuyerDashboardPage struct {
+	Page    Page
 	CCG     CCGRow
 	Current *ReturnSummary
 	Earlier []ReturnSummary // months before the current return's, newest first
@@ -31,8 +32,9 @@ type AwaitingChange struct {
 
 // WorkRow is one return on a staff dashboard's list.
 type WorkRow struct {
-	CCGName, CCGCode, PeriodName, Href, Status, StatusTag, Since string
-	DaysLate                                                     int
+	CCGName, CCGCode, PeriodName, Href, Status, Since string
+	StatusTone                                        Tone
+	DaysLate                                          int
 }
 
 // WorkList is the head of one list of work and how many there are.
@@ -44,10 +46,11 @@ type WorkList struct {
 // More is how many of the list are not shown.
 func (w WorkList) More() int { return w.Total - len(w.Rows) }
 
-// ReviewerDashboardView is a reviewer's home: returns awaiting review
+// ReviewerDashboardPage is a reviewer's home: returns awaiting review
 // (oldest first), late CCGs, returns sent back and not yet resubmitted,
 // and every CCG counted by region.
-type ReviewerDashboardView struct {
+type ReviewerDashboardPage struct {
+	Page                      Page
 	Awaiting, Late, SentBack  WorkList
 	Regions                   []RegionRow
 	TotalCCGs, TotalPractices int
@@ -59,9 +62,10 @@ type MonthMoney struct {
 	Closable                               bool
 }
 
-// FinanceDashboardView is finance's home: the months ready to close, the
+// FinanceDashboardPage is finance's home: the months ready to close, the
 // money of the month to close next and the adjustments waiting.
-type FinanceDashboardView struct {
+type FinanceDashboardPage struct {
+	Page      Page
 	Ready     []ReconMonth
 	Next      *MonthMoney
 	Adjusting *MonthMoney
@@ -73,9 +77,10 @@ type UserCount struct {
 	Active, NoPassword, Gone int
 }
 
-// AdminDashboardView is an admin's home: the last nightly run, the emails
+// AdminDashboardPage is an admin's home: the last nightly run, the emails
 // that failed and the users.
-type AdminDashboardView struct {
+type AdminDashboardPage struct {
+	Page        Page
 	LastRun     *JobRunRow
 	NightlyAt   string
 	Failed      []MessageRow

@@ -13,7 +13,7 @@ import "strconv"
 
 // BuyerDashboard is a buyer's home: their CCG at a glance, the return to
 // do now, what needs attention this month, and the earlier returns.
-func BuyerDashboard(p Page, v BuyerDashboardView) templ.Component {
+func BuyerDashboard(v BuyerDashboardPage) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -213,7 +213,7 @@ func BuyerDashboard(p Page, v BuyerDashboardView) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = StatusTag(v.Current.Status, v.Current.StatusTag).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = Tag(v.Current.Status, v.Current.StatusTone).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -747,7 +747,7 @@ func BuyerDashboard(p Page, v BuyerDashboardView) templ.Component {
 						if templ_7745c5c3_Err != nil {
 							return templ_7745c5c3_Err
 						}
-						templ_7745c5c3_Err = StatusTag(e.Status, e.StatusTag).Render(ctx, templ_7745c5c3_Buffer)
+						templ_7745c5c3_Err = Tag(e.Status, e.StatusTone).Render(ctx, templ_7745c5c3_Buffer)
 						if templ_7745c5c3_Err != nil {
 							return templ_7745c5c3_Err
 						}
@@ -812,7 +812,7 @@ func BuyerDashboard(p Page, v BuyerDashboardView) templ.Component {
 			}
 			return nil
 		})
-		templ_7745c5c3_Err = Layout(p).Render(templ.WithChildren(ctx, templ_7745c5c3_Var2), templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = Layout(v.Page).Render(templ.WithChildren(ctx, templ_7745c5c3_Var2), templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -1015,7 +1015,7 @@ func workTable(id, caption, sinceHeading string, w WorkList, showLate bool) temp
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
-					templ_7745c5c3_Err = StatusTag(r.Status, r.StatusTag).Render(ctx, templ_7745c5c3_Buffer)
+					templ_7745c5c3_Err = Tag(r.Status, r.StatusTone).Render(ctx, templ_7745c5c3_Buffer)
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
@@ -1065,7 +1065,7 @@ func workTable(id, caption, sinceHeading string, w WorkList, showLate bool) temp
 // ReviewerDashboard is a reviewer's home: the returns waiting for them,
 // oldest first, the late CCGs, the returns sent back and not yet
 // resubmitted, and every CCG counted by region.
-func ReviewerDashboard(p Page, v ReviewerDashboardView) templ.Component {
+func ReviewerDashboard(v ReviewerDashboardPage) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -1384,7 +1384,7 @@ func ReviewerDashboard(p Page, v ReviewerDashboardView) templ.Component {
 			}
 			return nil
 		})
-		templ_7745c5c3_Err = Layout(p).Render(templ.WithChildren(ctx, templ_7745c5c3_Var63), templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = Layout(v.Page).Render(templ.WithChildren(ctx, templ_7745c5c3_Var63), templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -1450,7 +1450,7 @@ func monthMoney(id string, m MonthMoney) templ.Component {
 // FinanceDashboard is finance's home: the months ready to close, the
 // money of the month to close next, held amounts and the adjustments
 // waiting in the first open month.
-func FinanceDashboard(p Page, v FinanceDashboardView) templ.Component {
+func FinanceDashboard(v FinanceDashboardPage) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -1699,7 +1699,7 @@ func FinanceDashboard(p Page, v FinanceDashboardView) templ.Component {
 			}
 			return nil
 		})
-		templ_7745c5c3_Err = Layout(p).Render(templ.WithChildren(ctx, templ_7745c5c3_Var83), templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = Layout(v.Page).Render(templ.WithChildren(ctx, templ_7745c5c3_Var83), templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -1709,7 +1709,7 @@ func FinanceDashboard(p Page, v FinanceDashboardView) templ.Component {
 
 // AdminDashboard is an admin's home: the last nightly run, the emails
 // that failed, and the users.
-func AdminDashboard(p Page, v AdminDashboardView) templ.Component {
+func AdminDashboard(v AdminDashboardPage) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -1765,7 +1765,7 @@ func AdminDashboard(p Page, v AdminDashboardView) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = StatusTag(v.LastRun.Outcome, v.LastRun.OutcomeTag).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = Tag(v.LastRun.Outcome, v.LastRun.OutcomeTone).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -2038,7 +2038,7 @@ func AdminDashboard(p Page, v AdminDashboardView) templ.Component {
 			}
 			return nil
 		})
-		templ_7745c5c3_Err = Layout(p).Render(templ.WithChildren(ctx, templ_7745c5c3_Var97), templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = Layout(v.Page).Render(templ.WithChildren(ctx, templ_7745c5c3_Var97), templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

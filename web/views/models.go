@@ -67,8 +67,9 @@ type AuditChange struct {
 
 // ReturnSummary is one monthly return as a dashboard shows it.
 type ReturnSummary struct {
-	Period, PeriodName, Status, StatusTag, DueDate, Href string
-	DaysLate, DaysLeft                                   int
-	Open                                                 bool   // the buyer still has to submit it
-	SubmitFrom                                           string // while its month lasts: the day it can be sent
+	Period, PeriodName, Status, DueDate, Href string
+	StatusTone                                Tone
+	DaysLate, DaysLeft                        int
+	Open                                      bool   // the buyer still has to submit it
+	SubmitFrom                                string // while its month lasts: the day it can be sent
 }
