@@ -421,7 +421,7 @@ func (s *Server) lineFormOptions(r *http.Request, ret tracker.Return, v *views.R
 		for _, e := range f.Errors {
 			// The change's own problems wait for its practice; a
 			// requested change's confirmation has its own card.
-			if e.Field == tracker.FieldPractice || e.Field == "return-status" || strings.HasPrefix(e.Field, "pending-") {
+			if e.Field == tracker.FieldPractice || e.Field == views.ReturnStatusID || views.IsPendingInput(e.Field) {
 				kept = append(kept, e)
 			}
 		}
@@ -447,86 +447,84 @@ func (s *Server) lineFormOptions(r *http.Request, ret tracker.Return, v *views.R
 	return nil
 }
 
-// returnRefused shows a refused change on the page it came from: problems
-// with fields beside their fields (400); a refusal of the whole change at
-// the top (400); and, when the return changed meanwhile, the return as it
-// is now with the message (409). What the person typed is kept, and the
-// forms carry the current version, so they can check and send it again.
-// handled is false for any other error, which the caller returns.
-func (s *Server) returnRefused(w http.ResponseWriter, r *http.Request, err error, values url.Values, order []string,
-	remap func(string) string, render func(tracker.Return, int, views.Form) error) (bool, error) {
+// refusal is how a refused action on a return is shown again: the
+// domain's problems (with what the form could not read, merged by check)
+// beside their fields, 400; a refusal of the whole action at the top of
+// the page, against the return's status, 400, or 409 when the return
+// changed meanwhile. What the person typed is kept, and the page carries
+// the current version, so they can check and send it again. ok is false
+// for any other error, which the handler returns.
+func refusal(err error, f *form, fields ...string) (views.Form, int, bool) {
+	err = f.check(err)
 	var e *apperr.Error
 	if !errors.As(err, &e) || (e.Code != apperr.Invalid && e.Code != apperr.Conflict) {
-		return false, nil
+		return views.Form{}, 0, false
 	}
-	ret, gerr := s.loadReturn(r)
-	if gerr != nil {
-		return true, gerr
+	if e.Code == apperr.Invalid && len(e.Fields) > 0 {
+		out, _ := formOf(err, f.values, fields...)
+		return out, http.StatusBadRequest, true
 	}
-	f := views.Form{Values: map[string]string{}}
-	for k := range values {
-		f.Values[k] = values.Get(k)
+	out := views.Form{Values: map[string]string{}}
+	for k := range f.values {
+		out.Values[k] = f.values.Get(k)
 	}
-	status := http.StatusBadRequest
-	switch {
-	case e.Code == apperr.Invalid && len(e.Fields) > 0:
-		f, _ = formOf(err, values, order...)
-		if remap != nil {
-			for i := range f.Errors {
-				f.Errors[i].Field = remap(f.Errors[i].Field)
-			}
-		}
-	case e.Code == apperr.Conflict:
-		status = http.StatusConflict
-		fallthrough
-	default:
-		f.Errors = []views.FieldError{{Field: "return-status", Message: e.Message}}
+	out.Errors = []views.FieldError{{Field: views.ReturnStatusID, Message: e.Message}}
+	if e.Code == apperr.Conflict {
+		return out, http.StatusConflict, true
 	}
-	return true, render(ret, status, f)
-}
-
-func (s *Server) returnPageRenderer(w http.ResponseWriter, r *http.Request) func(tracker.Return, int, views.Form) error {
-	return func(ret tracker.Return, status int, f views.Form) error {
-		return s.renderReturn(w, r, ret, status, f, nil)
-	}
+	return out, http.StatusBadRequest, true
 }
 
 // pendingConfirmation reads the confirmation of a requested change (its
 // carried-from): the requested line is taken as it was accepted, with its
-// actual date; the form carries nothing else to trust. prefix is the
-// confirmation's form id, whose date inputs it names.
-func (s *Server) pendingConfirmation(r *http.Request, ret tracker.Return, cf string) (lineForm, string, error) {
-	id, _ := strconv.ParseInt(cf, 10, 64)
+// actual date; the form carries nothing else to trust. id is the
+// requested line's.
+func (s *Server) pendingConfirmation(r *http.Request, ret tracker.Return, f *form) (lf lineForm, id int64, err error) {
+	cf, _ := strconv.ParseInt(f.text(views.CarriedFromInput), 10, 64)
 	pending, err := tracker.Pending(r.Context(), s.pool, ret.CCGCode, ret.Period)
 	if err != nil {
-		return lineForm{}, "", err
+		return lineForm{}, 0, err
 	}
-	f := lineForm{values: r.PostForm, problems: map[string]string{}}
-	prefix := ""
+	lf = lineForm{f: f}
 	for _, l := range pending {
-		if l.ID == id {
-			f.line = tracker.LineInput{Kind: l.Kind, Practice: l.PracticeCode, Instance: l.InstanceRef, NewInstance: l.NewInstanceRef,
-				Targets: l.Targets, OtherCCGConfirmed: l.OtherCCGConfirmed, Corrects: l.Corrects, Note: l.Note, CarriedFrom: &l.ID}
-			prefix = "pending-" + strconv.FormatInt(l.ID, 10)
+		if l.ID == cf {
+			lf.line = tracker.LineInput{Kind: l.Kind, Practice: l.PracticeCode, Instance: l.InstanceRef, NewInstance: l.NewInstanceRef,
+				Targets: l.Targets, OtherCCGConfirmed: l.OtherCCGConfirmed, Corrects: l.Corrects, Note: l.Note, CarriedFrom: &l.ID,
+				Date: f.date(views.PendingDateInput(l.ID), tracker.FieldDate, "Actual date")}
+			return lf, l.ID, nil
 		}
 	}
-	if prefix == "" {
-		return f, "", apperr.New(apperr.Conflict, "That requested change is no longer waiting for its date: it may have been confirmed already.")
+	return lf, 0, apperr.New(apperr.Conflict, "That requested change is no longer waiting for its date: it may have been confirmed already.")
+}
+
+// confirmationShown is a refused confirmation shown again on the return's
+// page: its date beside its date input, anything else wrong with it on
+// its card.
+func confirmationShown(f *form, err error, id int64) (views.Form, bool) {
+	err = f.check(err)
+	var e *apperr.Error
+	if !errors.As(err, &e) || e.Code != apperr.Invalid || len(e.Fields) == 0 {
+		return views.Form{}, false
 	}
-	d, msg := dates.Parse("Actual date", r.PostForm.Get(prefix+"-date-day"), r.PostForm.Get(prefix+"-date-month"), r.PostForm.Get(prefix+"-date-year"))
-	if msg != "" {
-		f.problems[tracker.FieldDate] = msg
+	out := views.Form{Values: map[string]string{}}
+	for k := range f.values {
+		out.Values[k] = f.values.Get(k)
 	}
-	f.line.Date = d
-	return f, prefix, nil
+	for _, field := range lineFieldOrder {
+		if msg, ok := e.Fields[field]; ok {
+			input := views.PendingFormID(id)
+			if field == tracker.FieldDate {
+				input = views.DateInputID(views.PendingDateInput(id))
+			}
+			out.Errors = append(out.Errors, views.FieldError{Field: input, Message: msg})
+		}
+	}
+	return out, true
 }
 
 // returnAddLine adds a change line from the general form, or a requested
 // change's actual date.
 func (s *Server) returnAddLine(w http.ResponseWriter, r *http.Request) error {
-	if err := r.ParseForm(); err != nil {
-		return apperr.New(apperr.Invalid, "The form could not be read")
-	}
 	ret, err := s.loadReturn(r)
 	if err != nil {
 		return err
@@ -538,56 +536,38 @@ func (s *Server) returnAddLine(w http.ResponseWriter, r *http.Request) error {
 		}
 		return s.renderReturn(w, r, now, status, f, nil)
 	}
-	if cf := strings.TrimSpace(r.PostForm.Get("carried-from")); cf != "" {
-		f, prefix, err := s.pendingConfirmation(r, ret, cf)
+	f := readForm(r)
+	if f.text(views.CarriedFromInput) != "" {
+		lf, id, err := s.pendingConfirmation(r, ret, f)
 		if err == nil {
-			err = s.amendLine(r, ret, f, 0)
+			err = s.amendLine(r, ret, lf, 0)
 		}
-		// A confirmation's date is its own date input; anything else wrong
-		// with it is shown on its card.
-		var e *apperr.Error
-		if errors.As(err, &e) && e.Code == apperr.Invalid && len(e.Fields) > 0 {
-			form := views.Form{Values: map[string]string{}}
-			for k := range r.PostForm {
-				form.Values[k] = r.PostForm.Get(k)
-			}
-			for _, field := range lineFieldOrder {
-				if msg, ok := e.Fields[field]; ok {
-					input := prefix
-					if field == tracker.FieldDate {
-						input = prefix + "-date-day"
-					}
-					form.Errors = append(form.Errors, views.FieldError{Field: input, Message: msg})
-				}
-			}
+		if form, ok := confirmationShown(f, err, id); ok {
 			return render(http.StatusBadRequest, form)
 		}
-		if handled, rerr := lineFormRefused(f, err, false, render); handled {
+		if handled, rerr := lineFormRefused(lf, err, false, render); handled {
 			return rerr
 		}
 		if err != nil {
 			return err
 		}
-		s.flash(r.Context(), "The actual date of the requested "+strings.ToLower(f.line.Kind.Name())+" at "+f.line.Practice+" added to the return.")
+		s.flash(r.Context(), "The actual date of the requested "+strings.ToLower(lf.line.Kind.Name())+" at "+lf.line.Practice+" added to the return.")
 		return redirect(w, r, returnHref(ret))
 	}
-	f := parseLineForm(r.PostForm)
-	err = s.amendLine(r, ret, f, 0)
-	if handled, rerr := lineFormRefused(f, err, false, render); handled {
+	lf := parseLineForm(f)
+	err = s.amendLine(r, ret, lf, 0)
+	if handled, rerr := lineFormRefused(lf, err, false, render); handled {
 		return rerr
 	}
 	if err != nil {
 		return err
 	}
-	s.flash(r.Context(), f.line.Kind.Name()+" at "+f.line.Practice+" added to the return.")
+	s.flash(r.Context(), lf.line.Kind.Name()+" at "+lf.line.Practice+" added to the return.")
 	return redirect(w, r, returnHref(ret))
 }
 
 // returnDeleteLine takes a change line off the return.
 func (s *Server) returnDeleteLine(w http.ResponseWriter, r *http.Request) error {
-	if err := r.ParseForm(); err != nil {
-		return apperr.New(apperr.Invalid, "The form could not be read")
-	}
 	u := currentUser(r)
 	ret, err := s.loadReturn(r)
 	if err != nil {
@@ -613,9 +593,9 @@ func (s *Server) returnDeleteLine(w http.ResponseWriter, r *http.Request) error 
 			status = http.StatusConflict
 		}
 		if _, _, lerr := loadLine(r, now); lerr != nil {
-			return s.renderReturn(w, r, now, status, views.Form{Errors: []views.FieldError{{Field: "return-status", Message: msg}}}, nil)
+			return s.renderReturn(w, r, now, status, views.Form{Errors: []views.FieldError{{Field: views.ReturnStatusID, Message: msg}}}, nil)
 		}
-		return s.renderLineRemove(w, r, now, status, views.Form{Errors: []views.FieldError{{Field: "return-status", Message: msg}}})
+		return s.renderLineRemove(w, r, now, status, views.Form{Errors: []views.FieldError{{Field: views.ReturnStatusID, Message: msg}}})
 	}
 	if err != nil {
 		return err
@@ -662,9 +642,6 @@ func (s *Server) returnNil(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) submitReturn(w http.ResponseWriter, r *http.Request, nilReturn bool) error {
-	if err := r.ParseForm(); err != nil {
-		return apperr.New(apperr.Invalid, "The form could not be read")
-	}
 	u := currentUser(r)
 	ret, err := s.loadReturn(r)
 	if err != nil {
@@ -673,12 +650,15 @@ func (s *Server) submitReturn(w http.ResponseWriter, r *http.Request, nilReturn 
 	err = tracker.Submit(r.Context(), s.pool, s.now(), &u.ID, u.Scope(), ret.CCGCode, ret.Period, version(r), nilReturn)
 	// What stops a submission is shown where it was made; a return that
 	// changed meanwhile is shown as it is now.
-	render := s.returnPageRenderer(w, r)
-	if !nilReturn && apperr.Is(err, apperr.Invalid) {
-		render = func(ret tracker.Return, status int, f views.Form) error { return s.renderCheck(w, r, ret, status, f) }
-	}
-	if handled, rerr := s.returnRefused(w, r, err, nil, nil, nil, render); handled {
-		return rerr
+	if form, status, ok := refusal(err, readForm(r)); ok {
+		now, err := s.loadReturn(r)
+		if err != nil {
+			return err
+		}
+		if !nilReturn && status == http.StatusBadRequest {
+			return s.renderCheck(w, r, now, status, form)
+		}
+		return s.renderReturn(w, r, now, status, form, nil)
 	}
 	if err != nil {
 		return err
@@ -807,8 +787,12 @@ func (s *Server) returnUpload(w http.ResponseWriter, r *http.Request) error {
 		byRow(probs)
 		return s.renderReturn(w, r, ret, http.StatusBadRequest, views.Form{}, uploadProblems(rowErrs))
 	}
-	if handled, rerr := s.returnRefused(w, r, err, nil, nil, nil, s.returnPageRenderer(w, r)); handled {
-		return rerr
+	if form, status, ok := refusal(err, readForm(r)); ok {
+		now, err := s.loadReturn(r)
+		if err != nil {
+			return err
+		}
+		return s.renderReturn(w, r, now, status, form, nil)
 	}
 	if err != nil {
 		return err

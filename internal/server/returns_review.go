@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 
-	"ccgtracker/internal/apperr"
 	"ccgtracker/internal/dates"
 	"ccgtracker/internal/ledger"
 	"ccgtracker/internal/org"
@@ -174,28 +173,44 @@ func (s *Server) renderReview(w http.ResponseWriter, r *http.Request, ret tracke
 	return nil
 }
 
-func (s *Server) reviewRenderer(w http.ResponseWriter, r *http.Request) func(tracker.Return, int, views.Form) error {
-	return func(ret tracker.Return, status int, f views.Form) error { return s.renderReview(w, r, ret, status, f) }
+// reviewRefused shows the review page again, as the return is now, with
+// a refused action's form.
+func (s *Server) reviewRefused(w http.ResponseWriter, r *http.Request, status int, f views.Form) error {
+	ret, err := s.loadReturn(r)
+	if err != nil {
+		return err
+	}
+	return s.renderReview(w, r, ret, status, f)
+}
+
+// sendBackForm is what the reviewer says when returning a return: on the
+// whole, and on each of its lines (by ID).
+type sendBackForm struct {
+	comment  string
+	comments map[int64]string
+}
+
+func parseSendBackForm(f *form, ret tracker.Return) sendBackForm {
+	sb := sendBackForm{comment: f.values.Get(views.ReviewCommentInput), comments: map[int64]string{}}
+	for _, l := range ret.Lines {
+		sb.comments[l.ID] = f.values.Get(views.LineCommentInput(l.ID))
+	}
+	return sb
 }
 
 // returnSendBack returns a submitted return to the CCG with the
 // reviewer's comments, overall and per line.
 func (s *Server) returnSendBack(w http.ResponseWriter, r *http.Request) error {
-	if err := r.ParseForm(); err != nil {
-		return apperr.New(apperr.Invalid, "The form could not be read")
-	}
 	u := currentUser(r)
 	ret, err := s.loadReturn(r)
 	if err != nil {
 		return err
 	}
-	comments := map[int64]string{}
-	for _, l := range ret.Lines {
-		comments[l.ID] = r.PostForm.Get("comment-" + strconv.FormatInt(l.ID, 10))
-	}
-	err = tracker.ReturnToCCG(r.Context(), s.pool, s.now(), &u.ID, ret.CCGCode, ret.Period, version(r), r.PostForm.Get("comment"), comments)
-	if handled, rerr := s.returnRefused(w, r, err, r.PostForm, []string{"comment"}, nil, s.reviewRenderer(w, r)); handled {
-		return rerr
+	f := readForm(r)
+	sb := parseSendBackForm(f, ret)
+	err = tracker.ReturnToCCG(r.Context(), s.pool, s.now(), &u.ID, ret.CCGCode, ret.Period, version(r), sb.comment, sb.comments)
+	if form, status, ok := refusal(err, f, views.ReviewCommentInput); ok {
+		return s.reviewRefused(w, r, status, form)
 	}
 	if err != nil {
 		return err
@@ -207,17 +222,14 @@ func (s *Server) returnSendBack(w http.ResponseWriter, r *http.Request) error {
 // returnAccept accepts a submitted return: its changes dated in the month
 // are applied to the service ledger in one transaction.
 func (s *Server) returnAccept(w http.ResponseWriter, r *http.Request) error {
-	if err := r.ParseForm(); err != nil {
-		return apperr.New(apperr.Invalid, "The form could not be read")
-	}
 	u := currentUser(r)
 	ret, err := s.loadReturn(r)
 	if err != nil {
 		return err
 	}
 	err = tracker.Accept(r.Context(), s.pool, s.now(), &u.ID, ret.CCGCode, ret.Period, version(r))
-	if handled, rerr := s.returnRefused(w, r, err, nil, nil, nil, s.reviewRenderer(w, r)); handled {
-		return rerr
+	if form, status, ok := refusal(err, readForm(r)); ok {
+		return s.reviewRefused(w, r, status, form)
 	}
 	if err != nil {
 		return err

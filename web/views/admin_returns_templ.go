@@ -193,7 +193,7 @@ func AdminReturns(p Page, f Form) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = TextInput(f, "period", "Month", "As year and month, like 2026-11", "text", "off", "nhsuk-input--width-10").Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = TextInput(f, IssuePeriodInput, "Month", "As year and month, like 2026-11", "text", "off", "nhsuk-input--width-10").Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -1,6 +1,9 @@
 package views
 
-import "strconv"
+import (
+	"strconv"
+	"strings"
+)
 
 // ReturnRow is one monthly Order Tracker return in a list, or the head of
 // its own page.
@@ -105,7 +108,43 @@ type LineView struct {
 
 // FormID is the id of the form confirming a pending line, and the prefix
 // of its date input's names.
-func (l LineView) FormID() string { return "pending-" + strconv.FormatInt(l.ID, 10) }
+func (l LineView) FormID() string { return PendingFormID(l.ID) }
+
+// pendingPrefix begins the ids of the requested changes' confirmations.
+const pendingPrefix = "pending-"
+
+// PendingFormID is the id of the card and form confirming the requested
+// change id: a problem with the confirmation is shown beside it.
+func PendingFormID(id int64) string { return pendingPrefix + strconv.FormatInt(id, 10) }
+
+// PendingDateInput is the name of the actual-date input confirming the
+// requested change id (its parts are name-day, name-month, name-year).
+func PendingDateInput(id int64) string { return PendingFormID(id) + "-date" }
+
+// IsPendingInput reports whether input belongs to a requested change's
+// confirmation.
+func IsPendingInput(input string) bool { return strings.HasPrefix(input, pendingPrefix) }
+
+// DateInputID is the id of a date input's first part (name-day), where a
+// problem with the date is shown and the error summary links.
+func DateInputID(name string) string { return name + "-day" }
+
+// The inputs of a return's page that the handlers read or point at.
+const (
+	// ReturnStatusID is the return's status at the top of its pages: a
+	// refusal of a whole action (the return changed meanwhile) is shown
+	// against it.
+	ReturnStatusID = "return-status"
+	// CarriedFromInput names the requested change a confirmation confirms.
+	CarriedFromInput = "carried-from"
+	// ReviewCommentInput is the reviewer's comment on the whole return.
+	ReviewCommentInput = "comment"
+	// IssuePeriodInput is the month the admin issues returns for.
+	IssuePeriodInput = "period"
+)
+
+// LineCommentInput is the reviewer's comment on the line id.
+func LineCommentInput(id int64) string { return "comment-" + strconv.FormatInt(id, 10) }
 
 // OptionGroup is a labelled group of a select's options.
 type OptionGroup struct {
