@@ -9,7 +9,6 @@ import (
 
 	"ccgtracker/internal/dates"
 	"ccgtracker/internal/ledger"
-	"ccgtracker/internal/paging"
 	"ccgtracker/internal/tracker"
 	"ccgtracker/web/views"
 )
@@ -131,12 +130,11 @@ func (s *Server) renderProposal(w http.ResponseWriter, r *http.Request, ret trac
 	if len(v.Kinds) == 1 && confirm.Value(views.ProposalKindInput) == "" {
 		confirm.Values[views.ProposalKindInput] = string(v.Kinds[0].Value)
 	}
-	services, err := ledger.List(r.Context(), s.pool, currentUser(r).Scope(), ret.CCGCode, ledger.Filter{Practice: p.PracticeCode},
-		paging.Page{Number: 1, Size: 50})
+	services, err := ledger.PracticeServices(r.Context(), s.pool, currentUser(r).Scope(), ret.CCGCode, p.PracticeCode)
 	if err != nil {
 		return err
 	}
-	for _, si := range services.Rows {
+	for _, si := range services {
 		if si.State == ledger.Planned || si.State == ledger.Active {
 			v.Services = append(v.Services, si.Ref()+" "+si.ItemName+" ("+string(si.State)+")")
 		}

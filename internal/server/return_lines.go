@@ -14,7 +14,6 @@ import (
 	"ccgtracker/internal/dates"
 	"ccgtracker/internal/ledger"
 	"ccgtracker/internal/org"
-	"ccgtracker/internal/paging"
 	"ccgtracker/internal/tracker"
 	"ccgtracker/web/views"
 )
@@ -208,13 +207,10 @@ func (s *Server) amendLine(r *http.Request, ret tracker.Return, lf lineForm, lin
 	return lf.f.check(&apperr.Error{Code: apperr.Invalid, Message: "The change could not be made", Fields: fields})
 }
 
-// practiceServices are a practice's services (every state: a correction
-// may be about one that ceased before the month). A practice has a few
-// (tens in the benchmark's ×10 data): the limit only guards the page
-// against a practice with thousands.
+// practiceServices are a practice's services, in every state: a
+// correction may be about one that ceased before the month.
 func (s *Server) practiceServices(r *http.Request, ret tracker.Return, practice string) ([]ledger.Instance, error) {
-	page, err := ledger.List(r.Context(), s.pool, currentUser(r).Scope(), ret.CCGCode, ledger.Filter{Practice: practice}, paging.Page{Number: 1, Size: 500})
-	return page.Rows, err
+	return ledger.PracticeServices(r.Context(), s.pool, currentUser(r).Scope(), ret.CCGCode, practice)
 }
 
 // serviceGroup is the select options of the services in states, labelled
