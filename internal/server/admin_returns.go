@@ -64,8 +64,8 @@ func (s *Server) adminCCGSave(w http.ResponseWriter, r *http.Request) error {
 
 // adminReturns is the page to issue a month's returns by hand.
 func (s *Server) adminReturns(w http.ResponseWriter, r *http.Request) error {
-	f := views.Form{Values: map[string]string{views.IssuePeriodInput: tracker.PeriodOf(dates.Today(s.now())).String()}}
-	s.render(w, r, http.StatusOK, views.AdminReturns(s.page(r, "Issue monthly returns", views.Link{Label: "Dashboard", Href: "/"}), f))
+	f := views.Form{Values: map[string]string{views.PeriodInput: tracker.PeriodOf(dates.Today(s.now())).String()}}
+	s.render(w, r, http.StatusOK, views.AdminReturns(views.AdminReturnsPage{Page: s.page(r, "Issue monthly returns", views.Link{Label: "Dashboard", Href: "/"}), Form: f}))
 	return nil
 }
 
@@ -77,9 +77,9 @@ type issueForm struct {
 }
 
 func parseIssueForm(f *form) issueForm {
-	p, ok := tracker.ParsePeriod(f.text(views.IssuePeriodInput))
+	p, ok := tracker.ParsePeriod(f.text(views.PeriodInput))
 	if !ok {
-		f.problem(views.IssuePeriodInput, "Enter the month as year and month, like 2026-11")
+		f.problem(views.PeriodInput, "Enter the month as year and month, like 2026-11")
 	}
 	return issueForm{period: p, confirmed: f.values.Get("confirm") == "yes"}
 }
@@ -87,9 +87,9 @@ func parseIssueForm(f *form) issueForm {
 // issueRefused shows the issuing form again when err (with what the form
 // could not read) is about the month, and reports whether it did.
 func (s *Server) issueRefused(w http.ResponseWriter, r *http.Request, f *form, err error) bool {
-	form, ok := formOf(f.check(err), f.values, views.IssuePeriodInput)
+	form, ok := formOf(f.check(err), f.values, views.PeriodInput)
 	if ok {
-		s.render(w, r, http.StatusBadRequest, views.AdminReturns(s.page(r, "Issue monthly returns"), form))
+		s.render(w, r, http.StatusBadRequest, views.AdminReturns(views.AdminReturnsPage{Page: s.page(r, "Issue monthly returns"), Form: form}))
 	}
 	return ok
 }

@@ -139,8 +139,9 @@ func (s *Server) renderProposal(w http.ResponseWriter, r *http.Request, ret trac
 			v.Services = append(v.Services, si.Ref()+" "+si.ItemName+" ("+string(si.State)+")")
 		}
 	}
-	s.render(w, r, status, views.ProposalPage(s.returnPage(r, ret, "Report a change ODS shows",
-		views.Link{Label: "Return for " + ret.Period.Name(), Href: returnHref(ret)}), v, confirm, dismiss))
+	v.Page = s.returnPage(r, ret, "Report a change ODS shows", views.Link{Label: "Return for " + ret.Period.Name(), Href: returnHref(ret)})
+	v.Confirm, v.Dismiss = confirm, dismiss
+	s.render(w, r, status, views.ProposalPage(v))
 	return nil
 }
 

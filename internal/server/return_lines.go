@@ -402,8 +402,10 @@ func (s *Server) renderLineEdit(w http.ResponseWriter, r *http.Request, ret trac
 		Cancel: returnHref(ret) + "/check",
 	}
 	title := "Change " + strconv.Itoa(lv.Number)
-	s.render(w, r, status, views.ReturnLineEdit(s.returnPage(r, ret, title,
-		views.Link{Label: "Return for " + ret.Period.Name(), Href: returnHref(ret)}), views.LineEditPage{Return: v, Line: lv, Form: form}, f))
+	s.render(w, r, status, views.ReturnLineEdit(views.LineEditPage{
+		Page:   s.returnPage(r, ret, title, views.Link{Label: "Return for " + ret.Period.Name(), Href: returnHref(ret)}),
+		Return: v, Line: lv, LineForm: form, Form: f,
+	}))
 	return nil
 }
 
@@ -470,9 +472,10 @@ func (s *Server) renderLineRemove(w http.ResponseWriter, r *http.Request, ret tr
 			lv = x
 		}
 	}
-	s.render(w, r, status, views.ReturnLineRemove(s.returnPage(r, ret, "Remove change "+strconv.Itoa(lv.Number),
-		views.Link{Label: "Return for " + ret.Period.Name(), Href: returnHref(ret)}),
-		views.LineRemovePage{Return: v, Line: lv, Action: returnHref(ret) + "/lines/" + strconv.FormatInt(l.ID, 10) + "/delete"}, f))
+	s.render(w, r, status, views.ReturnLineRemove(views.LineRemovePage{
+		Page:   s.returnPage(r, ret, "Remove change "+strconv.Itoa(lv.Number), views.Link{Label: "Return for " + ret.Period.Name(), Href: returnHref(ret)}),
+		Return: v, Line: lv, Action: returnHref(ret) + "/lines/" + strconv.FormatInt(l.ID, 10) + "/delete", Form: f,
+	}))
 	return nil
 }
 
@@ -528,8 +531,10 @@ func (s *Server) renderServiceReport(w http.ResponseWriter, r *http.Request, ret
 		Legend: "What happened to " + si.Ref() + "?", Kinds: kindViews(tracker.KindsFor(si.State), services, &si, si.PracticeName),
 		DateHint: dateHint(ret), Submit: "Add change", Cancel: returnHref(ret) + "#services",
 	}
-	s.render(w, r, status, views.ReturnLineService(s.returnPage(r, ret, "Report a change to "+si.Ref(),
-		views.Link{Label: "Return for " + ret.Period.Name(), Href: returnHref(ret)}), views.LineServicePage{Return: v, Service: facts, Form: form}, f))
+	s.render(w, r, status, views.ReturnLineService(views.LineServicePage{
+		Page:   s.returnPage(r, ret, "Report a change to "+si.Ref(), views.Link{Label: "Return for " + ret.Period.Name(), Href: returnHref(ret)}),
+		Return: v, Service: facts, LineForm: form, Form: f,
+	}))
 	return nil
 }
 

@@ -190,7 +190,9 @@ func (s *Server) returnHistory(w http.ResponseWriter, r *http.Request) error {
 	for i, ret := range list {
 		rows[i] = returnRow(ret, s.now())
 	}
-	s.render(w, r, http.StatusOK, views.ReturnHistory(s.page(r, "Monthly returns of "+c.Name, ledgerCrumbs(u, c)...), ccgRow(c), rows))
+	s.render(w, r, http.StatusOK, views.ReturnHistory(views.ReturnHistoryPage{
+		Page: s.page(r, "Monthly returns of "+c.Name, ledgerCrumbs(u, c)...), CCG: ccgRow(c), Rows: rows,
+	}))
 	return nil
 }
 
@@ -282,7 +284,9 @@ func (s *Server) renderReturn(w http.ResponseWriter, r *http.Request, ret tracke
 			return err
 		}
 	}
-	s.render(w, r, status, views.ReturnPage(s.returnPage(r, ret, "Return for "+ret.Period.Name()), v, f, upload))
+	s.render(w, r, status, views.ReturnPage(views.ReturnShowPage{
+		Page: s.returnPage(r, ret, "Return for "+ret.Period.Name()), Return: v, Form: f, Upload: upload,
+	}))
 	return nil
 }
 
@@ -626,8 +630,10 @@ func (s *Server) renderCheck(w http.ResponseWriter, r *http.Request, ret tracker
 			return err
 		}
 	}
-	s.render(w, r, status, views.ReturnCheck(s.returnPage(r, ret, "Check your answers",
-		views.Link{Label: "Return for " + ret.Period.Name(), Href: returnHref(ret)}), v, f))
+	s.render(w, r, status, views.ReturnCheck(views.ReturnCheckPage{
+		Page:   s.returnPage(r, ret, "Check your answers", views.Link{Label: "Return for " + ret.Period.Name(), Href: returnHref(ret)}),
+		Return: v, Form: f,
+	}))
 	return nil
 }
 

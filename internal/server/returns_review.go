@@ -33,14 +33,14 @@ func (s *Server) returnList(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	now := s.now()
 	thisMonth := tracker.PeriodOf(dates.Today(now))
-	p, ok := tracker.ParsePeriod(q.Get("period"))
+	p, ok := tracker.ParsePeriod(q.Get(views.PeriodInput))
 	if !ok {
 		p = thisMonth.Prev()
 	}
-	region := q.Get("region")
+	region := q.Get(views.RegionInput)
 	status := ""
 	for _, st := range returnStatusFilters {
-		if q.Get("status") == st.value {
+		if q.Get(views.StatusInput) == st.value {
 			status = st.value
 		}
 	}
@@ -57,12 +57,12 @@ func (s *Server) returnList(w http.ResponseWriter, r *http.Request) error {
 		return st == "" || string(ret.Status) == st
 	}
 	href := func(st string) string {
-		v := url.Values{"period": {p.String()}}
+		v := url.Values{views.PeriodInput: {p.String()}}
 		if region != "" {
-			v.Set("region", region)
+			v.Set(views.RegionInput, region)
 		}
 		if st != "" {
-			v.Set("status", st)
+			v.Set(views.StatusInput, st)
 		}
 		return "/returns?" + v.Encode()
 	}
@@ -83,7 +83,7 @@ func (s *Server) returnList(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	// By CCG name (as listed), or the latest first.
-	sortBy := q.Get("sort")
+	sortBy := q.Get(views.SortInput)
 	if sortBy == "late" {
 		slices.SortStableFunc(shownReturns, func(a, b tracker.Return) int { return b.DaysLate(now) - a.DaysLate(now) })
 	}
@@ -118,9 +118,12 @@ func (s *Server) returnList(w http.ResponseWriter, r *http.Request) error {
 		sortBy = ""
 	}
 	sorts := []views.Option{{Value: "", Label: "CCG name"}, {Value: "late", Label: "Days late, most first"}}
-	f := views.Form{Values: map[string]string{"period": p.String(), "region": region, "status": status, "sort": sortBy}}
-	s.render(w, r, http.StatusOK, views.ReturnList(s.page(r, "Monthly returns for "+p.Name(), views.Link{Label: "Dashboard", Href: "/"}),
-		p.Name(), rows, counts, f, periodOpts, regionOpts, statusOpts, sorts))
+	f := views.Form{Values: map[string]string{views.PeriodInput: p.String(), views.RegionInput: region, views.StatusInput: status, views.SortInput: sortBy}}
+	s.render(w, r, http.StatusOK, views.ReturnList(views.ReturnListPage{
+		Page:       s.page(r, "Monthly returns for "+p.Name(), views.Link{Label: "Dashboard", Href: "/"}),
+		PeriodName: p.Name(), Rows: rows, Counts: counts, Form: f,
+		Periods: periodOpts, Regions: regionOpts, Statuses: statusOpts, Sorts: sorts,
+	}))
 	return nil
 }
 
@@ -168,8 +171,10 @@ func (s *Server) renderReview(w http.ResponseWriter, r *http.Request, ret tracke
 			}
 		}
 	}
-	s.render(w, r, status, views.ReturnReview(s.returnPage(r, ret, "Review the return for "+ret.Period.Name(),
-		views.Link{Label: "Return for " + ret.Period.Name(), Href: returnHref(ret)}), v, f))
+	s.render(w, r, status, views.ReturnReview(views.ReturnReviewPage{
+		Page:   s.returnPage(r, ret, "Review the return for "+ret.Period.Name(), views.Link{Label: "Return for " + ret.Period.Name(), Href: returnHref(ret)}),
+		Return: v, Form: f,
+	}))
 	return nil
 }
 
@@ -287,8 +292,10 @@ func (s *Server) returnVersions(w http.ResponseWriter, r *http.Request) error {
 			Lines: describe(ver.Lines), Added: describe(ver.Added), Removed: describe(ver.Removed),
 		})
 	}
-	s.render(w, r, http.StatusOK, views.ReturnVersions(s.returnPage(r, ret, "Submitted versions of the return for "+ret.Period.Name(),
-		views.Link{Label: "Return for " + ret.Period.Name(), Href: returnHref(ret)}), v, out))
+	s.render(w, r, http.StatusOK, views.ReturnVersions(views.ReturnVersionsPage{
+		Page:   s.returnPage(r, ret, "Submitted versions of the return for "+ret.Period.Name(), views.Link{Label: "Return for " + ret.Period.Name(), Href: returnHref(ret)}),
+		Return: v, Versions: out,
+	}))
 	return nil
 }
 

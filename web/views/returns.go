@@ -139,8 +139,15 @@ const (
 	CarriedFromInput = "carried-from"
 	// ReviewCommentInput is the reviewer's comment on the whole return.
 	ReviewCommentInput = "comment"
-	// IssuePeriodInput is the month the admin issues returns for.
-	IssuePeriodInput = "period"
+)
+
+// The inputs of the returns' lists, the performance page and the issuing
+// form, shared by the handlers and the forms.
+const (
+	PeriodInput = "period" // a month, as 2026-11
+	RegionInput = "region"
+	StatusInput = "status"
+	SortInput   = "sort"
 )
 
 // LineCommentInput is the reviewer's comment on the line id.
@@ -192,4 +199,63 @@ type ReturnAttention struct {
 // KindOption is one kind of change offered as a radio, with what it means.
 type KindOption struct {
 	Value, Label, Hint string
+}
+
+// ReturnHistoryPage is a CCG's monthly returns, newest first.
+type ReturnHistoryPage struct {
+	Page Page
+	CCG  CCGRow
+	Rows []ReturnRow
+}
+
+// ReturnListPage is every CCG's return for one month, for reviewers: the
+// counts by status, the filters (Form, with their options) and the
+// returns they match.
+type ReturnListPage struct {
+	Page       Page
+	PeriodName string
+	Rows       []ReturnRow
+	Counts     []ReturnCount
+	Form       Form
+	Periods    []Option
+	Regions    []Option
+	Statuses   []Option
+	Sorts      []Option
+}
+
+// ReturnShowPage is the buyer's page of a return: Form is the add-a-change
+// form or a refused action shown again, Upload the problems of a refused
+// upload.
+type ReturnShowPage struct {
+	Page   Page
+	Return ReturnView
+	Form   Form
+	Upload []UploadProblem
+}
+
+// ReturnCheckPage is "check your answers" before submitting.
+type ReturnCheckPage struct {
+	Page   Page
+	Return ReturnView
+	Form   Form
+}
+
+// ReturnReviewPage is the reviewer's page of a return, Form the comments.
+type ReturnReviewPage struct {
+	Page   Page
+	Return ReturnView
+	Form   Form
+}
+
+// ReturnVersionsPage lists every submitted version of a return.
+type ReturnVersionsPage struct {
+	Page     Page
+	Return   ReturnView
+	Versions []VersionView
+}
+
+// AdminReturnsPage issues a month's returns by hand.
+type AdminReturnsPage struct {
+	Page Page
+	Form Form
 }
