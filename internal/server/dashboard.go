@@ -228,17 +228,22 @@ func (s *Server) returnSummaries(history []tracker.Return) (*views.ReturnSummary
 	return &current, earlier
 }
 
-// returnTag is the colour of a return's status.
-func returnTag(st tracker.Status) string {
+// returnTone is the tone of a return's status: accepted is done,
+// submitted under way, sent back needs the buyer, a draft waits on them.
+func returnTone(st tracker.Status) views.Tone {
 	switch st {
 	case tracker.Accepted:
-		return "nhsuk-tag--green"
+		return views.ToneGood
 	case tracker.Submitted:
-		return "nhsuk-tag--blue"
+		return views.ToneProgress
 	case tracker.Returned:
-		return "nhsuk-tag--orange"
+		return views.ToneWarning
 	case tracker.Draft:
-		return "nhsuk-tag--yellow"
+		return views.ToneNotice
 	}
-	return "nhsuk-tag--grey"
+	return views.ToneNeutral
 }
+
+// returnTag is returnTone's tag classes, for the pages still on
+// views.StatusTag.
+func returnTag(st tracker.Status) string { return returnTone(st).Class() }

@@ -79,7 +79,7 @@ func returnRow(ret tracker.Return, now time.Time) views.ReturnRow {
 	return views.ReturnRow{
 		Href: returnHref(ret), CCGCode: ret.CCGCode, CCGName: ret.CCGName, Region: ret.RegionName,
 		Period: ret.Period.String(), PeriodName: ret.Period.Name(), PeriodEnd: dates.Long(ret.Period.Last()),
-		Status: ret.Status.Name(), StatusTag: returnTag(ret.Status),
+		Status: ret.Status.Name(), StatusTone: returnTone(ret.Status),
 		DueDate: dates.Long(ret.DueDate), Submitted: submittedAt(ret.SubmittedAt),
 		Timing: timing, Late: late, Submissions: ret.Submissions,
 	}

@@ -121,7 +121,7 @@ func ReturnProposals(v ProposalsView) templ.Component {
 						if templ_7745c5c3_Err != nil {
 							return templ_7745c5c3_Err
 						}
-						templ_7745c5c3_Err = StatusTag("Decided", "nhsuk-tag--green").Render(ctx, templ_7745c5c3_Buffer)
+						templ_7745c5c3_Err = Tag("Decided", ToneGood).Render(ctx, templ_7745c5c3_Buffer)
 						if templ_7745c5c3_Err != nil {
 							return templ_7745c5c3_Err
 						}
@@ -178,7 +178,7 @@ func ReturnProposals(v ProposalsView) templ.Component {
 						if templ_7745c5c3_Err != nil {
 							return templ_7745c5c3_Err
 						}
-						templ_7745c5c3_Err = StatusTag("Not decided yet", "nhsuk-tag--grey").Render(ctx, templ_7745c5c3_Buffer)
+						templ_7745c5c3_Err = Tag("Not decided yet", ToneNeutral).Render(ctx, templ_7745c5c3_Buffer)
 						if templ_7745c5c3_Err != nil {
 							return templ_7745c5c3_Err
 						}

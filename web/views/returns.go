@@ -12,7 +12,8 @@ type ReturnRow struct {
 	CCGCode, CCGName, Region string
 	Period, PeriodName       string
 	PeriodEnd                string // the month's last day, in words
-	Status, StatusTag        string
+	Status                   string
+	StatusTone               Tone
 	DueDate, Submitted       string
 	Timing                   string // "3 days left", "5 days late", "On time"
 	Late                     bool

@@ -155,7 +155,7 @@ func ReturnHistory(v ReturnHistoryPage) templ.Component {
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
-					templ_7745c5c3_Err = StatusTag(r.Status, r.StatusTag).Render(ctx, templ_7745c5c3_Buffer)
+					templ_7745c5c3_Err = Tag(r.Status, r.StatusTone).Render(ctx, templ_7745c5c3_Buffer)
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
@@ -531,7 +531,7 @@ func ReturnList(v ReturnListPage) templ.Component {
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
-					templ_7745c5c3_Err = StatusTag(r.Status, r.StatusTag).Render(ctx, templ_7745c5c3_Buffer)
+					templ_7745c5c3_Err = Tag(r.Status, r.StatusTone).Render(ctx, templ_7745c5c3_Buffer)
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
@@ -651,7 +651,7 @@ func returnHead(v ReturnView, heading string) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = StatusTag(v.Status, v.StatusTag).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = Tag(v.Status, v.StatusTone).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
