@@ -1,0 +1,98 @@
+package server
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/go-chi/chi/v5"
+
+	"ccgtracker/internal/apperr"
+	"ccgtracker/internal/tracker"
+	"ccgtracker/web/views"
+)
+
+// Adding a change to a return from its page, and taking one off.
+
+// returnAddLine adds a change line from the general form, or a requested
+// change's actual date.
+func (s *Server) returnAddLine(w http.ResponseWriter, r *http.Request) error {
+	ret, err := s.loadReturn(r)
+	if err != nil {
+		return err
+	}
+	render := func(status int, f views.Form) error {
+		now, gerr := s.loadReturn(r)
+		if gerr != nil {
+			return gerr
+		}
+		return s.renderReturn(w, r, now, status, f, nil)
+	}
+	f := readForm(r)
+	if f.text(views.CarriedFromInput) != "" {
+		lf, id, err := s.pendingConfirmation(r, ret, f)
+		if err == nil {
+			err = s.amendLine(r, ret, lf, 0)
+		}
+		if form, ok := confirmationShown(f, err, id); ok {
+			return render(http.StatusBadRequest, form)
+		}
+		if handled, rerr := lineFormRefused(lf, err, false, render); handled {
+			return rerr
+		}
+		if err != nil {
+			return err
+		}
+		s.flash(r.Context(), "The actual date of the requested "+strings.ToLower(lf.line.Kind.Name())+" at "+lf.line.Practice+" added to the return.")
+		return redirect(w, r, returnHref(ret))
+	}
+	lf := parseLineForm(f)
+	err = s.amendLine(r, ret, lf, 0)
+	if handled, rerr := lineFormRefused(lf, err, false, render); handled {
+		return rerr
+	}
+	if err != nil {
+		return err
+	}
+	s.flash(r.Context(), lf.line.Kind.Name()+" at "+lf.line.Practice+" added to the return.")
+	return redirect(w, r, returnHref(ret))
+}
+
+// returnDeleteLine takes a change line off the return.
+func (s *Server) returnDeleteLine(w http.ResponseWriter, r *http.Request) error {
+	u := currentUser(r)
+	ret, err := s.loadReturn(r)
+	if err != nil {
+		return err
+	}
+	id, perr := strconv.ParseInt(chi.URLParam(r, "lineID"), 10, 64)
+	if perr != nil {
+		return errNotFound
+	}
+	err = tracker.DeleteLine(r.Context(), s.pool, s.now(), &u.ID, u.Scope(), ret.CCGCode, ret.Period, version(r), id)
+	var e *apperr.Error
+	if errors.As(err, &e) && (e.Code == apperr.Invalid || e.Code == apperr.Conflict) && !apperr.Is(err, apperr.NotFound) {
+		now, gerr := s.loadReturn(r)
+		if gerr != nil {
+			return gerr
+		}
+		msg := e.Message
+		for _, m := range e.Fields {
+			msg = m // what removing it would break
+		}
+		status := http.StatusBadRequest
+		if e.Code == apperr.Conflict {
+			status = http.StatusConflict
+		}
+		if _, _, lerr := loadLine(r, now); lerr != nil {
+			return s.renderReturn(w, r, now, status, views.Form{Errors: []views.FieldError{{Field: views.ReturnStatusID, Message: msg}}}, nil)
+		}
+		return s.renderLineRemove(w, r, now, status, views.Form{Errors: []views.FieldError{{Field: views.ReturnStatusID, Message: msg}}})
+	}
+	if err != nil {
+		return err
+	}
+	s.flash(r.Context(), "The change is removed from the return.")
+	return redirect(w, r, returnHref(ret))
+}
