@@ -66,14 +66,14 @@ func (s *Server) renderReturn(w http.ResponseWriter, r *http.Request, ret tracke
 		if f.Values == nil {
 			// Not a form shown again: the choices a link made (a service's
 			// Report a change, a practice found) fill it in.
-			f.Values = map[string]string{"practice": query.Get("practice"), "instance": query.Get("instance")}
+			f.Values = map[string]string{views.LinePracticeInput: query.Get(views.LinePracticeInput), tracker.FieldInstance: query.Get(tracker.FieldInstance)}
 		}
 		if err := s.lineFormOptions(r, ret, &v, &f); err != nil {
 			return err
 		}
 	}
 	keep := url.Values{views.ServiceSearchInput: {filter.Search}, views.ServiceStateInput: {string(filter.State)},
-		views.ServiceItemInput: {filter.ItemID}, "practice": {v.LinePractice.Code}}
+		views.ServiceItemInput: {filter.ItemID}, views.LinePracticeInput: {v.LinePractice.Code}}
 	v.ServicePager = pager(page, returnHref(ret), keep)
 	v.ServicePager.Fragment = "services"
 	for _, si := range page.Rows {
@@ -194,7 +194,7 @@ func returnLink(r *http.Request, ret tracker.Return, practice, instance, fragmen
 	q := url.Values{}
 	query := r.URL.Query()
 	for k, val := range map[string]string{views.ServiceSearchInput: query.Get(views.ServiceSearchInput), views.ServiceStateInput: query.Get(views.ServiceStateInput),
-		views.ServiceItemInput: query.Get(views.ServiceItemInput), "page": query.Get("page"), "practice": practice, "instance": instance} {
+		views.ServiceItemInput: query.Get(views.ServiceItemInput), "page": query.Get("page"), views.LinePracticeInput: practice, tracker.FieldInstance: instance} {
 		if val != "" {
 			q.Set(k, val)
 		}
@@ -217,8 +217,8 @@ func (s *Server) lineFormOptions(r *http.Request, ret tracker.Return, v *views.R
 	ctx := r.Context()
 	scope := currentUser(r).Scope()
 	lp := &v.LinePractice
-	lp.Search = strings.TrimSpace(f.Value("practice"))
-	if _, practice, ok := tracker.ParseRef(f.Value("instance")); ok && lp.Search == "" {
+	lp.Search = strings.TrimSpace(f.Value(views.LinePracticeInput))
+	if _, practice, ok := tracker.ParseRef(f.Value(tracker.FieldInstance)); ok && lp.Search == "" {
 		lp.Search = practice
 	}
 	link := func(practice string) string { return returnLink(r, ret, practice, "", "add") }
@@ -256,7 +256,7 @@ func (s *Server) lineFormOptions(r *http.Request, ret tracker.Return, v *views.R
 	if f.Values == nil {
 		f.Values = map[string]string{}
 	}
-	f.Values["practice"] = lp.Code
+	f.Values[views.LinePracticeInput] = lp.Code
 
 	services, err := s.practiceServices(r, ret, lp.Code)
 	if err != nil {
