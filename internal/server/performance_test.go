@@ -98,9 +98,11 @@ func TestPerformancePage(t *testing.T) {
 		{"performance-regions", "South West", "0 | 0 | 0 | – | – | 0"},
 		{"performance-regions", "England", "4 | 1 | 3 | 25% | 6.3 | 1"},
 	} {
-		if got := figures(t, d, w.table, w.row); got != w.want {
-			t.Errorf("%s: %s reads %q, want %q", w.table, w.row, got, w.want)
-		}
+		t.Run(w.row, func(t *testing.T) {
+			if got := figures(t, d, w.table, w.row); got != w.want {
+				t.Errorf("%s: %s reads %q, want %q", w.table, w.row, got, w.want)
+			}
+		})
 	}
 	// Each region by month: London's September and October.
 	london := d.Find("h3#region-Y56").Next()
@@ -110,12 +112,14 @@ func TestPerformancePage(t *testing.T) {
 		"August 2026":    "0 | 0 | 0 | – | – | 0",
 		"All 12 months":  "4 | 1 | 3 | 25% | 6.3 | 1",
 	} {
-		tr := london.Find("tr[data-row='" + row + "']")
-		var got []string
-		tr.Find("td").Each(func(_ int, td *goquery.Selection) { got = append(got, cellText(td)) })
-		if strings.Join(got, " | ") != want {
-			t.Errorf("London, %s reads %q, want %q", row, strings.Join(got, " | "), want)
-		}
+		t.Run("London, "+row, func(t *testing.T) {
+			tr := london.Find("tr[data-row='" + row + "']")
+			var got []string
+			tr.Find("td").Each(func(_ int, td *goquery.Selection) { got = append(got, cellText(td)) })
+			if strings.Join(got, " | ") != want {
+				t.Errorf("London, %s reads %q, want %q", row, strings.Join(got, " | "), want)
+			}
+		})
 	}
 	// An absent figure says why to a screen reader.
 	if s := d.Find("[data-testid=performance-regions] tr[data-row='South West'] [data-testid=share] .nhsuk-u-visually-hidden").Text(); s != "none due" {
@@ -185,9 +189,11 @@ func TestPerformancePage(t *testing.T) {
 		"NHS North West London CCG (W2U3Z)":  "0 | 0 | 0 | – | – | 0",
 		"London":                             "4 | 1 | 3 | 25% | 6.3 | 1",
 	} {
-		if got := figures(t, d, "performance-ccgs", row); got != want {
-			t.Errorf("London's CCGs: %s reads %q, want %q", row, got, want)
-		}
+		t.Run(row, func(t *testing.T) {
+			if got := figures(t, d, "performance-ccgs", row); got != want {
+				t.Errorf("London's CCGs: %s reads %q, want %q", row, got, want)
+			}
+		})
 	}
 	if d.Find("[data-testid=performance-chart]").Length() != 0 {
 		t.Error("the chart of every region is on one region's page")
@@ -203,7 +209,9 @@ func TestPerformancePage(t *testing.T) {
 	}
 
 	for _, path := range []string{"/performance?region=Y99", "/performance/x", "/performancex", "/performance.xlsx"} {
-		wantStatus(t, c.get(path), http.StatusNotFound)
+		t.Run("NotFound "+path, func(t *testing.T) {
+			wantStatus(t, c.get(path), http.StatusNotFound)
+		})
 	}
 }
 
@@ -253,9 +261,11 @@ func TestPerformanceCSV(t *testing.T) {
 		{"CCG", "Y56", "93C", "2026-10", "1,0,1,0,15.0,15,1"},
 		{"CCG", "Y56", "36L", "2026-10", "1,1,0,100,,0,0"},
 	} {
-		if got := find(w.level, w.region, w.ccg, w.month); got != w.want {
-			t.Errorf("%s %s %s %s: %q, want %q", w.level, w.region, w.ccg, w.month, got, w.want)
-		}
+		t.Run(strings.Join([]string{w.level, w.region, w.ccg, w.month}, " "), func(t *testing.T) {
+			if got := find(w.level, w.region, w.ccg, w.month); got != w.want {
+				t.Errorf("%s %s %s %s: %q, want %q", w.level, w.region, w.ccg, w.month, got, w.want)
+			}
+		})
 	}
 	for _, r := range rows[1:] {
 		if r[3] == "36L" && r[4] != `'=HYPERLINK("http://x")` {
@@ -290,19 +300,21 @@ func TestPerformanceAccess(t *testing.T) {
 		{"finance@example.nhs.uk", http.StatusOK},
 		{"admin@example.nhs.uk", http.StatusOK},
 	} {
-		c := app.client()
-		c.signIn(who.email)
-		for _, path := range []string{"/performance", "/performance?region=Y56", "/performance.csv", "/performance.csv?region=Y56"} {
-			if resp := c.get(path); resp.StatusCode != who.want {
-				t.Errorf("%s as %s: %d, want %d", path, who.email, resp.StatusCode, who.want)
+		t.Run(who.email, func(t *testing.T) {
+			c := app.client()
+			c.signIn(who.email)
+			for _, path := range []string{"/performance", "/performance?region=Y56", "/performance.csv", "/performance.csv?region=Y56"} {
+				if resp := c.get(path); resp.StatusCode != who.want {
+					t.Errorf("%s as %s: %d, want %d", path, who.email, resp.StatusCode, who.want)
+				}
 			}
-		}
-		if who.want == http.StatusForbidden {
-			d := doc(t, c.get("/"))
-			if d.Find(".nhsuk-header__navigation-list a[href='/performance']").Length() != 0 {
-				t.Errorf("the menu of %s offers Monitor performance", who.email)
+			if who.want == http.StatusForbidden {
+				d := doc(t, c.get("/"))
+				if d.Find(".nhsuk-header__navigation-list a[href='/performance']").Length() != 0 {
+					t.Errorf("the menu of %s offers Monitor performance", who.email)
+				}
 			}
-		}
+		})
 	}
 	// Nobody signed in is sent to sign in.
 	wantRedirect(t, app.client().get("/performance.csv"), "/login?next=%2Fperformance.csv")

@@ -356,14 +356,18 @@ func TestReturnOfAnotherCCGIsNotFound(t *testing.T) {
 	other.signIn("buyer.03q@example.nhs.uk")
 	for _, p := range []string{"/ccgs/16C/returns", novReturn, novReturn + "?q=A81001&page=2", novReturn + "?practice=A81001",
 		novReturn + "/check", novReturn + "/download", novReturn + "/versions"} {
-		resp := other.get(p)
-		wantStatus(t, resp, http.StatusNotFound)
-		if strings.Contains(text(t, resp), "Tees Valley") {
-			t.Errorf("GET %s: the 404 names the other CCG", p)
-		}
+		t.Run("GET "+p, func(t *testing.T) {
+			resp := other.get(p)
+			wantStatus(t, resp, http.StatusNotFound)
+			if strings.Contains(text(t, resp), "Tees Valley") {
+				t.Errorf("GET %s: the 404 names the other CCG", p)
+			}
+		})
 	}
 	for _, p := range []string{novReturn + "/lines", novReturn + "/lines/1/delete", novReturn + "/submit", novReturn + "/nil", novReturn + "/upload"} {
-		wantStatus(t, other.post(p, url.Values{"version": {"1"}}), http.StatusNotFound)
+		t.Run("POST "+p, func(t *testing.T) {
+			wantStatus(t, other.post(p, url.Values{"version": {"1"}}), http.StatusNotFound)
+		})
 	}
 	if n := app.count(`SELECT count(*) FROM tracker_returns WHERE ccg_code = '16C' AND status <> 'issued'`); n != 0 {
 		t.Errorf("another CCG's buyer changed %d returns", n)
@@ -402,17 +406,19 @@ func TestReturnAccessByRole(t *testing.T) {
 		{"AdminReadsTheList", "admin@example.nhs.uk", "GET", "/returns?period=2026-11", http.StatusOK},
 	}
 	for _, c := range cases {
-		cl := app.client()
-		cl.signIn(c.email)
-		var resp *http.Response
-		if c.method == "POST" {
-			resp = cl.post(c.path, url.Values{"version": {version}, "comment": {"x"}})
-		} else {
-			resp = cl.get(c.path)
-		}
-		if resp.StatusCode != c.want {
-			t.Errorf("%s: %s %s = %d, want %d", c.name, c.method, c.path, resp.StatusCode, c.want)
-		}
+		t.Run(c.name, func(t *testing.T) {
+			cl := app.client()
+			cl.signIn(c.email)
+			var resp *http.Response
+			if c.method == "POST" {
+				resp = cl.post(c.path, url.Values{"version": {version}, "comment": {"x"}})
+			} else {
+				resp = cl.get(c.path)
+			}
+			if resp.StatusCode != c.want {
+				t.Errorf("%s: %s %s = %d, want %d", c.name, c.method, c.path, resp.StatusCode, c.want)
+			}
+		})
 	}
 	// Read-only viewers get no forms that change the return.
 	d := doc(t, reviewer.get(novReturn))
@@ -804,20 +810,22 @@ func TestReturnPageSearchesServices(t *testing.T) {
 		"PracticeName":   {strings.ToLower(practiceName), app.inPeriodRefs("p.name ILIKE '%' || $1 || '%'", practiceName)},
 		"Item":           {"systmone", app.inPeriodRefs("ci.name ILIKE '%systmone%'")},
 	} {
-		d := doc(t, buyer.get(novReturn+"?"+url.Values{"q": {tc.q}}.Encode()))
-		got := serviceRefs(d)
-		if len(tc.want) > 25 {
-			tc.want = tc.want[:25]
-		}
-		if len(got) == 0 || !slices.Equal(got, tc.want) {
-			t.Errorf("%s: ?q=%s lists %v, want %v", name, tc.q, got, tc.want)
-		}
-		if !slices.Contains(got, app.service) && name != "Item" {
-			t.Errorf("%s: ?q=%s does not find %s", name, tc.q, app.service)
-		}
-		if v, _ := d.Find("input#q").Attr("value"); v != tc.q {
-			t.Errorf("%s: the search box holds %q", name, v)
-		}
+		t.Run(name, func(t *testing.T) {
+			d := doc(t, buyer.get(novReturn+"?"+url.Values{"q": {tc.q}}.Encode()))
+			got := serviceRefs(d)
+			if len(tc.want) > 25 {
+				tc.want = tc.want[:25]
+			}
+			if len(got) == 0 || !slices.Equal(got, tc.want) {
+				t.Errorf("%s: ?q=%s lists %v, want %v", name, tc.q, got, tc.want)
+			}
+			if !slices.Contains(got, app.service) && name != "Item" {
+				t.Errorf("%s: ?q=%s does not find %s", name, tc.q, app.service)
+			}
+			if v, _ := d.Find("input#q").Attr("value"); v != tc.q {
+				t.Errorf("%s: the search box holds %q", name, v)
+			}
+		})
 	}
 
 	// A search with many results pages them, keeping the search.
@@ -957,13 +965,15 @@ func TestReturnPageReadOnlyOffersNoChange(t *testing.T) {
 	reviewer := app.client()
 	reviewer.signIn("reviewer@example.nhs.uk")
 	for who, c := range map[string]*client{"the buyer of the submitted return": buyer, "a reviewer": reviewer} {
-		d := doc(t, c.get(novReturn+"?practice="+app.practice))
-		if len(serviceRefs(d)) != 25 {
-			t.Errorf("%s sees %d services, want a page of 25", who, len(serviceRefs(d)))
-		}
-		if body := d.Find("main").Text(); strings.Contains(body, "Report a change") || d.Find("[data-testid=add-line], [data-testid=line-practice], [data-testid=line-form]").Length() != 0 {
-			t.Errorf("%s is offered to report a change", who)
-		}
+		t.Run(who, func(t *testing.T) {
+			d := doc(t, c.get(novReturn+"?practice="+app.practice))
+			if len(serviceRefs(d)) != 25 {
+				t.Errorf("%s sees %d services, want a page of 25", who, len(serviceRefs(d)))
+			}
+			if body := d.Find("main").Text(); strings.Contains(body, "Report a change") || d.Find("[data-testid=add-line], [data-testid=line-practice], [data-testid=line-form]").Length() != 0 {
+				t.Errorf("%s is offered to report a change", who)
+			}
+		})
 	}
 }
 
