@@ -92,7 +92,7 @@ func (s *Server) returnUpload(w http.ResponseWriter, r *http.Request) error {
 		return refuse("The file could not be read: choose the Excel (.xlsx) or CSV file of your changes and upload it again")
 	}
 	defer r.MultipartForm.RemoveAll()
-	file, header, err := r.FormFile("file")
+	file, header, err := r.FormFile(views.UploadFileInput)
 	if err != nil {
 		return refuse("Choose the Excel (.xlsx) or CSV file of your changes to upload")
 	}

@@ -140,6 +140,8 @@ const (
 	CarriedFromInput = "carried-from"
 	// ReviewCommentInput is the reviewer's comment on the whole return.
 	ReviewCommentInput = "comment"
+	// UploadFileInput is the file of changes uploaded to the return.
+	UploadFileInput = "file"
 )
 
 // The inputs of the returns' lists, the performance page and the issuing
