@@ -659,40 +659,48 @@ func TestReturnHistoryAndList(t *testing.T) {
 	app := newReturnApp(t)
 	buyer := app.client()
 	buyer.signIn("buyer.16c@example.nhs.uk")
-	d := doc(t, buyer.get("/ccgs/16C/returns"))
-	rows := d.Find("[data-testid=return-history] tbody tr")
-	if rows.Length() != 1 || !strings.Contains(rows.Text(), "November 2026") || !strings.Contains(rows.Text(), "21 December 2026") {
-		t.Errorf("return history: %q", rows.Text())
-	}
-	// The list defaults to last month, whose returns are due this month.
+	t.Run("History", func(t *testing.T) {
+		d := doc(t, buyer.get("/ccgs/16C/returns"))
+		rows := d.Find("[data-testid=return-history] tbody tr")
+		if rows.Length() != 1 || !strings.Contains(rows.Text(), "November 2026") || !strings.Contains(rows.Text(), "21 December 2026") {
+			t.Errorf("return history: %q", rows.Text())
+		}
+	})
 	reviewer := app.clientAs("reviewer@example.nhs.uk")
 	oct, _ := tracker.ParsePeriod("2026-10")
 	if _, err := tracker.Issue(context.Background(), app.pool, time.Now(), nil, oct); err != nil {
 		t.Fatal(err)
 	}
-	d = doc(t, reviewer.get("/returns"))
-	if h1 := d.Find("h1").Text(); h1 != "Monthly returns for October 2026" {
-		t.Errorf("default list %q", h1)
-	}
-	// October's returns of North East and Yorkshire were due on 20 November.
-	late := d.Find("[data-testid=return-list] tbody tr[data-ccg='16C']").Text()
-	if !strings.Contains(late, "Late") || !strings.Contains(late, "4 days late") {
-		t.Errorf("16C's October return: %q", late)
-	}
-	d = doc(t, reviewer.get("/returns?period=2026-10&status=late&region=Y63"))
-	d.Find("[data-testid=return-list] tbody tr").Each(func(_ int, s *goquery.Selection) {
-		if !strings.Contains(s.Text(), "Late") {
-			t.Errorf("a return listed as late is not: %q", s.Text())
+	// The list defaults to last month, whose returns are due this month.
+	t.Run("DefaultsToLastMonth", func(t *testing.T) {
+		d := doc(t, reviewer.get("/returns"))
+		if h1 := d.Find("h1").Text(); h1 != "Monthly returns for October 2026" {
+			t.Errorf("default list %q", h1)
 		}
+		// October's returns of North East and Yorkshire were due on 20 November.
+		late := d.Find("[data-testid=return-list] tbody tr[data-ccg='16C']").Text()
+		if !strings.Contains(late, "Late") || !strings.Contains(late, "4 days late") {
+			t.Errorf("16C's October return: %q", late)
+		}
+	})
+	t.Run("LateInARegion", func(t *testing.T) {
+		d := doc(t, reviewer.get("/returns?period=2026-10&status=late&region=Y63"))
+		d.Find("[data-testid=return-list] tbody tr").Each(func(_ int, s *goquery.Selection) {
+			if !strings.Contains(s.Text(), "Late") {
+				t.Errorf("a return listed as late is not: %q", s.Text())
+			}
+		})
 	})
 	// Sorted by days late: London's (due 9 November) before the North
 	// East's (due 20 November).
-	d = doc(t, reviewer.get("/returns?period=2026-10&sort=late"))
-	first, _ := d.Find("[data-testid=return-list] tbody tr").First().Attr("data-ccg")
-	var region string
-	if err := app.pool.QueryRow(context.Background(), `SELECT region_code FROM ccgs WHERE code = $1`, first).Scan(&region); err != nil || region != "Y56" {
-		t.Errorf("the latest return listed first is %s's, in %s (%v); want a London CCG's", first, region, err)
-	}
+	t.Run("SortedByDaysLate", func(t *testing.T) {
+		d := doc(t, reviewer.get("/returns?period=2026-10&sort=late"))
+		first, _ := d.Find("[data-testid=return-list] tbody tr").First().Attr("data-ccg")
+		var region string
+		if err := app.pool.QueryRow(context.Background(), `SELECT region_code FROM ccgs WHERE code = $1`, first).Scan(&region); err != nil || region != "Y56" {
+			t.Errorf("the latest return listed first is %s's, in %s (%v); want a London CCG's", first, region, err)
+		}
+	})
 }
 
 // inPeriodRefs are the refs of 16C's services in November 2026, in the
