@@ -22,13 +22,6 @@ func (s *Server) returnAddLine(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	render := func(status int, f views.Form) error {
-		now, gerr := s.loadReturn(r)
-		if gerr != nil {
-			return gerr
-		}
-		return s.renderReturn(w, r, now, status, f, nil)
-	}
 	f := readForm(r)
 	if f.text(views.CarriedFromInput) != "" {
 		lf, id, err := s.pendingConfirmation(r, ret, f)
@@ -36,10 +29,10 @@ func (s *Server) returnAddLine(w http.ResponseWriter, r *http.Request) error {
 			err = s.amendLine(r, ret, lf, 0)
 		}
 		if form, ok := confirmationShown(f, err, id); ok {
-			return render(http.StatusBadRequest, form)
+			return s.returnShownAgain(w, r, http.StatusBadRequest, form)
 		}
-		if handled, rerr := lineFormRefused(lf, err, false, render); handled {
-			return rerr
+		if form, status, ok := lf.refusal(err, false); ok {
+			return s.returnShownAgain(w, r, status, form)
 		}
 		if err != nil {
 			return err
@@ -49,8 +42,8 @@ func (s *Server) returnAddLine(w http.ResponseWriter, r *http.Request) error {
 	}
 	lf := parseLineForm(f)
 	err = s.amendLine(r, ret, lf, 0)
-	if handled, rerr := lineFormRefused(lf, err, false, render); handled {
-		return rerr
+	if form, status, ok := lf.refusal(err, false); ok {
+		return s.returnShownAgain(w, r, status, form)
 	}
 	if err != nil {
 		return err

@@ -21,7 +21,7 @@ import (
 // The change-line forms of a return: the general form (a practice's
 // change), a service's own form (from its row), the edit page and the
 // removal's confirmation. They share one parser (lineForm), one way of
-// putting the domain's problems beside their inputs (lineFormRefused) and
+// putting the domain's problems beside their inputs (lineForm.refusal) and
 // one domain command (tracker.Amend, through AddLine, EditLine and
 // DeleteLine); which fields a kind has comes from tracker's kind table.
 
@@ -148,17 +148,17 @@ func (lf lineForm) shown(err error, dateOnly bool) views.Form {
 	return out
 }
 
-// lineFormRefused shows a refused line form again with render: problems
+// refusal is a refused line form shown again, and its status: problems
 // beside their inputs (400), or a refusal of the whole change (a return
 // changed meanwhile: 409) at the top, above what the form itself could
-// not read. It reports false for other errors.
-func lineFormRefused(lf lineForm, err error, dateOnly bool, render func(int, views.Form) error) (bool, error) {
+// not read. ok is false for other errors, which the handler returns.
+func (lf lineForm) refusal(err error, dateOnly bool) (views.Form, int, bool) {
 	var e *apperr.Error
 	if !errors.As(err, &e) || (e.Code != apperr.Invalid && e.Code != apperr.Conflict) {
-		return false, nil
+		return views.Form{}, 0, false
 	}
 	if e.Code == apperr.Invalid && len(e.Fields) > 0 {
-		return true, render(http.StatusBadRequest, lf.shown(lf.f.check(err), dateOnly))
+		return lf.shown(lf.f.check(err), dateOnly), http.StatusBadRequest, true
 	}
 	form := lf.shown(lf.f.check(nil), dateOnly)
 	status := http.StatusBadRequest
@@ -166,7 +166,7 @@ func lineFormRefused(lf lineForm, err error, dateOnly bool, render func(int, vie
 		status = http.StatusConflict
 	}
 	form.Errors = append([]views.FieldError{{Field: views.ReturnStatusID, Message: e.Message}}, form.Errors...)
-	return true, render(status, form)
+	return form, status, true
 }
 
 // checkWithoutDate finds, when the form's date could not be read, every
@@ -422,14 +422,14 @@ func (s *Server) returnLineSave(w http.ResponseWriter, r *http.Request) error {
 	f := parseLineForm(readForm(r))
 	f.line.Practice = l.PracticeCode // a line stays at its practice
 	err = s.amendLine(r, ret, f, l.ID)
-	render := func(status int, form views.Form) error {
-		now, gerr := s.loadReturn(r)
-		if gerr != nil {
-			return gerr
+	if form, status, ok := f.refusal(err, l.CarriedFrom != nil); ok {
+		now, err := s.loadReturn(r)
+		if err != nil {
+			return err
 		}
-		current, _, lerr := loadLine(r, now)
-		if lerr != nil {
-			return lerr // removed meanwhile: nothing left to edit
+		current, _, err := loadLine(r, now)
+		if err != nil {
+			return err // removed meanwhile: nothing left to edit
 		}
 		if status == http.StatusConflict {
 			// Someone else changed the return: the line is shown as it is
@@ -437,9 +437,6 @@ func (s *Server) returnLineSave(w http.ResponseWriter, r *http.Request) error {
 			form.Values = lineValues(current)
 		}
 		return s.renderLineEdit(w, r, now, current, status, form)
-	}
-	if handled, rerr := lineFormRefused(f, err, l.CarriedFrom != nil, render); handled {
-		return rerr
 	}
 	if err != nil {
 		return err
@@ -551,15 +548,12 @@ func (s *Server) returnServiceReportSave(w http.ResponseWriter, r *http.Request)
 	f := parseLineForm(readForm(r))
 	f.line.Practice = si.PracticeCode
 	err = s.amendLine(r, ret, f, 0)
-	render := func(status int, form views.Form) error {
-		now, gerr := s.loadReturn(r)
-		if gerr != nil {
-			return gerr
+	if form, status, ok := f.refusal(err, false); ok {
+		now, err := s.loadReturn(r)
+		if err != nil {
+			return err
 		}
 		return s.renderServiceReport(w, r, now, status, form)
-	}
-	if handled, rerr := lineFormRefused(f, err, false, render); handled {
-		return rerr
 	}
 	if err != nil {
 		return err

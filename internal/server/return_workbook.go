@@ -134,11 +134,7 @@ func (s *Server) returnUpload(w http.ResponseWriter, r *http.Request) error {
 		return s.renderReturn(w, r, ret, http.StatusBadRequest, views.Form{}, uploadProblems(rowErrs))
 	}
 	if form, status, ok := refusal(err, readForm(r)); ok {
-		now, err := s.loadReturn(r)
-		if err != nil {
-			return err
-		}
-		return s.renderReturn(w, r, now, status, form, nil)
+		return s.returnShownAgain(w, r, status, form)
 	}
 	if err != nil {
 		return err

@@ -206,3 +206,13 @@ func refusal(err error, f *form, fields ...string) (views.Form, int, bool) {
 	}
 	return out, http.StatusBadRequest, true
 }
+
+// returnShownAgain is the return's page as the return is now, with a
+// refused form.
+func (s *Server) returnShownAgain(w http.ResponseWriter, r *http.Request, status int, f views.Form) error {
+	ret, err := s.loadReturn(r)
+	if err != nil {
+		return err
+	}
+	return s.renderReturn(w, r, ret, status, f, nil)
+}
