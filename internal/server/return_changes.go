@@ -64,28 +64,39 @@ func (s *Server) returnDeleteLine(w http.ResponseWriter, r *http.Request) error 
 		return errNotFound
 	}
 	err = tracker.DeleteLine(r.Context(), s.pool, s.now(), &u.ID, u.Scope(), ret.CCGCode, ret.Period, version(r), id)
-	var e *apperr.Error
-	if errors.As(err, &e) && (e.Code == apperr.Invalid || e.Code == apperr.Conflict) && !apperr.Is(err, apperr.NotFound) {
-		now, gerr := s.loadReturn(r)
-		if gerr != nil {
-			return gerr
+	if form, status, ok := removalRefused(err); ok {
+		now, err := s.loadReturn(r)
+		if err != nil {
+			return err
 		}
-		msg := e.Message
-		for _, m := range e.Fields {
-			msg = m // what removing it would break
+		if _, _, err := loadLine(r, now); err != nil {
+			return s.renderReturn(w, r, now, status, form, nil)
 		}
-		status := http.StatusBadRequest
-		if e.Code == apperr.Conflict {
-			status = http.StatusConflict
-		}
-		if _, _, lerr := loadLine(r, now); lerr != nil {
-			return s.renderReturn(w, r, now, status, views.Form{Errors: []views.FieldError{{Field: views.ReturnStatusID, Message: msg}}}, nil)
-		}
-		return s.renderLineRemove(w, r, now, status, views.Form{Errors: []views.FieldError{{Field: views.ReturnStatusID, Message: msg}}})
+		return s.renderLineRemove(w, r, now, status, form)
 	}
 	if err != nil {
 		return err
 	}
 	s.flash(r.Context(), "The change is removed from the return.")
 	return redirect(w, r, returnHref(ret))
+}
+
+// removalRefused is why a line could not be taken off, at the top of the
+// page, and the status: what removing it would break (the domain's word
+// on a field), or why the return refused it (409 when it changed
+// meanwhile). ok is false for any other error.
+func removalRefused(err error) (views.Form, int, bool) {
+	var e *apperr.Error
+	if !errors.As(err, &e) || (e.Code != apperr.Invalid && e.Code != apperr.Conflict) || apperr.Is(err, apperr.NotFound) {
+		return views.Form{}, 0, false
+	}
+	msg := e.Message
+	for _, m := range e.Fields {
+		msg = m // what removing it would break
+	}
+	status := http.StatusBadRequest
+	if e.Code == apperr.Conflict {
+		status = http.StatusConflict
+	}
+	return views.Form{Errors: []views.FieldError{{Field: views.ReturnStatusID, Message: msg}}}, status, true
 }
