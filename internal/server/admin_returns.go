@@ -64,29 +64,51 @@ func (s *Server) adminCCGSave(w http.ResponseWriter, r *http.Request) error {
 
 // adminReturns is the page to issue a month's returns by hand.
 func (s *Server) adminReturns(w http.ResponseWriter, r *http.Request) error {
-	f := views.Form{Values: map[string]string{"period": tracker.PeriodOf(dates.Today(s.now())).String()}}
-	s.render(w, r, http.StatusOK, views.AdminReturns(s.page(r, "Issue monthly returns", views.Link{Label: "Dashboard", Href: "/"}), f))
+	f := views.Form{Values: map[string]string{views.PeriodInput: tracker.PeriodOf(dates.Today(s.now())).String()}}
+	s.render(w, r, http.StatusOK, views.AdminReturns(views.AdminReturnsPage{Page: s.page(r, "Issue monthly returns", views.Link{Label: "Dashboard", Href: "/"}), Form: f}))
 	return nil
+}
+
+// issueForm is the admin's month to issue returns for, and whether they
+// confirmed issuing a past month's.
+type issueForm struct {
+	period    tracker.Period
+	confirmed bool
+}
+
+func parseIssueForm(f *form) issueForm {
+	p, ok := tracker.ParsePeriod(f.text(views.PeriodInput))
+	if !ok {
+		f.problem(views.PeriodInput, "Enter the month as year and month, like 2026-11")
+	}
+	return issueForm{period: p, confirmed: f.values.Get("confirm") == "yes"}
+}
+
+// issueRefused shows the issuing form again when err (with what the form
+// could not read) is about the month, and reports whether it did.
+func (s *Server) issueRefused(w http.ResponseWriter, r *http.Request, f *form, err error) bool {
+	form, ok := formOf(f.check(err), f.values, views.PeriodInput)
+	if ok {
+		s.render(w, r, http.StatusBadRequest, views.AdminReturns(views.AdminReturnsPage{Page: s.page(r, "Issue monthly returns"), Form: form}))
+	}
+	return ok
 }
 
 // adminReturnsIssue issues the month's returns (idempotently).
 func (s *Server) adminReturnsIssue(w http.ResponseWriter, r *http.Request) error {
-	if err := r.ParseForm(); err != nil {
-		return apperr.New(apperr.Invalid, "The form could not be read")
-	}
-	p, ok := tracker.ParsePeriod(strings.TrimSpace(r.PostForm.Get("period")))
-	if !ok {
-		f, _ := formOf(apperr.Invalidf("period", "Enter the month as year and month, like 2026-11"), r.PostForm, "period")
-		s.render(w, r, http.StatusBadRequest, views.AdminReturns(s.page(r, "Issue monthly returns"), f))
+	f := readForm(r)
+	in := parseIssueForm(f)
+	if !f.ok() {
+		s.issueRefused(w, r, f, nil)
 		return nil
 	}
+	p := in.period
 	// A past month's returns fall due at once or already have: the admin
 	// first sees how many will be late, and confirms (the NHS pattern: a
 	// confirmation page, then the POST that does it).
-	if r.PostForm.Get("confirm") != "yes" {
+	if !in.confirmed {
 		pv, err := tracker.PreviewIssue(r.Context(), s.pool, s.now(), p)
-		if f, ok := formOf(err, r.PostForm, "period"); ok {
-			s.render(w, r, http.StatusBadRequest, views.AdminReturns(s.page(r, "Issue monthly returns"), f))
+		if s.issueRefused(w, r, f, err) {
 			return nil
 		}
 		if err != nil {
@@ -99,8 +121,7 @@ func (s *Server) adminReturnsIssue(w http.ResponseWriter, r *http.Request) error
 		}
 	}
 	n, err := s.tracker.Issue(r.Context(), currentUser(r).Actor(), p)
-	if f, ok := formOf(err, r.PostForm, "period"); ok {
-		s.render(w, r, http.StatusBadRequest, views.AdminReturns(s.page(r, "Issue monthly returns"), f))
+	if s.issueRefused(w, r, f, err) {
 		return nil
 	}
 	if err != nil {

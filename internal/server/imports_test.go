@@ -168,6 +168,18 @@ func TestODSProposalsThroughThePages(t *testing.T) {
 	if n := app.count(`SELECT count(*) FROM return_lines`); n != lines {
 		t.Errorf("a refused confirmation saved %d lines", n-lines)
 	}
+	// No kind and a date that does not exist: both in the summary, the
+	// date's problem beside its input (the domain's date field by meaning
+	// is the form's date-day), nothing saved.
+	resp = buyer.post(href+"/confirm", url.Values{"version": {version}, "date-day": {"31"}, "date-month": {"2"}, "date-year": {"2026"}})
+	wantStatus(t, resp, http.StatusUnprocessableEntity)
+	d = doc(t, resp)
+	if links := summaryLinks(d); len(links) != 2 || links[0] != "#kind" || links[1] != "#date-day" || d.Find("#date-day-error").Length() != 1 {
+		t.Errorf("no kind, no real date: summary %v", links)
+	}
+	if n := app.count(`SELECT count(*) FROM return_lines`); n != lines {
+		t.Errorf("a refused confirmation saved %d lines", n-lines)
+	}
 	resp = buyer.post(href+"/confirm", url.Values{"version": {version}, "kind": {"cessation"}, "date-day": {"21"}, "date-month": {"11"}, "date-year": {"2026"}})
 	wantRedirect(t, resp, ret)
 	if n := app.count(`SELECT count(*) FROM return_lines l JOIN tracker_returns r ON r.id = l.return_id

@@ -25,9 +25,9 @@ type performanceQuery struct {
 
 func (s *Server) performanceQuery(r *http.Request) (performanceQuery, error) {
 	q := r.URL.Query()
-	pq := performanceQuery{region: q.Get("region")}
+	pq := performanceQuery{region: q.Get(views.RegionInput)}
 	var ok bool
-	if pq.period, ok = tracker.ParsePeriod(q.Get("period")); !ok {
+	if pq.period, ok = tracker.ParsePeriod(q.Get(views.PeriodInput)); !ok {
 		pq.period = tracker.PeriodOf(dates.Today(s.now())).Prev()
 	}
 	var err error
@@ -48,9 +48,9 @@ func (s *Server) performanceQuery(r *http.Request) (performanceQuery, error) {
 // href is the page (or with ext ".csv" the CSV) for these months and
 // region.
 func (pq performanceQuery) href(ext, region string) string {
-	v := url.Values{"period": {pq.period.String()}}
+	v := url.Values{views.PeriodInput: {pq.period.String()}}
 	if region != "" {
-		v.Set("region", region)
+		v.Set(views.RegionInput, region)
 	}
 	return "/performance" + ext + "?" + v.Encode()
 }
@@ -65,10 +65,10 @@ func (s *Server) performancePage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	v := views.PerformanceView{
+	v := views.PerformancePage{
 		FirstMonth: perf.Periods[0].Name(), LastMonth: pq.period.Name(),
 		AsAt:    now.In(dates.London).Format("15:04 on 2 January 2006"),
-		Form:    views.Form{Values: map[string]string{"period": pq.period.String(), "region": pq.region}},
+		Form:    views.Form{Values: map[string]string{views.PeriodInput: pq.period.String(), views.RegionInput: pq.region}},
 		CSVHref: pq.href(".csv", pq.region),
 	}
 	// The months offered: two years back from this one, and the one shown.
@@ -132,7 +132,8 @@ func (s *Server) performancePage(w http.ResponseWriter, r *http.Request) error {
 		title += ": " + rg.Name
 		crumbs = append(crumbs, views.Link{Label: "Monitor performance", Href: pq.href("", "")})
 	}
-	s.render(w, r, http.StatusOK, views.Performance(s.page(r, title, crumbs...), v))
+	v.Page = s.page(r, title, crumbs...)
+	s.render(w, r, http.StatusOK, views.Performance(v))
 	return nil
 }
 

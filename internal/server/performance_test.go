@@ -98,9 +98,11 @@ func TestPerformancePage(t *testing.T) {
 		{"performance-regions", "South West", "0 | 0 | 0 | – | – | 0"},
 		{"performance-regions", "England", "4 | 1 | 3 | 25% | 6.3 | 1"},
 	} {
-		if got := figures(t, d, w.table, w.row); got != w.want {
-			t.Errorf("%s: %s reads %q, want %q", w.table, w.row, got, w.want)
-		}
+		t.Run(w.row, func(t *testing.T) {
+			if got := figures(t, d, w.table, w.row); got != w.want {
+				t.Errorf("%s: %s reads %q, want %q", w.table, w.row, got, w.want)
+			}
+		})
 	}
 	// Each region by month: London's September and October.
 	london := d.Find("h3#region-Y56").Next()
@@ -110,12 +112,14 @@ func TestPerformancePage(t *testing.T) {
 		"August 2026":    "0 | 0 | 0 | – | – | 0",
 		"All 12 months":  "4 | 1 | 3 | 25% | 6.3 | 1",
 	} {
-		tr := london.Find("tr[data-row='" + row + "']")
-		var got []string
-		tr.Find("td").Each(func(_ int, td *goquery.Selection) { got = append(got, cellText(td)) })
-		if strings.Join(got, " | ") != want {
-			t.Errorf("London, %s reads %q, want %q", row, strings.Join(got, " | "), want)
-		}
+		t.Run("London, "+row, func(t *testing.T) {
+			tr := london.Find("tr[data-row='" + row + "']")
+			var got []string
+			tr.Find("td").Each(func(_ int, td *goquery.Selection) { got = append(got, cellText(td)) })
+			if strings.Join(got, " | ") != want {
+				t.Errorf("London, %s reads %q, want %q", row, strings.Join(got, " | "), want)
+			}
+		})
 	}
 	// An absent figure says why to a screen reader.
 	if s := d.Find("[data-testid=performance-regions] tr[data-row='South West'] [data-testid=share] .nhsuk-u-visually-hidden").Text(); s != "none due" {
@@ -124,86 +128,96 @@ func TestPerformancePage(t *testing.T) {
 
 	// The chart: an image named by its title and description, a line and
 	// a point per month with a value, and the same figures in a table.
-	svg := d.Find("[data-testid=performance-chart] svg[role=img]")
-	if svg.Length() != 1 {
-		t.Fatal("no chart")
-	}
-	if l, _ := svg.Attr("aria-labelledby"); l != "chart-title chart-desc" {
-		t.Errorf("aria-labelledby %q", l)
-	}
-	if !strings.Contains(svg.Find("title#chart-title").Text(), "on time") || !strings.Contains(svg.Find("desc#chart-desc").Text(), "The table after the chart gives the same figures") {
-		t.Errorf("title %q, desc %q", svg.Find("title").Text(), svg.Find("desc").Text())
-	}
-	if n := svg.Find("g[data-series]").Length(); n != 7 {
-		t.Errorf("%d lines, want one per region", n)
-	}
-	ldn := svg.Find("g[data-series='London']")
-	// September 0%, October 33%: one segment of two points, from x 104 + 10·52
-	// to the right edge, at y 320 (0%) and 320 - 33·3 = 221.
-	if pts, _ := ldn.Find("polyline").Attr("points"); pts != "624,320 676,221" || ldn.Find("polyline").Length() != 1 {
-		t.Errorf("London's line is %q (%d segments)", pts, ldn.Find("polyline").Length())
-	}
-	if n := ldn.Children().Not("polyline").Length(); n != 2 {
-		t.Errorf("London has %d points, want 2", n)
-	}
-	if n := svg.Find("g[data-series='South West']").Children().Length(); n != 0 {
-		t.Errorf("the South West, with nothing due, has %d marks", n)
-	}
-	for _, label := range []string{"0%", "100%", "Nov", "Oct", "Month the return is for", "Share on time"} {
-		if svg.Find("text:contains('"+label+"')").Length() == 0 {
-			t.Errorf("the chart has no label %q", label)
+	t.Run("chart", func(t *testing.T) {
+		svg := d.Find("[data-testid=performance-chart] svg[role=img]")
+		if svg.Length() != 1 {
+			t.Fatal("no chart")
 		}
-	}
-	data := d.Find("[data-testid=chart-data]")
-	headers := data.Find("thead th").Map(func(_ int, s *goquery.Selection) string { return s.Text() })
-	col := -1
-	for i, h := range headers {
-		if h == "London" {
-			col = i
+		if l, _ := svg.Attr("aria-labelledby"); l != "chart-title chart-desc" {
+			t.Errorf("aria-labelledby %q", l)
 		}
-	}
-	if col < 0 {
-		t.Fatalf("the chart's table has no London column: %q", headers)
-	}
-	oct := data.Find("tr[data-row='October 2026']").Children().Eq(col)
-	if got := cellText(oct); got != "33%" {
-		t.Errorf("the chart's table has London in October at %q, want 33%%", got)
-	}
+		if !strings.Contains(svg.Find("title#chart-title").Text(), "on time") || !strings.Contains(svg.Find("desc#chart-desc").Text(), "The table after the chart gives the same figures") {
+			t.Errorf("title %q, desc %q", svg.Find("title").Text(), svg.Find("desc").Text())
+		}
+		if n := svg.Find("g[data-series]").Length(); n != 7 {
+			t.Errorf("%d lines, want one per region", n)
+		}
+		ldn := svg.Find("g[data-series='London']")
+		// September 0%, October 33%: one segment of two points, from x 104 + 10·52
+		// to the right edge, at y 320 (0%) and 320 - 33·3 = 221.
+		if pts, _ := ldn.Find("polyline").Attr("points"); pts != "624,320 676,221" || ldn.Find("polyline").Length() != 1 {
+			t.Errorf("London's line is %q (%d segments)", pts, ldn.Find("polyline").Length())
+		}
+		if n := ldn.Children().Not("polyline").Length(); n != 2 {
+			t.Errorf("London has %d points, want 2", n)
+		}
+		if n := svg.Find("g[data-series='South West']").Children().Length(); n != 0 {
+			t.Errorf("the South West, with nothing due, has %d marks", n)
+		}
+		for _, label := range []string{"0%", "100%", "Nov", "Oct", "Month the return is for", "Share on time"} {
+			if svg.Find("text:contains('"+label+"')").Length() == 0 {
+				t.Errorf("the chart has no label %q", label)
+			}
+		}
+		data := d.Find("[data-testid=chart-data]")
+		headers := data.Find("thead th").Map(func(_ int, s *goquery.Selection) string { return s.Text() })
+		col := -1
+		for i, h := range headers {
+			if h == "London" {
+				col = i
+			}
+		}
+		if col < 0 {
+			t.Fatalf("the chart's table has no London column: %q", headers)
+		}
+		oct := data.Find("tr[data-row='October 2026']").Children().Eq(col)
+		if got := cellText(oct); got != "33%" {
+			t.Errorf("the chart's table has London in October at %q, want 33%%", got)
+		}
+	})
 
 	// One region: its months, and each CCG over the twelve months.
-	resp = c.get("/performance?region=Y56&period=2026-10")
-	wantStatus(t, resp, http.StatusOK)
-	d = doc(t, resp)
-	if h := d.Find("h1").Text(); h != "Monitor performance: London" {
-		t.Errorf("h1 %q", h)
-	}
-	for row, want := range map[string]string{
-		"NHS South West London CCG (36L)":    "1 | 1 | 0 | 100% | – | 0",
-		"NHS South East London CCG (72Q)":    "1 | 0 | 1 | 0% | 3.0 | 0",
-		"NHS North East London CCG (A3A8R)":  "1 | 0 | 1 | 0% | 1.0 | 0",
-		"NHS North Central London CCG (93C)": "1 | 0 | 1 | 0% | 15.0 | 1",
-		"NHS North West London CCG (W2U3Z)":  "0 | 0 | 0 | – | – | 0",
-		"London":                             "4 | 1 | 3 | 25% | 6.3 | 1",
-	} {
-		if got := figures(t, d, "performance-ccgs", row); got != want {
-			t.Errorf("London's CCGs: %s reads %q, want %q", row, got, want)
+	t.Run("one region", func(t *testing.T) {
+		resp := c.get("/performance?region=Y56&period=2026-10")
+		wantStatus(t, resp, http.StatusOK)
+		d := doc(t, resp)
+		if h := d.Find("h1").Text(); h != "Monitor performance: London" {
+			t.Errorf("h1 %q", h)
 		}
-	}
-	if d.Find("[data-testid=performance-chart]").Length() != 0 {
-		t.Error("the chart of every region is on one region's page")
-	}
-	if href, _ := d.Find("[data-testid=performance-csv]").Attr("href"); href != "/performance.csv?period=2026-10&region=Y56" {
-		t.Errorf("CSV link %q", href)
-	}
+		for row, want := range map[string]string{
+			"NHS South West London CCG (36L)":    "1 | 1 | 0 | 100% | – | 0",
+			"NHS South East London CCG (72Q)":    "1 | 0 | 1 | 0% | 3.0 | 0",
+			"NHS North East London CCG (A3A8R)":  "1 | 0 | 1 | 0% | 1.0 | 0",
+			"NHS North Central London CCG (93C)": "1 | 0 | 1 | 0% | 15.0 | 1",
+			"NHS North West London CCG (W2U3Z)":  "0 | 0 | 0 | – | – | 0",
+			"London":                             "4 | 1 | 3 | 25% | 6.3 | 1",
+		} {
+			t.Run(row, func(t *testing.T) {
+				if got := figures(t, d, "performance-ccgs", row); got != want {
+					t.Errorf("London's CCGs: %s reads %q, want %q", row, got, want)
+				}
+			})
+		}
+		if d.Find("[data-testid=performance-chart]").Length() != 0 {
+			t.Error("the chart of every region is on one region's page")
+		}
+		if href, _ := d.Find("[data-testid=performance-csv]").Attr("href"); href != "/performance.csv?period=2026-10&region=Y56" {
+			t.Errorf("CSV link %q", href)
+		}
+	})
 
 	// Twelve months to September: October's returns are left out.
-	d = doc(t, c.get("/performance?period=2026-09"))
-	if got := figures(t, d, "performance-regions", "London"); got != "1 | 0 | 1 | 0% | 1.0 | 0" {
-		t.Errorf("to September, London reads %q", got)
-	}
+	t.Run("twelve months to September", func(t *testing.T) {
+		d := doc(t, c.get("/performance?period=2026-09"))
+		if got := figures(t, d, "performance-regions", "London"); got != "1 | 0 | 1 | 0% | 1.0 | 0" {
+			t.Errorf("to September, London reads %q", got)
+		}
+	})
 
 	for _, path := range []string{"/performance?region=Y99", "/performance/x", "/performancex", "/performance.xlsx"} {
-		wantStatus(t, c.get(path), http.StatusNotFound)
+		t.Run("NotFound "+path, func(t *testing.T) {
+			wantStatus(t, c.get(path), http.StatusNotFound)
+		})
 	}
 }
 
@@ -253,9 +267,11 @@ func TestPerformanceCSV(t *testing.T) {
 		{"CCG", "Y56", "93C", "2026-10", "1,0,1,0,15.0,15,1"},
 		{"CCG", "Y56", "36L", "2026-10", "1,1,0,100,,0,0"},
 	} {
-		if got := find(w.level, w.region, w.ccg, w.month); got != w.want {
-			t.Errorf("%s %s %s %s: %q, want %q", w.level, w.region, w.ccg, w.month, got, w.want)
-		}
+		t.Run(strings.Join([]string{w.level, w.region, w.ccg, w.month}, " "), func(t *testing.T) {
+			if got := find(w.level, w.region, w.ccg, w.month); got != w.want {
+				t.Errorf("%s %s %s %s: %q, want %q", w.level, w.region, w.ccg, w.month, got, w.want)
+			}
+		})
 	}
 	for _, r := range rows[1:] {
 		if r[3] == "36L" && r[4] != `'=HYPERLINK("http://x")` {
@@ -290,19 +306,21 @@ func TestPerformanceAccess(t *testing.T) {
 		{"finance@example.nhs.uk", http.StatusOK},
 		{"admin@example.nhs.uk", http.StatusOK},
 	} {
-		c := app.client()
-		c.signIn(who.email)
-		for _, path := range []string{"/performance", "/performance?region=Y56", "/performance.csv", "/performance.csv?region=Y56"} {
-			if resp := c.get(path); resp.StatusCode != who.want {
-				t.Errorf("%s as %s: %d, want %d", path, who.email, resp.StatusCode, who.want)
+		t.Run(who.email, func(t *testing.T) {
+			c := app.client()
+			c.signIn(who.email)
+			for _, path := range []string{"/performance", "/performance?region=Y56", "/performance.csv", "/performance.csv?region=Y56"} {
+				if resp := c.get(path); resp.StatusCode != who.want {
+					t.Errorf("%s as %s: %d, want %d", path, who.email, resp.StatusCode, who.want)
+				}
 			}
-		}
-		if who.want == http.StatusForbidden {
-			d := doc(t, c.get("/"))
-			if d.Find(".nhsuk-header__navigation-list a[href='/performance']").Length() != 0 {
-				t.Errorf("the menu of %s offers Monitor performance", who.email)
+			if who.want == http.StatusForbidden {
+				d := doc(t, c.get("/"))
+				if d.Find(".nhsuk-header__navigation-list a[href='/performance']").Length() != 0 {
+					t.Errorf("the menu of %s offers Monitor performance", who.email)
+				}
 			}
-		}
+		})
 	}
 	// Nobody signed in is sent to sign in.
 	wantRedirect(t, app.client().get("/performance.csv"), "/login?next=%2Fperformance.csv")

@@ -7,10 +7,8 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
-	"ccgtracker/internal/apperr"
 	"ccgtracker/internal/dates"
 	"ccgtracker/internal/ledger"
-	"ccgtracker/internal/paging"
 	"ccgtracker/internal/tracker"
 	"ccgtracker/web/views"
 )
@@ -78,10 +76,38 @@ func (s *Server) proposalShow(w http.ResponseWriter, r *http.Request) error {
 
 // dateFilledIn is the confirmation form with the proposal's date in it.
 func dateFilledIn(p tracker.Proposal) views.Form {
-	d := p.EffectiveDate
-	return views.Form{Values: map[string]string{
-		"date-day": strconv.Itoa(d.Day()), "date-month": strconv.Itoa(int(d.Month())), "date-year": strconv.Itoa(d.Year()),
-	}}
+	return views.Form{Values: dateValues(views.ProposalDateInput, p.EffectiveDate)}
+}
+
+// proposalInputs are the inputs of the proposal's forms that the domain's
+// fields (by meaning) are shown beside.
+var proposalInputs = map[string]string{
+	tracker.ProposalFieldKind:   views.ProposalKindInput,
+	tracker.ProposalFieldTarget: views.ProposalTargetInput,
+	tracker.ProposalFieldDate:   views.DateInputID(views.ProposalDateInput),
+	tracker.ProposalFieldReason: views.ProposalReasonInput,
+}
+
+// proposalRefused is the proposal's form shown again with the problems
+// of err, in the order of fields, each beside its input; ok is false when
+// err is not about the input.
+func proposalRefused(err error, f *form, fields ...string) (views.Form, bool) {
+	out, ok := formOf(f.check(err), f.values, fields...)
+	for i, e := range out.Errors {
+		if input, known := proposalInputs[e.Field]; known {
+			out.Errors[i].Field = input
+		}
+	}
+	return out, ok
+}
+
+// parseProposalAnswer reads the form reporting a proposal on the return.
+func parseProposalAnswer(f *form) tracker.ProposalAnswer {
+	return tracker.ProposalAnswer{
+		Kind:   tracker.Kind(f.text(views.ProposalKindInput)),
+		Target: f.values.Get(views.ProposalTargetInput),
+		Date:   f.date(views.ProposalDateInput, tracker.ProposalFieldDate, "Date of the change"),
+	}
 }
 
 // renderProposal shows the page of an open proposal to the return's buyer;
@@ -101,21 +127,21 @@ func (s *Server) renderProposal(w http.ResponseWriter, r *http.Request, ret trac
 		}
 		v.Kinds = append(v.Kinds, views.KindOption{Value: string(k), Label: k.Name(), Hint: hint})
 	}
-	if len(v.Kinds) == 1 && confirm.Value(tracker.ProposalFieldKind) == "" {
-		confirm.Values[tracker.ProposalFieldKind] = string(v.Kinds[0].Value)
+	if len(v.Kinds) == 1 && confirm.Value(views.ProposalKindInput) == "" {
+		confirm.Values[views.ProposalKindInput] = string(v.Kinds[0].Value)
 	}
-	services, err := ledger.List(r.Context(), s.pool, currentUser(r).Scope(), ret.CCGCode, ledger.Filter{Practice: p.PracticeCode},
-		paging.Page{Number: 1, Size: 50})
+	services, err := ledger.PracticeServices(r.Context(), s.pool, currentUser(r).Scope(), ret.CCGCode, p.PracticeCode)
 	if err != nil {
 		return err
 	}
-	for _, si := range services.Rows {
+	for _, si := range services {
 		if si.State == ledger.Planned || si.State == ledger.Active {
 			v.Services = append(v.Services, si.Ref()+" "+si.ItemName+" ("+string(si.State)+")")
 		}
 	}
-	s.render(w, r, status, views.ProposalPage(s.returnPage(r, ret, "Report a change ODS shows",
-		views.Link{Label: "Return for " + ret.Period.Name(), Href: returnHref(ret)}), v, confirm, dismiss))
+	v.Page = s.returnPage(r, ret, "Report a change ODS shows", views.Link{Label: "Return for " + ret.Period.Name(), Href: returnHref(ret)})
+	v.Confirm, v.Dismiss = confirm, dismiss
+	s.render(w, r, status, views.ProposalPage(v))
 	return nil
 }
 
@@ -128,32 +154,16 @@ func (s *Server) canEditReturn(r *http.Request, ret tracker.Return) bool {
 
 // proposalConfirm turns a proposal into lines of the return.
 func (s *Server) proposalConfirm(w http.ResponseWriter, r *http.Request) error {
-	if err := r.ParseForm(); err != nil {
-		return apperr.New(apperr.Invalid, "The form could not be read")
-	}
 	u := currentUser(r)
 	ret, p, err := s.loadProposal(r)
 	if err != nil {
 		return err
 	}
-	f := r.PostForm
-	a := tracker.ProposalAnswer{Kind: tracker.Kind(strings.TrimSpace(f.Get(tracker.ProposalFieldKind))), Target: f.Get(tracker.ProposalFieldTarget)}
-	d, msg := dates.Parse("Date of the change", f.Get("date-day"), f.Get("date-month"), f.Get("date-year"))
-	a.Date = d
-	n, err := s.tracker.ConfirmProposal(r.Context(), u.Actor(), ret.CCGCode, ret.Period, version(r), p.ID, a)
-	if msg != "" && (err == nil || apperr.Is(err, apperr.Invalid)) {
-		// A date that is not a date is the form's word, with whatever else
-		// the domain found (it saved nothing: no date, no lines).
-		e := &apperr.Error{Code: apperr.Invalid, Message: "The proposed change could not be reported", Fields: map[string]string{}}
-		if de, ok := err.(*apperr.Error); ok {
-			for k, v := range de.Fields {
-				e.Fields[k] = v
-			}
-		}
-		e.Fields[tracker.ProposalFieldDate] = msg
-		err = e
-	}
-	if form, ok := formOf(err, r.PostForm, tracker.ProposalFieldKind, tracker.ProposalFieldTarget, tracker.ProposalFieldDate); ok {
+	// A date that is not a date is the form's word, with whatever else
+	// the domain found (it saved nothing: no date, no lines).
+	f := readForm(r)
+	n, err := s.tracker.ConfirmProposal(r.Context(), u.Actor(), ret.CCGCode, ret.Period, version(r), p.ID, parseProposalAnswer(f))
+	if form, ok := proposalRefused(err, f, tracker.ProposalFieldKind, tracker.ProposalFieldTarget, tracker.ProposalFieldDate); ok {
 		return s.renderProposal(w, r, ret, p, http.StatusUnprocessableEntity, form, views.Form{})
 	}
 	if err != nil {
@@ -165,16 +175,14 @@ func (s *Server) proposalConfirm(w http.ResponseWriter, r *http.Request) error {
 
 // proposalDismiss records that the proposal will not be reported, and why.
 func (s *Server) proposalDismiss(w http.ResponseWriter, r *http.Request) error {
-	if err := r.ParseForm(); err != nil {
-		return apperr.New(apperr.Invalid, "The form could not be read")
-	}
 	u := currentUser(r)
 	ret, p, err := s.loadProposal(r)
 	if err != nil {
 		return err
 	}
-	err = s.tracker.DismissProposal(r.Context(), u.Actor(), ret.CCGCode, ret.Period, version(r), p.ID, r.PostForm.Get(tracker.ProposalFieldReason))
-	if form, ok := formOf(err, r.PostForm, tracker.ProposalFieldReason); ok {
+	f := readForm(r)
+	err = s.tracker.DismissProposal(r.Context(), u.Actor(), ret.CCGCode, ret.Period, version(r), p.ID, f.values.Get(views.ProposalReasonInput))
+	if form, ok := proposalRefused(err, f, tracker.ProposalFieldReason); ok {
 		return s.renderProposal(w, r, ret, p, http.StatusUnprocessableEntity, dateFilledIn(p), form)
 	}
 	if err != nil {

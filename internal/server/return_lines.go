@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -15,7 +14,6 @@ import (
 	"ccgtracker/internal/dates"
 	"ccgtracker/internal/ledger"
 	"ccgtracker/internal/org"
-	"ccgtracker/internal/paging"
 	"ccgtracker/internal/tracker"
 	"ccgtracker/web/views"
 )
@@ -23,7 +21,7 @@ import (
 // The change-line forms of a return: the general form (a practice's
 // change), a service's own form (from its row), the edit page and the
 // removal's confirmation. They share one parser (lineForm), one way of
-// putting the domain's problems beside their inputs (lineFormRefused) and
+// putting the domain's problems beside their inputs (lineForm.refusal) and
 // one domain command (tracker.Amend, through AddLine, EditLine and
 // DeleteLine); which fields a kind has comes from tracker's kind table.
 
@@ -43,68 +41,61 @@ var lineFieldLabels = map[string][2]string{
 var lineFieldOrder = []string{tracker.FieldKind, tracker.FieldPractice, tracker.FieldInstance, tracker.FieldNewInstance,
 	tracker.FieldTargets, tracker.FieldOtherCCG, tracker.FieldCorrects, tracker.FieldDate, tracker.FieldNote}
 
-// lineForm is a posted change-line form: the values as posted, and the
-// line they make.
+// lineForm is a posted change-line form: the form as posted (with what
+// it could not read, by meaning), and the line it makes.
 type lineForm struct {
-	values url.Values
-	line   tracker.LineInput
-	// problems are what the form itself could not read (a date that is
-	// not a date), by meaning.
-	problems map[string]string
+	f    *form
+	line tracker.LineInput
 }
 
 // value is a field of the chosen kind: its own input when the form has
 // one (kind-field), else the input the form fixes for every kind.
-func (f lineForm) value(kind tracker.Kind, field string) string {
-	if v, ok := f.values[views.LineKindField(string(kind), field)]; ok {
+func (lf lineForm) value(kind tracker.Kind, field string) string {
+	if v, ok := lf.f.values[views.LineKindField(string(kind), field)]; ok {
 		return strings.TrimSpace(firstOr(v, ""))
 	}
-	return strings.TrimSpace(f.values.Get(field))
+	return lf.f.text(field)
 }
 
 // parseLineForm reads a change-line form; only the chosen kind's fields
 // are read (tracker's table says which).
-func parseLineForm(values url.Values) lineForm {
-	f := lineForm{values: values, problems: map[string]string{}}
-	k := tracker.Kind(strings.TrimSpace(values.Get(views.LineKindInput)))
+func parseLineForm(f *form) lineForm {
+	lf := lineForm{f: f}
+	k := tracker.Kind(f.text(views.LineKindInput))
 	in := tracker.LineInput{
 		Kind:     k,
-		Practice: strings.ToUpper(strings.TrimSpace(values.Get(views.LinePracticeInput))),
-		Note:     values.Get(views.LineNoteInput),
+		Practice: strings.ToUpper(f.text(views.LinePracticeInput)),
+		Note:     f.values.Get(views.LineNoteInput),
 	}
 	if k.Uses(tracker.FieldInstance) {
-		in.Instance = f.value(k, tracker.FieldInstance)
+		in.Instance = lf.value(k, tracker.FieldInstance)
 	}
 	if k.Uses(tracker.FieldNewInstance) {
-		in.NewInstance = f.value(k, tracker.FieldNewInstance)
+		in.NewInstance = lf.value(k, tracker.FieldNewInstance)
 	}
 	if k.Uses(tracker.FieldTargets) {
-		in.Targets = strings.FieldsFunc(strings.ToUpper(f.value(k, tracker.FieldTargets)), func(r rune) bool {
+		in.Targets = strings.FieldsFunc(strings.ToUpper(lf.value(k, tracker.FieldTargets)), func(r rune) bool {
 			return r == ',' || r == ';' || r == ' ' || r == '\t' || r == '\n' || r == '\r'
 		})
-		in.OtherCCGConfirmed = f.value(k, tracker.FieldOtherCCG) == "yes"
+		in.OtherCCGConfirmed = lf.value(k, tracker.FieldOtherCCG) == "yes"
 	}
 	if k.Uses(tracker.FieldCorrects) {
-		in.Corrects = f.value(k, tracker.FieldCorrects)
+		in.Corrects = lf.value(k, tracker.FieldCorrects)
 	}
 	// A change to one service is at that service's practice.
 	if _, practice, ok := tracker.ParseRef(in.Instance); ok && in.Practice == "" {
 		in.Practice = practice
 	}
-	d, msg := dates.Parse("Date of the change", values.Get("date-day"), values.Get("date-month"), values.Get("date-year"))
-	if msg != "" {
-		f.problems[tracker.FieldDate] = msg
-	}
-	in.Date = d
-	f.line = in
-	return f
+	in.Date = f.date(views.LineDateInput, tracker.FieldDate, "Date of the change")
+	lf.line = in
+	return lf
 }
 
 // inputOf is the input a problem with field is shown beside: the kind's
 // own input, or, for a field the form fixes (a service's own form fixes
 // its service), the kinds' radios, where the person chose what to report.
-func (f lineForm) inputOf(field string, dateOnly bool) string {
-	k := string(f.line.Kind)
+func (lf lineForm) inputOf(field string, dateOnly bool) string {
+	k := string(lf.line.Kind)
 	switch {
 	case field == tracker.FieldDate || field == tracker.FieldNote:
 		return views.LineInputID(k, field)
@@ -113,72 +104,69 @@ func (f lineForm) inputOf(field string, dateOnly bool) string {
 	case field == tracker.FieldKind || field == tracker.FieldPractice:
 		return views.LineInputID(k, field)
 	}
-	_, own := f.values[views.LineKindField(k, field)]
-	if _, fixed := f.values[field]; fixed && !own {
+	_, own := lf.f.values[views.LineKindField(k, field)]
+	if _, fixed := lf.f.values[field]; fixed && !own {
 		return views.LineKindInput
 	}
 	// A box left unticked is not sent at all: still the kind's own input.
 	return views.LineKindField(k, field)
 }
 
-// refused merges what the form could not read with the domain's problems
-// (by meaning) into the form shown again, each beside its input, in the
-// form's order.
-func (f lineForm) refused(problems map[string]string, dateOnly bool) views.Form {
+// shown is the form shown again with the problems of err (the form's and
+// the domain's, merged by check), each beside its input, in the form's
+// order.
+func (lf lineForm) shown(err error, dateOnly bool) views.Form {
 	out := views.Form{Values: map[string]string{}}
-	for k := range f.values {
-		out.Values[k] = f.values.Get(k)
+	for k := range lf.f.values {
+		out.Values[k] = lf.f.values.Get(k)
 	}
 	// What was read is shown in the chosen kind's own inputs, though it
 	// came in a shared one.
-	if k := f.line.Kind; k.Valid() {
+	if k := lf.line.Kind; k.Valid() {
 		for _, field := range k.Spec().Fields {
-			if v := f.value(k, field); v != "" {
+			if v := lf.value(k, field); v != "" {
 				out.Values[views.LineKindField(string(k), field)] = v
 			}
 		}
 	}
-	merged := map[string]string{}
-	for k, v := range problems {
-		merged[k] = v
-	}
-	for k, v := range f.problems {
-		merged[k] = v // the form's own word on the date beats the stand-in's
+	var problems map[string]string
+	var e *apperr.Error
+	if errors.As(err, &e) {
+		problems = e.Fields
 	}
 	seen := map[string]bool{}
-	add := func(field, msg string) {
-		input := f.inputOf(field, dateOnly)
-		if !seen[input] {
+	for _, field := range lineFieldOrder {
+		msg, ok := problems[field]
+		if !ok {
+			continue
+		}
+		if input := lf.inputOf(field, dateOnly); !seen[input] {
 			seen[input] = true
 			out.Errors = append(out.Errors, views.FieldError{Field: input, Message: msg})
-		}
-	}
-	for _, field := range lineFieldOrder {
-		if msg, ok := merged[field]; ok {
-			add(field, msg)
 		}
 	}
 	return out
 }
 
-// lineFormRefused shows a refused line form again with render: problems
+// refusal is a refused line form shown again, and its status: problems
 // beside their inputs (400), or a refusal of the whole change (a return
-// changed meanwhile: 409) at the top. It reports false for other errors.
-func lineFormRefused(f lineForm, err error, dateOnly bool, render func(int, views.Form) error) (bool, error) {
+// changed meanwhile: 409) at the top, above what the form itself could
+// not read. ok is false for other errors, which the handler returns.
+func (lf lineForm) refusal(err error, dateOnly bool) (views.Form, int, bool) {
 	var e *apperr.Error
 	if !errors.As(err, &e) || (e.Code != apperr.Invalid && e.Code != apperr.Conflict) {
-		return false, nil
+		return views.Form{}, 0, false
 	}
 	if e.Code == apperr.Invalid && len(e.Fields) > 0 {
-		return true, render(http.StatusBadRequest, f.refused(e.Fields, dateOnly))
+		return lf.shown(lf.f.check(err), dateOnly), http.StatusBadRequest, true
 	}
-	form := f.refused(nil, dateOnly)
+	form := lf.shown(lf.f.check(nil), dateOnly)
 	status := http.StatusBadRequest
 	if e.Code == apperr.Conflict {
 		status = http.StatusConflict
 	}
-	form.Errors = append([]views.FieldError{{Field: "return-status", Message: e.Message}}, form.Errors...)
-	return true, render(status, form)
+	form.Errors = append([]views.FieldError{{Field: views.ReturnStatusID, Message: e.Message}}, form.Errors...)
+	return form, status, true
 }
 
 // checkWithoutDate finds, when the form's date could not be read, every
@@ -202,33 +190,27 @@ func (s *Server) checkWithoutDate(ctx context.Context, scope org.Scope, ret trac
 
 // amendLine saves a line form's change with the domain, or says what is
 // wrong with it, all of it at once.
-func (s *Server) amendLine(r *http.Request, ret tracker.Return, f lineForm, lineID int64) error {
+func (s *Server) amendLine(r *http.Request, ret tracker.Return, lf lineForm, lineID int64) error {
 	u := currentUser(r)
 	// A return that changed meanwhile, or cannot change, is refused as
 	// such before anything is said about the line.
-	if len(f.problems) == 0 || ret.Version != version(r) || !ret.Editable {
+	if lf.f.ok() || ret.Version != version(r) || !ret.Editable {
 		if lineID == 0 {
-			return s.tracker.AddLine(r.Context(), u.Actor(), ret.CCGCode, ret.Period, version(r), f.line)
+			return s.tracker.AddLine(r.Context(), u.Actor(), ret.CCGCode, ret.Period, version(r), lf.line)
 		}
-		return s.tracker.EditLine(r.Context(), u.Actor(), ret.CCGCode, ret.Period, version(r), lineID, f.line)
+		return s.tracker.EditLine(r.Context(), u.Actor(), ret.CCGCode, ret.Period, version(r), lineID, lf.line)
 	}
-	fields, err := s.checkWithoutDate(r.Context(), u.Scope(), ret, tracker.LineChange{ID: lineID, Line: f.line})
+	fields, err := s.checkWithoutDate(r.Context(), u.Scope(), ret, tracker.LineChange{ID: lineID, Line: lf.line})
 	if err != nil {
 		return err
 	}
-	for k, v := range f.problems {
-		fields[k] = v
-	}
-	return &apperr.Error{Code: apperr.Invalid, Message: "The change could not be made", Fields: fields}
+	return lf.f.check(&apperr.Error{Code: apperr.Invalid, Message: "The change could not be made", Fields: fields})
 }
 
-// practiceServices are a practice's services (every state: a correction
-// may be about one that ceased before the month). A practice has a few
-// (tens in the benchmark's ×10 data): the limit only guards the page
-// against a practice with thousands.
+// practiceServices are a practice's services, in every state: a
+// correction may be about one that ceased before the month.
 func (s *Server) practiceServices(r *http.Request, ret tracker.Return, practice string) ([]ledger.Instance, error) {
-	page, err := ledger.List(r.Context(), s.pool, currentUser(r).Scope(), ret.CCGCode, ledger.Filter{Practice: practice}, paging.Page{Number: 1, Size: 500})
-	return page.Rows, err
+	return ledger.PracticeServices(r.Context(), s.pool, currentUser(r).Scope(), ret.CCGCode, practice)
 }
 
 // serviceGroup is the select options of the services in states, labelled
@@ -328,12 +310,21 @@ func dateHint(ret tracker.Return) string {
 	return "For example, 20 11 2026. A date after " + dates.Long(ret.Period.Last()) + " makes it a requested change: it changes nothing yet and comes back next month for its actual date."
 }
 
+// dateValues are a date as the values of the date input name.
+func dateValues(name string, d time.Time) map[string]string {
+	return map[string]string{
+		name + "-day": strconv.Itoa(d.Day()), name + "-month": strconv.Itoa(int(d.Month())), name + "-year": strconv.Itoa(d.Year()),
+	}
+}
+
 // lineValues are a saved line as its form's values, to edit it.
 func lineValues(l tracker.Line) map[string]string {
 	k := string(l.Kind)
 	v := map[string]string{
 		views.LineKindInput: k, views.LinePracticeInput: l.PracticeCode, views.LineNoteInput: l.Note,
-		"date-day": strconv.Itoa(l.Date.Day()), "date-month": strconv.Itoa(int(l.Date.Month())), "date-year": strconv.Itoa(l.Date.Year()),
+	}
+	for k, d := range dateValues(views.LineDateInput, l.Date) {
+		v[k] = d
 	}
 	set := func(field, value string) {
 		if l.Kind.Uses(field) && value != "" {
@@ -411,16 +402,15 @@ func (s *Server) renderLineEdit(w http.ResponseWriter, r *http.Request, ret trac
 		Cancel: returnHref(ret) + "/check",
 	}
 	title := "Change " + strconv.Itoa(lv.Number)
-	s.render(w, r, status, views.ReturnLineEdit(s.returnPage(r, ret, title,
-		views.Link{Label: "Return for " + ret.Period.Name(), Href: returnHref(ret)}), views.LineEditPage{Return: v, Line: lv, Form: form}, f))
+	s.render(w, r, status, views.ReturnLineEdit(views.LineEditPage{
+		Page:   s.returnPage(r, ret, title, views.Link{Label: "Return for " + ret.Period.Name(), Href: returnHref(ret)}),
+		Return: v, Line: lv, LineForm: form, Form: f,
+	}))
 	return nil
 }
 
 // returnLineSave saves an edited line, under the return's version.
 func (s *Server) returnLineSave(w http.ResponseWriter, r *http.Request) error {
-	if err := r.ParseForm(); err != nil {
-		return apperr.New(apperr.Invalid, "The form could not be read")
-	}
 	ret, err := s.editableReturn(r)
 	if err != nil {
 		return err
@@ -429,17 +419,17 @@ func (s *Server) returnLineSave(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	f := parseLineForm(r.PostForm)
+	f := parseLineForm(readForm(r))
 	f.line.Practice = l.PracticeCode // a line stays at its practice
 	err = s.amendLine(r, ret, f, l.ID)
-	render := func(status int, form views.Form) error {
-		now, gerr := s.loadReturn(r)
-		if gerr != nil {
-			return gerr
+	if form, status, ok := f.refusal(err, l.CarriedFrom != nil); ok {
+		now, err := s.loadReturn(r)
+		if err != nil {
+			return err
 		}
-		current, _, lerr := loadLine(r, now)
-		if lerr != nil {
-			return lerr // removed meanwhile: nothing left to edit
+		current, _, err := loadLine(r, now)
+		if err != nil {
+			return err // removed meanwhile: nothing left to edit
 		}
 		if status == http.StatusConflict {
 			// Someone else changed the return: the line is shown as it is
@@ -447,9 +437,6 @@ func (s *Server) returnLineSave(w http.ResponseWriter, r *http.Request) error {
 			form.Values = lineValues(current)
 		}
 		return s.renderLineEdit(w, r, now, current, status, form)
-	}
-	if handled, rerr := lineFormRefused(f, err, l.CarriedFrom != nil, render); handled {
-		return rerr
 	}
 	if err != nil {
 		return err
@@ -482,9 +469,10 @@ func (s *Server) renderLineRemove(w http.ResponseWriter, r *http.Request, ret tr
 			lv = x
 		}
 	}
-	s.render(w, r, status, views.ReturnLineRemove(s.returnPage(r, ret, "Remove change "+strconv.Itoa(lv.Number),
-		views.Link{Label: "Return for " + ret.Period.Name(), Href: returnHref(ret)}),
-		views.LineRemovePage{Return: v, Line: lv, Action: returnHref(ret) + "/lines/" + strconv.FormatInt(l.ID, 10) + "/delete"}, f))
+	s.render(w, r, status, views.ReturnLineRemove(views.LineRemovePage{
+		Page:   s.returnPage(r, ret, "Remove change "+strconv.Itoa(lv.Number), views.Link{Label: "Return for " + ret.Period.Name(), Href: returnHref(ret)}),
+		Return: v, Line: lv, Action: returnHref(ret) + "/lines/" + strconv.FormatInt(l.ID, 10) + "/delete", Form: f,
+	}))
 	return nil
 }
 
@@ -531,7 +519,7 @@ func (s *Server) renderServiceReport(w http.ResponseWriter, r *http.Request, ret
 	}
 	row := ledgerRow(si)
 	facts := views.ServiceFacts{Ref: si.Ref(), Item: si.ItemName, Practice: si.PracticeName + " (" + si.PracticeCode + ")",
-		State: row.State, StateTag: row.StateTone.Class(), PlannedM1: dayOrEmpty(si.PlannedM1), ActualM1: dayOrEmpty(si.ActualM1),
+		State: row.State, StateTone: row.StateTone, PlannedM1: dayOrEmpty(si.PlannedM1), ActualM1: dayOrEmpty(si.ActualM1),
 		M2: dayOrEmpty(si.M2), Cessation: dayOrEmpty(si.Cessation)}
 	form := views.LineFormView{
 		Action: returnHref(ret) + "/services/" + si.Ref() + "/report", Version: ret.Version,
@@ -540,16 +528,15 @@ func (s *Server) renderServiceReport(w http.ResponseWriter, r *http.Request, ret
 		Legend: "What happened to " + si.Ref() + "?", Kinds: kindViews(tracker.KindsFor(si.State), services, &si, si.PracticeName),
 		DateHint: dateHint(ret), Submit: "Add change", Cancel: returnHref(ret) + "#services",
 	}
-	s.render(w, r, status, views.ReturnLineService(s.returnPage(r, ret, "Report a change to "+si.Ref(),
-		views.Link{Label: "Return for " + ret.Period.Name(), Href: returnHref(ret)}), views.LineServicePage{Return: v, Service: facts, Form: form}, f))
+	s.render(w, r, status, views.ReturnLineService(views.LineServicePage{
+		Page:   s.returnPage(r, ret, "Report a change to "+si.Ref(), views.Link{Label: "Return for " + ret.Period.Name(), Href: returnHref(ret)}),
+		Return: v, Service: facts, LineForm: form, Form: f,
+	}))
 	return nil
 }
 
 // returnServiceReportSave adds the change reported from a service's form.
 func (s *Server) returnServiceReportSave(w http.ResponseWriter, r *http.Request) error {
-	if err := r.ParseForm(); err != nil {
-		return apperr.New(apperr.Invalid, "The form could not be read")
-	}
 	ret, err := s.editableReturn(r)
 	if err != nil {
 		return err
@@ -558,18 +545,15 @@ func (s *Server) returnServiceReportSave(w http.ResponseWriter, r *http.Request)
 	if err != nil {
 		return err
 	}
-	f := parseLineForm(r.PostForm)
+	f := parseLineForm(readForm(r))
 	f.line.Practice = si.PracticeCode
 	err = s.amendLine(r, ret, f, 0)
-	render := func(status int, form views.Form) error {
-		now, gerr := s.loadReturn(r)
-		if gerr != nil {
-			return gerr
+	if form, status, ok := f.refusal(err, false); ok {
+		now, err := s.loadReturn(r)
+		if err != nil {
+			return err
 		}
 		return s.renderServiceReport(w, r, now, status, form)
-	}
-	if handled, rerr := lineFormRefused(f, err, false, render); handled {
-		return rerr
 	}
 	if err != nil {
 		return err

@@ -99,15 +99,15 @@ func TestReturnPageFiltersServices(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	page := func(q url.Values) *goquery.Document {
+	page := func(t *testing.T, q url.Values) *goquery.Document {
 		t.Helper()
 		resp := buyer.get(novReturn + "?" + q.Encode())
 		wantStatus(t, resp, http.StatusOK)
 		return doc(t, resp)
 	}
-	check := func(name string, q url.Values, want []string) *goquery.Document {
+	check := func(t *testing.T, name string, q url.Values, want []string) *goquery.Document {
 		t.Helper()
-		d := page(q)
+		d := page(t, q)
 		if got := serviceRefs(d); !slices.Equal(got, want[:min(25, len(want))]) {
 			t.Errorf("%s: lists %v, want %v", name, got, want[:min(25, len(want))])
 		}
@@ -117,126 +117,147 @@ func TestReturnPageFiltersServices(t *testing.T) {
 		return d
 	}
 
-	d := check("planned", url.Values{"state": {"planned"}}, app.inPeriodRefs("si.state = 'planned'"))
-	if got := serviceRefs(d); len(got) != len(planned) {
-		t.Errorf("the planned filter lists %v, want the %d planned %v", got, len(planned), planned)
-	}
-	if selected(d, "state") != "planned" {
-		t.Errorf("the state select shows %q", selected(d, "state"))
-	}
+	t.Run("planned", func(t *testing.T) {
+		d := check(t, "planned", url.Values{"state": {"planned"}}, app.inPeriodRefs("si.state = 'planned'"))
+		if got := serviceRefs(d); len(got) != len(planned) {
+			t.Errorf("the planned filter lists %v, want the %d planned %v", got, len(planned), planned)
+		}
+		if selected(d, "state") != "planned" {
+			t.Errorf("the state select shows %q", selected(d, "state"))
+		}
+	})
 	active := app.inPeriodRefs("si.state = 'active'")
 	if len(active) <= 25 {
 		t.Fatalf("16C has %d active services: the test needs more than a page", len(active))
 	}
-	check("active", url.Values{"state": {"active"}}, active)
-	check("item", url.Values{"item": {item}}, app.inPeriodRefs("si.catalogue_item_id = $1", item))
-	check("item and state", url.Values{"item": {item}, "state": {"active"}},
-		app.inPeriodRefs("si.catalogue_item_id = $1 AND si.state = 'active'", item))
-	d = check("search, item and state", url.Values{"q": {app.practice}, "item": {item}, "state": {"active"}},
-		app.inPeriodRefs("si.practice_code = $1 AND si.catalogue_item_id = $2 AND si.state = 'active'", app.practice, item))
-	if !slices.Contains(serviceRefs(d), app.service) {
-		t.Errorf("the combined filter does not find %s", app.service)
-	}
-	if v, _ := d.Find("input#q").Attr("value"); v != app.practice || selected(d, "item") != item || selected(d, "state") != "active" {
-		t.Errorf("the filters hold q=%q item=%q state=%q", v, selected(d, "item"), selected(d, "state"))
-	}
-	d = page(url.Values{"state": {"ceased"}})
-	if serviceRefs(d) != nil || !strings.Contains(summaryTotal(t, d), "matches ceased") || d.Find("[data-testid=pager-summary] a[href='"+novReturn+"#services']").Text() != "Clear filters" {
-		t.Errorf("a filter finding nothing: %q", summaryTotal(t, d))
-	}
+	t.Run("active", func(t *testing.T) { check(t, "active", url.Values{"state": {"active"}}, active) })
+	t.Run("item", func(t *testing.T) {
+		check(t, "item", url.Values{"item": {item}}, app.inPeriodRefs("si.catalogue_item_id = $1", item))
+	})
+	t.Run("item and state", func(t *testing.T) {
+		check(t, "item and state", url.Values{"item": {item}, "state": {"active"}},
+			app.inPeriodRefs("si.catalogue_item_id = $1 AND si.state = 'active'", item))
+	})
+	t.Run("search, item and state", func(t *testing.T) {
+		d := check(t, "search, item and state", url.Values{"q": {app.practice}, "item": {item}, "state": {"active"}},
+			app.inPeriodRefs("si.practice_code = $1 AND si.catalogue_item_id = $2 AND si.state = 'active'", app.practice, item))
+		if !slices.Contains(serviceRefs(d), app.service) {
+			t.Errorf("the combined filter does not find %s", app.service)
+		}
+		if v, _ := d.Find("input#q").Attr("value"); v != app.practice || selected(d, "item") != item || selected(d, "state") != "active" {
+			t.Errorf("the filters hold q=%q item=%q state=%q", v, selected(d, "item"), selected(d, "state"))
+		}
+	})
+	t.Run("finding nothing", func(t *testing.T) {
+		d := page(t, url.Values{"state": {"ceased"}})
+		if serviceRefs(d) != nil || !strings.Contains(summaryTotal(t, d), "matches ceased") || d.Find("[data-testid=pager-summary] a[href='"+novReturn+"#services']").Text() != "Clear filters" {
+			t.Errorf("a filter finding nothing: %q", summaryTotal(t, d))
+		}
+	})
 
 	// The pages keep the filters, and page 2 is the filter's.
-	d = page(url.Values{"state": {"active"}, "item": {item}})
-	withItem := app.inPeriodRefs("si.catalogue_item_id = $1 AND si.state = 'active'", item)
-	if len(withItem) > 25 {
-		next := pageLink(d, "next")
-		want := novReturn + "?" + url.Values{"item": {item}, "page": {"2"}, "state": {"active"}}.Encode() + "#services"
-		if next != want {
-			t.Errorf("next page %q, want %q", next, want)
+	t.Run("pages keep the filters", func(t *testing.T) {
+		d := page(t, url.Values{"state": {"active"}, "item": {item}})
+		withItem := app.inPeriodRefs("si.catalogue_item_id = $1 AND si.state = 'active'", item)
+		if len(withItem) > 25 {
+			next := pageLink(d, "next")
+			want := novReturn + "?" + url.Values{"item": {item}, "page": {"2"}, "state": {"active"}}.Encode() + "#services"
+			if next != want {
+				t.Errorf("next page %q, want %q", next, want)
+			}
+			if got := serviceRefs(page(t, url.Values{"state": {"active"}, "item": {item}, "page": {"2"}})); !slices.Equal(got, withItem[25:min(50, len(withItem))]) {
+				t.Errorf("page 2 lists %v", got)
+			}
 		}
-		if got := serviceRefs(page(url.Values{"state": {"active"}, "item": {item}, "page": {"2"}})); !slices.Equal(got, withItem[25:min(50, len(withItem))]) {
-			t.Errorf("page 2 lists %v", got)
+		d = page(t, url.Values{"state": {"active"}})
+		if next := pageLink(d, "next"); next != novReturn+"?page=2&state=active#services" {
+			t.Errorf("next page of the active services %q", next)
 		}
-	}
-	d = page(url.Values{"state": {"active"}})
-	if next := pageLink(d, "next"); next != novReturn+"?page=2&state=active#services" {
-		t.Errorf("next page of the active services %q", next)
-	}
-	if got := serviceRefs(page(url.Values{"state": {"active"}, "page": {"2"}})); !slices.Equal(got, active[25:min(50, len(active))]) {
-		t.Errorf("page 2 of the active services lists %v, want %v", got, active[25:min(50, len(active))])
-	}
+		if got := serviceRefs(page(t, url.Values{"state": {"active"}, "page": {"2"}})); !slices.Equal(got, active[25:min(50, len(active))]) {
+			t.Errorf("page 2 of the active services lists %v, want %v", got, active[25:min(50, len(active))])
+		}
+	})
 
 	// The item select: exactly the items of 16C's services in November, by name.
-	rows, err := app.pool.Query(ctx, `
+	t.Run("the selects' options", func(t *testing.T) {
+		d := page(t, url.Values{"state": {"active"}})
+		rows, err := app.pool.Query(ctx, `
 		SELECT ci.id FROM catalogue_items ci WHERE ci.id IN (
 			SELECT catalogue_item_id FROM service_instances si WHERE si.ccg_code = '16C'
 			  AND (si.state = 'planned' OR (si.actual_m1 <= '2026-11-30' AND (si.cessation_date IS NULL OR si.cessation_date > '2026-11-01'))))
 		ORDER BY ci.name, ci.id`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	items, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := selectOptions(d, "item"); !slices.Equal(got, append([]string{""}, items...)) {
-		t.Errorf("the item select offers %v, want every item and %v", got, items)
-	}
-	if got := selectOptions(d, "state"); !slices.Equal(got, []string{"", "planned", "active", "ceased"}) {
-		t.Errorf("the state select offers %v", got)
-	}
+		if err != nil {
+			t.Fatal(err)
+		}
+		items, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := selectOptions(d, "item"); !slices.Equal(got, append([]string{""}, items...)) {
+			t.Errorf("the item select offers %v, want every item and %v", got, items)
+		}
+		if got := selectOptions(d, "state"); !slices.Equal(got, []string{"", "planned", "active", "ceased"}) {
+			t.Errorf("the state select offers %v", got)
+		}
+	})
 
 	// Another CCG's item, a state that does not exist or cannot be in a
 	// return: ignored, every service listed, never a 500.
 	all := app.inPeriodRefs("true")
 	bad := []url.Values{{"item": {foreign}}, {"state": {"bogus"}}, {"state": {"cancelled"}}, {"state": {"'; DROP TABLE x; --"}}, {"item": {"%"}}}
 	for _, q := range bad {
-		d := page(q)
-		if got := serviceRefs(d); !slices.Equal(got, all[:25]) || !strings.Contains(summaryTotal(t, d), " of "+strconv.Itoa(len(all))) {
-			t.Errorf("%v: lists %v (%q), want every service", q, got, summaryTotal(t, d))
-		}
-		if strings.Contains(d.Text(), foreign) || selected(d, "item") != "" || selected(d, "state") != "" {
-			t.Errorf("%v: the filters show it (item %q, state %q)", q, selected(d, "item"), selected(d, "state"))
-		}
+		t.Run("ignored "+q.Encode(), func(t *testing.T) {
+			d := page(t, q)
+			if got := serviceRefs(d); !slices.Equal(got, all[:25]) || !strings.Contains(summaryTotal(t, d), " of "+strconv.Itoa(len(all))) {
+				t.Errorf("%v: lists %v (%q), want every service", q, got, summaryTotal(t, d))
+			}
+			if strings.Contains(d.Text(), foreign) || selected(d, "item") != "" || selected(d, "state") != "" {
+				t.Errorf("%v: the filters show it (item %q, state %q)", q, selected(d, "item"), selected(d, "state"))
+			}
+		})
 	}
 
 	// An NHS form: GET, labelled inputs, a Filter button; Clear filters
 	// once something is filtered.
-	form := page(url.Values{}).Find("form[data-testid=service-filters]")
-	if m, _ := form.Attr("method"); m != "get" {
-		t.Errorf("the filters' form method %q", m)
-	}
-	for _, id := range []string{"q", "state", "item"} {
-		if form.Find("label.nhsuk-label[for="+id+"]").Length() != 1 || form.Find("#"+id).Length() != 1 {
-			t.Errorf("the filter %s has no label", id)
+	t.Run("an NHS form", func(t *testing.T) {
+		form := page(t, url.Values{}).Find("form[data-testid=service-filters]")
+		if m, _ := form.Attr("method"); m != "get" {
+			t.Errorf("the filters' form method %q", m)
 		}
-	}
-	if strings.TrimSpace(form.Find("button[type=submit]").Text()) != "Filter" || form.Find("a").Length() != 0 {
-		t.Errorf("the unfiltered form: button %q, %d links", form.Find("button").Text(), form.Find("a").Length())
-	}
-	form = page(url.Values{"state": {"active"}}).Find("form[data-testid=service-filters]")
-	if href, _ := form.Find("a").Attr("href"); href != novReturn+"#services" || form.Find("a").Text() != "Clear filters" {
-		t.Errorf("the filtered form's link %q %q", form.Find("a").Text(), href)
-	}
+		for _, id := range []string{"q", "state", "item"} {
+			if form.Find("label.nhsuk-label[for="+id+"]").Length() != 1 || form.Find("#"+id).Length() != 1 {
+				t.Errorf("the filter %s has no label", id)
+			}
+		}
+		if strings.TrimSpace(form.Find("button[type=submit]").Text()) != "Filter" || form.Find("a").Length() != 0 {
+			t.Errorf("the unfiltered form: button %q, %d links", form.Find("button").Text(), form.Find("a").Length())
+		}
+		form = page(t, url.Values{"state": {"active"}}).Find("form[data-testid=service-filters]")
+		if href, _ := form.Find("a").Attr("href"); href != novReturn+"#services" || form.Find("a").Text() != "Clear filters" {
+			t.Errorf("the filtered form's link %q %q", form.Find("a").Text(), href)
+		}
+	})
 
 	// The practices a search of the add-a-change form finds keep the
 	// filters, and each is named.
-	var common string
-	if err := app.pool.QueryRow(ctx, `
+	t.Run("practices found keep the filters", func(t *testing.T) {
+		var common string
+		if err := app.pool.QueryRow(ctx, `
 		SELECT w FROM practices, regexp_split_to_table(name, ' ') w
 		WHERE ccg_code = '16C' AND length(w) > 3 GROUP BY w ORDER BY count(*) DESC, w LIMIT 1`).Scan(&common); err != nil {
-		t.Fatal(err)
-	}
-	d = page(url.Values{"state": {"active"}, "practice": {strings.ToLower(common)}})
-	matches := d.Find("ul[data-testid=practice-matches] a")
-	if matches.Length() < 2 {
-		t.Fatalf("%s finds %d practices", common, matches.Length())
-	}
-	matches.Each(func(_ int, a *goquery.Selection) {
-		href, _ := a.Attr("href")
-		if !strings.Contains(href, "state=active") || !strings.HasSuffix(a.Text(), ")") || strings.HasPrefix(a.Text(), "(") {
-			t.Errorf("a practice found: %q links to %s", a.Text(), href)
+			t.Fatal(err)
 		}
+		d := page(t, url.Values{"state": {"active"}, "practice": {strings.ToLower(common)}})
+		matches := d.Find("ul[data-testid=practice-matches] a")
+		if matches.Length() < 2 {
+			t.Fatalf("%s finds %d practices", common, matches.Length())
+		}
+		matches.Each(func(_ int, a *goquery.Selection) {
+			href, _ := a.Attr("href")
+			if !strings.Contains(href, "state=active") || !strings.HasSuffix(a.Text(), ")") || strings.HasPrefix(a.Text(), "(") {
+				t.Errorf("a practice found: %q links to %s", a.Text(), href)
+			}
+		})
 	})
 }
 
@@ -412,24 +433,26 @@ func TestReturnPickersNameThePractice(t *testing.T) {
 		novReturn + "/services/" + plannedRef + "/report":               {app.service},
 		novReturn + "/lines/" + strconv.FormatInt(lineID, 10) + "/edit": {app.service, plannedRef},
 	} {
-		resp := buyer.get(page)
-		wantStatus(t, resp, http.StatusOK)
-		d := doc(t, resp)
-		var offered []string
-		d.Find("select option[value^=SI]").Each(func(_ int, o *goquery.Selection) {
-			v, _ := o.Attr("value")
-			offered = append(offered, v)
-			if !strings.Contains(o.Text(), " at "+name) {
-				t.Errorf("%s: the option %q does not name the practice %s", page, o.Text(), name)
-			}
-			if g, _ := o.Parent().Attr("label"); g != name+" ("+app.practice+")" {
-				t.Errorf("%s: %s is in the group %q", page, v, g)
+		t.Run(page, func(t *testing.T) {
+			resp := buyer.get(page)
+			wantStatus(t, resp, http.StatusOK)
+			d := doc(t, resp)
+			var offered []string
+			d.Find("select option[value^=SI]").Each(func(_ int, o *goquery.Selection) {
+				v, _ := o.Attr("value")
+				offered = append(offered, v)
+				if !strings.Contains(o.Text(), " at "+name) {
+					t.Errorf("%s: the option %q does not name the practice %s", page, o.Text(), name)
+				}
+				if g, _ := o.Parent().Attr("label"); g != name+" ("+app.practice+")" {
+					t.Errorf("%s: %s is in the group %q", page, v, g)
+				}
+			})
+			for _, ref := range want {
+				if !slices.Contains(offered, ref) {
+					t.Errorf("%s offers %v, not %s", page, offered, ref)
+				}
 			}
 		})
-		for _, ref := range want {
-			if !slices.Contains(offered, ref) {
-				t.Errorf("%s offers %v, not %s", page, offered, ref)
-			}
-		}
 	}
 }

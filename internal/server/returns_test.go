@@ -356,14 +356,18 @@ func TestReturnOfAnotherCCGIsNotFound(t *testing.T) {
 	other.signIn("buyer.03q@example.nhs.uk")
 	for _, p := range []string{"/ccgs/16C/returns", novReturn, novReturn + "?q=A81001&page=2", novReturn + "?practice=A81001",
 		novReturn + "/check", novReturn + "/download", novReturn + "/versions"} {
-		resp := other.get(p)
-		wantStatus(t, resp, http.StatusNotFound)
-		if strings.Contains(text(t, resp), "Tees Valley") {
-			t.Errorf("GET %s: the 404 names the other CCG", p)
-		}
+		t.Run("GET "+p, func(t *testing.T) {
+			resp := other.get(p)
+			wantStatus(t, resp, http.StatusNotFound)
+			if strings.Contains(text(t, resp), "Tees Valley") {
+				t.Errorf("GET %s: the 404 names the other CCG", p)
+			}
+		})
 	}
 	for _, p := range []string{novReturn + "/lines", novReturn + "/lines/1/delete", novReturn + "/submit", novReturn + "/nil", novReturn + "/upload"} {
-		wantStatus(t, other.post(p, url.Values{"version": {"1"}}), http.StatusNotFound)
+		t.Run("POST "+p, func(t *testing.T) {
+			wantStatus(t, other.post(p, url.Values{"version": {"1"}}), http.StatusNotFound)
+		})
 	}
 	if n := app.count(`SELECT count(*) FROM tracker_returns WHERE ccg_code = '16C' AND status <> 'issued'`); n != 0 {
 		t.Errorf("another CCG's buyer changed %d returns", n)
@@ -402,17 +406,19 @@ func TestReturnAccessByRole(t *testing.T) {
 		{"AdminReadsTheList", "admin@example.nhs.uk", "GET", "/returns?period=2026-11", http.StatusOK},
 	}
 	for _, c := range cases {
-		cl := app.client()
-		cl.signIn(c.email)
-		var resp *http.Response
-		if c.method == "POST" {
-			resp = cl.post(c.path, url.Values{"version": {version}, "comment": {"x"}})
-		} else {
-			resp = cl.get(c.path)
-		}
-		if resp.StatusCode != c.want {
-			t.Errorf("%s: %s %s = %d, want %d", c.name, c.method, c.path, resp.StatusCode, c.want)
-		}
+		t.Run(c.name, func(t *testing.T) {
+			cl := app.client()
+			cl.signIn(c.email)
+			var resp *http.Response
+			if c.method == "POST" {
+				resp = cl.post(c.path, url.Values{"version": {version}, "comment": {"x"}})
+			} else {
+				resp = cl.get(c.path)
+			}
+			if resp.StatusCode != c.want {
+				t.Errorf("%s: %s %s = %d, want %d", c.name, c.method, c.path, resp.StatusCode, c.want)
+			}
+		})
 	}
 	// Read-only viewers get no forms that change the return.
 	d := doc(t, reviewer.get(novReturn))
@@ -653,40 +659,48 @@ func TestReturnHistoryAndList(t *testing.T) {
 	app := newReturnApp(t)
 	buyer := app.client()
 	buyer.signIn("buyer.16c@example.nhs.uk")
-	d := doc(t, buyer.get("/ccgs/16C/returns"))
-	rows := d.Find("[data-testid=return-history] tbody tr")
-	if rows.Length() != 1 || !strings.Contains(rows.Text(), "November 2026") || !strings.Contains(rows.Text(), "21 December 2026") {
-		t.Errorf("return history: %q", rows.Text())
-	}
-	// The list defaults to last month, whose returns are due this month.
+	t.Run("History", func(t *testing.T) {
+		d := doc(t, buyer.get("/ccgs/16C/returns"))
+		rows := d.Find("[data-testid=return-history] tbody tr")
+		if rows.Length() != 1 || !strings.Contains(rows.Text(), "November 2026") || !strings.Contains(rows.Text(), "21 December 2026") {
+			t.Errorf("return history: %q", rows.Text())
+		}
+	})
 	reviewer := app.clientAs("reviewer@example.nhs.uk")
 	oct, _ := tracker.ParsePeriod("2026-10")
 	if _, err := tracker.NewStore(app.pool, time.Now).Issue(context.Background(), org.System(), oct); err != nil {
 		t.Fatal(err)
 	}
-	d = doc(t, reviewer.get("/returns"))
-	if h1 := d.Find("h1").Text(); h1 != "Monthly returns for October 2026" {
-		t.Errorf("default list %q", h1)
-	}
-	// October's returns of North East and Yorkshire were due on 20 November.
-	late := d.Find("[data-testid=return-list] tbody tr[data-ccg='16C']").Text()
-	if !strings.Contains(late, "Late") || !strings.Contains(late, "4 days late") {
-		t.Errorf("16C's October return: %q", late)
-	}
-	d = doc(t, reviewer.get("/returns?period=2026-10&status=late&region=Y63"))
-	d.Find("[data-testid=return-list] tbody tr").Each(func(_ int, s *goquery.Selection) {
-		if !strings.Contains(s.Text(), "Late") {
-			t.Errorf("a return listed as late is not: %q", s.Text())
+	// The list defaults to last month, whose returns are due this month.
+	t.Run("DefaultsToLastMonth", func(t *testing.T) {
+		d := doc(t, reviewer.get("/returns"))
+		if h1 := d.Find("h1").Text(); h1 != "Monthly returns for October 2026" {
+			t.Errorf("default list %q", h1)
 		}
+		// October's returns of North East and Yorkshire were due on 20 November.
+		late := d.Find("[data-testid=return-list] tbody tr[data-ccg='16C']").Text()
+		if !strings.Contains(late, "Late") || !strings.Contains(late, "4 days late") {
+			t.Errorf("16C's October return: %q", late)
+		}
+	})
+	t.Run("LateInARegion", func(t *testing.T) {
+		d := doc(t, reviewer.get("/returns?period=2026-10&status=late&region=Y63"))
+		d.Find("[data-testid=return-list] tbody tr").Each(func(_ int, s *goquery.Selection) {
+			if !strings.Contains(s.Text(), "Late") {
+				t.Errorf("a return listed as late is not: %q", s.Text())
+			}
+		})
 	})
 	// Sorted by days late: London's (due 9 November) before the North
 	// East's (due 20 November).
-	d = doc(t, reviewer.get("/returns?period=2026-10&sort=late"))
-	first, _ := d.Find("[data-testid=return-list] tbody tr").First().Attr("data-ccg")
-	var region string
-	if err := app.pool.QueryRow(context.Background(), `SELECT region_code FROM ccgs WHERE code = $1`, first).Scan(&region); err != nil || region != "Y56" {
-		t.Errorf("the latest return listed first is %s's, in %s (%v); want a London CCG's", first, region, err)
-	}
+	t.Run("SortedByDaysLate", func(t *testing.T) {
+		d := doc(t, reviewer.get("/returns?period=2026-10&sort=late"))
+		first, _ := d.Find("[data-testid=return-list] tbody tr").First().Attr("data-ccg")
+		var region string
+		if err := app.pool.QueryRow(context.Background(), `SELECT region_code FROM ccgs WHERE code = $1`, first).Scan(&region); err != nil || region != "Y56" {
+			t.Errorf("the latest return listed first is %s's, in %s (%v); want a London CCG's", first, region, err)
+		}
+	})
 }
 
 // inPeriodRefs are the refs of 16C's services in November 2026, in the
@@ -804,20 +818,22 @@ func TestReturnPageSearchesServices(t *testing.T) {
 		"PracticeName":   {strings.ToLower(practiceName), app.inPeriodRefs("p.name ILIKE '%' || $1 || '%'", practiceName)},
 		"Item":           {"systmone", app.inPeriodRefs("ci.name ILIKE '%systmone%'")},
 	} {
-		d := doc(t, buyer.get(novReturn+"?"+url.Values{"q": {tc.q}}.Encode()))
-		got := serviceRefs(d)
-		if len(tc.want) > 25 {
-			tc.want = tc.want[:25]
-		}
-		if len(got) == 0 || !slices.Equal(got, tc.want) {
-			t.Errorf("%s: ?q=%s lists %v, want %v", name, tc.q, got, tc.want)
-		}
-		if !slices.Contains(got, app.service) && name != "Item" {
-			t.Errorf("%s: ?q=%s does not find %s", name, tc.q, app.service)
-		}
-		if v, _ := d.Find("input#q").Attr("value"); v != tc.q {
-			t.Errorf("%s: the search box holds %q", name, v)
-		}
+		t.Run(name, func(t *testing.T) {
+			d := doc(t, buyer.get(novReturn+"?"+url.Values{"q": {tc.q}}.Encode()))
+			got := serviceRefs(d)
+			if len(tc.want) > 25 {
+				tc.want = tc.want[:25]
+			}
+			if len(got) == 0 || !slices.Equal(got, tc.want) {
+				t.Errorf("%s: ?q=%s lists %v, want %v", name, tc.q, got, tc.want)
+			}
+			if !slices.Contains(got, app.service) && name != "Item" {
+				t.Errorf("%s: ?q=%s does not find %s", name, tc.q, app.service)
+			}
+			if v, _ := d.Find("input#q").Attr("value"); v != tc.q {
+				t.Errorf("%s: the search box holds %q", name, v)
+			}
+		})
 	}
 
 	// A search with many results pages them, keeping the search.
@@ -957,13 +973,15 @@ func TestReturnPageReadOnlyOffersNoChange(t *testing.T) {
 	reviewer := app.client()
 	reviewer.signIn("reviewer@example.nhs.uk")
 	for who, c := range map[string]*client{"the buyer of the submitted return": buyer, "a reviewer": reviewer} {
-		d := doc(t, c.get(novReturn+"?practice="+app.practice))
-		if len(serviceRefs(d)) != 25 {
-			t.Errorf("%s sees %d services, want a page of 25", who, len(serviceRefs(d)))
-		}
-		if body := d.Find("main").Text(); strings.Contains(body, "Report a change") || d.Find("[data-testid=add-line], [data-testid=line-practice], [data-testid=line-form]").Length() != 0 {
-			t.Errorf("%s is offered to report a change", who)
-		}
+		t.Run(who, func(t *testing.T) {
+			d := doc(t, c.get(novReturn+"?practice="+app.practice))
+			if len(serviceRefs(d)) != 25 {
+				t.Errorf("%s sees %d services, want a page of 25", who, len(serviceRefs(d)))
+			}
+			if body := d.Find("main").Text(); strings.Contains(body, "Report a change") || d.Find("[data-testid=add-line], [data-testid=line-practice], [data-testid=line-form]").Length() != 0 {
+				t.Errorf("%s is offered to report a change", who)
+			}
+		})
 	}
 }
 

@@ -38,11 +38,12 @@ const (
 	OutcomeDismissed = "dismissed"
 )
 
-// Field names of the proposal forms, shared with the views.
+// The fields of a proposal's answers by meaning, the keys of their
+// problems: the views map them to their inputs.
 const (
 	ProposalFieldKind   = "kind"
 	ProposalFieldTarget = "target"
-	ProposalFieldDate   = "date-day" // the date input's error key (DateField "date")
+	ProposalFieldDate   = "date"
 	ProposalFieldReason = "reason"
 )
 

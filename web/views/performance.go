@@ -5,10 +5,11 @@ import (
 	"strings"
 )
 
-// PerformanceView is the "Monitor performance" page: over twelve months,
+// PerformancePage is the "Monitor performance" page: over twelve months,
 // every region (with a chart of its on-time rate by month), or one region
 // and each of its CCGs.
-type PerformanceView struct {
+type PerformancePage struct {
+	Page Page
 	// FirstMonth and LastMonth name the twelve months: December 2025.
 	FirstMonth, LastMonth string
 	AsAt                  string // when the figures were worked out, in words

@@ -89,7 +89,7 @@ func ReconciliationIndex(v ReconciliationIndexPage) templ.Component {
 					return templ_7745c5c3_Err
 				}
 				if m.Closed {
-					templ_7745c5c3_Err = StatusTag("Closed", "grey").Render(ctx, templ_7745c5c3_Buffer)
+					templ_7745c5c3_Err = Tag("Closed", ToneNeutral).Render(ctx, templ_7745c5c3_Buffer)
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
@@ -98,7 +98,7 @@ func ReconciliationIndex(v ReconciliationIndexPage) templ.Component {
 						return templ_7745c5c3_Err
 					}
 				} else {
-					templ_7745c5c3_Err = StatusTag("Open", "blue").Render(ctx, templ_7745c5c3_Buffer)
+					templ_7745c5c3_Err = Tag("Open", ToneProgress).Render(ctx, templ_7745c5c3_Buffer)
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
@@ -744,7 +744,7 @@ func ReconciliationMonth(v ReconciliationMonthPage) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			if v.Closed {
-				templ_7745c5c3_Err = StatusTag("Closed", "grey").Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = Tag("Closed", ToneNeutral).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -753,7 +753,7 @@ func ReconciliationMonth(v ReconciliationMonthPage) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			} else {
-				templ_7745c5c3_Err = StatusTag("Open", "blue").Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = Tag("Open", ToneProgress).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

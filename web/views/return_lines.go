@@ -77,29 +77,38 @@ type LineFieldView struct {
 
 // ServiceFacts is what the return knows of the service a form is about.
 type ServiceFacts struct {
-	Ref, Item, Practice, State, StateTag string
-	PlannedM1, ActualM1, M2, Cessation   string
+	Ref, Item, Practice, State         string
+	StateTone                          Tone
+	PlannedM1, ActualM1, M2, Cessation string
 }
 
-// LineServicePage is a service's own form, from its row of the return.
+// LineServicePage is a service's own form, from its row of the return:
+// LineForm is the form, Form what was typed into it and what is wrong.
 type LineServicePage struct {
-	Return  ReturnView
-	Service ServiceFacts
-	Form    LineFormView
+	Page     Page
+	Return   ReturnView
+	Service  ServiceFacts
+	LineForm LineFormView
+	Form     Form
 }
 
 // LineEditPage edits one line of the return.
 type LineEditPage struct {
-	Return ReturnView
-	Line   LineView
-	Form   LineFormView
+	Page     Page
+	Return   ReturnView
+	Line     LineView
+	LineForm LineFormView
+	Form     Form
 }
 
-// LineRemovePage confirms the removal of one line.
+// LineRemovePage confirms the removal of one line; Form holds why it was
+// refused.
 type LineRemovePage struct {
+	Page   Page
 	Return ReturnView
 	Line   LineView
 	Action string
+	Form   Form
 }
 
 // Where says where an upload problem is: "Row 2, Date: ", or "" for the

@@ -1,6 +1,9 @@
 package views
 
-import "strconv"
+import (
+	"strconv"
+	"strings"
+)
 
 // ReturnRow is one monthly Order Tracker return in a list, or the head of
 // its own page.
@@ -9,7 +12,8 @@ type ReturnRow struct {
 	CCGCode, CCGName, Region string
 	Period, PeriodName       string
 	PeriodEnd                string // the month's last day, in words
-	Status, StatusTag        string
+	Status                   string
+	StatusTone               Tone
 	DueDate, Submitted       string
 	Timing                   string // "3 days left", "5 days late", "On time"
 	Late                     bool
@@ -105,7 +109,52 @@ type LineView struct {
 
 // FormID is the id of the form confirming a pending line, and the prefix
 // of its date input's names.
-func (l LineView) FormID() string { return "pending-" + strconv.FormatInt(l.ID, 10) }
+func (l LineView) FormID() string { return PendingFormID(l.ID) }
+
+// pendingPrefix begins the ids of the requested changes' confirmations.
+const pendingPrefix = "pending-"
+
+// PendingFormID is the id of the card and form confirming the requested
+// change id: a problem with the confirmation is shown beside it.
+func PendingFormID(id int64) string { return pendingPrefix + strconv.FormatInt(id, 10) }
+
+// PendingDateInput is the name of the actual-date input confirming the
+// requested change id (its parts are name-day, name-month, name-year).
+func PendingDateInput(id int64) string { return PendingFormID(id) + "-date" }
+
+// IsPendingInput reports whether input belongs to a requested change's
+// confirmation.
+func IsPendingInput(input string) bool { return strings.HasPrefix(input, pendingPrefix) }
+
+// DateInputID is the id of a date input's first part (name-day), where a
+// problem with the date is shown and the error summary links.
+func DateInputID(name string) string { return name + "-day" }
+
+// The inputs of a return's page that the handlers read or point at.
+const (
+	// ReturnStatusID is the return's status at the top of its pages: a
+	// refusal of a whole action (the return changed meanwhile) is shown
+	// against it.
+	ReturnStatusID = "return-status"
+	// CarriedFromInput names the requested change a confirmation confirms.
+	CarriedFromInput = "carried-from"
+	// ReviewCommentInput is the reviewer's comment on the whole return.
+	ReviewCommentInput = "comment"
+	// UploadFileInput is the file of changes uploaded to the return.
+	UploadFileInput = "file"
+)
+
+// The inputs of the returns' lists, the performance page and the issuing
+// form, shared by the handlers and the forms.
+const (
+	PeriodInput = "period" // a month, as 2026-11
+	RegionInput = "region"
+	StatusInput = "status"
+	SortInput   = "sort"
+)
+
+// LineCommentInput is the reviewer's comment on the line id.
+func LineCommentInput(id int64) string { return "comment-" + strconv.FormatInt(id, 10) }
 
 // OptionGroup is a labelled group of a select's options.
 type OptionGroup struct {
@@ -153,4 +202,63 @@ type ReturnAttention struct {
 // KindOption is one kind of change offered as a radio, with what it means.
 type KindOption struct {
 	Value, Label, Hint string
+}
+
+// ReturnHistoryPage is a CCG's monthly returns, newest first.
+type ReturnHistoryPage struct {
+	Page Page
+	CCG  CCGRow
+	Rows []ReturnRow
+}
+
+// ReturnListPage is every CCG's return for one month, for reviewers: the
+// counts by status, the filters (Form, with their options) and the
+// returns they match.
+type ReturnListPage struct {
+	Page       Page
+	PeriodName string
+	Rows       []ReturnRow
+	Counts     []ReturnCount
+	Form       Form
+	Periods    []Option
+	Regions    []Option
+	Statuses   []Option
+	Sorts      []Option
+}
+
+// ReturnShowPage is the buyer's page of a return: Form is the add-a-change
+// form or a refused action shown again, Upload the problems of a refused
+// upload.
+type ReturnShowPage struct {
+	Page   Page
+	Return ReturnView
+	Form   Form
+	Upload []UploadProblem
+}
+
+// ReturnCheckPage is "check your answers" before submitting.
+type ReturnCheckPage struct {
+	Page   Page
+	Return ReturnView
+	Form   Form
+}
+
+// ReturnReviewPage is the reviewer's page of a return, Form the comments.
+type ReturnReviewPage struct {
+	Page   Page
+	Return ReturnView
+	Form   Form
+}
+
+// ReturnVersionsPage lists every submitted version of a return.
+type ReturnVersionsPage struct {
+	Page     Page
+	Return   ReturnView
+	Versions []VersionView
+}
+
+// AdminReturnsPage issues a month's returns by hand.
+type AdminReturnsPage struct {
+	Page Page
+	Form Form
 }
