@@ -8,7 +8,6 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
-	"ccgtracker/internal/apperr"
 	"ccgtracker/internal/dates"
 	"ccgtracker/internal/org"
 	"ccgtracker/internal/tracker"
@@ -23,36 +22,43 @@ func (s *Server) adminCCG(w http.ResponseWriter, r *http.Request) error {
 	}
 	f := views.Form{Values: map[string]string{}}
 	if c.DueDayOverride != nil {
-		f.Values["due-day"] = strconv.Itoa(*c.DueDayOverride)
+		f.Values[views.DueDayInput] = strconv.Itoa(*c.DueDayOverride)
 	}
-	s.render(w, r, http.StatusOK, views.AdminCCG(s.page(r, c.Name, views.Link{Label: c.Name, Href: "/ccgs/" + c.Code}), ccgRow(c), f))
+	s.render(w, r, http.StatusOK, views.AdminCCG(views.AdminCCGPage{
+		Page: s.page(r, c.Name, views.Link{Label: c.Name, Href: "/ccgs/" + c.Code}), CCG: ccgRow(c), Form: f,
+	}))
 	return nil
+}
+
+// parseDueDay reads the CCG's own due day: empty (nil) for the region's.
+func parseDueDay(f *form) *int {
+	v := f.text(views.DueDayInput)
+	if v == "" {
+		return nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		f.problem(org.FieldDueDay, "Due day must be a number from 1 to 28, or empty")
+	}
+	return &n
 }
 
 // adminCCGSave sets or clears the CCG's own due day.
 func (s *Server) adminCCGSave(w http.ResponseWriter, r *http.Request) error {
-	if err := r.ParseForm(); err != nil {
-		return apperr.New(apperr.Invalid, "The form could not be read")
-	}
 	code := strings.ToUpper(chi.URLParam(r, "code"))
-	var day *int
+	f := readForm(r)
+	day := parseDueDay(f)
 	var err error
-	if v := strings.TrimSpace(r.PostForm.Get("due-day")); v != "" {
-		n, convErr := strconv.Atoi(v)
-		if convErr != nil {
-			err = apperr.Invalidf("due-day", "Due day must be a number from 1 to 28, or empty")
-		}
-		day = &n
-	}
-	if err == nil {
+	if f.ok() {
 		err = s.orgs.SetDueDay(r.Context(), currentUser(r).Actor(), code, day)
 	}
-	if f, ok := formOf(err, r.PostForm, "due-day"); ok {
+	err = f.check(err)
+	if form, ok := formOf(err, r.PostForm, org.FieldDueDay); ok {
 		c, gerr := org.GetCCG(r.Context(), s.pool, org.AllCCGs(), code)
 		if gerr != nil {
 			return gerr
 		}
-		s.render(w, r, http.StatusBadRequest, views.AdminCCG(s.page(r, c.Name), ccgRow(c), f))
+		s.render(w, r, http.StatusBadRequest, views.AdminCCG(views.AdminCCGPage{Page: s.page(r, c.Name), CCG: ccgRow(c), Form: form}))
 		return nil
 	}
 	if err != nil {

@@ -257,6 +257,16 @@ type ReturnVersionsPage struct {
 	Versions []VersionView
 }
 
+// AdminCCGPage is a CCG's due day, for an admin to change.
+type AdminCCGPage struct {
+	Page Page
+	CCG  CCGRow
+	Form Form
+}
+
+// DueDayInput is the CCG's own due day on the admin's CCG page.
+const DueDayInput = "due-day"
+
 // AdminReturnsPage issues a month's returns by hand.
 type AdminReturnsPage struct {
 	Page Page
