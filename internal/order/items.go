@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"ccgtracker/internal/apperr"
 	"ccgtracker/internal/audit"
@@ -65,15 +64,17 @@ func Orderables(ctx context.Context, db postgres.Querier, o Order) ([]Orderable,
 // price: later catalogue changes never touch the order. An Additional
 // Service needs its solution on the order first; an amendment may add
 // only Additional Services.
-func AddItem(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int64, scope org.Scope, callOffID string, version int, itemID string) error {
-	return postgres.Tx(ctx, pool, func(tx pgx.Tx) error {
-		return AddItemTx(ctx, tx, now, actorID, scope, callOffID, version, itemID)
+func (s *Store) AddItem(ctx context.Context, a org.Actor, callOffID string, version int, itemID string) error {
+	now := s.now()
+	return postgres.Tx(ctx, s.pool, func(tx pgx.Tx) error {
+		return AddItemTx(ctx, tx, now, a, callOffID, version, itemID)
 	})
 }
 
-// AddItemTx is AddItem inside the caller's transaction.
-func AddItemTx(ctx context.Context, tx pgx.Tx, now time.Time, actorID *int64, scope org.Scope, callOffID string, version int, itemID string) error {
-	return editTx(ctx, tx, scope, callOffID, version, func(tx pgx.Tx, o Order) error {
+// AddItemTx is AddItem inside the caller's transaction, for a change that
+// adds an item as part of itself (a procurement's award).
+func AddItemTx(ctx context.Context, tx pgx.Tx, now time.Time, a org.Actor, callOffID string, version int, itemID string) error {
+	return editTx(ctx, tx, a.Scope, callOffID, version, func(tx pgx.Tx, o Order) error {
 		if itemID == "" {
 			return apperr.Invalidf(FieldItem, "Select a catalogue item to add")
 		}
@@ -112,7 +113,7 @@ func AddItemTx(ctx context.Context, tx pgx.Tx, now time.Time, actorID *int64, sc
 		}
 		return audit.Record(ctx, tx, audit.Event{
 			At:         now,
-			By:         actorID,
+			By:         a.ID,
 			Action:     "order.add_item",
 			EntityType: "order",
 			EntityID:   callOffID,
@@ -143,8 +144,9 @@ func itemOf(o Order, orderItemID int64) (Item, bool) {
 // RemoveItem takes an item, with its recipients, off an order in progress.
 // An amendment cannot remove what an earlier revision ordered, nor a
 // solution whose Additional Services are still on the order.
-func RemoveItem(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int64, scope org.Scope, callOffID string, version int, orderItemID int64) error {
-	return edit(ctx, pool, now, scope, callOffID, version, func(tx pgx.Tx, o Order) error {
+func (s *Store) RemoveItem(ctx context.Context, a org.Actor, callOffID string, version int, orderItemID int64) error {
+	now := s.now()
+	return s.edit(ctx, a.Scope, callOffID, version, func(tx pgx.Tx, o Order) error {
 		it, ok := itemOf(o, orderItemID)
 		if !ok {
 			return apperr.New(apperr.NotFound, "That item is not on order %s.", callOffID)
@@ -162,7 +164,7 @@ func RemoveItem(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID 
 		}
 		return audit.Record(ctx, tx, audit.Event{
 			At:         now,
-			By:         actorID,
+			By:         a.ID,
 			Action:     "order.remove_item",
 			EntityType: "order",
 			EntityID:   callOffID,
@@ -172,8 +174,9 @@ func RemoveItem(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID 
 }
 
 // SetFunding records how an item is funded (Central, Local, ...).
-func SetFunding(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int64, scope org.Scope, callOffID string, version int, orderItemID int64, fundingTypeID int) error {
-	return edit(ctx, pool, now, scope, callOffID, version, func(tx pgx.Tx, o Order) error {
+func (s *Store) SetFunding(ctx context.Context, a org.Actor, callOffID string, version int, orderItemID int64, fundingTypeID int) error {
+	now := s.now()
+	return s.edit(ctx, a.Scope, callOffID, version, func(tx pgx.Tx, o Order) error {
 		it, ok := itemOf(o, orderItemID)
 		if !ok {
 			return apperr.New(apperr.NotFound, "That item is not on order %s.", callOffID)
@@ -191,7 +194,7 @@ func SetFunding(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID 
 		}
 		return audit.Record(ctx, tx, audit.Event{
 			At:         now,
-			By:         actorID,
+			By:         a.ID,
 			Action:     "order.set_funding",
 			EntityType: "order",
 			EntityID:   callOffID,

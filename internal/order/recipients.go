@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"ccgtracker/internal/apperr"
 	"ccgtracker/internal/audit"
@@ -68,8 +67,9 @@ func practicesByCode(ctx context.Context, db postgres.Querier, codes []string) (
 // each with its quantity and planned delivery date, replacing what this
 // revision had. Practices ordered in an earlier revision stay as they were.
 // Every problem is reported and nothing is saved unless all is well.
-func SaveRecipients(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int64, scope org.Scope, callOffID string, version int, orderItemID int64, inputs []RecipientInput) error {
-	return edit(ctx, pool, now, scope, callOffID, version, func(tx pgx.Tx, o Order) error {
+func (s *Store) SaveRecipients(ctx context.Context, a org.Actor, callOffID string, version int, orderItemID int64, inputs []RecipientInput) error {
+	now := s.now()
+	return s.edit(ctx, a.Scope, callOffID, version, func(tx pgx.Tx, o Order) error {
 		it, ok := itemOf(o, orderItemID)
 		if !ok {
 			return apperr.New(apperr.NotFound, "That item is not on order %s.", callOffID)
@@ -94,7 +94,7 @@ func SaveRecipients(ctx context.Context, pool *pgxpool.Pool, now time.Time, acto
 		}
 		return audit.Record(ctx, tx, audit.Event{
 			At:         now,
-			By:         actorID,
+			By:         a.ID,
 			Action:     "order.set_recipients",
 			EntityType: "order",
 			EntityID:   callOffID,

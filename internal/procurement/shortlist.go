@@ -3,10 +3,8 @@ package procurement
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"ccgtracker/internal/apperr"
 	"ccgtracker/internal/org"
@@ -44,8 +42,9 @@ func Candidates(ctx context.Context, db postgres.Querier, p Procurement, query s
 // Prepare completed; a Direct Award shortlists exactly one solution. A
 // completed Review Catalogue Solutions is reopened: the changed shortlist
 // must be completed again.
-func AddToShortlist(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int64, scope org.Scope, id int64, version int, itemID string) error {
-	return edit(ctx, pool, scope, id, version, func(tx pgx.Tx, p Procurement) error {
+func (s *Store) AddToShortlist(ctx context.Context, a org.Actor, id int64, version int, itemID string) error {
+	now := s.now()
+	return s.edit(ctx, a.Scope, id, version, func(tx pgx.Tx, p Procurement) error {
 		if err := p.checkOpen(StepReview); err != nil {
 			return err
 		}
@@ -77,14 +76,15 @@ func AddToShortlist(ctx context.Context, pool *pgxpool.Pool, now time.Time, acto
 		if err := reopen(ctx, tx, now, p, StepReview); err != nil {
 			return err
 		}
-		return record(ctx, tx, now, actorID, "procurement.shortlist_add", id, nil, map[string]any{"item": itemID})
+		return record(ctx, tx, now, a.ID, "procurement.shortlist_add", id, nil, map[string]any{"item": itemID})
 	})
 }
 
 // RemoveFromShortlist takes a solution off the shortlist, with its scores,
 // and reopens a completed Review Catalogue Solutions.
-func RemoveFromShortlist(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int64, scope org.Scope, id int64, version int, itemID string) error {
-	return edit(ctx, pool, scope, id, version, func(tx pgx.Tx, p Procurement) error {
+func (s *Store) RemoveFromShortlist(ctx context.Context, a org.Actor, id int64, version int, itemID string) error {
+	now := s.now()
+	return s.edit(ctx, a.Scope, id, version, func(tx pgx.Tx, p Procurement) error {
 		if err := p.checkOpen(StepReview); err != nil {
 			return err
 		}
@@ -101,7 +101,7 @@ func RemoveFromShortlist(ctx context.Context, pool *pgxpool.Pool, now time.Time,
 		if err := reopen(ctx, tx, now, p, StepReview); err != nil {
 			return err
 		}
-		return record(ctx, tx, now, actorID, "procurement.shortlist_remove", id, map[string]any{"item": s.ItemID}, nil)
+		return record(ctx, tx, now, a.ID, "procurement.shortlist_remove", id, map[string]any{"item": s.ItemID}, nil)
 	})
 }
 
@@ -119,8 +119,9 @@ func CheckShortlist(p Procurement) string {
 
 // CompleteReview completes Review Catalogue Solutions: at least one
 // solution shortlisted, exactly one for a Direct Award.
-func CompleteReview(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int64, scope org.Scope, id int64, version int) error {
-	return edit(ctx, pool, scope, id, version, func(tx pgx.Tx, p Procurement) error {
+func (s *Store) CompleteReview(ctx context.Context, a org.Actor, id int64, version int) error {
+	now := s.now()
+	return s.edit(ctx, a.Scope, id, version, func(tx pgx.Tx, p Procurement) error {
 		if err := p.checkOpen(StepReview); err != nil {
 			return err
 		}
@@ -130,13 +131,13 @@ func CompleteReview(ctx context.Context, pool *pgxpool.Pool, now time.Time, acto
 		if msg := CheckShortlist(p); msg != "" {
 			return apperr.Invalidf(FieldItem, "%s", msg)
 		}
-		if err := setStep(ctx, tx, now, actorID, id, StepReview, Completed); err != nil {
+		if err := setStep(ctx, tx, now, a.ID, id, StepReview, Completed); err != nil {
 			return err
 		}
 		ids := make([]string, len(p.Shortlist))
 		for i, s := range p.Shortlist {
 			ids[i] = s.ItemID
 		}
-		return record(ctx, tx, now, actorID, "procurement.review", id, nil, map[string]any{"shortlist": ids})
+		return record(ctx, tx, now, a.ID, "procurement.review", id, nil, map[string]any{"shortlist": ids})
 	})
 }

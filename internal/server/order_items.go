@@ -54,7 +54,7 @@ func (s *Server) orderItemAdd(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	err = order.AddItem(r.Context(), s.pool, s.now(), &u.ID, u.Scope(), o.CallOffID(), version(r), r.PostForm.Get("item"))
+	err = s.orders.AddItem(r.Context(), u.Actor(), o.CallOffID(), version(r), r.PostForm.Get("item"))
 	if f, ok := formOf(err, r.PostForm, order.FieldItem); ok {
 		return s.renderItemNew(w, r, o, http.StatusBadRequest, f)
 	}
@@ -176,7 +176,7 @@ func (s *Server) orderItemFunding(w http.ResponseWriter, r *http.Request) error 
 	if convErr != nil {
 		err = apperr.Invalidf(order.FieldFunding, "Select how %s is funded", it.Name)
 	} else {
-		err = order.SetFunding(r.Context(), s.pool, s.now(), &u.ID, u.Scope(), o.CallOffID(), version(r), it.ID, funding)
+		err = s.orders.SetFunding(r.Context(), u.Actor(), o.CallOffID(), version(r), it.ID, funding)
 	}
 	if f, ok := formOf(err, r.PostForm, order.FieldFunding); ok {
 		return s.renderItem(w, r, o, it, http.StatusBadRequest, f, nil, nil)
@@ -240,7 +240,7 @@ func (s *Server) orderItemPractices(w http.ResponseWriter, r *http.Request) erro
 		}
 		inputs = append(inputs, in)
 	}
-	err = order.SaveRecipients(r.Context(), s.pool, s.now(), &u.ID, u.Scope(), o.CallOffID(), version(r), it.ID, inputs)
+	err = s.orders.SaveRecipients(r.Context(), u.Actor(), o.CallOffID(), version(r), it.ID, inputs)
 	if f, ok := formOf(err, r.PostForm, order.FieldPractices); ok {
 		return s.renderItem(w, r, o, it, http.StatusBadRequest, practicesOnly(f), picked, nil)
 	}
@@ -315,7 +315,7 @@ func (s *Server) orderItemUpload(w http.ResponseWriter, r *http.Request) error {
 			kept[c] = order.RecipientInput{}
 		}
 	}
-	err = order.SaveRecipients(r.Context(), s.pool, s.now(), &u.ID, u.Scope(), o.CallOffID(), version(r), it.ID, inputs)
+	err = s.orders.SaveRecipients(r.Context(), u.Actor(), o.CallOffID(), version(r), it.ID, inputs)
 	if f, ok := formOf(err, nil, order.FieldPractices); ok {
 		var msgs []string
 		for _, e := range f.Errors {
@@ -425,7 +425,7 @@ func (s *Server) orderRecipientsSave(w http.ResponseWriter, r *http.Request) err
 		inputs = append(inputs, in)
 	}
 	if len(formErrs) == 0 {
-		err = order.SaveRecipients(r.Context(), s.pool, s.now(), &u.ID, u.Scope(), o.CallOffID(), version(r), it.ID, inputs)
+		err = s.orders.SaveRecipients(r.Context(), u.Actor(), o.CallOffID(), version(r), it.ID, inputs)
 	} else {
 		// The form's own problems, and every other the domain finds.
 		domainErrs, cerr := order.CheckRecipients(r.Context(), s.pool, o, it.ID, inputs)
@@ -457,7 +457,7 @@ func (s *Server) orderItemDelete(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	err = order.RemoveItem(r.Context(), s.pool, s.now(), &u.ID, u.Scope(), o.CallOffID(), version(r), it.ID)
+	err = s.orders.RemoveItem(r.Context(), u.Actor(), o.CallOffID(), version(r), it.ID)
 	if apperr.Is(err, apperr.Invalid) {
 		return s.renderOrder(w, r, o, http.StatusBadRequest, views.Form{Errors: []views.FieldError{{Field: "items", Message: apperr.MessageOf(err)}}})
 	}

@@ -22,7 +22,7 @@ func (s *Server) orderComplete(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	err = order.Complete(r.Context(), s.pool, s.now(), &u.ID, u.Scope(), o.CallOffID(), version(r))
+	err = s.orders.Complete(r.Context(), u.Actor(), o.CallOffID(), version(r))
 	if code := apperr.CodeOf(err); code == apperr.Invalid || code == apperr.Conflict {
 		status := http.StatusBadRequest
 		if code == apperr.Conflict {
@@ -47,7 +47,7 @@ func (s *Server) orderAmend(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	next, err := order.Amend(r.Context(), s.pool, s.now(), &u.ID, u.Scope(), o.CallOffID(), version(r))
+	next, err := s.orders.Amend(r.Context(), u.Actor(), o.CallOffID(), version(r))
 	if apperr.Is(err, apperr.Conflict) {
 		return s.renderOrder(w, r, o, http.StatusConflict, views.Form{Errors: []views.FieldError{{Field: "maincontent", Message: apperr.MessageOf(err)}}})
 	}
@@ -96,7 +96,7 @@ func (s *Server) orderTerminate(w http.ResponseWriter, r *http.Request) error {
 		errs[order.FieldTerminationDate] = msg
 		err = &apperr.Error{Code: apperr.Invalid, Message: "The order could not be terminated", Fields: errs}
 	} else {
-		err = order.Terminate(r.Context(), s.pool, s.now(), &u.ID, u.Scope(), o.CallOffID(), version(r), f.Get("reason"), date)
+		err = s.orders.Terminate(r.Context(), u.Actor(), o.CallOffID(), version(r), f.Get("reason"), date)
 	}
 	if form, ok := formOf(err, f, order.FieldReason, order.FieldTerminationDate); ok {
 		return s.renderTerminate(w, r, o, http.StatusBadRequest, form)

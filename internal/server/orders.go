@@ -165,7 +165,7 @@ func (s *Server) orderCreate(w http.ResponseWriter, r *http.Request) error {
 		// Validate the rest too, so every problem shows at once.
 		err = form.check(&apperr.Error{Code: apperr.Invalid, Message: "The order could not be created", Fields: d.Validate(s.now())})
 	} else {
-		o, err = order.Create(r.Context(), s.pool, s.now(), &u.ID, u.Scope(), d)
+		o, err = s.orders.Create(r.Context(), u.Actor(), d)
 	}
 	if f, ok := formOf(err, r.PostForm, detailsOrder...); ok {
 		ccgs, suppliers, oerr := s.orderFormOptions(r)
@@ -335,7 +335,7 @@ func (s *Server) orderDetailsUpdate(w http.ResponseWriter, r *http.Request) erro
 	form := readForm(r)
 	d := parseDetails(form, o.CCGCode)
 	if form.ok() {
-		err = order.UpdateDetails(r.Context(), s.pool, s.now(), &u.ID, u.Scope(), o.CallOffID(), version(r), d)
+		err = s.orders.UpdateDetails(r.Context(), u.Actor(), o.CallOffID(), version(r), d)
 	} else {
 		err = form.check(nil)
 	}

@@ -79,7 +79,7 @@ func (s *Server) procurementAward(w http.ResponseWriter, r *http.Request) error 
 		// Check the rest too, so every problem shows at once; nothing is written.
 		err = mergeErrors(procurement.CheckAward(r.Context(), s.pool, s.now(), p, in), formErrs, "The contract could not be awarded")
 	} else {
-		callOff, err = procurement.Award(r.Context(), s.pool, s.now(), &u.ID, u.Scope(), p.ID, version(r), in)
+		callOff, err = s.procurements.Award(r.Context(), u.Actor(), p.ID, version(r), in)
 	}
 	if f, ok := formOf(err, form, awardFields...); ok {
 		return s.renderAward(w, r, p, http.StatusBadRequest, f)
@@ -137,9 +137,9 @@ func (s *Server) procurementManage(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	if err := procurement.CompleteManage(r.Context(), s.pool, s.now(), &u.ID, u.Scope(), p.ID, version(r)); err != nil {
+	if err := s.procurements.CompleteManage(r.Context(), u.Actor(), p.ID, version(r)); err != nil {
 		return err
 	}
 	s.flash(r.Context(), "Manage your contract is completed: the procurement is finished.")
-	return redirect(w, r, p.Path())
+	return redirect(w, r, procurementPath(p))
 }

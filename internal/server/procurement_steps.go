@@ -79,7 +79,7 @@ func (s *Server) procurementPrepare(w http.ResponseWriter, r *http.Request) erro
 		}
 		in.Criteria = append(in.Criteria, c)
 	}
-	err = procurement.Prepare(r.Context(), s.pool, s.now(), &u.ID, u.Scope(), p.ID, version(r), in)
+	err = s.procurements.Prepare(r.Context(), u.Actor(), p.ID, version(r), in)
 	if f, ok := formOf(err, r.PostForm, prepareFields()...); ok {
 		v := s.procurementView(r, p)
 		v.Version = version(r)
@@ -91,7 +91,7 @@ func (s *Server) procurementPrepare(w http.ResponseWriter, r *http.Request) erro
 		return err
 	}
 	s.flash(r.Context(), "Prepare is completed. Next, shortlist Catalogue Solutions.")
-	return redirect(w, r, p.Path())
+	return redirect(w, r, procurementPath(p))
 }
 
 // procurementShortlist is Review Catalogue Solutions: the shortlist and a
@@ -115,7 +115,7 @@ func (s *Server) renderShortlist(w http.ResponseWriter, r *http.Request, p procu
 	}
 	v := s.procurementView(r, p)
 	s.render(w, r, status, views.ProcurementShortlist(s.procurementPage(r, p, "Review Catalogue Solutions"), v, f, q, rows,
-		pager(res, p.Path()+"/shortlist", url.Values{"q": {q}}), procurement.CheckShortlist(p),
+		pager(res, procurementPath(p)+"/shortlist", url.Values{"q": {q}}), procurement.CheckShortlist(p),
 		closedReason(p, procurement.StepReview), p.State(procurement.StepReview).Status == procurement.Completed))
 	return nil
 }
@@ -141,7 +141,7 @@ func (s *Server) shortlistChange(w http.ResponseWriter, r *http.Request, change 
 	}
 	s.flash(r.Context(), msg)
 	if to == "" {
-		to = p.Path() + "/shortlist"
+		to = procurementPath(p) + "/shortlist"
 		if q != "" {
 			to += "?q=" + url.QueryEscape(q)
 		}
@@ -153,7 +153,7 @@ func (s *Server) shortlistChange(w http.ResponseWriter, r *http.Request, change 
 func (s *Server) procurementShortlistAdd(w http.ResponseWriter, r *http.Request) error {
 	return s.shortlistChange(w, r, func(p procurement.Procurement, u *auth.User) (string, string, error) {
 		item := r.PostForm.Get("item")
-		if err := procurement.AddToShortlist(r.Context(), s.pool, s.now(), &u.ID, u.Scope(), p.ID, version(r), item); err != nil {
+		if err := s.procurements.AddToShortlist(r.Context(), u.Actor(), p.ID, version(r), item); err != nil {
 			return "", "", err
 		}
 		name := item
@@ -172,7 +172,7 @@ func (s *Server) procurementShortlistRemove(w http.ResponseWriter, r *http.Reque
 		if sl, ok := p.Solution(item); ok {
 			name = sl.Name
 		}
-		err := procurement.RemoveFromShortlist(r.Context(), s.pool, s.now(), &u.ID, u.Scope(), p.ID, version(r), item)
+		err := s.procurements.RemoveFromShortlist(r.Context(), u.Actor(), p.ID, version(r), item)
 		return name + " is off the shortlist.", "", err
 	})
 }
@@ -180,12 +180,12 @@ func (s *Server) procurementShortlistRemove(w http.ResponseWriter, r *http.Reque
 // procurementReviewComplete completes Review Catalogue Solutions.
 func (s *Server) procurementReviewComplete(w http.ResponseWriter, r *http.Request) error {
 	return s.shortlistChange(w, r, func(p procurement.Procurement, u *auth.User) (string, string, error) {
-		err := procurement.CompleteReview(r.Context(), s.pool, s.now(), &u.ID, u.Scope(), p.ID, version(r))
+		err := s.procurements.CompleteReview(r.Context(), u.Actor(), p.ID, version(r))
 		next := "Next, score the solutions."
 		if p.Procedure == procurement.DirectAward {
 			next = "Next, award the contract."
 		}
-		return "The shortlist is completed. " + next, p.Path(), err
+		return "The shortlist is completed. " + next, procurementPath(p), err
 	})
 }
 
@@ -253,7 +253,7 @@ func (s *Server) procurementEvaluate(w http.ResponseWriter, r *http.Request) err
 		}
 	}
 	complete := r.PostForm.Get("action") == "complete"
-	err = procurement.SaveScores(r.Context(), s.pool, s.now(), &u.ID, u.Scope(), p.ID, version(r), in, complete)
+	err = s.procurements.SaveScores(r.Context(), u.Actor(), p.ID, version(r), in, complete)
 	if f, ok := formOf(err, r.PostForm, fields...); ok {
 		v := s.procurementView(r, p)
 		v.Version = version(r)
@@ -266,8 +266,8 @@ func (s *Server) procurementEvaluate(w http.ResponseWriter, r *http.Request) err
 	}
 	if complete {
 		s.flash(r.Context(), "Evaluate is completed. Next, award the contract.")
-		return redirect(w, r, p.Path())
+		return redirect(w, r, procurementPath(p))
 	}
 	s.flash(r.Context(), "The scores are saved.")
-	return redirect(w, r, p.Path()+"/evaluate")
+	return redirect(w, r, procurementPath(p)+"/evaluate")
 }

@@ -27,6 +27,11 @@ var (
 
 var procurementCrumbs = []views.Link{{Label: "Dashboard", Href: "/"}, {Label: "Procurements", Href: "/procurements"}}
 
+// procurementPath is the procurement's page.
+func procurementPath(p procurement.Procurement) string {
+	return "/procurements/" + strconv.FormatInt(p.ID, 10)
+}
+
 // procurementList lists the procurements in the user's scope.
 func (s *Server) procurementList(w http.ResponseWriter, r *http.Request) error {
 	u := currentUser(r)
@@ -82,7 +87,7 @@ func (s *Server) procurementCreate(w http.ResponseWriter, r *http.Request) error
 	if u.Role == auth.Buyer {
 		ccg = u.CCGCode // a buyer procures for their own CCG, whatever the form says
 	}
-	p, err := procurement.Create(r.Context(), s.pool, s.now(), &u.ID, u.Scope(), ccg, r.PostForm.Get("name"))
+	p, err := s.procurements.Create(r.Context(), u.Actor(), ccg, r.PostForm.Get("name"))
 	if f, ok := formOf(err, r.PostForm, procurement.FieldCCG, procurement.FieldName); ok {
 		return s.renderProcurementNew(w, r, http.StatusBadRequest, f)
 	}
@@ -90,7 +95,7 @@ func (s *Server) procurementCreate(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	s.flash(r.Context(), "Procurement started. Begin with Prepare.")
-	return redirect(w, r, p.Path())
+	return redirect(w, r, procurementPath(p))
 }
 
 // loadProcurement reads the procurement of the URL in the user's scope:
@@ -135,7 +140,7 @@ func started(p procurement.Procurement, st procurement.Step) bool {
 // procurementView fills what every procurement page shows.
 func (s *Server) procurementView(r *http.Request, p procurement.Procurement) views.ProcurementView {
 	v := views.ProcurementView{
-		ID: p.ID, Path: p.Path(), Name: p.Name, CCGCode: p.CCGCode, CCGName: p.CCGName, Procedure: p.Procedure.Name(),
+		ID: p.ID, Path: procurementPath(p), Name: p.Name, CCGCode: p.CCGCode, CCGName: p.CCGName, Procedure: p.Procedure.Name(),
 		Version: p.Version, CanEdit: procurementWriters.allows(currentUser(r)),
 		CallOffID: p.CallOffID, LatestCallOffID: p.LatestCallOffID, OrderStatus: p.LatestOrderStatus.Name(), OrderSigned: p.OrderSigned(),
 		Awarded: p.State(procurement.StepAward).Status == procurement.Completed,
@@ -144,7 +149,7 @@ func (s *Server) procurementView(r *http.Request, p procurement.Procurement) vie
 		v.Winner = w.Name + " (" + w.SupplierName + ")"
 	}
 	for _, st := range p.Steps {
-		t := views.TaskView{Key: string(st.Step), Name: st.Step.Name(), Href: p.Path() + stepPaths[st.Step]}
+		t := views.TaskView{Key: string(st.Step), Name: st.Step.Name(), Href: procurementPath(p) + stepPaths[st.Step]}
 		switch {
 		case st.Status == procurement.Completed:
 			t.Status, t.TagClass = "Completed", tagDone
@@ -176,7 +181,7 @@ func (s *Server) procurementView(r *http.Request, p procurement.Procurement) vie
 // procurementPage is the page of a step, with breadcrumbs back to the
 // procurement.
 func (s *Server) procurementPage(r *http.Request, p procurement.Procurement, title string) views.Page {
-	return s.page(r, title, append(append([]views.Link{}, procurementCrumbs...), views.Link{Label: p.Name, Href: p.Path()})...)
+	return s.page(r, title, append(append([]views.Link{}, procurementCrumbs...), views.Link{Label: p.Name, Href: procurementPath(p)})...)
 }
 
 // closedReason is why a step cannot change now, "" when it can.
