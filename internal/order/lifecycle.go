@@ -208,8 +208,16 @@ const (
 )
 
 // CheckTermination says what is wrong with a termination's reason and
-// date (a zero date is not checked: the form reports it).
-func CheckTermination(reason string, date time.Time, now time.Time) map[string]string {
+// date, as an Invalid error (nil: nothing); a zero date is not checked,
+// as the form reports it.
+func CheckTermination(reason string, date time.Time, now time.Time) error {
+	if errs := terminationProblems(reason, date, now); len(errs) > 0 {
+		return invalid("The order could not be terminated", errs)
+	}
+	return nil
+}
+
+func terminationProblems(reason string, date time.Time, now time.Time) map[string]string {
 	errs := map[string]string{}
 	reason = strings.TrimSpace(reason)
 	if reason == "" {
@@ -229,7 +237,7 @@ func CheckTermination(reason string, date time.Time, now time.Time) map[string]s
 func (s *Store) Terminate(ctx context.Context, a org.Actor, callOffID string, version int, reason string, date time.Time) error {
 	now := s.now()
 	reason = strings.TrimSpace(reason)
-	errs := CheckTermination(reason, date, now)
+	errs := terminationProblems(reason, date, now)
 	if date.IsZero() {
 		errs[FieldTerminationDate] = "Enter the termination date"
 	}

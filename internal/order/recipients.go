@@ -210,15 +210,22 @@ func countAdded(it Item, revision int) int {
 }
 
 // CheckRecipients says what is wrong with recipients for an item without
-// saving anything, so a form with problems of its own (a date that does
-// not exist) can still show every other problem at once.
-func CheckRecipients(ctx context.Context, db postgres.Querier, o Order, orderItemID int64, inputs []RecipientInput) (map[string]string, error) {
+// saving anything (an Invalid error, or nil), so a form with problems of
+// its own (a date that does not exist) can still show every other problem
+// at once.
+func CheckRecipients(ctx context.Context, db postgres.Querier, o Order, orderItemID int64, inputs []RecipientInput) error {
 	it, ok := itemOf(o, orderItemID)
 	if !ok {
-		return nil, apperr.New(apperr.NotFound, "That item is not on order %s.", o.CallOffID())
+		return apperr.New(apperr.NotFound, "That item is not on order %s.", o.CallOffID())
 	}
 	_, errs, err := checkRecipients(ctx, db, o, it, inputs)
-	return errs, err
+	if err != nil {
+		return err
+	}
+	if len(errs) > 0 {
+		return invalid("The service recipients could not be saved", errs)
+	}
+	return nil
 }
 
 func checkRecipients(ctx context.Context, db postgres.Querier, o Order, it Item, inputs []RecipientInput) ([]recipientRow, map[string]string, error) {

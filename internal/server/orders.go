@@ -1,7 +1,6 @@
 package server
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -29,16 +28,18 @@ var (
 
 var orderCrumbs = []views.Link{{Label: "Dashboard", Href: "/"}, {Label: "Orders", Href: "/orders"}}
 
-func statusTag(s order.Status) string {
+// statusTone is what an order's status tag says: under way, in force,
+// ended early, or (superseded) no longer in force.
+func statusTone(s order.Status) views.Tone {
 	switch s {
 	case order.InProgress:
-		return "nhsuk-tag--blue"
+		return views.ToneProgress
 	case order.Completed:
-		return "nhsuk-tag--green"
+		return views.ToneGood
 	case order.Terminated:
-		return "nhsuk-tag--red"
+		return views.ToneBad
 	}
-	return "nhsuk-tag--grey"
+	return views.ToneNeutral
 }
 
 // orderList is the searchable list of orders in the user's scope.
@@ -54,7 +55,7 @@ func (s *Server) orderList(w http.ResponseWriter, r *http.Request) error {
 	for i, o := range res.Rows {
 		rows[i] = views.OrderRow{
 			CallOffID: o.CallOffID(), Description: o.Description, CCG: o.CCGName, Supplier: o.SupplierName,
-			Status: o.Status.Name(), StatusTag: statusTag(o.Status), Commencement: dates.Long(o.Commencement),
+			Status: o.Status.Name(), StatusTone: statusTone(o.Status), Commencement: dates.Long(o.Commencement),
 			Items: o.ItemCount, Recipients: o.RecipientCount,
 		}
 	}
@@ -99,65 +100,40 @@ func (s *Server) orderNew(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// The details form's inputs: the fields of order.Details by name, and the
+// commencement date input, whose day field is order.FieldCommencement.
+const (
+	inputCCG           = order.FieldCCG
+	inputSupplier      = order.FieldSupplier
+	inputDescription   = order.FieldDescription
+	inputCommencement  = "commencement"
+	inputInitialPeriod = order.FieldInitialPeriod
+	inputMaximumTerm   = order.FieldMaximumTerm
+)
+
 // parseDetails reads the details form; f keeps what is wrong with the
 // numbers and dates the domain never sees.
 func parseDetails(f *form, ccg string) order.Details {
 	return order.Details{
 		CCGCode:       ccg,
-		SupplierID:    f.values.Get("supplier"),
-		Description:   f.values.Get("description"),
-		Commencement:  f.date("commencement", order.FieldCommencement, "Commencement date"),
-		InitialPeriod: f.whole("initial-period", order.FieldInitialPeriod, "Initial period"),
-		MaximumTerm:   f.whole("maximum-term", order.FieldMaximumTerm, "Maximum term"),
+		SupplierID:    f.values.Get(inputSupplier),
+		Description:   f.values.Get(inputDescription),
+		Commencement:  f.date(inputCommencement, order.FieldCommencement, "Commencement date"),
+		InitialPeriod: f.whole(inputInitialPeriod, order.FieldInitialPeriod, "Initial period"),
+		MaximumTerm:   f.whole(inputMaximumTerm, order.FieldMaximumTerm, "Maximum term"),
 	}
 }
 
-// wholeNumber reads a count typed into a form, noting a problem in errs.
-func wholeNumber(s, field, label string, errs map[string]string) int {
-	s = strings.TrimSpace(strings.ReplaceAll(s, ",", ""))
-	if s == "" {
-		errs[field] = "Enter the " + strings.ToLower(label)
-		return 0
-	}
-	n, err := strconv.Atoi(s)
-	if err != nil {
-		errs[field] = label + " must be a whole number, like 12"
-		return 0
-	}
-	return n
-}
-
-// mergeErrors returns err with the form's own problems added, so the
-// person sees every problem at once.
-func mergeErrors(err error, formErrs map[string]string, msg string) error {
-	if len(formErrs) == 0 {
-		return err
-	}
-	e := &apperr.Error{Code: apperr.Invalid, Message: msg, Fields: map[string]string{}}
-	var ae *apperr.Error
-	if errors.As(err, &ae) && ae.Code == apperr.Invalid {
-		for k, v := range ae.Fields {
-			e.Fields[k] = v
-		}
-	} else if err != nil {
-		return err
-	}
-	for k, v := range formErrs {
-		e.Fields[k] = v
-	}
-	return e
-}
-
-var detailsOrder = []string{"ccg", "supplier", "description", order.FieldCommencement, order.FieldInitialPeriod, order.FieldMaximumTerm}
+var detailsOrder = []string{order.FieldCCG, order.FieldSupplier, order.FieldDescription, order.FieldCommencement, order.FieldInitialPeriod, order.FieldMaximumTerm}
 
 // orderCreate starts an order, or shows the form again with what is wrong.
 func (s *Server) orderCreate(w http.ResponseWriter, r *http.Request) error {
 	u := currentUser(r)
-	ccg := r.PostForm.Get("ccg")
+	form := readForm(r)
+	ccg := form.values.Get(inputCCG)
 	if u.Role == auth.Buyer {
 		ccg = u.CCGCode // a buyer orders for their own CCG, whatever the form says
 	}
-	form := readForm(r)
 	d := parseDetails(form, ccg)
 	var o order.Order
 	var err error
@@ -191,7 +167,7 @@ func (s *Server) loadOrder(r *http.Request) (order.Order, error) {
 func (s *Server) orderView(r *http.Request, o order.Order) (views.OrderView, error) {
 	u := currentUser(r)
 	v := views.OrderView{
-		CallOffID: o.CallOffID(), Status: o.Status.Name(), StatusTag: statusTag(o.Status), CCGCode: o.CCGCode, CCGName: o.CCGName,
+		CallOffID: o.CallOffID(), Status: o.Status.Name(), StatusTone: statusTone(o.Status), CCGCode: o.CCGCode, CCGName: o.CCGName,
 		SupplierID: o.SupplierID, SupplierName: o.SupplierName, Description: o.Description,
 		Commencement: dates.Long(o.Commencement), EndDate: dates.Long(o.EndDate()),
 		InitialPeriod: o.InitialPeriod, MaximumTerm: o.MaximumTerm, Version: o.Version,
@@ -316,10 +292,10 @@ func (s *Server) orderDetailsEdit(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	f := views.Form{Values: map[string]string{
-		"supplier": o.SupplierID, "description": o.Description,
-		"commencement-day": strconv.Itoa(o.Commencement.Day()), "commencement-month": strconv.Itoa(int(o.Commencement.Month())),
-		"commencement-year": strconv.Itoa(o.Commencement.Year()),
-		"initial-period":    strconv.Itoa(o.InitialPeriod), "maximum-term": strconv.Itoa(o.MaximumTerm),
+		inputSupplier: o.SupplierID, inputDescription: o.Description,
+		inputCommencement + "-day": strconv.Itoa(o.Commencement.Day()), inputCommencement + "-month": strconv.Itoa(int(o.Commencement.Month())),
+		inputCommencement + "-year": strconv.Itoa(o.Commencement.Year()),
+		inputInitialPeriod:          strconv.Itoa(o.InitialPeriod), inputMaximumTerm: strconv.Itoa(o.MaximumTerm),
 	}}
 	s.render(w, r, http.StatusOK, views.OrderDetailsForm(s.orderPage(r, o, "Order details"), f, "/orders/"+o.CallOffID()+"/details", o.Version, nil, suppliers, len(o.Items) > 0))
 	return nil

@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"net/http"
 
-	"ccgtracker/internal/apperr"
-	"ccgtracker/internal/dates"
 	"ccgtracker/internal/ledger"
 	"ccgtracker/internal/order"
 	"ccgtracker/internal/procurement"
@@ -54,34 +52,35 @@ func (s *Server) procurementAwardForm(w http.ResponseWriter, r *http.Request) er
 	return s.renderAward(w, r, p, http.StatusOK, views.Form{Values: map[string]string{procurement.FieldWinner: procurement.DefaultWinner(p)}})
 }
 
+// parseAwardForm reads the winner and the order's term; the term's inputs
+// are those of the order details form.
+func parseAwardForm(f *form) procurement.AwardInput {
+	return procurement.AwardInput{
+		ItemID:        f.values.Get(procurement.FieldWinner),
+		Commencement:  f.date(inputCommencement, procurement.FieldCommencement, "Commencement date"),
+		InitialPeriod: f.whole(inputInitialPeriod, procurement.FieldInitialPeriod, "Initial period"),
+		MaximumTerm:   f.whole(inputMaximumTerm, procurement.FieldMaximumTerm, "Maximum term"),
+	}
+}
+
 // procurementAward awards the contract: the order is created, pre-filled,
 // and the buyer goes on to it to add its practices.
 func (s *Server) procurementAward(w http.ResponseWriter, r *http.Request) error {
-	if err := r.ParseForm(); err != nil {
-		return apperr.New(apperr.Invalid, "The form could not be read")
-	}
 	u := currentUser(r)
 	p, err := s.loadProcurement(r)
 	if err != nil {
 		return err
 	}
-	form := r.PostForm
-	formErrs := map[string]string{}
-	in := procurement.AwardInput{ItemID: form.Get(procurement.FieldWinner)}
-	var msg string
-	if in.Commencement, msg = dates.Parse("Commencement date", form.Get("commencement-day"), form.Get("commencement-month"), form.Get("commencement-year")); msg != "" {
-		formErrs[procurement.FieldCommencement] = msg
-	}
-	in.InitialPeriod = wholeNumber(form.Get(procurement.FieldInitialPeriod), procurement.FieldInitialPeriod, "Initial period", formErrs)
-	in.MaximumTerm = wholeNumber(form.Get(procurement.FieldMaximumTerm), procurement.FieldMaximumTerm, "Maximum term", formErrs)
+	form := readForm(r)
+	in := parseAwardForm(form)
 	var callOff string
-	if len(formErrs) > 0 {
-		// Check the rest too, so every problem shows at once; nothing is written.
-		err = mergeErrors(procurement.CheckAward(r.Context(), s.pool, s.now(), p, in), formErrs, "The contract could not be awarded")
-	} else {
+	if form.ok() {
 		callOff, err = s.procurements.Award(r.Context(), u.Actor(), p.ID, version(r), in)
+	} else {
+		// Check the rest too, so every problem shows at once; nothing is written.
+		err = form.check(procurement.CheckAward(r.Context(), s.pool, s.now(), p, in))
 	}
-	if f, ok := formOf(err, form, awardFields...); ok {
+	if f, ok := formOf(err, r.PostForm, awardFields...); ok {
 		return s.renderAward(w, r, p, http.StatusBadRequest, f)
 	}
 	if err != nil {
@@ -129,9 +128,6 @@ func (s *Server) procurementManagePage(w http.ResponseWriter, r *http.Request) e
 
 // procurementManage completes Manage your contract, once the order is.
 func (s *Server) procurementManage(w http.ResponseWriter, r *http.Request) error {
-	if err := r.ParseForm(); err != nil {
-		return apperr.New(apperr.Invalid, "The form could not be read")
-	}
 	u := currentUser(r)
 	p, err := s.loadProcurement(r)
 	if err != nil {

@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"strings"
 
-	"ccgtracker/internal/apperr"
 	"ccgtracker/internal/auth"
 	"ccgtracker/internal/org"
 	"ccgtracker/internal/paging"
@@ -60,25 +59,29 @@ func (s *Server) procurementPrepareForm(w http.ResponseWriter, r *http.Request) 
 	return nil
 }
 
-// procurementPrepare saves the procedure and criteria, completing Prepare.
-func (s *Server) procurementPrepare(w http.ResponseWriter, r *http.Request) error {
-	if err := r.ParseForm(); err != nil {
-		return apperr.New(apperr.Invalid, "The form could not be read")
-	}
-	u := currentUser(r)
-	p, err := s.loadProcurement(r)
-	if err != nil {
-		return err
-	}
-	in := procurement.PrepareInput{Procedure: procurement.Procedure(r.PostForm.Get(procurement.FieldProcedure))}
+// parsePrepareForm reads the procedure and every row of criteria, and
+// how many rows are filled in (the last row with anything in it).
+func parsePrepareForm(f *form) (procurement.PrepareInput, int) {
+	in := procurement.PrepareInput{Procedure: procurement.Procedure(f.values.Get(procurement.FieldProcedure))}
 	filled := 0
 	for n := 1; n <= procurement.MaxCriteria; n++ {
-		c := procurement.CriterionInput{Row: n, Name: r.PostForm.Get(procurement.FieldCriterionName(n)), Weight: r.PostForm.Get(procurement.FieldCriterionWeight(n))}
+		c := procurement.CriterionInput{Row: n, Name: f.values.Get(procurement.FieldCriterionName(n)), Weight: f.values.Get(procurement.FieldCriterionWeight(n))}
 		if strings.TrimSpace(c.Name+c.Weight) != "" {
 			filled = n
 		}
 		in.Criteria = append(in.Criteria, c)
 	}
+	return in, filled
+}
+
+// procurementPrepare saves the procedure and criteria, completing Prepare.
+func (s *Server) procurementPrepare(w http.ResponseWriter, r *http.Request) error {
+	u := currentUser(r)
+	p, err := s.loadProcurement(r)
+	if err != nil {
+		return err
+	}
+	in, filled := parsePrepareForm(readForm(r))
 	err = s.procurements.Prepare(r.Context(), u.Actor(), p.ID, version(r), in)
 	if f, ok := formOf(err, r.PostForm, prepareFields()...); ok {
 		v := s.procurementView(r, p)
@@ -123,15 +126,12 @@ func (s *Server) renderShortlist(w http.ResponseWriter, r *http.Request, p procu
 // shortlistChange runs one change of the shortlist (add, remove,
 // complete): a refusal shows the shortlist again with the problem.
 func (s *Server) shortlistChange(w http.ResponseWriter, r *http.Request, change func(procurement.Procurement, *auth.User) (string, string, error)) error {
-	if err := r.ParseForm(); err != nil {
-		return apperr.New(apperr.Invalid, "The form could not be read")
-	}
 	u := currentUser(r)
 	p, err := s.loadProcurement(r)
 	if err != nil {
 		return err
 	}
-	q := strings.TrimSpace(r.PostForm.Get("q"))
+	q := readForm(r).text(inputQuery)
 	msg, to, err := change(p, u)
 	if f, ok := formOf(err, r.PostForm, procurement.FieldItem); ok {
 		return s.renderShortlist(w, r, p, http.StatusBadRequest, f, q, "")
@@ -152,7 +152,7 @@ func (s *Server) shortlistChange(w http.ResponseWriter, r *http.Request, change 
 // procurementShortlistAdd puts a Catalogue Solution on the shortlist.
 func (s *Server) procurementShortlistAdd(w http.ResponseWriter, r *http.Request) error {
 	return s.shortlistChange(w, r, func(p procurement.Procurement, u *auth.User) (string, string, error) {
-		item := r.PostForm.Get("item")
+		item := readForm(r).values.Get(procurement.FieldItem)
 		if err := s.procurements.AddToShortlist(r.Context(), u.Actor(), p.ID, version(r), item); err != nil {
 			return "", "", err
 		}
@@ -167,7 +167,7 @@ func (s *Server) procurementShortlistAdd(w http.ResponseWriter, r *http.Request)
 // procurementShortlistRemove takes a solution off the shortlist.
 func (s *Server) procurementShortlistRemove(w http.ResponseWriter, r *http.Request) error {
 	return s.shortlistChange(w, r, func(p procurement.Procurement, u *auth.User) (string, string, error) {
-		item := r.PostForm.Get("item")
+		item := readForm(r).values.Get(procurement.FieldItem)
 		name := item
 		if sl, ok := p.Solution(item); ok {
 			name = sl.Name
@@ -230,29 +230,39 @@ func (s *Server) procurementEvaluateForm(w http.ResponseWriter, r *http.Request)
 	return nil
 }
 
+// parseScoresForm reads the score of each shortlisted solution against
+// each criterion, and whether the person asked to complete Evaluate.
+func parseScoresForm(f *form, p procurement.Procurement) ([]procurement.ScoreInput, bool) {
+	var in []procurement.ScoreInput
+	for _, sl := range p.Shortlist {
+		for _, c := range p.Criteria {
+			field := procurement.FieldScore(sl.ItemID, c.ID)
+			// Only the cells the form had: a missing one is not a blank.
+			if _, ok := f.values[field]; ok {
+				in = append(in, procurement.ScoreInput{ItemID: sl.ItemID, CriterionID: c.ID, Score: f.values.Get(field)})
+			}
+		}
+	}
+	return in, f.values.Get(inputAction) == actionComplete
+}
+
+// The Evaluate form's button that completes the step, and the shortlist's
+// search box.
+const (
+	actionComplete = "complete"
+	inputQuery     = "q"
+)
+
 // procurementEvaluate saves the scores (action save), or saves them and
 // completes Evaluate (action complete).
 func (s *Server) procurementEvaluate(w http.ResponseWriter, r *http.Request) error {
-	if err := r.ParseForm(); err != nil {
-		return apperr.New(apperr.Invalid, "The form could not be read")
-	}
 	u := currentUser(r)
 	p, err := s.loadProcurement(r)
 	if err != nil {
 		return err
 	}
 	rows, fields := scoreRows(p)
-	var in []procurement.ScoreInput
-	for _, sl := range p.Shortlist {
-		for _, c := range p.Criteria {
-			field := procurement.FieldScore(sl.ItemID, c.ID)
-			// Only the cells the form had: a missing one is not a blank.
-			if _, ok := r.PostForm[field]; ok {
-				in = append(in, procurement.ScoreInput{ItemID: sl.ItemID, CriterionID: c.ID, Score: r.PostForm.Get(field)})
-			}
-		}
-	}
-	complete := r.PostForm.Get("action") == "complete"
+	in, complete := parseScoresForm(readForm(r), p)
 	err = s.procurements.SaveScores(r.Context(), u.Actor(), p.ID, version(r), in, complete)
 	if f, ok := formOf(err, r.PostForm, fields...); ok {
 		v := s.procurementView(r, p)

@@ -79,15 +79,13 @@ func (s *Server) renderProcurementNew(w http.ResponseWriter, r *http.Request, st
 
 // procurementCreate starts a procurement.
 func (s *Server) procurementCreate(w http.ResponseWriter, r *http.Request) error {
-	if err := r.ParseForm(); err != nil {
-		return apperr.New(apperr.Invalid, "The form could not be read")
-	}
 	u := currentUser(r)
-	ccg := r.PostForm.Get("ccg")
+	form := readForm(r)
+	ccg := form.values.Get(procurement.FieldCCG)
 	if u.Role == auth.Buyer {
 		ccg = u.CCGCode // a buyer procures for their own CCG, whatever the form says
 	}
-	p, err := s.procurements.Create(r.Context(), u.Actor(), ccg, r.PostForm.Get("name"))
+	p, err := s.procurements.Create(r.Context(), u.Actor(), ccg, form.values.Get(procurement.FieldName))
 	if f, ok := formOf(err, r.PostForm, procurement.FieldCCG, procurement.FieldName); ok {
 		return s.renderProcurementNew(w, r, http.StatusBadRequest, f)
 	}
@@ -117,13 +115,16 @@ var stepPaths = map[procurement.Step]string{
 	procurement.StepManage:   "/manage",
 }
 
-// Task list tags, as the design system's task list uses them.
+// atTimeStamp is how the task list says when a step was completed.
+const atTimeStamp = "2 January 2006 at 15:04"
+
+// The task list's tones, as the design system's task list uses them: a
+// finished step reads as plain text (one that cannot start yet, muted),
+// one to do is blue, one begun aqua green.
 const (
-	tagDone     = "nhsuk-tag--no-colour nhsuk-tag--no-border nhsuk-u-font-weight-normal"
-	tagCannot   = tagDone + " nhsuk-u-secondary-text-colour"
-	tagToDo     = "nhsuk-tag--blue"
-	tagStarted  = "nhsuk-tag--aqua-green"
-	atTimeStamp = "2 January 2006 at 15:04"
+	toneDone    = views.ToneDone
+	toneToDo    = views.ToneProgress
+	toneStarted = views.ToneStarted
 )
 
 // started reports whether work on a step not yet completed has begun.
@@ -152,20 +153,20 @@ func (s *Server) procurementView(r *http.Request, p procurement.Procurement) vie
 		t := views.TaskView{Key: string(st.Step), Name: st.Step.Name(), Href: procurementPath(p) + stepPaths[st.Step]}
 		switch {
 		case st.Status == procurement.Completed:
-			t.Status, t.TagClass = "Completed", tagDone
+			t.Status, t.Tone = "Completed", toneDone
 			if st.CompletedAt != nil {
 				t.Hint = "Completed by " + st.CompletedBy + " on " + st.CompletedAt.In(dates.London).Format(atTimeStamp)
 			}
 		case st.Status == procurement.Skipped:
-			t.Status, t.TagClass, t.Href = "Skipped", tagDone, ""
+			t.Status, t.Tone, t.Href = "Skipped", toneDone, ""
 			t.Hint = "A Direct Award skips this step"
 		case !p.CanStart(st.Step):
-			t.Status, t.TagClass, t.Href = "Cannot start yet", tagCannot, ""
+			t.Status, t.Tone, t.Muted, t.Href = "Cannot start yet", toneDone, true, ""
 			t.Hint = "Complete " + p.Needs(st.Step).Name() + " first"
 		case started(p, st.Step):
-			t.Status, t.TagClass = "In progress", tagStarted
+			t.Status, t.Tone = "In progress", toneStarted
 		default:
-			t.Status, t.TagClass = "Not started", tagToDo
+			t.Status, t.Tone = "Not started", toneToDo
 		}
 		v.Steps = append(v.Steps, t)
 	}

@@ -2,14 +2,16 @@ package views
 
 // OrderRow is one order in the list.
 type OrderRow struct {
-	CallOffID, Description, CCG, Supplier, Status, StatusTag string
-	Commencement                                             string
-	Items, Recipients                                        int
+	CallOffID, Description, CCG, Supplier, Status string
+	StatusTone                                    Tone
+	Commencement                                  string
+	Items, Recipients                             int
 }
 
 // OrderView is an order revision's page.
 type OrderView struct {
-	CallOffID, Status, StatusTag, CCGCode, CCGName, SupplierID, SupplierName, Description string
+	CallOffID, Status, CCGCode, CCGName, SupplierID, SupplierName, Description string
+	StatusTone                                                            Tone
 	Commencement, EndDate                                                                 string
 	InitialPeriod, MaximumTerm, Version                                                   int
 	Editable, IsAmendment, CanEdit, CanAmend, CanTerminate                                bool

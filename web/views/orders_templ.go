@@ -155,7 +155,7 @@ func OrderList(p Page, rows []OrderRow, pager Pager, f Form, statuses []Option, 
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
-					templ_7745c5c3_Err = StatusTag(o.Status, o.StatusTag).Render(ctx, templ_7745c5c3_Buffer)
+					templ_7745c5c3_Err = Tag(o.Status, o.StatusTone).Render(ctx, templ_7745c5c3_Buffer)
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
@@ -404,7 +404,7 @@ func OrderPage(p Page, o OrderView, f Form) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = StatusTag(o.Status, o.StatusTag).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = Tag(o.Status, o.StatusTone).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
