@@ -44,8 +44,14 @@ func (s *Server) catalogueList(w http.ResponseWriter, r *http.Request) error {
 		rows[i] = itemRow(it)
 	}
 	form := views.Form{Values: map[string]string{"q": f.Query, "kind": f.Kind, "supplier": f.Supplier}}
-	s.render(w, r, http.StatusOK, views.CatalogueList(s.page(r, "Buying Catalogue"), rows,
-		pager(res, "/catalogue", url.Values{"q": {f.Query}, "kind": {f.Kind}, "supplier": {f.Supplier}}), form, kinds, supplierOptions))
+	s.render(w, r, http.StatusOK, views.CatalogueList(views.CatalogueListPage{
+		Page:      s.page(r, "Buying Catalogue"),
+		Rows:      rows,
+		Pager:     pager(res, "/catalogue", url.Values{"q": {f.Query}, "kind": {f.Kind}, "supplier": {f.Supplier}}),
+		Form:      form,
+		Kinds:     kinds,
+		Suppliers: supplierOptions,
+	}))
 	return nil
 }
 

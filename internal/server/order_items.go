@@ -39,7 +39,12 @@ func (s *Server) renderItemNew(w http.ResponseWriter, r *http.Request, o order.O
 	if err != nil {
 		return err
 	}
-	s.render(w, r, status, views.OrderItemNew(s.orderPage(r, o, "Add a catalogue item"), v, f, rows))
+	s.render(w, r, status, views.OrderItemNew(views.OrderItemNewPage{
+		Page:  s.orderPage(r, o, "Add a catalogue item"),
+		Order: v,
+		Form:  f,
+		Items: rows,
+	}))
 	return nil
 }
 
@@ -155,7 +160,15 @@ func (s *Server) renderItem(w http.ResponseWriter, r *http.Request, o order.Orde
 	for i, msg := range uploadProblems {
 		problems[i] = views.UploadProblem{Message: msg}
 	}
-	s.render(w, r, status, views.OrderItemPage(s.orderPage(r, o, it.Name), v, iv, f, funding, choices, problems))
+	s.render(w, r, status, views.OrderItemPage(views.OrderItemShowPage{
+		Page:           s.orderPage(r, o, it.Name),
+		Order:          v,
+		Item:           iv,
+		Form:           f,
+		Funding:        funding,
+		Practices:      choices,
+		UploadProblems: problems,
+	}))
 	return nil
 }
 
@@ -372,7 +385,14 @@ func (s *Server) renderRecipients(w http.ResponseWriter, r *http.Request, o orde
 	if err != nil {
 		return err
 	}
-	s.render(w, r, status, views.OrderRecipients(s.orderPage(r, o, "Quantities and planned delivery dates"), v, iv, f, rows, it.PerPatient()))
+	s.render(w, r, status, views.OrderRecipients(views.OrderRecipientsPage{
+		Page:       s.orderPage(r, o, "Quantities and planned delivery dates"),
+		Order:      v,
+		Item:       iv,
+		Form:       f,
+		Rows:       rows,
+		PerPatient: it.PerPatient(),
+	}))
 	return nil
 }
 

@@ -69,7 +69,11 @@ func (s *Server) renderTerminate(w http.ResponseWriter, r *http.Request, o order
 	if err != nil {
 		return err
 	}
-	s.render(w, r, status, views.OrderTerminate(s.orderPage(r, o, "Terminate the order"), v, f))
+	s.render(w, r, status, views.OrderTerminate(views.OrderTerminatePage{
+		Page:  s.orderPage(r, o, "Terminate the order"),
+		Order: v,
+		Form:  f,
+	}))
 	return nil
 }
 
@@ -128,7 +132,10 @@ func (s *Server) orderSummary(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.render(w, r, http.StatusOK, views.OrderSummary(s.orderPage(r, o, "Order "+o.CallOffID()+" summary"), v))
+	s.render(w, r, http.StatusOK, views.OrderSummary(views.OrderSummaryPage{
+		Page:  s.orderPage(r, o, "Order "+o.CallOffID()+" summary"),
+		Order: v,
+	}))
 	return nil
 }
 

@@ -64,8 +64,14 @@ func (s *Server) orderList(w http.ResponseWriter, r *http.Request) error {
 		statuses = append(statuses, views.Option{Value: string(st), Label: st.Name()})
 	}
 	form := views.Form{Values: map[string]string{"q": f.Query, "status": string(f.Status)}}
-	s.render(w, r, http.StatusOK, views.OrderList(s.page(r, "Call-off orders"), rows,
-		pager(res, "/orders", url.Values{"q": {f.Query}, "status": {string(f.Status)}}), form, statuses, orderWriters.allows(u)))
+	s.render(w, r, http.StatusOK, views.OrderList(views.OrderListPage{
+		Page:      s.page(r, "Call-off orders"),
+		Rows:      rows,
+		Pager:     pager(res, "/orders", url.Values{"q": {f.Query}, "status": {string(f.Status)}}),
+		Form:      form,
+		Statuses:  statuses,
+		CanCreate: orderWriters.allows(u),
+	}))
 	return nil
 }
 
@@ -96,7 +102,12 @@ func (s *Server) orderNew(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.render(w, r, http.StatusOK, views.OrderDetailsForm(s.page(r, "Create an order", orderCrumbs...), views.Form{}, "/orders", 0, ccgs, suppliers, false))
+	s.render(w, r, http.StatusOK, views.OrderDetailsForm(views.OrderDetailsFormPage{
+		Page:      s.page(r, "Create an order", orderCrumbs...),
+		Action:    "/orders",
+		CCGs:      ccgs,
+		Suppliers: suppliers,
+	}))
 	return nil
 }
 
@@ -148,7 +159,13 @@ func (s *Server) orderCreate(w http.ResponseWriter, r *http.Request) error {
 		if oerr != nil {
 			return oerr
 		}
-		s.render(w, r, http.StatusBadRequest, views.OrderDetailsForm(s.page(r, "Create an order", orderCrumbs...), f, "/orders", 0, ccgs, suppliers, false))
+		s.render(w, r, http.StatusBadRequest, views.OrderDetailsForm(views.OrderDetailsFormPage{
+			Page:      s.page(r, "Create an order", orderCrumbs...),
+			Form:      f,
+			Action:    "/orders",
+			CCGs:      ccgs,
+			Suppliers: suppliers,
+		}))
 		return nil
 	}
 	if err != nil {
@@ -268,7 +285,11 @@ func (s *Server) renderOrder(w http.ResponseWriter, r *http.Request, o order.Ord
 	if err != nil {
 		return err
 	}
-	s.render(w, r, status, views.OrderPage(s.page(r, "Order "+o.CallOffID(), orderCrumbs...), v, f))
+	s.render(w, r, status, views.OrderPage(views.OrderShowPage{
+		Page:  s.page(r, "Order "+o.CallOffID(), orderCrumbs...),
+		Order: v,
+		Form:  f,
+	}))
 	return nil
 }
 
@@ -297,7 +318,14 @@ func (s *Server) orderDetailsEdit(w http.ResponseWriter, r *http.Request) error 
 		inputCommencement + "-year": strconv.Itoa(o.Commencement.Year()),
 		inputInitialPeriod:          strconv.Itoa(o.InitialPeriod), inputMaximumTerm: strconv.Itoa(o.MaximumTerm),
 	}}
-	s.render(w, r, http.StatusOK, views.OrderDetailsForm(s.orderPage(r, o, "Order details"), f, "/orders/"+o.CallOffID()+"/details", o.Version, nil, suppliers, len(o.Items) > 0))
+	s.render(w, r, http.StatusOK, views.OrderDetailsForm(views.OrderDetailsFormPage{
+		Page:           s.orderPage(r, o, "Order details"),
+		Form:           f,
+		Action:         "/orders/" + o.CallOffID() + "/details",
+		Version:        o.Version,
+		Suppliers:      suppliers,
+		SupplierLocked: len(o.Items) > 0,
+	}))
 	return nil
 }
 
@@ -320,7 +348,14 @@ func (s *Server) orderDetailsUpdate(w http.ResponseWriter, r *http.Request) erro
 		if oerr != nil {
 			return oerr
 		}
-		s.render(w, r, http.StatusBadRequest, views.OrderDetailsForm(s.orderPage(r, o, "Order details"), f, "/orders/"+o.CallOffID()+"/details", version(r), nil, suppliers, len(o.Items) > 0))
+		s.render(w, r, http.StatusBadRequest, views.OrderDetailsForm(views.OrderDetailsFormPage{
+			Page:           s.orderPage(r, o, "Order details"),
+			Form:           f,
+			Action:         "/orders/" + o.CallOffID() + "/details",
+			Version:        version(r),
+			Suppliers:      suppliers,
+			SupplierLocked: len(o.Items) > 0,
+		}))
 		return nil
 	}
 	if err != nil {

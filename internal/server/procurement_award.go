@@ -37,8 +37,14 @@ func (s *Server) renderAward(w http.ResponseWriter, r *http.Request, p procureme
 	if p.Procedure != procurement.DirectAward {
 		ranking = rankRows(p)
 	}
-	s.render(w, r, status, views.ProcurementAward(s.procurementPage(r, p, "Call-off order form and contract award"), v, f,
-		winnerOptions(p), ranking, closedReason(p, procurement.StepAward)))
+	s.render(w, r, status, views.ProcurementAward(views.ProcurementAwardPage{
+		Page:        s.procurementPage(r, p, "Call-off order form and contract award"),
+		Procurement: v,
+		Form:        f,
+		Winners:     winnerOptions(p),
+		Ranking:     ranking,
+		Closed:      closedReason(p, procurement.StepAward),
+	}))
 	return nil
 }
 
@@ -121,8 +127,13 @@ func (s *Server) procurementManagePage(w http.ResponseWriter, r *http.Request) e
 	}
 	v := s.procurementView(r, p)
 	canComplete := v.CanEdit && p.OrderSigned() && p.CheckChange(procurement.StepManage) == nil
-	s.render(w, r, http.StatusOK, views.ProcurementManage(s.procurementPage(r, p, "Manage your contract"), v, rows,
-		canComplete, p.State(procurement.StepManage).Status == procurement.Completed))
+	s.render(w, r, http.StatusOK, views.ProcurementManage(views.ProcurementManagePage{
+		Page:        s.procurementPage(r, p, "Manage your contract"),
+		Procurement: v,
+		Services:    rows,
+		CanComplete: canComplete,
+		Completed:   p.State(procurement.StepManage).Status == procurement.Completed,
+	}))
 	return nil
 }
 

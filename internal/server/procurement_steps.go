@@ -54,8 +54,14 @@ func (s *Server) procurementPrepareForm(w http.ResponseWriter, r *http.Request) 
 		f.Values[procurement.FieldCriterionName(i+1)] = c.Name
 		f.Values[procurement.FieldCriterionWeight(i+1)] = strconv.Itoa(c.Weight)
 	}
-	s.render(w, r, http.StatusOK, views.ProcurementPrepare(s.procurementPage(r, p, "Prepare"), s.procurementView(r, p), f,
-		procedureOptions(), criterionRows(len(p.Criteria)), closedReason(p, procurement.StepPrepare)))
+	s.render(w, r, http.StatusOK, views.ProcurementPrepare(views.ProcurementPreparePage{
+		Page:        s.procurementPage(r, p, "Prepare"),
+		Procurement: s.procurementView(r, p),
+		Form:        f,
+		Procedures:  procedureOptions(),
+		Rows:        criterionRows(len(p.Criteria)),
+		Closed:      closedReason(p, procurement.StepPrepare),
+	}))
 	return nil
 }
 
@@ -86,8 +92,14 @@ func (s *Server) procurementPrepare(w http.ResponseWriter, r *http.Request) erro
 	if f, ok := formOf(err, r.PostForm, prepareFields()...); ok {
 		v := s.procurementView(r, p)
 		v.Version = version(r)
-		s.render(w, r, http.StatusBadRequest, views.ProcurementPrepare(s.procurementPage(r, p, "Prepare"), v, f,
-			procedureOptions(), criterionRows(filled), closedReason(p, procurement.StepPrepare)))
+		s.render(w, r, http.StatusBadRequest, views.ProcurementPrepare(views.ProcurementPreparePage{
+			Page:        s.procurementPage(r, p, "Prepare"),
+			Procurement: v,
+			Form:        f,
+			Procedures:  procedureOptions(),
+			Rows:        criterionRows(filled),
+			Closed:      closedReason(p, procurement.StepPrepare),
+		}))
 		return nil
 	}
 	if err != nil {
@@ -117,9 +129,17 @@ func (s *Server) renderShortlist(w http.ResponseWriter, r *http.Request, p procu
 		rows[i] = views.CandidateRow{ID: c.ID, Name: c.Name, Supplier: c.SupplierName, Shortlisted: c.Shortlisted, Orderable: c.Orderable()}
 	}
 	v := s.procurementView(r, p)
-	s.render(w, r, status, views.ProcurementShortlist(s.procurementPage(r, p, "Review Catalogue Solutions"), v, f, q, rows,
-		pager(res, procurementPath(p)+"/shortlist", url.Values{"q": {q}}), procurement.CheckShortlist(p),
-		closedReason(p, procurement.StepReview), p.State(procurement.StepReview).Status == procurement.Completed))
+	s.render(w, r, status, views.ProcurementShortlist(views.ProcurementShortlistPage{
+		Page:        s.procurementPage(r, p, "Review Catalogue Solutions"),
+		Procurement: v,
+		Form:        f,
+		Query:       q,
+		Found:       rows,
+		Pager:       pager(res, procurementPath(p)+"/shortlist", url.Values{"q": {q}}),
+		Problem:     procurement.CheckShortlist(p),
+		Closed:      closedReason(p, procurement.StepReview),
+		Completed:   p.State(procurement.StepReview).Status == procurement.Completed,
+	}))
 	return nil
 }
 
@@ -225,8 +245,14 @@ func (s *Server) procurementEvaluateForm(w http.ResponseWriter, r *http.Request)
 		f.Values[procurement.FieldScore(k.ItemID, k.CriterionID)] = strconv.Itoa(v)
 	}
 	rows, _ := scoreRows(p)
-	s.render(w, r, http.StatusOK, views.ProcurementEvaluate(s.procurementPage(r, p, "Evaluate"), s.procurementView(r, p), f,
-		rows, rankRows(p), closedReason(p, procurement.StepEvaluate)))
+	s.render(w, r, http.StatusOK, views.ProcurementEvaluate(views.ProcurementEvaluatePage{
+		Page:        s.procurementPage(r, p, "Evaluate"),
+		Procurement: s.procurementView(r, p),
+		Form:        f,
+		Rows:        rows,
+		Ranking:     rankRows(p),
+		Closed:      closedReason(p, procurement.StepEvaluate),
+	}))
 	return nil
 }
 
@@ -267,8 +293,14 @@ func (s *Server) procurementEvaluate(w http.ResponseWriter, r *http.Request) err
 	if f, ok := formOf(err, r.PostForm, fields...); ok {
 		v := s.procurementView(r, p)
 		v.Version = version(r)
-		s.render(w, r, http.StatusBadRequest, views.ProcurementEvaluate(s.procurementPage(r, p, "Evaluate"), v, f,
-			rows, rankRows(p), closedReason(p, procurement.StepEvaluate)))
+		s.render(w, r, http.StatusBadRequest, views.ProcurementEvaluate(views.ProcurementEvaluatePage{
+			Page:        s.procurementPage(r, p, "Evaluate"),
+			Procurement: v,
+			Form:        f,
+			Rows:        rows,
+			Ranking:     rankRows(p),
+			Closed:      closedReason(p, procurement.StepEvaluate),
+		}))
 		return nil
 	}
 	if err != nil {

@@ -48,8 +48,12 @@ func (s *Server) procurementList(w http.ResponseWriter, r *http.Request) error {
 		rows[i] = views.ProcurementRow{Href: "/procurements/" + strconv.FormatInt(p.ID, 10), Name: p.Name,
 			CCG: p.CCGName + " (" + p.CCGCode + ")", Procedure: p.Procedure.Name(), NextStep: next}
 	}
-	s.render(w, r, http.StatusOK, views.ProcurementList(s.page(r, "Procurements", views.Link{Label: "Dashboard", Href: "/"}), rows,
-		pager(res, "/procurements", url.Values{}), procurementWriters.allows(u)))
+	s.render(w, r, http.StatusOK, views.ProcurementList(views.ProcurementListPage{
+		Page:      s.page(r, "Procurements", views.Link{Label: "Dashboard", Href: "/"}),
+		Rows:      rows,
+		Pager:     pager(res, "/procurements", url.Values{}),
+		CanCreate: procurementWriters.allows(u),
+	}))
 	return nil
 }
 
@@ -73,7 +77,11 @@ func (s *Server) renderProcurementNew(w http.ResponseWriter, r *http.Request, st
 	if err != nil {
 		return err
 	}
-	s.render(w, r, status, views.ProcurementNew(s.page(r, "Start a procurement", procurementCrumbs...), f, ccgs))
+	s.render(w, r, status, views.ProcurementNew(views.ProcurementNewPage{
+		Page: s.page(r, "Start a procurement", procurementCrumbs...),
+		Form: f,
+		CCGs: ccgs,
+	}))
 	return nil
 }
 
@@ -199,7 +207,10 @@ func (s *Server) procurementShow(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.render(w, r, http.StatusOK, views.ProcurementPage(s.page(r, p.Name, procurementCrumbs...), s.procurementView(r, p)))
+	s.render(w, r, http.StatusOK, views.ProcurementPage(views.ProcurementShowPage{
+		Page:        s.page(r, p.Name, procurementCrumbs...),
+		Procurement: s.procurementView(r, p),
+	}))
 	return nil
 }
 

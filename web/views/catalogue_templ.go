@@ -12,7 +12,7 @@ import templruntime "github.com/a-h/templ/runtime"
 import "strconv"
 
 // CatalogueList is the searchable list of catalogue items.
-func CatalogueList(p Page, rows []ItemRow, pager Pager, f Form, kinds []Option, suppliers []Option) templ.Component {
+func CatalogueList(v CatalogueListPage) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -46,9 +46,9 @@ func CatalogueList(p Page, rows []ItemRow, pager Pager, f Form, kinds []Option, 
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var3 string
-			templ_7745c5c3_Var3, templ_7745c5c3_Err = templruntime.NewAttributeExpression(f.Value("q")).Resolve(ctx)
+			templ_7745c5c3_Var3, templ_7745c5c3_Err = templruntime.NewAttributeExpression(v.Form.Value("q")).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/catalogue.templ`, Line: 15, Col: 83}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/catalogue.templ`, Line: 15, Col: 88}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var3)
 			if templ_7745c5c3_Err != nil {
@@ -58,7 +58,7 @@ func CatalogueList(p Page, rows []ItemRow, pager Pager, f Form, kinds []Option, 
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Select(f, "kind", "Type", kinds).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = Select(v.Form, "kind", "Type", v.Kinds).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -66,7 +66,7 @@ func CatalogueList(p Page, rows []ItemRow, pager Pager, f Form, kinds []Option, 
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Select(f, "supplier", "Supplier", suppliers).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = Select(v.Form, "supplier", "Supplier", v.Suppliers).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -74,16 +74,16 @@ func CatalogueList(p Page, rows []ItemRow, pager Pager, f Form, kinds []Option, 
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Pagination(pager).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = Pagination(v.Pager).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			if len(rows) > 0 {
+			if len(v.Rows) > 0 {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "<table class=\"nhsuk-table-responsive\" data-testid=\"catalogue-list\"><caption class=\"nhsuk-table__caption nhsuk-u-visually-hidden\">Catalogue items</caption> <thead class=\"nhsuk-table__head\"><tr class=\"nhsuk-table__row\"><th class=\"nhsuk-table__header\" scope=\"col\">Item</th><th class=\"nhsuk-table__header\" scope=\"col\">Id</th><th class=\"nhsuk-table__header\" scope=\"col\">Type</th><th class=\"nhsuk-table__header\" scope=\"col\">Supplier</th><th class=\"nhsuk-table__header nhsuk-table__header--numeric\" scope=\"col\">Prices</th></tr></thead> <tbody class=\"nhsuk-table__body\">")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				for _, it := range rows {
+				for _, it := range v.Rows {
 					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "<tr class=\"nhsuk-table__row\"><td class=\"nhsuk-table__cell\"><span class=\"nhsuk-table-responsive__heading\" aria-hidden=\"true\">Item </span><a href=\"")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
@@ -179,7 +179,7 @@ func CatalogueList(p Page, rows []ItemRow, pager Pager, f Form, kinds []Option, 
 			}
 			return nil
 		})
-		templ_7745c5c3_Err = Layout(p).Render(templ.WithChildren(ctx, templ_7745c5c3_Var2), templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = Layout(v.Page).Render(templ.WithChildren(ctx, templ_7745c5c3_Var2), templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

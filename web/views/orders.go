@@ -1,5 +1,75 @@
 package views
 
+// OrderListPage is the searchable list of orders.
+type OrderListPage struct {
+	Page      Page
+	Rows      []OrderRow
+	Pager     Pager
+	Form      Form
+	Statuses  []Option
+	CanCreate bool
+}
+
+// OrderDetailsFormPage is the form of an order's details, to create the order (Action /orders, Version 0) or change it.
+type OrderDetailsFormPage struct {
+	Page           Page
+	Form           Form
+	Action         string // where the form posts
+	Version        int    // the version the person saw
+	CCGs           []Option
+	Suppliers      []Option
+	SupplierLocked bool // the order has items, so its supplier cannot change
+}
+
+// OrderShowPage is an order revision's page.
+type OrderShowPage struct {
+	Page  Page
+	Order OrderView
+	Form  Form
+}
+
+// OrderItemNewPage lists what can be added to an order in progress.
+type OrderItemNewPage struct {
+	Page  Page
+	Order OrderView
+	Form  Form
+	Items []OrderableRow
+}
+
+// OrderItemShowPage is an item of an order: its funding and the practices that receive it.
+type OrderItemShowPage struct {
+	Page           Page
+	Order          OrderView
+	Item           OrderItemView
+	Form           Form
+	Funding        []Option
+	Practices      []PracticeChoice
+	UploadProblems []UploadProblem
+}
+
+// OrderRecipientsPage is the quantities and planned delivery dates of an item's practices.
+type OrderRecipientsPage struct {
+	Page       Page
+	Order      OrderView
+	Item       OrderItemView
+	Form       Form
+	Rows       []RecipientEdit
+	PerPatient bool // the item is priced per patient, so quantities default to list sizes
+}
+
+// OrderTerminatePage asks why and from when the order in force is terminated.
+type OrderTerminatePage struct {
+	Page  Page
+	Order OrderView
+	Form  Form
+}
+
+// OrderSummaryPage is the printable summary of an order.
+type OrderSummaryPage struct {
+	Page  Page
+	Order OrderView
+}
+
 // OrderRow is one order in the list.
 type OrderRow struct {
 	CallOffID, Description, CCG, Supplier, Status string
@@ -11,16 +81,16 @@ type OrderRow struct {
 // OrderView is an order revision's page.
 type OrderView struct {
 	CallOffID, Status, CCGCode, CCGName, SupplierID, SupplierName, Description string
-	StatusTone                                                            Tone
-	Commencement, EndDate                                                                 string
-	InitialPeriod, MaximumTerm, Version                                                   int
-	Editable, IsAmendment, CanEdit, CanAmend, CanTerminate                                bool
-	CompletedBy, CompletedAt, TerminationReason, TerminationDate, CreatedBy               string
-	Items                                                                                 []OrderItemView
-	Total                                                                                 CostView
-	Problems                                                                              []string
-	Revisions                                                                             []RevisionView
-	Services                                                                              []LedgerRow
+	StatusTone                                                                 Tone
+	Commencement, EndDate                                                      string
+	InitialPeriod, MaximumTerm, Version                                        int
+	Editable, IsAmendment, CanEdit, CanAmend, CanTerminate                     bool
+	CompletedBy, CompletedAt, TerminationReason, TerminationDate, CreatedBy    string
+	Items                                                                      []OrderItemView
+	Total                                                                      CostView
+	Problems                                                                   []string
+	Revisions                                                                  []RevisionView
+	Services                                                                   []LedgerRow
 }
 
 // OrderItemView is one item of an order.

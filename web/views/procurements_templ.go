@@ -86,7 +86,7 @@ type RankRow struct {
 func procurementPath(v ProcurementView, rest string) string { return v.Path + rest }
 
 // ProcurementList lists the procurements the user may see.
-func ProcurementList(p Page, rows []ProcurementRow, pager Pager, canCreate bool) templ.Component {
+func ProcurementList(v ProcurementListPage) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -119,7 +119,7 @@ func ProcurementList(p Page, rows []ProcurementRow, pager Pager, canCreate bool)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			if canCreate {
+			if v.CanCreate {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "<a class=\"nhsuk-button\" data-module=\"nhsuk-button\" href=\"/procurements/new\" role=\"button\" draggable=\"false\">Start a procurement</a>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
@@ -129,16 +129,16 @@ func ProcurementList(p Page, rows []ProcurementRow, pager Pager, canCreate bool)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Pagination(pager).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = Pagination(v.Pager).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			if len(rows) > 0 {
+			if len(v.Rows) > 0 {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "<table class=\"nhsuk-table-responsive\" data-testid=\"procurement-list\"><caption class=\"nhsuk-table__caption nhsuk-u-visually-hidden\">Procurements</caption> <thead class=\"nhsuk-table__head\"><tr class=\"nhsuk-table__row\"><th class=\"nhsuk-table__header\" scope=\"col\">Name</th><th class=\"nhsuk-table__header\" scope=\"col\">CCG</th><th class=\"nhsuk-table__header\" scope=\"col\">Procedure</th><th class=\"nhsuk-table__header\" scope=\"col\">Next step</th></tr></thead> <tbody class=\"nhsuk-table__body\">")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				for _, r := range rows {
+				for _, r := range v.Rows {
 					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "<tr class=\"nhsuk-table__row\"><td class=\"nhsuk-table__cell\"><span class=\"nhsuk-table-responsive__heading\" aria-hidden=\"true\">Name </span><a href=\"")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
@@ -221,7 +221,7 @@ func ProcurementList(p Page, rows []ProcurementRow, pager Pager, canCreate bool)
 			}
 			return nil
 		})
-		templ_7745c5c3_Err = Layout(p).Render(templ.WithChildren(ctx, templ_7745c5c3_Var2), templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = Layout(v.Page).Render(templ.WithChildren(ctx, templ_7745c5c3_Var2), templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -230,7 +230,7 @@ func ProcurementList(p Page, rows []ProcurementRow, pager Pager, canCreate bool)
 }
 
 // ProcurementNew starts a procurement: its name, and for a reviewer the CCG.
-func ProcurementNew(p Page, f Form, ccgs []Option) templ.Component {
+func ProcurementNew(v ProcurementNewPage) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -263,7 +263,7 @@ func ProcurementNew(p Page, f Form, ccgs []Option) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = ErrorSummary(f).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = ErrorSummary(v.Form).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -271,13 +271,13 @@ func ProcurementNew(p Page, f Form, ccgs []Option) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			if len(ccgs) > 0 {
-				templ_7745c5c3_Err = Select(f, "ccg", "CCG", ccgs).Render(ctx, templ_7745c5c3_Buffer)
+			if len(v.CCGs) > 0 {
+				templ_7745c5c3_Err = Select(v.Form, "ccg", "CCG", v.CCGs).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = TextInput(f, "name", "Name", "What is being procured, for example: GP clinical system 2027", "text", "off", "").Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = TextInput(v.Form, "name", "Name", "What is being procured, for example: GP clinical system 2027", "text", "off", "").Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -287,7 +287,7 @@ func ProcurementNew(p Page, f Form, ccgs []Option) templ.Component {
 			}
 			return nil
 		})
-		templ_7745c5c3_Err = Layout(p).Render(templ.WithChildren(ctx, templ_7745c5c3_Var9), templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = Layout(v.Page).Render(templ.WithChildren(ctx, templ_7745c5c3_Var9), templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -348,7 +348,7 @@ func procurementHead(v ProcurementView) templ.Component {
 
 // ProcurementPage is a procurement's task list: each step with its
 // status, and who completed it and when.
-func ProcurementPage(p Page, v ProcurementView) templ.Component {
+func ProcurementPage(v ProcurementShowPage) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -377,7 +377,7 @@ func ProcurementPage(p Page, v ProcurementView) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = procurementHead(v).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = procurementHead(v.Procurement).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -386,9 +386,9 @@ func ProcurementPage(p Page, v ProcurementView) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var15 string
-			templ_7745c5c3_Var15, templ_7745c5c3_Err = templ.JoinStringErrs(v.Name)
+			templ_7745c5c3_Var15, templ_7745c5c3_Err = templ.JoinStringErrs(v.Procurement.Name)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/procurements.templ`, Line: 145, Col: 14}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/procurements.templ`, Line: 145, Col: 26}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var15))
 			if templ_7745c5c3_Err != nil {
@@ -398,19 +398,19 @@ func ProcurementPage(p Page, v ProcurementView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = summaryRow("Procedure", v.Procedure).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = summaryRow("Procedure", v.Procurement.Procedure).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			if v.CallOffID != "" {
+			if v.Procurement.CallOffID != "" {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 21, "<div class=\"nhsuk-summary-list__row\"><dt class=\"nhsuk-summary-list__key\">Call-off order</dt><dd class=\"nhsuk-summary-list__value\"><a href=\"")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var16 string
-				templ_7745c5c3_Var16, templ_7745c5c3_Err = templruntime.NewAttributeExpression(templ.SafeURL("/orders/" + v.LatestCallOffID)).ResolveURL(ctx)
+				templ_7745c5c3_Var16, templ_7745c5c3_Err = templruntime.NewAttributeExpression(templ.SafeURL("/orders/" + v.Procurement.LatestCallOffID)).ResolveURL(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/procurements.templ`, Line: 151, Col: 98}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/procurements.templ`, Line: 151, Col: 110}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var16)
 				if templ_7745c5c3_Err != nil {
@@ -421,9 +421,9 @@ func ProcurementPage(p Page, v ProcurementView) templ.Component {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var17 string
-				templ_7745c5c3_Var17, templ_7745c5c3_Err = templ.JoinStringErrs(v.LatestCallOffID)
+				templ_7745c5c3_Var17, templ_7745c5c3_Err = templ.JoinStringErrs(v.Procurement.LatestCallOffID)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/procurements.templ`, Line: 151, Col: 120}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/procurements.templ`, Line: 151, Col: 144}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var17))
 				if templ_7745c5c3_Err != nil {
@@ -434,9 +434,9 @@ func ProcurementPage(p Page, v ProcurementView) templ.Component {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var18 string
-				templ_7745c5c3_Var18, templ_7745c5c3_Err = templ.JoinStringErrs(v.OrderStatus)
+				templ_7745c5c3_Var18, templ_7745c5c3_Err = templ.JoinStringErrs(v.Procurement.OrderStatus)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/procurements.templ`, Line: 151, Col: 143}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/procurements.templ`, Line: 151, Col: 179}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var18))
 				if templ_7745c5c3_Err != nil {
@@ -447,8 +447,8 @@ func ProcurementPage(p Page, v ProcurementView) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			if v.Winner != "" {
-				templ_7745c5c3_Err = summaryRow("Awarded to", v.Winner).Render(ctx, templ_7745c5c3_Buffer)
+			if v.Procurement.Winner != "" {
+				templ_7745c5c3_Err = summaryRow("Awarded to", v.Procurement.Winner).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -457,7 +457,7 @@ func ProcurementPage(p Page, v ProcurementView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			for _, s := range v.Steps {
+			for _, s := range v.Procurement.Steps {
 				templ_7745c5c3_Err = taskItem(s).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
@@ -469,7 +469,7 @@ func ProcurementPage(p Page, v ProcurementView) templ.Component {
 			}
 			return nil
 		})
-		templ_7745c5c3_Err = Layout(p).Render(templ.WithChildren(ctx, templ_7745c5c3_Var14), templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = Layout(v.Page).Render(templ.WithChildren(ctx, templ_7745c5c3_Var14), templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -804,7 +804,7 @@ func backToProcurement(v ProcurementView) templ.Component {
 
 // ProcurementPrepare is the Prepare step: the procedure and the weighted
 // evaluation criteria.
-func ProcurementPrepare(p Page, v ProcurementView, f Form, procedures []Option, rows []CriterionRow, closed string) templ.Component {
+func ProcurementPrepare(v ProcurementPreparePage) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -837,11 +837,11 @@ func ProcurementPrepare(p Page, v ProcurementView, f Form, procedures []Option, 
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = ErrorSummary(f).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = ErrorSummary(v.Form).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = procurementHead(v).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = procurementHead(v.Procurement).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -849,15 +849,15 @@ func ProcurementPrepare(p Page, v ProcurementView, f Form, procedures []Option, 
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			if v.CanEdit && closed == "" {
+			if v.Procurement.CanEdit && v.Closed == "" {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 52, "<form method=\"post\" action=\"")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var39 string
-				templ_7745c5c3_Var39, templ_7745c5c3_Err = templruntime.NewAttributeExpression(templ.SafeURL(procurementPath(v, "/prepare"))).ResolveURL(ctx)
+				templ_7745c5c3_Var39, templ_7745c5c3_Err = templruntime.NewAttributeExpression(templ.SafeURL(procurementPath(v.Procurement, "/prepare"))).ResolveURL(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/procurements.templ`, Line: 216, Col: 79}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/procurements.templ`, Line: 216, Col: 91}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var39)
 				if templ_7745c5c3_Err != nil {
@@ -868,9 +868,9 @@ func ProcurementPrepare(p Page, v ProcurementView, f Form, procedures []Option, 
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var40 string
-				templ_7745c5c3_Var40, templ_7745c5c3_Err = templruntime.NewAttributeExpression(strconv.Itoa(v.Version)).Resolve(ctx)
+				templ_7745c5c3_Var40, templ_7745c5c3_Err = templruntime.NewAttributeExpression(strconv.Itoa(v.Procurement.Version)).Resolve(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/procurements.templ`, Line: 217, Col: 73}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/procurements.templ`, Line: 217, Col: 85}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var40)
 				if templ_7745c5c3_Err != nil {
@@ -888,7 +888,7 @@ func ProcurementPrepare(p Page, v ProcurementView, f Form, procedures []Option, 
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
-					var templ_7745c5c3_Var41 = []any{groupClass(f, "procedure")}
+					var templ_7745c5c3_Var41 = []any{groupClass(v.Form, "procedure")}
 					templ_7745c5c3_Err = templ.RenderCSSItems(ctx, templ_7745c5c3_ElementWriter, templ_7745c5c3_Var41...)
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
@@ -921,9 +921,9 @@ func ProcurementPrepare(p Page, v ProcurementView, f Form, procedures []Option, 
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var43 string
-				templ_7745c5c3_Var43, templ_7745c5c3_Err = templruntime.NewAttributeExpression(describedBy(f, "procedure", "x")).Resolve(ctx)
+				templ_7745c5c3_Var43, templ_7745c5c3_Err = templruntime.NewAttributeExpression(describedBy(v.Form, "procedure", "x")).Resolve(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/procurements.templ`, Line: 219, Col: 91}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/procurements.templ`, Line: 219, Col: 96}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var43)
 				if templ_7745c5c3_Err != nil {
@@ -933,7 +933,7 @@ func ProcurementPrepare(p Page, v ProcurementView, f Form, procedures []Option, 
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = fieldError(f, "procedure").Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = fieldError(v.Form, "procedure").Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -941,7 +941,7 @@ func ProcurementPrepare(p Page, v ProcurementView, f Form, procedures []Option, 
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				for i, o := range procedures {
+				for i, o := range v.Procedures {
 					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 60, "<div class=\"nhsuk-radios__item\"><input class=\"nhsuk-radios__input\" id=\"")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
@@ -972,7 +972,7 @@ func ProcurementPrepare(p Page, v ProcurementView, f Form, procedures []Option, 
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
-					if f.Value("procedure") == o.Value {
+					if v.Form.Value("procedure") == o.Value {
 						templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 63, " checked")
 						if templ_7745c5c3_Err != nil {
 							return templ_7745c5c3_Err
@@ -1021,7 +1021,7 @@ func ProcurementPrepare(p Page, v ProcurementView, f Form, procedures []Option, 
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
-					var templ_7745c5c3_Var48 = []any{groupClass(f, "criteria")}
+					var templ_7745c5c3_Var48 = []any{groupClass(v.Form, "criteria")}
 					templ_7745c5c3_Err = templ.RenderCSSItems(ctx, templ_7745c5c3_ElementWriter, templ_7745c5c3_Var48...)
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
@@ -1054,9 +1054,9 @@ func ProcurementPrepare(p Page, v ProcurementView, f Form, procedures []Option, 
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var50 string
-				templ_7745c5c3_Var50, templ_7745c5c3_Err = templruntime.NewAttributeExpression(describedBy(f, "criteria", "x")).Resolve(ctx)
+				templ_7745c5c3_Var50, templ_7745c5c3_Err = templruntime.NewAttributeExpression(describedBy(v.Form, "criteria", "x")).Resolve(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/procurements.templ`, Line: 234, Col: 90}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/procurements.templ`, Line: 234, Col: 95}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var50)
 				if templ_7745c5c3_Err != nil {
@@ -1066,7 +1066,7 @@ func ProcurementPrepare(p Page, v ProcurementView, f Form, procedures []Option, 
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = fieldError(f, "criteria").Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = fieldError(v.Form, "criteria").Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -1074,12 +1074,12 @@ func ProcurementPrepare(p Page, v ProcurementView, f Form, procedures []Option, 
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				for _, r := range rows {
+				for _, r := range v.Rows {
 					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 73, "<div class=\"nhsuk-grid-row\" data-testid=\"criterion-row\"><div class=\"nhsuk-grid-column-two-thirds\">")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
-					templ_7745c5c3_Err = criterionInput(f, r.NameField, "Criterion "+strconv.Itoa(r.N), "").Render(ctx, templ_7745c5c3_Buffer)
+					templ_7745c5c3_Err = criterionInput(v.Form, r.NameField, "Criterion "+strconv.Itoa(r.N), "").Render(ctx, templ_7745c5c3_Buffer)
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
@@ -1087,7 +1087,7 @@ func ProcurementPrepare(p Page, v ProcurementView, f Form, procedures []Option, 
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
-					templ_7745c5c3_Err = criterionInput(f, r.WeightField, "Weight of criterion "+strconv.Itoa(r.N), "nhsuk-input--width-3").Render(ctx, templ_7745c5c3_Buffer)
+					templ_7745c5c3_Err = criterionInput(v.Form, r.WeightField, "Weight of criterion "+strconv.Itoa(r.N), "nhsuk-input--width-3").Render(ctx, templ_7745c5c3_Buffer)
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
@@ -1105,11 +1105,11 @@ func ProcurementPrepare(p Page, v ProcurementView, f Form, procedures []Option, 
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = summaryRow("Procedure", v.Procedure).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = summaryRow("Procedure", v.Procurement.Procedure).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				for _, c := range v.Criteria {
+				for _, c := range v.Procurement.Criteria {
 					templ_7745c5c3_Err = summaryRow(c.Name, "Weight "+strconv.Itoa(c.Weight)).Render(ctx, templ_7745c5c3_Buffer)
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
@@ -1119,12 +1119,12 @@ func ProcurementPrepare(p Page, v ProcurementView, f Form, procedures []Option, 
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = closedNote(closed).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = closedNote(v.Closed).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = backToProcurement(v).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = backToProcurement(v.Procurement).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -1134,7 +1134,7 @@ func ProcurementPrepare(p Page, v ProcurementView, f Form, procedures []Option, 
 			}
 			return nil
 		})
-		templ_7745c5c3_Err = Layout(p).Render(templ.WithChildren(ctx, templ_7745c5c3_Var38), templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = Layout(v.Page).Render(templ.WithChildren(ctx, templ_7745c5c3_Var38), templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -1333,7 +1333,7 @@ func criterionInput(f Form, field, label, width string) templ.Component {
 
 // ProcurementShortlist is Review Catalogue Solutions: the shortlist, and a
 // search of the catalogue's solutions to add to it.
-func ProcurementShortlist(p Page, v ProcurementView, f Form, query string, found []CandidateRow, pager Pager, problem string, closed string, completed bool) templ.Component {
+func ProcurementShortlist(v ProcurementShortlistPage) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -1362,11 +1362,11 @@ func ProcurementShortlist(p Page, v ProcurementView, f Form, query string, found
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = ErrorSummary(f).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = ErrorSummary(v.Form).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = procurementHead(v).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = procurementHead(v.Procurement).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -1374,11 +1374,11 @@ func ProcurementShortlist(p Page, v ProcurementView, f Form, query string, found
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = fieldError(f, "item").Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = fieldError(v.Form, "item").Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			if len(v.Shortlist) == 0 {
+			if len(v.Procurement.Shortlist) == 0 {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 94, "<p>No solutions are shortlisted yet.</p>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
@@ -1413,7 +1413,7 @@ func ProcurementShortlist(p Page, v ProcurementView, f Form, query string, found
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
-					if v.CanEdit && closed == "" {
+					if v.Procurement.CanEdit && v.Closed == "" {
 						templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 97, "<th class=\"nhsuk-table__header\" scope=\"col\"><span class=\"nhsuk-u-visually-hidden\">Action</span></th>")
 						if templ_7745c5c3_Err != nil {
 							return templ_7745c5c3_Err
@@ -1423,7 +1423,7 @@ func ProcurementShortlist(p Page, v ProcurementView, f Form, query string, found
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
-					for _, s := range v.Shortlist {
+					for _, s := range v.Procurement.Shortlist {
 						templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 99, "<tr class=\"nhsuk-table__row\"><td class=\"nhsuk-table__cell\"><a href=\"")
 						if templ_7745c5c3_Err != nil {
 							return templ_7745c5c3_Err
@@ -1480,15 +1480,15 @@ func ProcurementShortlist(p Page, v ProcurementView, f Form, query string, found
 						if templ_7745c5c3_Err != nil {
 							return templ_7745c5c3_Err
 						}
-						if v.CanEdit && closed == "" {
+						if v.Procurement.CanEdit && v.Closed == "" {
 							templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 104, "<td class=\"nhsuk-table__cell\"><form method=\"post\" action=\"")
 							if templ_7745c5c3_Err != nil {
 								return templ_7745c5c3_Err
 							}
 							var templ_7745c5c3_Var70 string
-							templ_7745c5c3_Var70, templ_7745c5c3_Err = templruntime.NewAttributeExpression(templ.SafeURL(procurementPath(v, "/shortlist/remove"))).ResolveURL(ctx)
+							templ_7745c5c3_Var70, templ_7745c5c3_Err = templruntime.NewAttributeExpression(templ.SafeURL(procurementPath(v.Procurement, "/shortlist/remove"))).ResolveURL(ctx)
 							if templ_7745c5c3_Err != nil {
-								return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/procurements.templ`, Line: 318, Col: 93}
+								return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/procurements.templ`, Line: 318, Col: 105}
 							}
 							_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var70)
 							if templ_7745c5c3_Err != nil {
@@ -1499,9 +1499,9 @@ func ProcurementShortlist(p Page, v ProcurementView, f Form, query string, found
 								return templ_7745c5c3_Err
 							}
 							var templ_7745c5c3_Var71 string
-							templ_7745c5c3_Var71, templ_7745c5c3_Err = templruntime.NewAttributeExpression(strconv.Itoa(v.Version)).Resolve(ctx)
+							templ_7745c5c3_Var71, templ_7745c5c3_Err = templruntime.NewAttributeExpression(strconv.Itoa(v.Procurement.Version)).Resolve(ctx)
 							if templ_7745c5c3_Err != nil {
-								return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/procurements.templ`, Line: 319, Col: 78}
+								return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/procurements.templ`, Line: 319, Col: 90}
 							}
 							_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var71)
 							if templ_7745c5c3_Err != nil {
@@ -1525,9 +1525,9 @@ func ProcurementShortlist(p Page, v ProcurementView, f Form, query string, found
 								return templ_7745c5c3_Err
 							}
 							var templ_7745c5c3_Var73 string
-							templ_7745c5c3_Var73, templ_7745c5c3_Err = templruntime.NewAttributeExpression(query).Resolve(ctx)
+							templ_7745c5c3_Var73, templ_7745c5c3_Err = templruntime.NewAttributeExpression(v.Query).Resolve(ctx)
 							if templ_7745c5c3_Err != nil {
-								return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/procurements.templ`, Line: 321, Col: 54}
+								return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/procurements.templ`, Line: 321, Col: 56}
 							}
 							_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var73)
 							if templ_7745c5c3_Err != nil {
@@ -1571,21 +1571,21 @@ func ProcurementShortlist(p Page, v ProcurementView, f Form, query string, found
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			if v.CanEdit && closed == "" {
-				if completed {
+			if v.Procurement.CanEdit && v.Closed == "" {
+				if v.Completed {
 					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 113, "<p>The shortlist is completed. Adding or removing a solution means completing it again.</p>")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
-				} else if problem != "" {
+				} else if v.Problem != "" {
 					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 114, "<div class=\"nhsuk-inset-text\" data-testid=\"shortlist-problem\"><span class=\"nhsuk-u-visually-hidden\">Information: </span><p>")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
 					var templ_7745c5c3_Var75 string
-					templ_7745c5c3_Var75, templ_7745c5c3_Err = templ.JoinStringErrs(problem)
+					templ_7745c5c3_Var75, templ_7745c5c3_Err = templ.JoinStringErrs(v.Problem)
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/procurements.templ`, Line: 338, Col: 17}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/procurements.templ`, Line: 338, Col: 19}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var75))
 					if templ_7745c5c3_Err != nil {
@@ -1601,9 +1601,9 @@ func ProcurementShortlist(p Page, v ProcurementView, f Form, query string, found
 						return templ_7745c5c3_Err
 					}
 					var templ_7745c5c3_Var76 string
-					templ_7745c5c3_Var76, templ_7745c5c3_Err = templruntime.NewAttributeExpression(templ.SafeURL(procurementPath(v, "/shortlist/complete"))).ResolveURL(ctx)
+					templ_7745c5c3_Var76, templ_7745c5c3_Err = templruntime.NewAttributeExpression(templ.SafeURL(procurementPath(v.Procurement, "/shortlist/complete"))).ResolveURL(ctx)
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/procurements.templ`, Line: 341, Col: 89}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/procurements.templ`, Line: 341, Col: 101}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var76)
 					if templ_7745c5c3_Err != nil {
@@ -1614,9 +1614,9 @@ func ProcurementShortlist(p Page, v ProcurementView, f Form, query string, found
 						return templ_7745c5c3_Err
 					}
 					var templ_7745c5c3_Var77 string
-					templ_7745c5c3_Var77, templ_7745c5c3_Err = templruntime.NewAttributeExpression(strconv.Itoa(v.Version)).Resolve(ctx)
+					templ_7745c5c3_Var77, templ_7745c5c3_Err = templruntime.NewAttributeExpression(strconv.Itoa(v.Procurement.Version)).Resolve(ctx)
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/procurements.templ`, Line: 342, Col: 72}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/procurements.templ`, Line: 342, Col: 84}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var77)
 					if templ_7745c5c3_Err != nil {
@@ -1631,15 +1631,15 @@ func ProcurementShortlist(p Page, v ProcurementView, f Form, query string, found
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = SearchBox(procurementPath(v, "/shortlist"), "Solution name, id or supplier", "Only Catalogue Solutions published with a price can be shortlisted.", query).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = SearchBox(procurementPath(v.Procurement, "/shortlist"), "Solution name, id or supplier", "Only Catalogue Solutions published with a price can be shortlisted.", v.Query).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = Pagination(pager).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = Pagination(v.Pager).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				if len(found) > 0 {
+				if len(v.Found) > 0 {
 					templ_7745c5c3_Var78 := templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 						templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 						templ_7745c5c3_Buffer, templ_7745c5c3_IsBuffer := templruntime.GetBuffer(templ_7745c5c3_W)
@@ -1669,7 +1669,7 @@ func ProcurementShortlist(p Page, v ProcurementView, f Form, query string, found
 						if templ_7745c5c3_Err != nil {
 							return templ_7745c5c3_Err
 						}
-						for _, c := range found {
+						for _, c := range v.Found {
 							templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 122, "<tr class=\"nhsuk-table__row\"><td class=\"nhsuk-table__cell\"><a href=\"")
 							if templ_7745c5c3_Err != nil {
 								return templ_7745c5c3_Err
@@ -1742,9 +1742,9 @@ func ProcurementShortlist(p Page, v ProcurementView, f Form, query string, found
 									return templ_7745c5c3_Err
 								}
 								var templ_7745c5c3_Var84 string
-								templ_7745c5c3_Var84, templ_7745c5c3_Err = templruntime.NewAttributeExpression(templ.SafeURL(procurementPath(v, "/shortlist"))).ResolveURL(ctx)
+								templ_7745c5c3_Var84, templ_7745c5c3_Err = templruntime.NewAttributeExpression(templ.SafeURL(procurementPath(v.Procurement, "/shortlist"))).ResolveURL(ctx)
 								if templ_7745c5c3_Err != nil {
-									return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/procurements.templ`, Line: 371, Col: 87}
+									return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/procurements.templ`, Line: 371, Col: 99}
 								}
 								_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var84)
 								if templ_7745c5c3_Err != nil {
@@ -1755,9 +1755,9 @@ func ProcurementShortlist(p Page, v ProcurementView, f Form, query string, found
 									return templ_7745c5c3_Err
 								}
 								var templ_7745c5c3_Var85 string
-								templ_7745c5c3_Var85, templ_7745c5c3_Err = templruntime.NewAttributeExpression(strconv.Itoa(v.Version)).Resolve(ctx)
+								templ_7745c5c3_Var85, templ_7745c5c3_Err = templruntime.NewAttributeExpression(strconv.Itoa(v.Procurement.Version)).Resolve(ctx)
 								if templ_7745c5c3_Err != nil {
-									return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/procurements.templ`, Line: 372, Col: 79}
+									return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/procurements.templ`, Line: 372, Col: 91}
 								}
 								_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var85)
 								if templ_7745c5c3_Err != nil {
@@ -1781,9 +1781,9 @@ func ProcurementShortlist(p Page, v ProcurementView, f Form, query string, found
 									return templ_7745c5c3_Err
 								}
 								var templ_7745c5c3_Var87 string
-								templ_7745c5c3_Var87, templ_7745c5c3_Err = templruntime.NewAttributeExpression(query).Resolve(ctx)
+								templ_7745c5c3_Var87, templ_7745c5c3_Err = templruntime.NewAttributeExpression(v.Query).Resolve(ctx)
 								if templ_7745c5c3_Err != nil {
-									return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/procurements.templ`, Line: 374, Col: 55}
+									return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/procurements.templ`, Line: 374, Col: 57}
 								}
 								_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var87)
 								if templ_7745c5c3_Err != nil {
@@ -1829,7 +1829,7 @@ func ProcurementShortlist(p Page, v ProcurementView, f Form, query string, found
 					}
 				}
 			} else {
-				templ_7745c5c3_Err = closedNote(closed).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = closedNote(v.Closed).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -1838,13 +1838,13 @@ func ProcurementShortlist(p Page, v ProcurementView, f Form, query string, found
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = backToProcurement(v).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = backToProcurement(v.Procurement).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			return nil
 		})
-		templ_7745c5c3_Err = Layout(p).Render(templ.WithChildren(ctx, templ_7745c5c3_Var63), templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = Layout(v.Page).Render(templ.WithChildren(ctx, templ_7745c5c3_Var63), templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -1854,7 +1854,7 @@ func ProcurementShortlist(p Page, v ProcurementView, f Form, query string, found
 
 // ProcurementEvaluate is the Evaluate step: a score per shortlisted
 // solution per criterion, and the weighted ranking of the scores saved.
-func ProcurementEvaluate(p Page, v ProcurementView, f Form, rows []ScoreRow, ranking []RankRow, closed string) templ.Component {
+func ProcurementEvaluate(v ProcurementEvaluatePage) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -1883,11 +1883,11 @@ func ProcurementEvaluate(p Page, v ProcurementView, f Form, rows []ScoreRow, ran
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = ErrorSummary(f).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = ErrorSummary(v.Form).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = procurementHead(v).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = procurementHead(v.Procurement).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -1895,19 +1895,19 @@ func ProcurementEvaluate(p Page, v ProcurementView, f Form, rows []ScoreRow, ran
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = closedNote(closed).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = closedNote(v.Closed).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			if v.CanEdit && closed == "" {
+			if v.Procurement.CanEdit && v.Closed == "" {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 140, "<p>Score each solution against each criterion from 0 to 100. The weighted score is the sum of each score times its criterion's weight, divided by 100.</p><form method=\"post\" action=\"")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var91 string
-				templ_7745c5c3_Var91, templ_7745c5c3_Err = templruntime.NewAttributeExpression(templ.SafeURL(procurementPath(v, "/evaluate"))).ResolveURL(ctx)
+				templ_7745c5c3_Var91, templ_7745c5c3_Err = templruntime.NewAttributeExpression(templ.SafeURL(procurementPath(v.Procurement, "/evaluate"))).ResolveURL(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/procurements.templ`, Line: 404, Col: 78}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/procurements.templ`, Line: 404, Col: 90}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var91)
 				if templ_7745c5c3_Err != nil {
@@ -1918,9 +1918,9 @@ func ProcurementEvaluate(p Page, v ProcurementView, f Form, rows []ScoreRow, ran
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var92 string
-				templ_7745c5c3_Var92, templ_7745c5c3_Err = templruntime.NewAttributeExpression(strconv.Itoa(v.Version)).Resolve(ctx)
+				templ_7745c5c3_Var92, templ_7745c5c3_Err = templruntime.NewAttributeExpression(strconv.Itoa(v.Procurement.Version)).Resolve(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/procurements.templ`, Line: 405, Col: 71}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/procurements.templ`, Line: 405, Col: 83}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var92)
 				if templ_7745c5c3_Err != nil {
@@ -1959,7 +1959,7 @@ func ProcurementEvaluate(p Page, v ProcurementView, f Form, rows []ScoreRow, ran
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
-					for _, c := range v.Criteria {
+					for _, c := range v.Procurement.Criteria {
 						templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 145, "<th class=\"nhsuk-table__header\" scope=\"col\">")
 						if templ_7745c5c3_Err != nil {
 							return templ_7745c5c3_Err
@@ -1995,7 +1995,7 @@ func ProcurementEvaluate(p Page, v ProcurementView, f Form, rows []ScoreRow, ran
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
-					for _, r := range rows {
+					for _, r := range v.Rows {
 						templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 149, "<tr class=\"nhsuk-table__row\"><th class=\"nhsuk-table__header\" scope=\"row\">")
 						if templ_7745c5c3_Err != nil {
 							return templ_7745c5c3_Err
@@ -2026,7 +2026,7 @@ func ProcurementEvaluate(p Page, v ProcurementView, f Form, rows []ScoreRow, ran
 								if templ_7745c5c3_Err != nil {
 									return templ_7745c5c3_Err
 								}
-								var templ_7745c5c3_Var98 = []any{groupClass(f, c.Field)}
+								var templ_7745c5c3_Var98 = []any{groupClass(v.Form, c.Field)}
 								templ_7745c5c3_Err = templ.RenderCSSItems(ctx, templ_7745c5c3_ElementWriter, templ_7745c5c3_Var98...)
 								if templ_7745c5c3_Err != nil {
 									return templ_7745c5c3_Err
@@ -2084,7 +2084,7 @@ func ProcurementEvaluate(p Page, v ProcurementView, f Form, rows []ScoreRow, ran
 							if templ_7745c5c3_Err != nil {
 								return templ_7745c5c3_Err
 							}
-							templ_7745c5c3_Err = fieldError(f, c.Field).Render(ctx, templ_7745c5c3_Buffer)
+							templ_7745c5c3_Err = fieldError(v.Form, c.Field).Render(ctx, templ_7745c5c3_Buffer)
 							if templ_7745c5c3_Err != nil {
 								return templ_7745c5c3_Err
 							}
@@ -2096,7 +2096,7 @@ func ProcurementEvaluate(p Page, v ProcurementView, f Form, rows []ScoreRow, ran
 								if templ_7745c5c3_Err != nil {
 									return templ_7745c5c3_Err
 								}
-								var templ_7745c5c3_Var102 = []any{inputClass(f, c.Field, "nhsuk-input--width-3")}
+								var templ_7745c5c3_Var102 = []any{inputClass(v.Form, c.Field, "nhsuk-input--width-3")}
 								templ_7745c5c3_Err = templ.RenderCSSItems(ctx, templ_7745c5c3_ElementWriter, templ_7745c5c3_Var102...)
 								if templ_7745c5c3_Err != nil {
 									return templ_7745c5c3_Err
@@ -2141,9 +2141,9 @@ func ProcurementEvaluate(p Page, v ProcurementView, f Form, rows []ScoreRow, ran
 									return templ_7745c5c3_Err
 								}
 								var templ_7745c5c3_Var106 string
-								templ_7745c5c3_Var106, templ_7745c5c3_Err = templruntime.NewAttributeExpression(f.Value(c.Field)).Resolve(ctx)
+								templ_7745c5c3_Var106, templ_7745c5c3_Err = templruntime.NewAttributeExpression(v.Form.Value(c.Field)).Resolve(ctx)
 								if templ_7745c5c3_Err != nil {
-									return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/procurements.templ`, Line: 432, Col: 37}
+									return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/procurements.templ`, Line: 432, Col: 42}
 								}
 								_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var106)
 								if templ_7745c5c3_Err != nil {
@@ -2153,7 +2153,7 @@ func ProcurementEvaluate(p Page, v ProcurementView, f Form, rows []ScoreRow, ran
 								if templ_7745c5c3_Err != nil {
 									return templ_7745c5c3_Err
 								}
-								if f.Error(c.Field) != "" {
+								if v.Form.Error(c.Field) != "" {
 									templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 162, " aria-describedby=\"")
 									if templ_7745c5c3_Err != nil {
 										return templ_7745c5c3_Err
@@ -2211,17 +2211,17 @@ func ProcurementEvaluate(p Page, v ProcurementView, f Form, rows []ScoreRow, ran
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = rankingTable(ranking).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = rankingTable(v.Ranking).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = backToProcurement(v).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = backToProcurement(v.Procurement).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			return nil
 		})
-		templ_7745c5c3_Err = Layout(p).Render(templ.WithChildren(ctx, templ_7745c5c3_Var90), templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = Layout(v.Page).Render(templ.WithChildren(ctx, templ_7745c5c3_Var90), templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -2385,7 +2385,7 @@ func rankingTable(ranking []RankRow) templ.Component {
 
 // ProcurementAward is the call-off order form and contract award: the
 // winner and the order's term. Completing it creates the order.
-func ProcurementAward(p Page, v ProcurementView, f Form, winners []Option, ranking []RankRow, closed string) templ.Component {
+func ProcurementAward(v ProcurementAwardPage) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -2418,11 +2418,11 @@ func ProcurementAward(p Page, v ProcurementView, f Form, winners []Option, ranki
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = ErrorSummary(f).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = ErrorSummary(v.Form).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = procurementHead(v).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = procurementHead(v.Procurement).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -2430,15 +2430,15 @@ func ProcurementAward(p Page, v ProcurementView, f Form, winners []Option, ranki
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			if v.Awarded {
+			if v.Procurement.Awarded {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 183, "<p>The contract was awarded to ")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var119 string
-				templ_7745c5c3_Var119, templ_7745c5c3_Err = templ.JoinStringErrs(v.Winner)
+				templ_7745c5c3_Var119, templ_7745c5c3_Err = templ.JoinStringErrs(v.Procurement.Winner)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/procurements.templ`, Line: 499, Col: 46}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/procurements.templ`, Line: 499, Col: 58}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var119))
 				if templ_7745c5c3_Err != nil {
@@ -2449,9 +2449,9 @@ func ProcurementAward(p Page, v ProcurementView, f Form, winners []Option, ranki
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var120 string
-				templ_7745c5c3_Var120, templ_7745c5c3_Err = templruntime.NewAttributeExpression(templ.SafeURL("/orders/" + v.LatestCallOffID)).ResolveURL(ctx)
+				templ_7745c5c3_Var120, templ_7745c5c3_Err = templruntime.NewAttributeExpression(templ.SafeURL("/orders/" + v.Procurement.LatestCallOffID)).ResolveURL(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/procurements.templ`, Line: 499, Col: 105}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/procurements.templ`, Line: 499, Col: 129}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var120)
 				if templ_7745c5c3_Err != nil {
@@ -2462,9 +2462,9 @@ func ProcurementAward(p Page, v ProcurementView, f Form, winners []Option, ranki
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var121 string
-				templ_7745c5c3_Var121, templ_7745c5c3_Err = templ.JoinStringErrs(v.LatestCallOffID)
+				templ_7745c5c3_Var121, templ_7745c5c3_Err = templ.JoinStringErrs(v.Procurement.LatestCallOffID)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/procurements.templ`, Line: 499, Col: 133}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/procurements.templ`, Line: 499, Col: 169}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var121))
 				if templ_7745c5c3_Err != nil {
@@ -2474,9 +2474,9 @@ func ProcurementAward(p Page, v ProcurementView, f Form, winners []Option, ranki
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-			} else if v.CanEdit && closed == "" {
-				if len(ranking) > 1 {
-					templ_7745c5c3_Err = rankingTable(ranking).Render(ctx, templ_7745c5c3_Buffer)
+			} else if v.Procurement.CanEdit && v.Closed == "" {
+				if len(v.Ranking) > 1 {
+					templ_7745c5c3_Err = rankingTable(v.Ranking).Render(ctx, templ_7745c5c3_Buffer)
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
@@ -2486,9 +2486,9 @@ func ProcurementAward(p Page, v ProcurementView, f Form, winners []Option, ranki
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var122 string
-				templ_7745c5c3_Var122, templ_7745c5c3_Err = templruntime.NewAttributeExpression(templ.SafeURL(procurementPath(v, "/award"))).ResolveURL(ctx)
+				templ_7745c5c3_Var122, templ_7745c5c3_Err = templruntime.NewAttributeExpression(templ.SafeURL(procurementPath(v.Procurement, "/award"))).ResolveURL(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/procurements.templ`, Line: 504, Col: 77}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/procurements.templ`, Line: 504, Col: 89}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var122)
 				if templ_7745c5c3_Err != nil {
@@ -2499,9 +2499,9 @@ func ProcurementAward(p Page, v ProcurementView, f Form, winners []Option, ranki
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var123 string
-				templ_7745c5c3_Var123, templ_7745c5c3_Err = templruntime.NewAttributeExpression(strconv.Itoa(v.Version)).Resolve(ctx)
+				templ_7745c5c3_Var123, templ_7745c5c3_Err = templruntime.NewAttributeExpression(strconv.Itoa(v.Procurement.Version)).Resolve(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/procurements.templ`, Line: 505, Col: 73}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/procurements.templ`, Line: 505, Col: 85}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var123)
 				if templ_7745c5c3_Err != nil {
@@ -2519,7 +2519,7 @@ func ProcurementAward(p Page, v ProcurementView, f Form, winners []Option, ranki
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
-					var templ_7745c5c3_Var124 = []any{groupClass(f, "winner")}
+					var templ_7745c5c3_Var124 = []any{groupClass(v.Form, "winner")}
 					templ_7745c5c3_Err = templ.RenderCSSItems(ctx, templ_7745c5c3_ElementWriter, templ_7745c5c3_Var124...)
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
@@ -2552,9 +2552,9 @@ func ProcurementAward(p Page, v ProcurementView, f Form, winners []Option, ranki
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var126 string
-				templ_7745c5c3_Var126, templ_7745c5c3_Err = templruntime.NewAttributeExpression(describedBy(f, "winner", "x")).Resolve(ctx)
+				templ_7745c5c3_Var126, templ_7745c5c3_Err = templruntime.NewAttributeExpression(describedBy(v.Form, "winner", "x")).Resolve(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/procurements.templ`, Line: 507, Col: 88}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/procurements.templ`, Line: 507, Col: 93}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var126)
 				if templ_7745c5c3_Err != nil {
@@ -2564,7 +2564,7 @@ func ProcurementAward(p Page, v ProcurementView, f Form, winners []Option, ranki
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = fieldError(f, "winner").Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = fieldError(v.Form, "winner").Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -2572,7 +2572,7 @@ func ProcurementAward(p Page, v ProcurementView, f Form, winners []Option, ranki
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				for i, o := range winners {
+				for i, o := range v.Winners {
 					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 195, "<div class=\"nhsuk-radios__item\"><input class=\"nhsuk-radios__input\" id=\"")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
@@ -2603,7 +2603,7 @@ func ProcurementAward(p Page, v ProcurementView, f Form, winners []Option, ranki
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
-					if f.Value("winner") == o.Value {
+					if v.Form.Value("winner") == o.Value {
 						templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 198, " checked")
 						if templ_7745c5c3_Err != nil {
 							return templ_7745c5c3_Err
@@ -2644,15 +2644,15 @@ func ProcurementAward(p Page, v ProcurementView, f Form, winners []Option, ranki
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = DateField(f, "commencement", "Commencement date", "No more than 3 months in the past. For example, 1 4 2027").Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = DateField(v.Form, "commencement", "Commencement date", "No more than 3 months in the past. For example, 1 4 2027").Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = TextInput(f, "initial-period", "Initial period in months", "", "text", "off", "nhsuk-input--width-3").Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = TextInput(v.Form, "initial-period", "Initial period in months", "", "text", "off", "nhsuk-input--width-3").Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = TextInput(f, "maximum-term", "Maximum term in months", "At most 36 months, and longer than the initial period", "text", "off", "nhsuk-input--width-3").Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = TextInput(v.Form, "maximum-term", "Maximum term in months", "At most 36 months, and longer than the initial period", "text", "off", "nhsuk-input--width-3").Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -2661,12 +2661,12 @@ func ProcurementAward(p Page, v ProcurementView, f Form, winners []Option, ranki
 					return templ_7745c5c3_Err
 				}
 			} else {
-				templ_7745c5c3_Err = closedNote(closed).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = closedNote(v.Closed).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = backToProcurement(v).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = backToProcurement(v.Procurement).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -2676,7 +2676,7 @@ func ProcurementAward(p Page, v ProcurementView, f Form, winners []Option, ranki
 			}
 			return nil
 		})
-		templ_7745c5c3_Err = Layout(p).Render(templ.WithChildren(ctx, templ_7745c5c3_Var118), templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = Layout(v.Page).Render(templ.WithChildren(ctx, templ_7745c5c3_Var118), templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -2686,7 +2686,7 @@ func ProcurementAward(p Page, v ProcurementView, f Form, winners []Option, ranki
 
 // ProcurementManage is Manage your contract: the order and, once it is
 // completed, its services on the tracker.
-func ProcurementManage(p Page, v ProcurementView, services []LedgerRow, canComplete bool, completed bool) templ.Component {
+func ProcurementManage(v ProcurementManagePage) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -2715,7 +2715,7 @@ func ProcurementManage(p Page, v ProcurementView, services []LedgerRow, canCompl
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = procurementHead(v).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = procurementHead(v.Procurement).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -2723,7 +2723,7 @@ func ProcurementManage(p Page, v ProcurementView, services []LedgerRow, canCompl
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			if v.CallOffID == "" {
+			if v.Procurement.CallOffID == "" {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 206, "<p>The contract has not been awarded yet.</p>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
@@ -2734,9 +2734,9 @@ func ProcurementManage(p Page, v ProcurementView, services []LedgerRow, canCompl
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var133 string
-				templ_7745c5c3_Var133, templ_7745c5c3_Err = templruntime.NewAttributeExpression(templ.SafeURL("/orders/" + v.LatestCallOffID)).ResolveURL(ctx)
+				templ_7745c5c3_Var133, templ_7745c5c3_Err = templruntime.NewAttributeExpression(templ.SafeURL("/orders/" + v.Procurement.LatestCallOffID)).ResolveURL(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/procurements.templ`, Line: 544, Col: 92}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/procurements.templ`, Line: 544, Col: 104}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var133)
 				if templ_7745c5c3_Err != nil {
@@ -2747,9 +2747,9 @@ func ProcurementManage(p Page, v ProcurementView, services []LedgerRow, canCompl
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var134 string
-				templ_7745c5c3_Var134, templ_7745c5c3_Err = templ.JoinStringErrs(v.LatestCallOffID)
+				templ_7745c5c3_Var134, templ_7745c5c3_Err = templ.JoinStringErrs(v.Procurement.LatestCallOffID)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/procurements.templ`, Line: 544, Col: 114}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/procurements.templ`, Line: 544, Col: 138}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var134))
 				if templ_7745c5c3_Err != nil {
@@ -2760,9 +2760,9 @@ func ProcurementManage(p Page, v ProcurementView, services []LedgerRow, canCompl
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var135 string
-				templ_7745c5c3_Var135, templ_7745c5c3_Err = templ.JoinStringErrs(v.OrderStatus)
+				templ_7745c5c3_Var135, templ_7745c5c3_Err = templ.JoinStringErrs(v.Procurement.OrderStatus)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/procurements.templ`, Line: 544, Col: 137}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/procurements.templ`, Line: 544, Col: 173}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var135))
 				if templ_7745c5c3_Err != nil {
@@ -2772,15 +2772,15 @@ func ProcurementManage(p Page, v ProcurementView, services []LedgerRow, canCompl
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				if !v.OrderSigned {
+				if !v.Procurement.OrderSigned {
 					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 211, "<p>Add the practices that receive ")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
 					var templ_7745c5c3_Var136 string
-					templ_7745c5c3_Var136, templ_7745c5c3_Err = templ.JoinStringErrs(v.Winner)
+					templ_7745c5c3_Var136, templ_7745c5c3_Err = templ.JoinStringErrs(v.Procurement.Winner)
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/procurements.templ`, Line: 546, Col: 48}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/procurements.templ`, Line: 546, Col: 60}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var136))
 					if templ_7745c5c3_Err != nil {
@@ -2790,12 +2790,12 @@ func ProcurementManage(p Page, v ProcurementView, services []LedgerRow, canCompl
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
-				} else if len(services) > 0 {
+				} else if len(v.Services) > 0 {
 					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 213, "<h2>Service instances</h2>")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
-					templ_7745c5c3_Err = ledgerTable(services, "Service instances of order "+v.LatestCallOffID, false).Render(ctx, templ_7745c5c3_Buffer)
+					templ_7745c5c3_Err = ledgerTable(v.Services, "Service instances of order "+v.Procurement.LatestCallOffID, false).Render(ctx, templ_7745c5c3_Buffer)
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
@@ -2805,15 +2805,15 @@ func ProcurementManage(p Page, v ProcurementView, services []LedgerRow, canCompl
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			if canComplete {
+			if v.CanComplete {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 215, "<form method=\"post\" action=\"")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var137 string
-				templ_7745c5c3_Var137, templ_7745c5c3_Err = templruntime.NewAttributeExpression(templ.SafeURL(procurementPath(v, "/manage"))).ResolveURL(ctx)
+				templ_7745c5c3_Var137, templ_7745c5c3_Err = templruntime.NewAttributeExpression(templ.SafeURL(procurementPath(v.Procurement, "/manage"))).ResolveURL(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/procurements.templ`, Line: 553, Col: 76}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/procurements.templ`, Line: 553, Col: 88}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var137)
 				if templ_7745c5c3_Err != nil {
@@ -2824,9 +2824,9 @@ func ProcurementManage(p Page, v ProcurementView, services []LedgerRow, canCompl
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var138 string
-				templ_7745c5c3_Var138, templ_7745c5c3_Err = templruntime.NewAttributeExpression(strconv.Itoa(v.Version)).Resolve(ctx)
+				templ_7745c5c3_Var138, templ_7745c5c3_Err = templruntime.NewAttributeExpression(strconv.Itoa(v.Procurement.Version)).Resolve(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/procurements.templ`, Line: 554, Col: 71}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/procurements.templ`, Line: 554, Col: 83}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var138)
 				if templ_7745c5c3_Err != nil {
@@ -2836,7 +2836,7 @@ func ProcurementManage(p Page, v ProcurementView, services []LedgerRow, canCompl
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-			} else if completed {
+			} else if v.Completed {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 218, "<p>This step is completed: the procurement is finished.</p>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
@@ -2846,13 +2846,13 @@ func ProcurementManage(p Page, v ProcurementView, services []LedgerRow, canCompl
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = backToProcurement(v).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = backToProcurement(v.Procurement).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			return nil
 		})
-		templ_7745c5c3_Err = Layout(p).Render(templ.WithChildren(ctx, templ_7745c5c3_Var132), templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = Layout(v.Page).Render(templ.WithChildren(ctx, templ_7745c5c3_Var132), templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

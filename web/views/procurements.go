@@ -1,0 +1,84 @@
+package views
+
+// ProcurementListPage is the list of procurements.
+type ProcurementListPage struct {
+	Page      Page
+	Rows      []ProcurementRow
+	Pager     Pager
+	CanCreate bool
+}
+
+// ProcurementNewPage starts a procurement.
+type ProcurementNewPage struct {
+	Page Page
+	Form Form
+	CCGs []Option
+}
+
+// ProcurementShowPage is a procurement's task list.
+type ProcurementShowPage struct {
+	Page        Page
+	Procurement ProcurementView
+}
+
+// ProcurementPreparePage is the Prepare step: the procedure and the criteria.
+type ProcurementPreparePage struct {
+	Page        Page
+	Procurement ProcurementView
+	Form        Form
+	Procedures  []Option
+	Rows        []CriterionRow
+	Closed      string // why the step cannot change now, "" when it can
+}
+
+// ProcurementShortlistPage is Review Catalogue Solutions: the shortlist and a search of the catalogue.
+type ProcurementShortlistPage struct {
+	Page        Page
+	Procurement ProcurementView
+	Form        Form
+	Query       string // the search typed
+	Found       []CandidateRow
+	Pager       Pager
+	Problem     string // what stops the shortlist being completed, "" when nothing
+	Closed      string // why the step cannot change now, "" when it can
+	Completed   bool   // the step is completed
+}
+
+// ProcurementEvaluatePage is the Evaluate step: the scores and the ranking.
+type ProcurementEvaluatePage struct {
+	Page        Page
+	Procurement ProcurementView
+	Form        Form
+	Rows        []ScoreRow
+	Ranking     []RankRow
+	Closed      string // why the step cannot change now, "" when it can
+}
+
+// ProcurementAwardPage is the contract award, which makes the call-off order.
+type ProcurementAwardPage struct {
+	Page        Page
+	Procurement ProcurementView
+	Form        Form
+	Winners     []Option
+	Ranking     []RankRow
+	Closed      string // why the step cannot change now, "" when it can
+}
+
+// ProcurementManagePage is Manage your contract: the order and its services.
+type ProcurementManagePage struct {
+	Page        Page
+	Procurement ProcurementView
+	Services    []LedgerRow
+	CanComplete bool // the step may be completed now
+	Completed   bool // the step is completed
+}
+
+// CatalogueListPage is the searchable Buying Catalogue.
+type CatalogueListPage struct {
+	Page      Page
+	Rows      []ItemRow
+	Pager     Pager
+	Form      Form
+	Kinds     []Option
+	Suppliers []Option
+}
