@@ -45,12 +45,14 @@ func TestCreateValidation(t *testing.T) {
 		{"ErrCCGOutsideScope", func(d *order.Details) { d.CCGCode = "03Q" }, order.FieldCCG},
 	}
 	for _, c := range cases {
-		d := details()
-		c.edit(&d)
-		_, err := f.Orders.Create(ctx, f.actor, d)
-		if !apperr.Is(err, apperr.Invalid) || fieldsOf(err)[c.field] == "" {
-			t.Errorf("%s: err = %v, want an Invalid error on %s", c.name, err, c.field)
-		}
+		t.Run(c.name, func(t *testing.T) {
+			d := details()
+			c.edit(&d)
+			_, err := f.Orders.Create(ctx, f.actor, d)
+			if !apperr.Is(err, apperr.Invalid) || fieldsOf(err)[c.field] == "" {
+				t.Errorf("%s: err = %v, want an Invalid error on %s", c.name, err, c.field)
+			}
+		})
 	}
 	var n int
 	if err := f.pool.QueryRow(ctx, `SELECT count(*) FROM orders`).Scan(&n); err != nil || n != 0 {
@@ -101,10 +103,12 @@ func TestAddItemRules(t *testing.T) {
 		{"ErrAdditionalWithoutSolution", "10000-001A001"},
 	}
 	for _, c := range cases {
-		err := f.Orders.AddItem(ctx, f.actor, id, f.get(id).Version, c.item)
-		if !apperr.Is(err, apperr.Invalid) || fieldsOf(err)[order.FieldItem] == "" {
-			t.Errorf("%s: %v", c.name, err)
-		}
+		t.Run(c.name, func(t *testing.T) {
+			err := f.Orders.AddItem(ctx, f.actor, id, f.get(id).Version, c.item)
+			if !apperr.Is(err, apperr.Invalid) || fieldsOf(err)[order.FieldItem] == "" {
+				t.Errorf("%s: %v", c.name, err)
+			}
+		})
 	}
 	f.addItem(id, "10000-001")
 	f.addItem(id, "10000-001A001") // now its solution is there
@@ -142,15 +146,17 @@ func TestRecipientRules(t *testing.T) {
 		{"ErrDeliveryAfterEnd", []order.RecipientInput{at("A81001", 2029, 12, 1)}, order.FieldDelivery("A81001")},
 	}
 	for _, c := range cases {
-		// A good recipient beside the bad one: nothing may be saved.
-		in := append([]order.RecipientInput{at("A81002", 2027, 1, 1)}, c.in...)
-		err := f.recipients(id, "10000-001", in...)
-		if !apperr.Is(err, apperr.Invalid) || fieldsOf(err)[c.field] == "" {
-			t.Errorf("%s: err = %v, want an error on %s", c.name, err, c.field)
-		}
-		if n := len(f.item(f.get(id), "10000-001").Recipients); n != 0 {
-			t.Errorf("%s: %d recipients saved half-way", c.name, n)
-		}
+		t.Run(c.name, func(t *testing.T) {
+			// A good recipient beside the bad one: nothing may be saved.
+			in := append([]order.RecipientInput{at("A81002", 2027, 1, 1)}, c.in...)
+			err := f.recipients(id, "10000-001", in...)
+			if !apperr.Is(err, apperr.Invalid) || fieldsOf(err)[c.field] == "" {
+				t.Errorf("%s: err = %v, want an error on %s", c.name, err, c.field)
+			}
+			if n := len(f.item(f.get(id), "10000-001").Recipients); n != 0 {
+				t.Errorf("%s: %d recipients saved half-way", c.name, n)
+			}
+		})
 	}
 
 	// Per-patient quantities default to the list size; the last day of the term is allowed.
@@ -390,11 +396,13 @@ func TestTerminationSetsCessationDates(t *testing.T) {
 		{"ErrTerminationAfterEnd", "Practice merger", func() (int, int, int) { return 2029, 12, 1 }, order.FieldTerminationDate},
 	}
 	for _, c := range cases {
-		y, m, d := c.date()
-		err := f.Orders.Terminate(ctx, f.actor, o.CallOffID(), o.Version, c.reason, dates.Date(y, gotime.Month(m), d))
-		if !apperr.Is(err, apperr.Invalid) || fieldsOf(err)[c.field] == "" {
-			t.Errorf("%s: %v", c.name, err)
-		}
+		t.Run(c.name, func(t *testing.T) {
+			y, m, d := c.date()
+			err := f.Orders.Terminate(ctx, f.actor, o.CallOffID(), o.Version, c.reason, dates.Date(y, gotime.Month(m), d))
+			if !apperr.Is(err, apperr.Invalid) || fieldsOf(err)[c.field] == "" {
+				t.Errorf("%s: %v", c.name, err)
+			}
+		})
 	}
 	end := dates.Date(2027, 6, 1)
 	if err := f.Orders.Terminate(ctx, f.actor, o.CallOffID(), o.Version, "Practices merged", end); err != nil {

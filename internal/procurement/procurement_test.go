@@ -31,8 +31,10 @@ func TestCreateRules(t *testing.T) {
 		{"ErrCCGUnknown", "99Z", "GP IT", org.AllCCGs(), procurement.FieldCCG},
 	}
 	for _, c := range cases {
-		_, err := f.Procurements.Create(ctx, f.As(c.scope), c.ccg, c.title)
-		wantField(t, c.name, err, c.field)
+		t.Run(c.name, func(t *testing.T) {
+			_, err := f.Procurements.Create(ctx, f.As(c.scope), c.ccg, c.title)
+			wantField(t, c.name, err, c.field)
+		})
 	}
 	if n := f.count("procurements"); n != 0 {
 		t.Errorf("refused procurements stored: %d", n)
@@ -82,8 +84,10 @@ func TestPrepareRules(t *testing.T) {
 		{"ErrTooManyCriteria", fc, criteria("a", "9", "b", "9", "c", "9", "d", "9", "e", "9", "f", "9", "g", "9", "h", "9", "i", "9", "j", "9", "k", "10"), procurement.FieldCriteria},
 	}
 	for _, c := range cases {
-		err := f.Procurements.Prepare(ctx, f.actor, p.ID, p.Version, procurement.PrepareInput{Procedure: c.proc, Criteria: c.rows})
-		wantField(t, c.name, err, c.field)
+		t.Run(c.name, func(t *testing.T) {
+			err := f.Procurements.Prepare(ctx, f.actor, p.ID, p.Version, procurement.PrepareInput{Procedure: c.proc, Criteria: c.rows})
+			wantField(t, c.name, err, c.field)
+		})
 	}
 	// The sum is only complained of once every weight is a number.
 	err := f.Procurements.Prepare(ctx, f.actor, p.ID, p.Version,
@@ -147,7 +151,9 @@ func TestStepOrder(t *testing.T) {
 		err  error
 	}{"ErrStepBeforePrevious/award", err})
 	for _, c := range checks {
-		wantCause(t, c.name, c.err, procurement.ErrStepOrder, apperr.Conflict)
+		t.Run(c.name, func(t *testing.T) {
+			wantCause(t, c.name, c.err, procurement.ErrStepOrder, apperr.Conflict)
+		})
 	}
 
 	f.prepare(p.ID, procurement.FurtherCompetitionOn, "Functionality", "100")
@@ -189,8 +195,10 @@ func TestShortlistRules(t *testing.T) {
 		{"ErrShortlistNotOrderable", "10011-003"},             // unpublished, no price
 	}
 	for _, c := range cases {
-		err := f.Procurements.AddToShortlist(ctx, f.actor, p.ID, f.get(p.ID).Version, c.item)
-		wantField(t, c.name, err, procurement.FieldItem)
+		t.Run(c.name, func(t *testing.T) {
+			err := f.Procurements.AddToShortlist(ctx, f.actor, p.ID, f.get(p.ID).Version, c.item)
+			wantField(t, c.name, err, procurement.FieldItem)
+		})
 	}
 	f.shortlist(p.ID, "10052-002", "10000-001")
 	err := f.Procurements.AddToShortlist(ctx, f.actor, p.ID, f.get(p.ID).Version, "10000-001")
@@ -367,9 +375,11 @@ func TestEvaluateScoresAndRanking(t *testing.T) {
 		{"ErrScoreNotWholeNumber/text", "good"},
 	}
 	for _, c := range cases {
-		in := []procurement.ScoreInput{{ItemID: "10000-001", CriterionID: fn, Score: "80"}, {ItemID: "10052-002", CriterionID: price, Score: c.score}}
-		err := f.Procurements.SaveScores(ctx, f.actor, p.ID, p.Version, in, false)
-		wantField(t, c.name, err, procurement.FieldScore("10052-002", price))
+		t.Run(c.name, func(t *testing.T) {
+			in := []procurement.ScoreInput{{ItemID: "10000-001", CriterionID: fn, Score: "80"}, {ItemID: "10052-002", CriterionID: price, Score: c.score}}
+			err := f.Procurements.SaveScores(ctx, f.actor, p.ID, p.Version, in, false)
+			wantField(t, c.name, err, procurement.FieldScore("10052-002", price))
+		})
 	}
 	if got := f.get(p.ID); len(got.Scores) != 0 || got.Version != p.Version {
 		t.Errorf("refused scores saved: %v", got.Scores)
@@ -461,10 +471,12 @@ func TestAwardCreatesTheOrder(t *testing.T) {
 		{"ErrAwardMaximumTermOver36", func(in *procurement.AwardInput) { in.MaximumTerm = 48 }, procurement.FieldMaximumTerm},
 	}
 	for _, c := range cases {
-		in := award("10052-002")
-		c.edit(&in)
-		_, err := f.Procurements.Award(ctx, f.actor, p.ID, p.Version, in)
-		wantField(t, c.name, err, c.field)
+		t.Run(c.name, func(t *testing.T) {
+			in := award("10052-002")
+			c.edit(&in)
+			_, err := f.Procurements.Award(ctx, f.actor, p.ID, p.Version, in)
+			wantField(t, c.name, err, c.field)
+		})
 	}
 	if n := f.count("orders"); n != 0 || f.get(p.ID).Version != p.Version {
 		t.Errorf("a refused award left %d orders or moved the version", n)
