@@ -31,12 +31,13 @@ type Details struct {
 	MaximumTerm   int
 }
 
-// Field names of the details form, used as the keys of field errors.
+// The fields of Details by meaning, the keys of field errors (the views
+// map them to their inputs).
 const (
 	FieldCCG           = "ccg"
 	FieldSupplier      = "supplier"
 	FieldDescription   = "description"
-	FieldCommencement  = "commencement-day"
+	FieldCommencement  = "commencement"
 	FieldInitialPeriod = "initial-period"
 	FieldMaximumTerm   = "maximum-term"
 )

@@ -201,10 +201,10 @@ func (s *Store) Amend(ctx context.Context, a org.Actor, callOffID string, versio
 	return next, err
 }
 
-// Field names of the termination form.
+// The fields of a termination by meaning, the keys of field errors.
 const (
 	FieldReason          = "reason"
-	FieldTerminationDate = "termination-day"
+	FieldTerminationDate = "termination"
 )
 
 // CheckTermination says what is wrong with a termination's reason and

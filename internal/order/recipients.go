@@ -27,9 +27,8 @@ const FieldPractices = "practices"
 // FieldQuantity and FieldDelivery are the keys of one recipient's fields.
 func FieldQuantity(practice string) string { return "quantity-" + practice }
 
-// FieldDelivery is the key of a recipient's planned delivery date (the
-// date input's day field, which the error summary links to).
-func FieldDelivery(practice string) string { return "delivery-" + practice + "-day" }
+// FieldDelivery is the key of a recipient's planned delivery date.
+func FieldDelivery(practice string) string { return "delivery-" + practice }
 
 // MaxQuantity bounds a quantity to catch a slip of the keyboard.
 const MaxQuantity = 10_000_000

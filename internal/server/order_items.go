@@ -399,8 +399,8 @@ func (s *Server) renderRecipients(w http.ResponseWriter, r *http.Request, o orde
 // The inputs of the recipients form: "Apply to all"'s date, and each
 // practice's quantity and planned delivery date.
 const (
-	inputAllDate  = "all"
-	fieldAllDate  = "all-day"
+	inputAllDate  = views.OrderAllDatesInput
+	fieldAllDate  = views.OrderAllDatesInput // the form's own field: the domain never sees it
 	actionApply   = "apply-all"
 	inputAction   = "action"
 	inputPractice = "practice"
@@ -408,7 +408,7 @@ const (
 )
 
 func inputQuantity(practice string) string { return order.FieldQuantity(practice) }
-func inputDelivery(practice string) string { return "delivery-" + practice }
+func inputDelivery(practice string) string { return views.OrderDeliveryInput(practice) }
 
 // parseRecipientsForm reads the quantity and planned delivery date of each
 // practice this revision added to it. "Apply to all" first sets its date
@@ -464,7 +464,7 @@ func (s *Server) orderRecipientsSave(w http.ResponseWriter, r *http.Request) err
 		// The form's own problems, and every other the domain finds.
 		err = form.check(order.CheckRecipients(r.Context(), s.pool, o, it.ID, inputs))
 	}
-	if f, ok := formOf(err, r.PostForm, fields...); ok {
+	if f, ok := orderFormOf(err, r.PostForm, fields...); ok {
 		return s.renderRecipients(w, r, o, it, http.StatusBadRequest, f)
 	}
 	if err != nil {

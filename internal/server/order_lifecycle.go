@@ -83,11 +83,10 @@ type terminationForm struct {
 	Date   time.Time
 }
 
-// The termination form's inputs: the reason, and the date input whose day
-// field is order.FieldTerminationDate.
+// The termination form's inputs: the reason, and the date.
 const (
 	inputReason          = order.FieldReason
-	inputTerminationDate = "termination"
+	inputTerminationDate = views.OrderTerminationInput
 )
 
 func parseTerminationForm(f *form) terminationForm {
@@ -112,7 +111,7 @@ func (s *Server) orderTerminate(w http.ResponseWriter, r *http.Request) error {
 		// The reason is checked too, so every problem shows at once.
 		err = f.check(order.CheckTermination(t.Reason, time.Time{}, s.now()))
 	}
-	if form, ok := formOf(err, r.PostForm, order.FieldReason, order.FieldTerminationDate); ok {
+	if form, ok := orderFormOf(err, r.PostForm, order.FieldReason, order.FieldTerminationDate); ok {
 		return s.renderTerminate(w, r, o, http.StatusBadRequest, form)
 	}
 	if err != nil {

@@ -112,15 +112,26 @@ func (s *Server) orderNew(w http.ResponseWriter, r *http.Request) error {
 }
 
 // The details form's inputs: the fields of order.Details by name, and the
-// commencement date input, whose day field is order.FieldCommencement.
+// commencement date input.
 const (
 	inputCCG           = order.FieldCCG
 	inputSupplier      = order.FieldSupplier
 	inputDescription   = order.FieldDescription
-	inputCommencement  = "commencement"
+	inputCommencement  = views.OrderCommencementInput
 	inputInitialPeriod = order.FieldInitialPeriod
 	inputMaximumTerm   = order.FieldMaximumTerm
 )
+
+// orderFormOf is formOf for the order forms (and the award's, which asks
+// for an order's term): each problem, named by meaning, is shown at its
+// input (a date's day part).
+func orderFormOf(err error, values url.Values, fields ...string) (views.Form, bool) {
+	f, ok := formOf(err, values, fields...)
+	for i := range f.Errors {
+		f.Errors[i].Field = views.OrderInputID(f.Errors[i].Field)
+	}
+	return f, ok
+}
 
 // parseDetails reads the details form; f keeps what is wrong with the
 // numbers and dates the domain never sees.
@@ -154,7 +165,7 @@ func (s *Server) orderCreate(w http.ResponseWriter, r *http.Request) error {
 	} else {
 		o, err = s.orders.Create(r.Context(), u.Actor(), d)
 	}
-	if f, ok := formOf(err, r.PostForm, detailsOrder...); ok {
+	if f, ok := orderFormOf(err, r.PostForm, detailsOrder...); ok {
 		ccgs, suppliers, oerr := s.orderFormOptions(r)
 		if oerr != nil {
 			return oerr
@@ -343,7 +354,7 @@ func (s *Server) orderDetailsUpdate(w http.ResponseWriter, r *http.Request) erro
 	} else {
 		err = form.check(nil)
 	}
-	if f, ok := formOf(err, r.PostForm, detailsOrder...); ok {
+	if f, ok := orderFormOf(err, r.PostForm, detailsOrder...); ok {
 		_, suppliers, oerr := s.orderFormOptions(r)
 		if oerr != nil {
 			return oerr

@@ -86,7 +86,7 @@ func (s *Server) procurementAward(w http.ResponseWriter, r *http.Request) error 
 		// Check the rest too, so every problem shows at once; nothing is written.
 		err = form.check(procurement.CheckAward(r.Context(), s.pool, s.now(), p, in))
 	}
-	if f, ok := formOf(err, r.PostForm, awardFields...); ok {
+	if f, ok := orderFormOf(err, r.PostForm, awardFields...); ok {
 		return s.renderAward(w, r, p, http.StatusBadRequest, f)
 	}
 	if err != nil {

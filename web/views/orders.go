@@ -1,5 +1,33 @@
 package views
 
+import "strings"
+
+// The order forms' date inputs (each has -day, -month and -year parts):
+// the order's commencement, the termination date, "Apply to all"'s date,
+// and each practice's planned delivery date (OrderDeliveryInput).
+const (
+	OrderCommencementInput = "commencement"
+	OrderTerminationInput  = "termination"
+	OrderAllDatesInput     = "all"
+	orderDeliveryPrefix    = "delivery-"
+)
+
+// OrderDeliveryInput is the date input of a practice's planned delivery.
+func OrderDeliveryInput(practice string) string { return orderDeliveryPrefix + practice }
+
+// OrderInputID is the id of the input a problem with an order form's field
+// (named by meaning, as the order domain names it) is shown beside, and
+// the error summary links to: a date's day part, else the field's own
+// input.
+func OrderInputID(field string) string {
+	switch {
+	case field == OrderCommencementInput, field == OrderTerminationInput, field == OrderAllDatesInput,
+		strings.HasPrefix(field, orderDeliveryPrefix):
+		return field + "-day"
+	}
+	return field
+}
+
 // OrderListPage is the searchable list of orders.
 type OrderListPage struct {
 	Page      Page
