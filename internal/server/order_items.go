@@ -55,7 +55,7 @@ func (s *Server) orderItemAdd(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	item := readForm(r).text(order.FieldItem)
+	item := readForm(r).text(views.OrderItemInput)
 	err = s.orders.AddItem(r.Context(), u.Actor(), o.CallOffID(), version(r), item)
 	if f, ok := formOf(err, r.PostForm, order.FieldItem); ok {
 		return s.renderItemNew(w, r, o, http.StatusBadRequest, f)
@@ -106,7 +106,7 @@ func (s *Server) orderItemShow(w http.ResponseWriter, r *http.Request) error {
 	}
 	f := views.Form{Values: map[string]string{}}
 	if it.FundingTypeID != nil {
-		f.Values[order.FieldFunding] = strconv.Itoa(*it.FundingTypeID)
+		f.Values[views.OrderFundingInput] = strconv.Itoa(*it.FundingTypeID)
 	}
 	return s.renderItem(w, r, o, it, http.StatusOK, f, nil, nil)
 }
@@ -174,7 +174,7 @@ func (s *Server) renderItem(w http.ResponseWriter, r *http.Request, o order.Orde
 
 // parseFundingForm reads the funding type chosen for it.
 func parseFundingForm(f *form, it order.Item) int {
-	funding, err := strconv.Atoi(f.text(order.FieldFunding))
+	funding, err := strconv.Atoi(f.text(views.OrderFundingInput))
 	if err != nil {
 		f.problem(order.FieldFunding, "Select how "+it.Name+" is funded")
 	}
@@ -407,7 +407,7 @@ const (
 	actionAll     = "all"
 )
 
-func inputQuantity(practice string) string { return order.FieldQuantity(practice) }
+func inputQuantity(practice string) string { return views.OrderQuantityInput(practice) }
 func inputDelivery(practice string) string { return views.OrderDeliveryInput(practice) }
 
 // parseRecipientsForm reads the quantity and planned delivery date of each

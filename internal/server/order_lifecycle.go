@@ -85,7 +85,7 @@ type terminationForm struct {
 
 // The termination form's inputs: the reason, and the date.
 const (
-	inputReason          = order.FieldReason
+	inputReason          = views.OrderReasonInput
 	inputTerminationDate = views.OrderTerminationInput
 )
 

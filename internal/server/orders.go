@@ -111,15 +111,14 @@ func (s *Server) orderNew(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// The details form's inputs: the fields of order.Details by name, and the
-// commencement date input.
+// The details form's inputs, as the view names them.
 const (
-	inputCCG           = order.FieldCCG
-	inputSupplier      = order.FieldSupplier
-	inputDescription   = order.FieldDescription
+	inputCCG           = views.OrderCCGInput
+	inputSupplier      = views.OrderSupplierInput
+	inputDescription   = views.OrderDescriptionInput
 	inputCommencement  = views.OrderCommencementInput
-	inputInitialPeriod = order.FieldInitialPeriod
-	inputMaximumTerm   = order.FieldMaximumTerm
+	inputInitialPeriod = views.OrderInitialPeriodInput
+	inputMaximumTerm   = views.OrderMaximumTermInput
 )
 
 // orderFormOf is formOf for the order forms (and the award's, which asks

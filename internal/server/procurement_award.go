@@ -55,14 +55,14 @@ func (s *Server) procurementAwardForm(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
-	return s.renderAward(w, r, p, http.StatusOK, views.Form{Values: map[string]string{procurement.FieldWinner: procurement.DefaultWinner(p)}})
+	return s.renderAward(w, r, p, http.StatusOK, views.Form{Values: map[string]string{views.ProcurementWinnerInput: procurement.DefaultWinner(p)}})
 }
 
 // parseAwardForm reads the winner and the order's term; the term's inputs
 // are those of the order details form.
 func parseAwardForm(f *form) procurement.AwardInput {
 	return procurement.AwardInput{
-		ItemID:        f.values.Get(procurement.FieldWinner),
+		ItemID:        f.values.Get(views.ProcurementWinnerInput),
 		Commencement:  f.date(inputCommencement, procurement.FieldCommencement, "Commencement date"),
 		InitialPeriod: f.whole(inputInitialPeriod, procurement.FieldInitialPeriod, "Initial period"),
 		MaximumTerm:   f.whole(inputMaximumTerm, procurement.FieldMaximumTerm, "Maximum term"),

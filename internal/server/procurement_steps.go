@@ -49,7 +49,7 @@ func (s *Server) procurementPrepareForm(w http.ResponseWriter, r *http.Request) 
 	if err != nil {
 		return err
 	}
-	f := views.Form{Values: map[string]string{procurement.FieldProcedure: string(p.Procedure)}}
+	f := views.Form{Values: map[string]string{views.ProcurementProcedureInput: string(p.Procedure)}}
 	for i, c := range p.Criteria {
 		f.Values[procurement.FieldCriterionName(i+1)] = c.Name
 		f.Values[procurement.FieldCriterionWeight(i+1)] = strconv.Itoa(c.Weight)
@@ -68,7 +68,7 @@ func (s *Server) procurementPrepareForm(w http.ResponseWriter, r *http.Request) 
 // parsePrepareForm reads the procedure and every row of criteria, and
 // how many rows are filled in (the last row with anything in it).
 func parsePrepareForm(f *form) (procurement.PrepareInput, int) {
-	in := procurement.PrepareInput{Procedure: procurement.Procedure(f.values.Get(procurement.FieldProcedure))}
+	in := procurement.PrepareInput{Procedure: procurement.Procedure(f.values.Get(views.ProcurementProcedureInput))}
 	filled := 0
 	for n := 1; n <= procurement.MaxCriteria; n++ {
 		c := procurement.CriterionInput{Row: n, Name: f.values.Get(procurement.FieldCriterionName(n)), Weight: f.values.Get(procurement.FieldCriterionWeight(n))}
@@ -172,7 +172,7 @@ func (s *Server) shortlistChange(w http.ResponseWriter, r *http.Request, change 
 // procurementShortlistAdd puts a Catalogue Solution on the shortlist.
 func (s *Server) procurementShortlistAdd(w http.ResponseWriter, r *http.Request) error {
 	return s.shortlistChange(w, r, func(p procurement.Procurement, u *auth.User) (string, string, error) {
-		item := readForm(r).values.Get(procurement.FieldItem)
+		item := readForm(r).values.Get(views.ProcurementItemInput)
 		if err := s.procurements.AddToShortlist(r.Context(), u.Actor(), p.ID, version(r), item); err != nil {
 			return "", "", err
 		}
@@ -187,7 +187,7 @@ func (s *Server) procurementShortlistAdd(w http.ResponseWriter, r *http.Request)
 // procurementShortlistRemove takes a solution off the shortlist.
 func (s *Server) procurementShortlistRemove(w http.ResponseWriter, r *http.Request) error {
 	return s.shortlistChange(w, r, func(p procurement.Procurement, u *auth.User) (string, string, error) {
-		item := readForm(r).values.Get(procurement.FieldItem)
+		item := readForm(r).values.Get(views.ProcurementItemInput)
 		name := item
 		if sl, ok := p.Solution(item); ok {
 			name = sl.Name

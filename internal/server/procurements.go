@@ -89,11 +89,11 @@ func (s *Server) renderProcurementNew(w http.ResponseWriter, r *http.Request, st
 func (s *Server) procurementCreate(w http.ResponseWriter, r *http.Request) error {
 	u := currentUser(r)
 	form := readForm(r)
-	ccg := form.values.Get(procurement.FieldCCG)
+	ccg := form.values.Get(views.ProcurementCCGInput)
 	if u.Role == auth.Buyer {
 		ccg = u.CCGCode // a buyer procures for their own CCG, whatever the form says
 	}
-	p, err := s.procurements.Create(r.Context(), u.Actor(), ccg, form.values.Get(procurement.FieldName))
+	p, err := s.procurements.Create(r.Context(), u.Actor(), ccg, form.values.Get(views.ProcurementNameInput))
 	if f, ok := formOf(err, r.PostForm, procurement.FieldCCG, procurement.FieldName); ok {
 		return s.renderProcurementNew(w, r, http.StatusBadRequest, f)
 	}

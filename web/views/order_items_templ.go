@@ -123,7 +123,7 @@ func OrderItemNew(v OrderItemNewPage) templ.Component {
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
-					var templ_7745c5c3_Var7 = []any{groupClass(v.Form, "item")}
+					var templ_7745c5c3_Var7 = []any{groupClass(v.Form, OrderItemInput)}
 					templ_7745c5c3_Err = templ.RenderCSSItems(ctx, templ_7745c5c3_ElementWriter, templ_7745c5c3_Var7...)
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
@@ -156,9 +156,9 @@ func OrderItemNew(v OrderItemNewPage) templ.Component {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var9 string
-				templ_7745c5c3_Var9, templ_7745c5c3_Err = templruntime.NewAttributeExpression(describedBy(v.Form, "item", "x")).Resolve(ctx)
+				templ_7745c5c3_Var9, templ_7745c5c3_Err = templruntime.NewAttributeExpression(describedBy(v.Form, OrderItemInput, "x")).Resolve(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/order_items.templ`, Line: 19, Col: 91}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/order_items.templ`, Line: 19, Col: 99}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var9)
 				if templ_7745c5c3_Err != nil {
@@ -181,7 +181,7 @@ func OrderItemNew(v OrderItemNewPage) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = fieldError(v.Form, "item").Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = fieldError(v.Form, OrderItemInput).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -195,9 +195,9 @@ func OrderItemNew(v OrderItemNewPage) templ.Component {
 						return templ_7745c5c3_Err
 					}
 					var templ_7745c5c3_Var11 string
-					templ_7745c5c3_Var11, templ_7745c5c3_Err = templruntime.NewAttributeExpression(radioID("item", i)).Resolve(ctx)
+					templ_7745c5c3_Var11, templ_7745c5c3_Err = templruntime.NewAttributeExpression(radioID(OrderItemInput, i)).Resolve(ctx)
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/order_items.templ`, Line: 26, Col: 69}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/order_items.templ`, Line: 26, Col: 77}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var11)
 					if templ_7745c5c3_Err != nil {
@@ -210,7 +210,7 @@ func OrderItemNew(v OrderItemNewPage) templ.Component {
 					var templ_7745c5c3_Var12 string
 					templ_7745c5c3_Var12, templ_7745c5c3_Err = templruntime.NewAttributeExpression(it.ID).Resolve(ctx)
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/order_items.templ`, Line: 26, Col: 110}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/order_items.templ`, Line: 26, Col: 118}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var12)
 					if templ_7745c5c3_Err != nil {
@@ -220,7 +220,7 @@ func OrderItemNew(v OrderItemNewPage) templ.Component {
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
-					if v.Form.Value("item") == it.ID {
+					if v.Form.Value(OrderItemInput) == it.ID {
 						templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 18, " checked")
 						if templ_7745c5c3_Err != nil {
 							return templ_7745c5c3_Err
@@ -231,9 +231,9 @@ func OrderItemNew(v OrderItemNewPage) templ.Component {
 						return templ_7745c5c3_Err
 					}
 					var templ_7745c5c3_Var13 string
-					templ_7745c5c3_Var13, templ_7745c5c3_Err = templruntime.NewAttributeExpression(radioID("item", i)).Resolve(ctx)
+					templ_7745c5c3_Var13, templ_7745c5c3_Err = templruntime.NewAttributeExpression(radioID(OrderItemInput, i)).Resolve(ctx)
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/order_items.templ`, Line: 27, Col: 82}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/order_items.templ`, Line: 27, Col: 90}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var13)
 					if templ_7745c5c3_Err != nil {
@@ -473,7 +473,7 @@ func OrderItemPage(v OrderItemShowPage) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = Select(v.Form, "funding", "How is it funded?", v.Funding).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = Select(v.Form, OrderFundingInput, "How is it funded?", v.Funding).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -538,7 +538,7 @@ func OrderItemPage(v OrderItemShowPage) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				var templ_7745c5c3_Var31 = []any{groupClass(v.Form, "practices")}
+				var templ_7745c5c3_Var31 = []any{groupClass(v.Form, OrderPracticesField)}
 				templ_7745c5c3_Err = templ.RenderCSSItems(ctx, templ_7745c5c3_ElementWriter, templ_7745c5c3_Var31...)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
@@ -596,7 +596,7 @@ func OrderItemPage(v OrderItemShowPage) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = fieldError(v.Form, "practices").Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = fieldError(v.Form, OrderPracticesField).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -1007,7 +1007,7 @@ func OrderRecipients(v OrderRecipientsPage) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = DateField(v.Form, "all", "Apply one date to every practice", "For example, 4 1 2027. You can then change any practice's date below.").Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = DateField(v.Form, OrderAllDatesInput, "Apply one date to every practice", "For example, 4 1 2027. You can then change any practice's date below.").Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -1047,17 +1047,17 @@ func OrderRecipients(v OrderRecipientsPage) templ.Component {
 					return templ_7745c5c3_Err
 				}
 				if v.PerPatient {
-					templ_7745c5c3_Err = TextInput(v.Form, "quantity-"+r.Code, "Number of patients", "List size: "+r.ListSize, "text", "off", "nhsuk-input--width-10").Render(ctx, templ_7745c5c3_Buffer)
+					templ_7745c5c3_Err = TextInput(v.Form, OrderQuantityInput(r.Code), "Number of patients", "List size: "+r.ListSize, "text", "off", "nhsuk-input--width-10").Render(ctx, templ_7745c5c3_Buffer)
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
 				} else {
-					templ_7745c5c3_Err = TextInput(v.Form, "quantity-"+r.Code, "Quantity", "", "text", "off", "nhsuk-input--width-10").Render(ctx, templ_7745c5c3_Buffer)
+					templ_7745c5c3_Err = TextInput(v.Form, OrderQuantityInput(r.Code), "Quantity", "", "text", "off", "nhsuk-input--width-10").Render(ctx, templ_7745c5c3_Buffer)
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
 				}
-				templ_7745c5c3_Err = DateField(v.Form, "delivery-"+r.Code, "Planned delivery date", "").Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = DateField(v.Form, OrderDeliveryInput(r.Code), "Planned delivery date", "").Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -1174,11 +1174,11 @@ func OrderTerminate(v OrderTerminatePage) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = TextArea(v.Form, "reason", "Why is the order terminated?", "").Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = TextArea(v.Form, OrderReasonInput, "Why is the order terminated?", "").Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = DateField(v.Form, "termination", "Termination date", "The first day the services are no longer provided. It must be in the future.").Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = DateField(v.Form, OrderTerminationInput, "Termination date", "The first day the services are no longer provided. It must be in the future.").Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

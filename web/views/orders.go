@@ -12,6 +12,26 @@ const (
 	orderDeliveryPrefix    = "delivery-"
 )
 
+// The order forms' other inputs, and the practice list a problem with the
+// choice of practices is shown beside. The server reads the forms by these
+// names and, where it names a field, the order domain uses the same word.
+const (
+	OrderQueryInput         = "q"
+	OrderStatusInput        = "status"
+	OrderCCGInput           = "ccg"
+	OrderSupplierInput      = "supplier"
+	OrderDescriptionInput   = "description"
+	OrderInitialPeriodInput = "initial-period"
+	OrderMaximumTermInput   = "maximum-term"
+	OrderItemInput          = "item"
+	OrderFundingInput       = "funding"
+	OrderPracticesField     = "practices"
+	OrderReasonInput        = "reason"
+)
+
+// OrderQuantityInput is the quantity input of a practice.
+func OrderQuantityInput(practice string) string { return "quantity-" + practice }
+
 // OrderDeliveryInput is the date input of a practice's planned delivery.
 func OrderDeliveryInput(practice string) string { return orderDeliveryPrefix + practice }
 

@@ -56,9 +56,9 @@ func OrderList(v OrderListPage) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var3 string
-			templ_7745c5c3_Var3, templ_7745c5c3_Err = templruntime.NewAttributeExpression(v.Form.Value("q")).Resolve(ctx)
+			templ_7745c5c3_Var3, templ_7745c5c3_Err = templruntime.NewAttributeExpression(v.Form.Value(OrderQueryInput)).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/orders.templ`, Line: 17, Col: 88}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/orders.templ`, Line: 17, Col: 100}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var3)
 			if templ_7745c5c3_Err != nil {
@@ -68,7 +68,7 @@ func OrderList(v OrderListPage) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Select(v.Form, "status", "Status", v.Statuses).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = Select(v.Form, OrderStatusInput, "Status", v.Statuses).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -279,12 +279,12 @@ func OrderDetailsForm(v OrderDetailsFormPage) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			if len(v.CCGs) > 0 {
-				templ_7745c5c3_Err = Select(v.Form, "ccg", "CCG", v.CCGs).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = Select(v.Form, OrderCCGInput, "CCG", v.CCGs).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = Select(v.Form, "supplier", "Supplier", v.Suppliers).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = Select(v.Form, OrderSupplierInput, "Supplier", v.Suppliers).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -294,19 +294,19 @@ func OrderDetailsForm(v OrderDetailsFormPage) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = TextInput(v.Form, "description", "Description", "What is being ordered and why, for example: Emis Web GP for the Stockton practices", "text", "off", "").Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = TextInput(v.Form, OrderDescriptionInput, "Description", "What is being ordered and why, for example: Emis Web GP for the Stockton practices", "text", "off", "").Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = DateField(v.Form, "commencement", "Commencement date", "No more than 3 months in the past. For example, 1 4 2027").Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = DateField(v.Form, OrderCommencementInput, "Commencement date", "No more than 3 months in the past. For example, 1 4 2027").Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = TextInput(v.Form, "initial-period", "Initial period in months", "", "text", "off", "nhsuk-input--width-3").Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = TextInput(v.Form, OrderInitialPeriodInput, "Initial period in months", "", "text", "off", "nhsuk-input--width-3").Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = TextInput(v.Form, "maximum-term", "Maximum term in months", "At most 36 months, and longer than the initial period", "text", "off", "nhsuk-input--width-3").Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = TextInput(v.Form, OrderMaximumTermInput, "Maximum term in months", "At most 36 months, and longer than the initial period", "text", "off", "nhsuk-input--width-3").Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -1,5 +1,17 @@
 package views
 
+// The procurement forms' inputs, and the criteria as a whole, where a
+// problem with them all is shown. The award's term uses the order form's
+// inputs (OrderCommencementInput...).
+const (
+	ProcurementCCGInput       = "ccg"
+	ProcurementNameInput      = "name"
+	ProcurementProcedureInput = "procedure"
+	ProcurementCriteriaField  = "criteria"
+	ProcurementItemInput      = "item"
+	ProcurementWinnerInput    = "winner"
+)
+
 // ProcurementListPage is the list of procurements.
 type ProcurementListPage struct {
 	Page      Page

@@ -272,12 +272,12 @@ func ProcurementNew(v ProcurementNewPage) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			if len(v.CCGs) > 0 {
-				templ_7745c5c3_Err = Select(v.Form, "ccg", "CCG", v.CCGs).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = Select(v.Form, ProcurementCCGInput, "CCG", v.CCGs).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = TextInput(v.Form, "name", "Name", "What is being procured, for example: GP clinical system 2027", "text", "off", "").Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = TextInput(v.Form, ProcurementNameInput, "Name", "What is being procured, for example: GP clinical system 2027", "text", "off", "").Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -888,7 +888,7 @@ func ProcurementPrepare(v ProcurementPreparePage) templ.Component {
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
-					var templ_7745c5c3_Var41 = []any{groupClass(v.Form, "procedure")}
+					var templ_7745c5c3_Var41 = []any{groupClass(v.Form, ProcurementProcedureInput)}
 					templ_7745c5c3_Err = templ.RenderCSSItems(ctx, templ_7745c5c3_ElementWriter, templ_7745c5c3_Var41...)
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
@@ -921,9 +921,9 @@ func ProcurementPrepare(v ProcurementPreparePage) templ.Component {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var43 string
-				templ_7745c5c3_Var43, templ_7745c5c3_Err = templruntime.NewAttributeExpression(describedBy(v.Form, "procedure", "x")).Resolve(ctx)
+				templ_7745c5c3_Var43, templ_7745c5c3_Err = templruntime.NewAttributeExpression(describedBy(v.Form, ProcurementProcedureInput, "x")).Resolve(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/procurements.templ`, Line: 219, Col: 96}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/procurements.templ`, Line: 219, Col: 110}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var43)
 				if templ_7745c5c3_Err != nil {
@@ -933,7 +933,7 @@ func ProcurementPrepare(v ProcurementPreparePage) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = fieldError(v.Form, "procedure").Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = fieldError(v.Form, ProcurementProcedureInput).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -947,9 +947,9 @@ func ProcurementPrepare(v ProcurementPreparePage) templ.Component {
 						return templ_7745c5c3_Err
 					}
 					var templ_7745c5c3_Var44 string
-					templ_7745c5c3_Var44, templ_7745c5c3_Err = templruntime.NewAttributeExpression(radioID("procedure", i)).Resolve(ctx)
+					templ_7745c5c3_Var44, templ_7745c5c3_Err = templruntime.NewAttributeExpression(radioID(ProcurementProcedureInput, i)).Resolve(ctx)
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/procurements.templ`, Line: 226, Col: 74}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/procurements.templ`, Line: 226, Col: 88}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var44)
 					if templ_7745c5c3_Err != nil {
@@ -962,7 +962,7 @@ func ProcurementPrepare(v ProcurementPreparePage) templ.Component {
 					var templ_7745c5c3_Var45 string
 					templ_7745c5c3_Var45, templ_7745c5c3_Err = templruntime.NewAttributeExpression(o.Value).Resolve(ctx)
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/procurements.templ`, Line: 226, Col: 122}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/procurements.templ`, Line: 226, Col: 136}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var45)
 					if templ_7745c5c3_Err != nil {
@@ -972,7 +972,7 @@ func ProcurementPrepare(v ProcurementPreparePage) templ.Component {
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
-					if v.Form.Value("procedure") == o.Value {
+					if v.Form.Value(ProcurementProcedureInput) == o.Value {
 						templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 63, " checked")
 						if templ_7745c5c3_Err != nil {
 							return templ_7745c5c3_Err
@@ -983,9 +983,9 @@ func ProcurementPrepare(v ProcurementPreparePage) templ.Component {
 						return templ_7745c5c3_Err
 					}
 					var templ_7745c5c3_Var46 string
-					templ_7745c5c3_Var46, templ_7745c5c3_Err = templruntime.NewAttributeExpression(radioID("procedure", i)).Resolve(ctx)
+					templ_7745c5c3_Var46, templ_7745c5c3_Err = templruntime.NewAttributeExpression(radioID(ProcurementProcedureInput, i)).Resolve(ctx)
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/procurements.templ`, Line: 227, Col: 87}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/procurements.templ`, Line: 227, Col: 101}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var46)
 					if templ_7745c5c3_Err != nil {
@@ -998,7 +998,7 @@ func ProcurementPrepare(v ProcurementPreparePage) templ.Component {
 					var templ_7745c5c3_Var47 string
 					templ_7745c5c3_Var47, templ_7745c5c3_Err = templ.JoinStringErrs(o.Label)
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/procurements.templ`, Line: 227, Col: 99}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/procurements.templ`, Line: 227, Col: 113}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var47))
 					if templ_7745c5c3_Err != nil {
@@ -1021,7 +1021,7 @@ func ProcurementPrepare(v ProcurementPreparePage) templ.Component {
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
-					var templ_7745c5c3_Var48 = []any{groupClass(v.Form, "criteria")}
+					var templ_7745c5c3_Var48 = []any{groupClass(v.Form, ProcurementCriteriaField)}
 					templ_7745c5c3_Err = templ.RenderCSSItems(ctx, templ_7745c5c3_ElementWriter, templ_7745c5c3_Var48...)
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
@@ -1054,9 +1054,9 @@ func ProcurementPrepare(v ProcurementPreparePage) templ.Component {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var50 string
-				templ_7745c5c3_Var50, templ_7745c5c3_Err = templruntime.NewAttributeExpression(describedBy(v.Form, "criteria", "x")).Resolve(ctx)
+				templ_7745c5c3_Var50, templ_7745c5c3_Err = templruntime.NewAttributeExpression(describedBy(v.Form, ProcurementCriteriaField, "x")).Resolve(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/procurements.templ`, Line: 234, Col: 95}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/procurements.templ`, Line: 234, Col: 109}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var50)
 				if templ_7745c5c3_Err != nil {
@@ -1066,7 +1066,7 @@ func ProcurementPrepare(v ProcurementPreparePage) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = fieldError(v.Form, "criteria").Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = fieldError(v.Form, ProcurementCriteriaField).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -1374,7 +1374,7 @@ func ProcurementShortlist(v ProcurementShortlistPage) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = fieldError(v.Form, "item").Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = fieldError(v.Form, ProcurementItemInput).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -2519,7 +2519,7 @@ func ProcurementAward(v ProcurementAwardPage) templ.Component {
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
-					var templ_7745c5c3_Var124 = []any{groupClass(v.Form, "winner")}
+					var templ_7745c5c3_Var124 = []any{groupClass(v.Form, ProcurementWinnerInput)}
 					templ_7745c5c3_Err = templ.RenderCSSItems(ctx, templ_7745c5c3_ElementWriter, templ_7745c5c3_Var124...)
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
@@ -2552,9 +2552,9 @@ func ProcurementAward(v ProcurementAwardPage) templ.Component {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var126 string
-				templ_7745c5c3_Var126, templ_7745c5c3_Err = templruntime.NewAttributeExpression(describedBy(v.Form, "winner", "x")).Resolve(ctx)
+				templ_7745c5c3_Var126, templ_7745c5c3_Err = templruntime.NewAttributeExpression(describedBy(v.Form, ProcurementWinnerInput, "x")).Resolve(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/procurements.templ`, Line: 507, Col: 93}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/procurements.templ`, Line: 507, Col: 107}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var126)
 				if templ_7745c5c3_Err != nil {
@@ -2564,7 +2564,7 @@ func ProcurementAward(v ProcurementAwardPage) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = fieldError(v.Form, "winner").Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = fieldError(v.Form, ProcurementWinnerInput).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -2578,9 +2578,9 @@ func ProcurementAward(v ProcurementAwardPage) templ.Component {
 						return templ_7745c5c3_Err
 					}
 					var templ_7745c5c3_Var127 string
-					templ_7745c5c3_Var127, templ_7745c5c3_Err = templruntime.NewAttributeExpression(radioID("winner", i)).Resolve(ctx)
+					templ_7745c5c3_Var127, templ_7745c5c3_Err = templruntime.NewAttributeExpression(radioID(ProcurementWinnerInput, i)).Resolve(ctx)
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/procurements.templ`, Line: 514, Col: 71}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/procurements.templ`, Line: 514, Col: 85}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var127)
 					if templ_7745c5c3_Err != nil {
@@ -2593,7 +2593,7 @@ func ProcurementAward(v ProcurementAwardPage) templ.Component {
 					var templ_7745c5c3_Var128 string
 					templ_7745c5c3_Var128, templ_7745c5c3_Err = templruntime.NewAttributeExpression(o.Value).Resolve(ctx)
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/procurements.templ`, Line: 514, Col: 116}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/procurements.templ`, Line: 514, Col: 130}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var128)
 					if templ_7745c5c3_Err != nil {
@@ -2603,7 +2603,7 @@ func ProcurementAward(v ProcurementAwardPage) templ.Component {
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
-					if v.Form.Value("winner") == o.Value {
+					if v.Form.Value(ProcurementWinnerInput) == o.Value {
 						templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 198, " checked")
 						if templ_7745c5c3_Err != nil {
 							return templ_7745c5c3_Err
@@ -2614,9 +2614,9 @@ func ProcurementAward(v ProcurementAwardPage) templ.Component {
 						return templ_7745c5c3_Err
 					}
 					var templ_7745c5c3_Var129 string
-					templ_7745c5c3_Var129, templ_7745c5c3_Err = templruntime.NewAttributeExpression(radioID("winner", i)).Resolve(ctx)
+					templ_7745c5c3_Var129, templ_7745c5c3_Err = templruntime.NewAttributeExpression(radioID(ProcurementWinnerInput, i)).Resolve(ctx)
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/procurements.templ`, Line: 515, Col: 84}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/procurements.templ`, Line: 515, Col: 98}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var129)
 					if templ_7745c5c3_Err != nil {
@@ -2629,7 +2629,7 @@ func ProcurementAward(v ProcurementAwardPage) templ.Component {
 					var templ_7745c5c3_Var130 string
 					templ_7745c5c3_Var130, templ_7745c5c3_Err = templ.JoinStringErrs(o.Label)
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/procurements.templ`, Line: 515, Col: 96}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/views/procurements.templ`, Line: 515, Col: 110}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var130))
 					if templ_7745c5c3_Err != nil {
@@ -2644,15 +2644,15 @@ func ProcurementAward(v ProcurementAwardPage) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = DateField(v.Form, "commencement", "Commencement date", "No more than 3 months in the past. For example, 1 4 2027").Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = DateField(v.Form, OrderCommencementInput, "Commencement date", "No more than 3 months in the past. For example, 1 4 2027").Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = TextInput(v.Form, "initial-period", "Initial period in months", "", "text", "off", "nhsuk-input--width-3").Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = TextInput(v.Form, OrderInitialPeriodInput, "Initial period in months", "", "text", "off", "nhsuk-input--width-3").Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = TextInput(v.Form, "maximum-term", "Maximum term in months", "At most 36 months, and longer than the initial period", "text", "off", "nhsuk-input--width-3").Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = TextInput(v.Form, OrderMaximumTermInput, "Maximum term in months", "At most 36 months, and longer than the initial period", "text", "off", "nhsuk-input--width-3").Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
