@@ -98,6 +98,15 @@ func (d *Details) Validate(now time.Time) map[string]string {
 	return errs
 }
 
+// Check is Validate as the domain's verdict on a new order's details: an
+// Invalid error with every problem, or nil.
+func (d *Details) Check(now time.Time) error {
+	if errs := d.Validate(now); len(errs) > 0 {
+		return invalid("The order could not be created", errs)
+	}
+	return nil
+}
+
 func invalid(msg string, fields map[string]string) error {
 	return &apperr.Error{Code: apperr.Invalid, Message: msg, Fields: fields}
 }

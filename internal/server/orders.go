@@ -9,7 +9,6 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
-	"ccgtracker/internal/apperr"
 	"ccgtracker/internal/auth"
 	"ccgtracker/internal/dates"
 	"ccgtracker/internal/ledger"
@@ -46,7 +45,7 @@ func statusTone(s order.Status) views.Tone {
 func (s *Server) orderList(w http.ResponseWriter, r *http.Request) error {
 	u := currentUser(r)
 	q := r.URL.Query()
-	f := order.Filter{Query: strings.TrimSpace(q.Get("q")), Status: order.Status(q.Get("status"))}
+	f := order.Filter{Query: strings.TrimSpace(q.Get(views.OrderQueryInput)), Status: order.Status(q.Get(views.OrderStatusInput))}
 	res, err := order.List(r.Context(), s.pool, u.Scope(), f, paging.Parse(q.Get("page"), pageSize))
 	if err != nil {
 		return err
@@ -63,11 +62,11 @@ func (s *Server) orderList(w http.ResponseWriter, r *http.Request) error {
 	for _, st := range []order.Status{order.InProgress, order.Completed, order.Terminated} {
 		statuses = append(statuses, views.Option{Value: string(st), Label: st.Name()})
 	}
-	form := views.Form{Values: map[string]string{"q": f.Query, "status": string(f.Status)}}
+	form := views.Form{Values: map[string]string{views.OrderQueryInput: f.Query, views.OrderStatusInput: string(f.Status)}}
 	s.render(w, r, http.StatusOK, views.OrderList(views.OrderListPage{
 		Page:      s.page(r, "Call-off orders"),
 		Rows:      rows,
-		Pager:     pager(res, "/orders", url.Values{"q": {f.Query}, "status": {string(f.Status)}}),
+		Pager:     pager(res, "/orders", url.Values{views.OrderQueryInput: {f.Query}, views.OrderStatusInput: {string(f.Status)}}),
 		Form:      form,
 		Statuses:  statuses,
 		CanCreate: orderWriters.allows(u),
@@ -160,7 +159,7 @@ func (s *Server) orderCreate(w http.ResponseWriter, r *http.Request) error {
 	var err error
 	if !form.ok() {
 		// Validate the rest too, so every problem shows at once.
-		err = form.check(&apperr.Error{Code: apperr.Invalid, Message: "The order could not be created", Fields: d.Validate(s.now())})
+		err = form.check(d.Check(s.now()))
 	} else {
 		o, err = s.orders.Create(r.Context(), u.Actor(), d)
 	}

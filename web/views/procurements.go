@@ -85,6 +85,13 @@ type ProcurementManagePage struct {
 	Completed   bool // the step is completed
 }
 
+// The catalogue search's inputs (a GET form: they are the list's query).
+const (
+	CatalogueQueryInput    = "q"
+	CatalogueKindInput     = "kind"
+	CatalogueSupplierInput = "supplier"
+)
+
 // CatalogueListPage is the searchable Buying Catalogue.
 type CatalogueListPage struct {
 	Page      Page
