@@ -101,3 +101,75 @@ type CatalogueListPage struct {
 	Kinds     []Option
 	Suppliers []Option
 }
+
+// ProcurementRow is one procurement in the list.
+type ProcurementRow struct {
+	Href, Name, CCG, Procedure, NextStep string
+}
+
+// ProcurementView is what every procurement page shows of it.
+type ProcurementView struct {
+	ID                                      int64
+	Path, Name, CCGCode, CCGName, Procedure string
+	Version                                 int
+	CanEdit                                 bool // the user may change it
+	Steps                                   []TaskView
+	Criteria                                []CriterionView
+	Shortlist                               []SolutionView
+	CallOffID, LatestCallOffID, OrderStatus string
+	OrderSigned                             bool
+	Awarded                                 bool   // the award step is completed
+	Winner                                  string // the awarded solution, "" before the award
+}
+
+// TaskView is one step in the task list.
+type TaskView struct {
+	Key, Name string
+	Href      string // "" when the step cannot be opened
+	Status    string
+	Tone      Tone
+	Muted     bool // the tag in secondary text colour: the step cannot start yet
+	Hint      string
+}
+
+// CriterionView is one evaluation criterion.
+type CriterionView struct {
+	ID     int64
+	Name   string
+	Weight int
+}
+
+// SolutionView is one shortlisted Catalogue Solution.
+type SolutionView struct {
+	ItemID, Name, Supplier string
+}
+
+// CriterionRow is one row of the Prepare form: its field names.
+type CriterionRow struct {
+	N                      int
+	NameField, WeightField string
+}
+
+// CandidateRow is a Catalogue Solution found in the catalogue.
+type CandidateRow struct {
+	ID, Name, Supplier     string
+	Shortlisted, Orderable bool
+}
+
+// ScoreRow is one solution's row of the Evaluate form.
+type ScoreRow struct {
+	Solution SolutionView
+	Cells    []ScoreCell
+}
+
+// ScoreCell is one score input: a solution against a criterion.
+type ScoreCell struct {
+	Field, Label string
+}
+
+// RankRow is one solution in the weighted ranking.
+type RankRow struct {
+	Rank                             int
+	ItemID, Name, Supplier, Weighted string
+	Scored, Criteria                 int
+}
