@@ -13,12 +13,10 @@ import (
 	"ccgtracker/internal/testkit"
 )
 
-// now is the day the tests stand on.
-var now = testkit.OrderDay
-
 var ctx = context.Background()
 
-// fixture is testkit's database of Bea Buyer, with a user and an order being built in it.
+// fixture is testkit's database, where Bea Buyer builds an order on a
+// clock standing at testkit.OrderDay.
 type fixture struct {
 	t *testing.T
 	testkit.Buying

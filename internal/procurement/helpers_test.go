@@ -20,7 +20,8 @@ var now = testkit.OrderDay
 
 var ctx = context.Background()
 
-// fixture is testkit's database of Bea Buyer, with a buyer of 16C working on procurements.
+// fixture is testkit's database, where Bea Buyer, a buyer of 16C, works
+// on procurements on a clock standing at testkit.OrderDay.
 type fixture struct {
 	t *testing.T
 	testkit.Buying
