@@ -9,7 +9,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"ccgtracker/internal/apperr"
-	"ccgtracker/internal/dates"
 	"ccgtracker/internal/org"
 	"ccgtracker/internal/procurement"
 	"ccgtracker/internal/testkit"
@@ -100,10 +99,11 @@ func (f *fixture) scores(id int64, complete bool, byItem map[string][]int) error
 	return f.Procurements.SaveScores(ctx, f.actor, id, p.Version, in, complete)
 }
 
-// award is a valid award of the item from 1 December 2026, 12 months
-// initially and 36 at most.
+// award is a valid award of the item, on the term of testkit's order
+// details: from 1 December 2026, 12 months initially and 36 at most.
 func award(item string) procurement.AwardInput {
-	return procurement.AwardInput{ItemID: item, Commencement: dates.Date(2026, 12, 1), InitialPeriod: 12, MaximumTerm: 36}
+	d := testkit.OrderDetails()
+	return procurement.AwardInput{ItemID: item, Commencement: d.Commencement, InitialPeriod: d.InitialPeriod, MaximumTerm: d.MaximumTerm}
 }
 
 func (f *fixture) count(table string) int {

@@ -88,7 +88,7 @@ func (s *Store) RemoveFromShortlist(ctx context.Context, a org.Actor, id int64, 
 		if err := p.checkOpen(StepReview); err != nil {
 			return err
 		}
-		s, on := p.Solution(itemID)
+		sl, on := p.Solution(itemID)
 		if !on {
 			return apperr.Invalidf(FieldItem, "That solution is not on the shortlist")
 		}
@@ -101,7 +101,7 @@ func (s *Store) RemoveFromShortlist(ctx context.Context, a org.Actor, id int64, 
 		if err := reopen(ctx, tx, now, p, StepReview); err != nil {
 			return err
 		}
-		return record(ctx, tx, now, a.ID, "procurement.shortlist_remove", id, map[string]any{"item": s.ItemID}, nil)
+		return record(ctx, tx, now, a.ID, "procurement.shortlist_remove", id, map[string]any{"item": sl.ItemID}, nil)
 	})
 }
 
