@@ -372,7 +372,8 @@ func pageFixtures(t *testing.T, pool *pgxpool.Pool) (map[string][]string, sweepO
 			continue
 		}
 		for _, it := range []string{"10000-001", "10052-002"} {
-			must(procurements.AddToShortlist(ctx, org.UserActor(buyerID, scope), p.ID, get(p.ID).Version, it))
+			_, err := procurements.AddToShortlist(ctx, org.UserActor(buyerID, scope), p.ID, get(p.ID).Version, it)
+			must(err)
 		}
 		must(procurements.CompleteReview(ctx, org.UserActor(buyerID, scope), p.ID, get(p.ID).Version))
 		if n < 3 {

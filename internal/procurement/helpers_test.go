@@ -74,7 +74,7 @@ func (f *fixture) prepare(id int64, proc procurement.Procedure, nameWeight ...st
 func (f *fixture) shortlist(id int64, items ...string) {
 	f.t.Helper()
 	for _, it := range items {
-		if err := f.Procurements.AddToShortlist(ctx, f.actor, id, f.get(id).Version, it); err != nil {
+		if err := errOf(f.Procurements.AddToShortlist(ctx, f.actor, id, f.get(id).Version, it)); err != nil {
 			f.t.Fatalf("shortlist %s: %v", it, err)
 		}
 	}
@@ -132,6 +132,9 @@ func (f *fixture) auditActions(id int64) []string {
 	}
 	return out
 }
+
+// errOf is the error of a command that also returns what it did.
+func errOf[T any](_ T, err error) error { return err }
 
 func fieldsOf(err error) map[string]string {
 	var e *apperr.Error

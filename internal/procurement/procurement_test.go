@@ -140,7 +140,7 @@ func TestStepOrder(t *testing.T) {
 		name string
 		err  error
 	}{
-		{"ErrStepBeforePrevious/shortlist", f.Procurements.AddToShortlist(ctx, f.actor, p.ID, v, "10000-001")},
+		{"ErrStepBeforePrevious/shortlist", errOf(f.Procurements.AddToShortlist(ctx, f.actor, p.ID, v, "10000-001"))},
 		{"ErrStepBeforePrevious/review", f.Procurements.CompleteReview(ctx, f.actor, p.ID, v)},
 		{"ErrStepBeforePrevious/evaluate", f.Procurements.SaveScores(ctx, f.actor, p.ID, v, nil, false)},
 		{"ErrStepBeforePrevious/manage", f.Procurements.CompleteManage(ctx, f.actor, p.ID, v)},
@@ -175,9 +175,9 @@ func TestStepOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	// ... nor the shortlist under a completed evaluation.
-	err = f.Procurements.AddToShortlist(ctx, f.actor, p.ID, f.get(p.ID).Version, "10052-002")
+	err = errOf(f.Procurements.AddToShortlist(ctx, f.actor, p.ID, f.get(p.ID).Version, "10052-002"))
 	wantCause(t, "ErrStepClosed/shortlist", err, procurement.ErrStepClosed, apperr.Conflict)
-	err = f.Procurements.RemoveFromShortlist(ctx, f.actor, p.ID, f.get(p.ID).Version, "10000-001")
+	err = errOf(f.Procurements.RemoveFromShortlist(ctx, f.actor, p.ID, f.get(p.ID).Version, "10000-001"))
 	wantCause(t, "ErrStepClosed/unshortlist", err, procurement.ErrStepClosed, apperr.Conflict)
 }
 
@@ -196,12 +196,12 @@ func TestShortlistRules(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			err := f.Procurements.AddToShortlist(ctx, f.actor, p.ID, f.get(p.ID).Version, c.item)
+			err := errOf(f.Procurements.AddToShortlist(ctx, f.actor, p.ID, f.get(p.ID).Version, c.item))
 			wantField(t, c.name, err, procurement.FieldItem)
 		})
 	}
 	f.shortlist(p.ID, "10052-002", "10000-001")
-	err := f.Procurements.AddToShortlist(ctx, f.actor, p.ID, f.get(p.ID).Version, "10000-001")
+	err := errOf(f.Procurements.AddToShortlist(ctx, f.actor, p.ID, f.get(p.ID).Version, "10000-001"))
 	wantField(t, "ErrShortlistTwice", err, procurement.FieldItem)
 	got := f.get(p.ID)
 	if len(got.Shortlist) != 2 || got.Shortlist[0].ItemID != "10000-001" || got.Shortlist[0].SupplierName == "" {
@@ -229,14 +229,14 @@ func TestShortlistRules(t *testing.T) {
 
 	// Completing, then changing the shortlist, reopens the step.
 	f.completeReview(p.ID)
-	if err := f.Procurements.RemoveFromShortlist(ctx, f.actor, p.ID, f.get(p.ID).Version, "10052-002"); err != nil {
+	if err := errOf(f.Procurements.RemoveFromShortlist(ctx, f.actor, p.ID, f.get(p.ID).Version, "10052-002")); err != nil {
 		t.Fatal(err)
 	}
 	got = f.get(p.ID)
 	if len(got.Shortlist) != 1 || got.State(procurement.StepReview).Status != procurement.NotStarted {
 		t.Errorf("after removing: %+v %s", got.Shortlist, got.State(procurement.StepReview).Status)
 	}
-	err = f.Procurements.RemoveFromShortlist(ctx, f.actor, p.ID, got.Version, "10052-002")
+	err = errOf(f.Procurements.RemoveFromShortlist(ctx, f.actor, p.ID, got.Version, "10052-002"))
 	wantField(t, "ErrRemoveNotShortlisted", err, procurement.FieldItem)
 	want := []string{"procurement.create", "procurement.prepare", "procurement.shortlist_add", "procurement.shortlist_add", "procurement.review", "procurement.shortlist_remove"}
 	if a := f.auditActions(p.ID); !slices.Equal(a, want) {
@@ -259,10 +259,10 @@ func TestDirectAwardSkipsEvaluate(t *testing.T) {
 	}
 	err := f.Procurements.CompleteReview(ctx, f.actor, p.ID, got.Version)
 	wantField(t, "ErrDirectAwardShortlistNotOne/two", err, procurement.FieldItem)
-	if err := f.Procurements.RemoveFromShortlist(ctx, f.actor, p.ID, got.Version, "10052-002"); err != nil {
+	if err := errOf(f.Procurements.RemoveFromShortlist(ctx, f.actor, p.ID, got.Version, "10052-002")); err != nil {
 		t.Fatal(err)
 	}
-	err = f.Procurements.AddToShortlist(ctx, f.actor, p.ID, f.get(p.ID).Version, "10052-002")
+	err = errOf(f.Procurements.AddToShortlist(ctx, f.actor, p.ID, f.get(p.ID).Version, "10052-002"))
 	wantField(t, "ErrDirectAwardShortlistNotOne/add", err, procurement.FieldItem)
 	f.completeReview(p.ID)
 	wantCause(t, "ErrEvaluateSkipped", f.scores(p.ID, true, map[string][]int{"10000-001": {80}}), procurement.ErrStepSkipped, apperr.Conflict)
@@ -598,7 +598,7 @@ func TestStaleVersionRefused(t *testing.T) {
 	// The same version again: someone saved in between.
 	err := f.Procurements.Prepare(ctx, f.actor, p.ID, p.Version, in)
 	wantCause(t, "ErrStaleVersion/prepare", err, procurement.ErrChanged, apperr.Conflict)
-	err = f.Procurements.AddToShortlist(ctx, f.actor, p.ID, p.Version, "10000-001")
+	err = errOf(f.Procurements.AddToShortlist(ctx, f.actor, p.ID, p.Version, "10000-001"))
 	wantCause(t, "ErrStaleVersion/shortlist", err, procurement.ErrChanged, apperr.Conflict)
 
 	// Two people shortlisting at once from the same page: exactly one wins.
@@ -609,7 +609,7 @@ func TestStaleVersionRefused(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = f.Procurements.AddToShortlist(ctx, f.actor, p.ID, v, item)
+			errs[i] = errOf(f.Procurements.AddToShortlist(ctx, f.actor, p.ID, v, item))
 		}()
 	}
 	wg.Wait()
@@ -658,8 +658,8 @@ func TestOtherCCGRefused(t *testing.T) {
 	notFound("get", err)
 	notFound("prepare", f.Procurements.Prepare(ctx, f.As(other), p.ID, p.Version,
 		procurement.PrepareInput{Procedure: procurement.DirectAward, Criteria: criteria("x", "100")}))
-	notFound("shortlist", f.Procurements.AddToShortlist(ctx, f.As(other), p.ID, p.Version, "10000-002"))
-	notFound("unshortlist", f.Procurements.RemoveFromShortlist(ctx, f.As(other), p.ID, p.Version, "10000-001"))
+	notFound("shortlist", errOf(f.Procurements.AddToShortlist(ctx, f.As(other), p.ID, p.Version, "10000-002")))
+	notFound("unshortlist", errOf(f.Procurements.RemoveFromShortlist(ctx, f.As(other), p.ID, p.Version, "10000-001")))
 	notFound("review", f.Procurements.CompleteReview(ctx, f.As(other), p.ID, p.Version))
 	notFound("scores", f.Procurements.SaveScores(ctx, f.As(other), p.ID, p.Version, nil, true))
 	_, err = f.Procurements.Award(ctx, f.As(other), p.ID, p.Version, award("10052-002"))

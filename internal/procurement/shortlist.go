@@ -38,13 +38,14 @@ func Candidates(ctx context.Context, db postgres.Querier, p Procurement, query s
 	return out, nil
 }
 
-// AddToShortlist puts a Catalogue Solution on the shortlist. It needs
-// Prepare completed; a Direct Award shortlists exactly one solution. A
-// completed Review Catalogue Solutions is reopened: the changed shortlist
-// must be completed again.
-func (s *Store) AddToShortlist(ctx context.Context, a org.Actor, id int64, version int, itemID string) error {
+// AddToShortlist puts a Catalogue Solution on the shortlist, and returns
+// it. It needs Prepare completed; a Direct Award shortlists exactly one
+// solution. A completed Review Catalogue Solutions is reopened: the
+// changed shortlist must be completed again.
+func (s *Store) AddToShortlist(ctx context.Context, a org.Actor, id int64, version int, itemID string) (Solution, error) {
 	now := s.now()
-	return s.edit(ctx, a.Scope, id, version, func(tx pgx.Tx, p Procurement) error {
+	var added Solution
+	err := s.edit(ctx, a.Scope, id, version, func(tx pgx.Tx, p Procurement) error {
 		if err := p.checkOpen(StepReview); err != nil {
 			return err
 		}
@@ -76,15 +77,19 @@ func (s *Store) AddToShortlist(ctx context.Context, a org.Actor, id int64, versi
 		if err := reopen(ctx, tx, now, p, StepReview); err != nil {
 			return err
 		}
+		added = Solution{ItemID: itemID, Name: d.Name, SupplierID: d.SupplierID, SupplierName: d.SupplierName}
 		return record(ctx, tx, now, a.ID, "procurement.shortlist_add", id, nil, map[string]any{"item": itemID})
 	})
+	return added, err
 }
 
 // RemoveFromShortlist takes a solution off the shortlist, with its scores,
-// and reopens a completed Review Catalogue Solutions.
-func (s *Store) RemoveFromShortlist(ctx context.Context, a org.Actor, id int64, version int, itemID string) error {
+// and reopens a completed Review Catalogue Solutions. It returns the
+// solution it took off.
+func (s *Store) RemoveFromShortlist(ctx context.Context, a org.Actor, id int64, version int, itemID string) (Solution, error) {
 	now := s.now()
-	return s.edit(ctx, a.Scope, id, version, func(tx pgx.Tx, p Procurement) error {
+	var removed Solution
+	err := s.edit(ctx, a.Scope, id, version, func(tx pgx.Tx, p Procurement) error {
 		if err := p.checkOpen(StepReview); err != nil {
 			return err
 		}
@@ -101,8 +106,10 @@ func (s *Store) RemoveFromShortlist(ctx context.Context, a org.Actor, id int64, 
 		if err := reopen(ctx, tx, now, p, StepReview); err != nil {
 			return err
 		}
+		removed = sl
 		return record(ctx, tx, now, a.ID, "procurement.shortlist_remove", id, map[string]any{"item": sl.ItemID}, nil)
 	})
+	return removed, err
 }
 
 // CheckShortlist says what stops the shortlist from completing Review

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"ccgtracker/internal/auth"
-	"ccgtracker/internal/org"
 	"ccgtracker/internal/paging"
 	"ccgtracker/internal/procurement"
 	"ccgtracker/web/views"
@@ -173,14 +172,8 @@ func (s *Server) shortlistChange(w http.ResponseWriter, r *http.Request, change 
 func (s *Server) procurementShortlistAdd(w http.ResponseWriter, r *http.Request) error {
 	return s.shortlistChange(w, r, func(p procurement.Procurement, u *auth.User) (string, string, error) {
 		item := readForm(r).values.Get(views.ProcurementItemInput)
-		if err := s.procurements.AddToShortlist(r.Context(), u.Actor(), p.ID, version(r), item); err != nil {
-			return "", "", err
-		}
-		name := item
-		if d, err := org.GetItem(r.Context(), s.pool, item); err == nil {
-			name = d.Name
-		}
-		return name + " is shortlisted.", "", nil
+		added, err := s.procurements.AddToShortlist(r.Context(), u.Actor(), p.ID, version(r), item)
+		return added.Name + " is shortlisted.", "", err
 	})
 }
 
@@ -188,12 +181,8 @@ func (s *Server) procurementShortlistAdd(w http.ResponseWriter, r *http.Request)
 func (s *Server) procurementShortlistRemove(w http.ResponseWriter, r *http.Request) error {
 	return s.shortlistChange(w, r, func(p procurement.Procurement, u *auth.User) (string, string, error) {
 		item := readForm(r).values.Get(views.ProcurementItemInput)
-		name := item
-		if sl, ok := p.Solution(item); ok {
-			name = sl.Name
-		}
-		err := s.procurements.RemoveFromShortlist(r.Context(), u.Actor(), p.ID, version(r), item)
-		return name + " is off the shortlist.", "", err
+		removed, err := s.procurements.RemoveFromShortlist(r.Context(), u.Actor(), p.ID, version(r), item)
+		return removed.Name + " is off the shortlist.", "", err
 	})
 }
 
