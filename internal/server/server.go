@@ -25,23 +25,26 @@ import (
 
 // Server holds what the handlers share. Build it with New.
 type Server struct {
-	cfg          config.Config
-	pool         *pgxpool.Pool
-	billing      *billing.Service // reconciliation, computed once per input version
-	orders       *order.Store
-	procurements *procurement.Store
-	log          *slog.Logger
-	sessions     *scs.SessionManager
-	static       fs.FS
-	now          func() time.Time
-	throttle     auth.Throttle
-	sleep        func(context.Context, time.Duration)
-	handler      http.Handler
-	mux          *chi.Mux
+	cfg      config.Config
+	pool     *pgxpool.Pool
+	billing  *billing.Service // reconciliation, computed once per input version
+	log      *slog.Logger
+	sessions *scs.SessionManager
+	static   fs.FS
+	now      func() time.Time
+	throttle auth.Throttle
+	sleep    func(context.Context, time.Duration)
+	handler  http.Handler
+	mux      *chi.Mux
 	// pageAccess is who may open each GET route, by pattern, for the menu.
 	pageAccess map[string]access
 	// downloads holds a token for each download streaming (stream.go).
 	downloads chan struct{}
+
+	// orders and procurements carry out those packages' commands, on the
+	// server's clock.
+	orders       *order.Store
+	procurements *procurement.Store
 }
 
 // Option changes a default of New, for tests.
@@ -73,9 +76,8 @@ func New(cfg config.Config, pool *pgxpool.Pool, log *slog.Logger, opts ...Option
 	for _, o := range opts {
 		o(s)
 	}
-	clock := func() time.Time { return s.now() }
-	s.orders = order.NewStore(pool, clock)
-	s.procurements = procurement.NewStore(pool, clock)
+	s.orders = order.NewStore(pool, func() time.Time { return s.now() })
+	s.procurements = procurement.NewStore(pool, func() time.Time { return s.now() })
 	s.downloads = make(chan struct{}, downloadSlots(int(pool.Config().MaxConns)))
 	// Expired sessions are deleted by the housekeeping of `tracker serve`.
 	// The store records each session's user, so a change to a user can
