@@ -73,7 +73,9 @@ func (s *Server) catalogueShow(w http.ResponseWriter, r *http.Request) error {
 	for _, a := range d.Additional {
 		v.Additional = append(v.Additional, itemRow(a))
 	}
-	s.render(w, r, http.StatusOK, views.CatalogueItem(s.page(r, d.Name,
-		views.Link{Label: "Catalogue", Href: "/catalogue"}), v))
+	s.render(w, r, http.StatusOK, views.CatalogueItem(views.CatalogueItemPage{
+		Page: s.page(r, d.Name, views.Link{Label: "Catalogue", Href: "/catalogue"}),
+		Item: v,
+	}))
 	return nil
 }

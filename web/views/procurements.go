@@ -92,6 +92,12 @@ const (
 	CatalogueSupplierInput = "supplier"
 )
 
+// CatalogueItemPage is one catalogue item with its prices.
+type CatalogueItemPage struct {
+	Page Page
+	Item ItemDetail
+}
+
 // CatalogueListPage is the searchable Buying Catalogue.
 type CatalogueListPage struct {
 	Page      Page
