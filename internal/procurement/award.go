@@ -98,15 +98,17 @@ func checkAward(ctx context.Context, db postgres.Querier, now time.Time, p Procu
 // CCG with the winning solution's supplier, pre-filled with the
 // description, commencement date, initial period and maximum term, adds
 // the solution to it, links it to the procurement and completes the step.
-// It returns the order's call-off ID.
+// It returns what it made: the order's call-off ID and the solution it
+// orders.
 //
 // It is one transaction, with the procurement locked: the order, its
 // item, the link, the step and every audit record commit together or not
 // at all. A second award of the same version (a double click, a colleague)
 // waits for the lock, then finds the version moved on and is refused.
-func (s *Store) Award(ctx context.Context, a org.Actor, id int64, version int, in AwardInput) (string, error) {
+func (s *Store) Award(ctx context.Context, a org.Actor, id int64, version int, in AwardInput) (Awarded, error) {
 	now := s.now()
 	var callOff string
+	var won Solution
 	err := s.edit(ctx, a.Scope, id, version, func(tx pgx.Tx, p Procurement) error {
 		if err := p.checkOpen(StepAward); err != nil {
 			return err
@@ -119,7 +121,7 @@ func (s *Store) Award(ctx context.Context, a org.Actor, id int64, version int, i
 		if err != nil {
 			return orderRefused(err, p, winner)
 		}
-		callOff = o.CallOffID()
+		callOff, won = o.CallOffID(), winner
 		if err := order.AddItemTx(ctx, tx, now, a, callOff, o.Version, winner.ItemID); err != nil {
 			return orderRefused(err, p, winner)
 		}
@@ -135,9 +137,16 @@ func (s *Store) Award(ctx context.Context, a org.Actor, id int64, version int, i
 		})
 	})
 	if err != nil {
-		return "", err
+		return Awarded{}, err
 	}
-	return callOff, nil
+	return Awarded{CallOffID: callOff, Winner: won}, nil
+}
+
+// Awarded is what an award made: the call-off order, and the solution it
+// orders.
+type Awarded struct {
+	CallOffID string
+	Winner    Solution
 }
 
 // orderRefused puts the order package's refusal of the award's order into

@@ -272,7 +272,8 @@ func TestDirectAwardSkipsEvaluate(t *testing.T) {
 	if w := procurement.DefaultWinner(got); w != "10000-001" {
 		t.Errorf("default winner %q", w)
 	}
-	callOff, err := f.Procurements.Award(ctx, f.actor, p.ID, got.Version, award("10000-001"))
+	awarded, err := f.Procurements.Award(ctx, f.actor, p.ID, got.Version, award("10000-001"))
+	callOff := awarded.CallOffID
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -483,7 +484,8 @@ func TestAwardCreatesTheOrder(t *testing.T) {
 	}
 
 	// The winner need not be the top-ranked.
-	callOff, err := f.Procurements.Award(ctx, f.actor, p.ID, p.Version, award("10000-001"))
+	awarded, err := f.Procurements.Award(ctx, f.actor, p.ID, p.Version, award("10000-001"))
+	callOff := awarded.CallOffID
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -567,7 +569,8 @@ func TestAwardFailingHalfWayLeavesNothing(t *testing.T) {
 	exec(`DROP TRIGGER refuse_award ON audit_log`)
 
 	// Tried again, it goes through in full: one order, with the solution.
-	callOff, err := f.Procurements.Award(ctx, f.actor, p.ID, p.Version, award("10052-002"))
+	awarded, err := f.Procurements.Award(ctx, f.actor, p.ID, p.Version, award("10052-002"))
+	callOff := awarded.CallOffID
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -79,9 +79,9 @@ func (s *Server) procurementAward(w http.ResponseWriter, r *http.Request) error 
 	}
 	form := readForm(r)
 	in := parseAwardForm(form)
-	var callOff string
+	var awarded procurement.Awarded
 	if form.ok() {
-		callOff, err = s.procurements.Award(r.Context(), u.Actor(), p.ID, version(r), in)
+		awarded, err = s.procurements.Award(r.Context(), u.Actor(), p.ID, version(r), in)
 	} else {
 		// Check the rest too, so every problem shows at once; nothing is written.
 		err = form.check(procurement.CheckAward(r.Context(), s.pool, s.now(), p, in))
@@ -92,12 +92,8 @@ func (s *Server) procurementAward(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	name := in.ItemID
-	if sl, ok := p.Solution(in.ItemID); ok {
-		name = sl.Name
-	}
-	s.flash(r.Context(), "The contract is awarded: order "+callOff+" for "+name+" is created. Add the practices that receive it, then complete it.")
-	return redirect(w, r, "/orders/"+callOff)
+	s.flash(r.Context(), "The contract is awarded: order "+awarded.CallOffID+" for "+awarded.Winner.Name+" is created. Add the practices that receive it, then complete it.")
+	return redirect(w, r, "/orders/"+awarded.CallOffID)
 }
 
 // procurementManagePage is Manage your contract: the order and, once it is
