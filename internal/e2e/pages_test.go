@@ -315,7 +315,8 @@ func pageFixtures(t *testing.T, pool *pgxpool.Pool) (map[string][]string, sweepO
 		Description: "Emis Web GP for two practices", Commencement: start, InitialPeriod: 12, MaximumTerm: 36})
 	must(err)
 	draft := o.CallOffID()
-	must(orders.AddItem(ctx, org.UserActor(buyerID, scope), draft, o.Version, "10000-001"))
+	_, err = orders.AddItem(ctx, org.UserActor(buyerID, scope), draft, o.Version, "10000-001")
+	must(err)
 	o, _ = order.Get(ctx, pool, scope, draft)
 	item := o.Items[0].ID
 	must(orders.SetFunding(ctx, org.UserActor(buyerID, scope), draft, o.Version, item, 1))

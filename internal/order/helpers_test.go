@@ -55,7 +55,7 @@ func (f *fixture) get(callOff string) order.Order {
 func (f *fixture) addItem(callOff, itemID string) order.Order {
 	f.t.Helper()
 	o := f.get(callOff)
-	if err := f.Orders.AddItem(ctx, f.actor, callOff, o.Version, itemID); err != nil {
+	if _, err := f.Orders.AddItem(ctx, f.actor, callOff, o.Version, itemID); err != nil {
 		f.t.Fatalf("add %s: %v", itemID, err)
 	}
 	return f.get(callOff)

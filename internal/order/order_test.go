@@ -104,7 +104,7 @@ func TestAddItemRules(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			err := f.Orders.AddItem(ctx, f.actor, id, f.get(id).Version, c.item)
+			_, err := f.Orders.AddItem(ctx, f.actor, id, f.get(id).Version, c.item)
 			if !apperr.Is(err, apperr.Invalid) || fieldsOf(err)[order.FieldItem] == "" {
 				t.Errorf("%s: %v", c.name, err)
 			}
@@ -112,7 +112,7 @@ func TestAddItemRules(t *testing.T) {
 	}
 	f.addItem(id, "10000-001")
 	f.addItem(id, "10000-001A001") // now its solution is there
-	if err := f.Orders.AddItem(ctx, f.actor, id, f.get(id).Version, "10000-001"); !apperr.Is(err, apperr.Invalid) {
+	if _, err := f.Orders.AddItem(ctx, f.actor, id, f.get(id).Version, "10000-001"); !apperr.Is(err, apperr.Invalid) {
 		t.Errorf("ErrItemTwice: %v", err)
 	}
 	// A solution with its additional service still on the order stays.
@@ -257,7 +257,7 @@ func TestCompleteCreatesPlannedServiceInstances(t *testing.T) {
 	}
 
 	// Completed is read-only.
-	err = f.Orders.AddItem(ctx, f.actor, done.CallOffID(), done.Version, "10000-001A001")
+	_, err = f.Orders.AddItem(ctx, f.actor, done.CallOffID(), done.Version, "10000-001A001")
 	if !apperr.Is(err, apperr.Conflict) {
 		t.Errorf("adding to a completed order: %v", err)
 	}
@@ -274,7 +274,7 @@ func TestStaleVersionIsRefused(t *testing.T) {
 	o := f.create(details())
 	stale := o.Version
 	f.addItem(o.CallOffID(), "10000-001")
-	err := f.Orders.AddItem(ctx, f.actor, o.CallOffID(), stale, "10000-S-002")
+	_, err := f.Orders.AddItem(ctx, f.actor, o.CallOffID(), stale, "10000-S-002")
 	if !apperr.Is(err, apperr.Conflict) || !strings.Contains(apperr.MessageOf(err), "changed by someone else") {
 		t.Errorf("stale version: %v", err)
 	}
@@ -339,7 +339,7 @@ func TestAmendmentAddsOnly(t *testing.T) {
 		t.Fatalf("amendment copy: %+v", am)
 	}
 	// Only Additional Services may be added, and earlier recipients stay.
-	if err := f.Orders.AddItem(ctx, f.actor, next, am.Version, "10000-S-002"); !apperr.Is(err, apperr.Invalid) {
+	if _, err := f.Orders.AddItem(ctx, f.actor, next, am.Version, "10000-S-002"); !apperr.Is(err, apperr.Invalid) {
 		t.Errorf("ErrAmendmentAddsSolutionOrAssociated: %v", err)
 	}
 	if err := f.recipients(next, "10000-001", at("A81001", 2027, 3, 1)); !apperr.Is(err, apperr.Invalid) {
@@ -426,7 +426,7 @@ func TestBuyerCannotReadAnotherCCGsOrder(t *testing.T) {
 		if _, err := order.Get(ctx, f.pool, scope, o.CallOffID()); !apperr.Is(err, apperr.NotFound) {
 			t.Errorf("Get in scope %+v: %v", scope, err)
 		}
-		if err := f.Orders.AddItem(ctx, f.As(scope), o.CallOffID(), o.Version, "10000-001"); !apperr.Is(err, apperr.NotFound) {
+		if _, err := f.Orders.AddItem(ctx, f.As(scope), o.CallOffID(), o.Version, "10000-001"); !apperr.Is(err, apperr.NotFound) {
 			t.Errorf("AddItem in scope %+v: %v", scope, err)
 		}
 		res, err := order.List(ctx, f.pool, scope, order.Filter{}, paging.Page{Number: 1, Size: 10})

@@ -122,7 +122,7 @@ func (s *Store) Award(ctx context.Context, a org.Actor, id int64, version int, i
 			return orderRefused(err, p, winner)
 		}
 		callOff, won = o.CallOffID(), winner
-		if err := order.AddItemTx(ctx, tx, now, a, callOff, o.Version, winner.ItemID); err != nil {
+		if _, err := order.AddItemTx(ctx, tx, now, a, callOff, o.Version, winner.ItemID); err != nil {
 			return orderRefused(err, p, winner)
 		}
 		if _, err := tx.Exec(ctx, `UPDATE procurements SET order_id = $2 WHERE id = $1`, id, o.ID); err != nil {

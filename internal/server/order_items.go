@@ -56,24 +56,15 @@ func (s *Server) orderItemAdd(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	item := readForm(r).text(views.OrderItemInput)
-	err = s.orders.AddItem(r.Context(), u.Actor(), o.CallOffID(), version(r), item)
+	added, err := s.orders.AddItem(r.Context(), u.Actor(), o.CallOffID(), version(r), item)
 	if f, ok := formOf(err, r.PostForm, order.FieldItem); ok {
 		return s.renderItemNew(w, r, o, http.StatusBadRequest, f)
 	}
 	if err != nil {
 		return err
 	}
-	added, err := s.loadOrder(r)
-	if err != nil {
-		return err
-	}
-	for _, it := range added.Items {
-		if it.CatalogueItemID == item {
-			s.flash(r.Context(), it.Name+" added. Choose how it is funded and which practices receive it.")
-			return redirect(w, r, itemPath(added, it))
-		}
-	}
-	return redirect(w, r, "/orders/"+o.CallOffID())
+	s.flash(r.Context(), added.Name+" added. Choose how it is funded and which practices receive it.")
+	return redirect(w, r, itemPath(o, added))
 }
 
 func itemPath(o order.Order, it order.Item) string {

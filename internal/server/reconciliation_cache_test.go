@@ -123,7 +123,7 @@ func TestReconciliationPageFollowsEveryLedgerChange(t *testing.T) {
 			return err
 		}
 		callOff = o.CallOffID()
-		if err := app.srv.orders.AddItem(ctx, org.UserActor(buyer, scope), callOff, o.Version, "10000-002"); err != nil {
+		if _, err := app.srv.orders.AddItem(ctx, org.UserActor(buyer, scope), callOff, o.Version, "10000-002"); err != nil {
 			return err
 		}
 		if o, err = order.Get(ctx, app.pool, scope, callOff); err != nil {
