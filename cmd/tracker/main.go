@@ -41,6 +41,7 @@ import (
 	"ccgtracker/internal/ledger"
 	"ccgtracker/internal/logging"
 	"ccgtracker/internal/nightly"
+	"ccgtracker/internal/order"
 	"ccgtracker/internal/org"
 	"ccgtracker/internal/postgres"
 	"ccgtracker/internal/refdata"
@@ -309,7 +310,7 @@ func seed(ctx context.Context, pool *pgxpool.Pool, args []string, stdout io.Writ
 		}
 		fmt.Fprintf(stdout, "reference data added: %s\n", counts)
 		if *national {
-			n, err := ledger.SeedNational(ctx, tx, time.Now(), refdata.FS(), *scale)
+			n, err := ledger.SeedNational(ctx, tx, time.Now(), refdata.FS(), *scale, order.SeedNationalOrders)
 			if err != nil {
 				return err
 			}

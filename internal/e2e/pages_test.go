@@ -310,16 +310,18 @@ func pageFixtures(t *testing.T, pool *pgxpool.Pool) (map[string][]string, sweepO
 
 	// An order in progress: an item with its funding and two practices.
 	start := dates.AddMonths(dates.Today(now), 1).AddDate(0, 0, 1-dates.Today(now).Day())
-	o, err := order.Create(ctx, pool, now, &buyerID, scope, order.Details{CCGCode: "16C", SupplierID: "10000",
+	orders := order.NewStore(pool, func() time.Time { return now })
+	o, err := orders.Create(ctx, org.UserActor(buyerID, scope), order.Details{CCGCode: "16C", SupplierID: "10000",
 		Description: "Emis Web GP for two practices", Commencement: start, InitialPeriod: 12, MaximumTerm: 36})
 	must(err)
 	draft := o.CallOffID()
-	must(order.AddItem(ctx, pool, now, &buyerID, scope, draft, o.Version, "10000-001"))
+	_, err = orders.AddItem(ctx, org.UserActor(buyerID, scope), draft, o.Version, "10000-001")
+	must(err)
 	o, _ = order.Get(ctx, pool, scope, draft)
 	item := o.Items[0].ID
-	must(order.SetFunding(ctx, pool, now, &buyerID, scope, draft, o.Version, item, 1))
+	must(orders.SetFunding(ctx, org.UserActor(buyerID, scope), draft, o.Version, item, 1))
 	o, _ = order.Get(ctx, pool, scope, draft)
-	must(order.SaveRecipients(ctx, pool, now, &buyerID, scope, draft, o.Version, item,
+	must(orders.SaveRecipients(ctx, org.UserActor(buyerID, scope), draft, o.Version, item,
 		[]order.RecipientInput{{Practice: "A81001", PlannedDelivery: &start}, {Practice: "A81004", PlannedDelivery: &start}}))
 
 	// This month's return with two lines, a draft; last month's with a
@@ -344,9 +346,10 @@ func pageFixtures(t *testing.T, pool *pgxpool.Pool) (map[string][]string, sweepO
 
 	// A procurement at each step: the nth has its first n-1 steps done.
 	var procs []string
+	procurements := procurement.NewStore(pool, func() time.Time { return now })
 	proc := func(name string) procurement.Procurement {
 		t.Helper()
-		p, err := procurement.Create(ctx, pool, now, &buyerID, scope, "16C", name)
+		p, err := procurements.Create(ctx, org.UserActor(buyerID, scope), "16C", name)
 		must(err)
 		return p
 	}
@@ -362,7 +365,7 @@ func pageFixtures(t *testing.T, pool *pgxpool.Pool) (map[string][]string, sweepO
 		if n < 1 {
 			continue
 		}
-		must(procurement.Prepare(ctx, pool, now, &buyerID, scope, p.ID, p.Version, procurement.PrepareInput{
+		must(procurements.Prepare(ctx, org.UserActor(buyerID, scope), p.ID, p.Version, procurement.PrepareInput{
 			Procedure: procurement.FurtherCompetitionOn,
 			Criteria:  []procurement.CriterionInput{{Row: 1, Name: "Functionality", Weight: "70"}, {Row: 2, Name: "Price", Weight: "30"}},
 		}))
@@ -370,9 +373,10 @@ func pageFixtures(t *testing.T, pool *pgxpool.Pool) (map[string][]string, sweepO
 			continue
 		}
 		for _, it := range []string{"10000-001", "10052-002"} {
-			must(procurement.AddToShortlist(ctx, pool, now, &buyerID, scope, p.ID, get(p.ID).Version, it))
+			_, err := procurements.AddToShortlist(ctx, org.UserActor(buyerID, scope), p.ID, get(p.ID).Version, it)
+			must(err)
 		}
-		must(procurement.CompleteReview(ctx, pool, now, &buyerID, scope, p.ID, get(p.ID).Version))
+		must(procurements.CompleteReview(ctx, org.UserActor(buyerID, scope), p.ID, get(p.ID).Version))
 		if n < 3 {
 			continue
 		}
@@ -383,12 +387,12 @@ func pageFixtures(t *testing.T, pool *pgxpool.Pool) (map[string][]string, sweepO
 				scores = append(scores, procurement.ScoreInput{ItemID: it, CriterionID: c.ID, Score: strconv.Itoa(50 + 10*i + 5*j)})
 			}
 		}
-		must(procurement.SaveScores(ctx, pool, now, &buyerID, scope, p.ID, p.Version, scores, true))
+		must(procurements.SaveScores(ctx, org.UserActor(buyerID, scope), p.ID, p.Version, scores, true))
 		if n < 4 {
 			continue
 		}
 		p = get(p.ID)
-		_, err := procurement.Award(ctx, pool, now, &buyerID, scope, p.ID, p.Version, procurement.AwardInput{
+		_, err := procurements.Award(ctx, org.UserActor(buyerID, scope), p.ID, p.Version, procurement.AwardInput{
 			ItemID: procurement.DefaultWinner(p), Commencement: start, InitialPeriod: 12, MaximumTerm: 36})
 		must(err)
 	}

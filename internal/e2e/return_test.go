@@ -244,18 +244,20 @@ func scene(t *testing.T, ctx context.Context, pool *pgxpool.Pool, p tracker.Peri
 			t.Fatal(err)
 		}
 	}
-	o, err := order.Create(ctx, pool, now, nil, scope, order.Details{CCGCode: "16C", SupplierID: "10000",
+	orders := order.NewStore(pool, func() time.Time { return now })
+	o, err := orders.Create(ctx, org.Actor{Scope: scope}, order.Details{CCGCode: "16C", SupplierID: "10000",
 		Description: "Anywhere Consult", Commencement: p.First(), InitialPeriod: 12, MaximumTerm: 24})
 	must(err)
 	id := o.CallOffID()
-	must(order.AddItem(ctx, pool, now, nil, scope, id, o.Version, "10000-002"))
+	_, err = orders.AddItem(ctx, org.Actor{Scope: scope}, id, o.Version, "10000-002")
+	must(err)
 	o, _ = order.Get(ctx, pool, scope, id)
-	must(order.SetFunding(ctx, pool, now, nil, scope, id, o.Version, o.Items[0].ID, 1))
+	must(orders.SetFunding(ctx, org.Actor{Scope: scope}, id, o.Version, o.Items[0].ID, 1))
 	o, _ = order.Get(ctx, pool, scope, id)
 	first := p.First()
-	must(order.SaveRecipients(ctx, pool, now, nil, scope, id, o.Version, o.Items[0].ID, []order.RecipientInput{{Practice: "A81002", PlannedDelivery: &first}}))
+	must(orders.SaveRecipients(ctx, org.Actor{Scope: scope}, id, o.Version, o.Items[0].ID, []order.RecipientInput{{Practice: "A81002", PlannedDelivery: &first}}))
 	o, _ = order.Get(ctx, pool, scope, id)
-	must(order.Complete(ctx, pool, now, nil, scope, id, o.Version))
+	must(orders.Complete(ctx, org.Actor{Scope: scope}, id, o.Version))
 	_, err = tracker.NewStore(pool, testkit.NewClock(now).Now).Issue(ctx, org.System(), p)
 	must(err)
 	must(pool.QueryRow(ctx, `SELECT 'SI' || id || '-' || practice_code FROM service_instances WHERE order_id IS NOT NULL`).Scan(&planned))

@@ -23,6 +23,11 @@ const (
 // agreements begin, as the demo's do.
 var nationalContinuityStart = dates.Date(2020, 1, 1)
 
+// SyntheticOrders writes the national data's synthetic orders, one per
+// CCG and supplier (ccgs[i] with suppliers[i]), and returns their ids in
+// the same order: order.SeedNationalOrders.
+type SyntheticOrders func(ctx context.Context, tx pgx.Tx, now, commencement time.Time, ccgs, suppliers []string) ([]int64, error)
+
 // SeedNational builds the national data set in tx, for the benchmark of
 // the reconciliation (make bench) and for trying the finance pages on a
 // realistic volume. It needs the reference data, and adds:
@@ -44,14 +49,17 @@ var nationalContinuityStart = dates.Date(2020, 1, 1)
 //     hold a service only once in its continuity agreement, the copies
 //     belong to one synthetic completed call-off order per CCG and
 //     supplier ("Synthetic copy of the national data"), with no order
-//     items: they exist for the volume, not to be read as orders.
+//     items: they exist for the volume, not to be read as orders. The
+//     order package writes those orders: orders is
+//     order.SeedNationalOrders, given to SeedNational because order
+//     imports ledger (an order's completion plans its services).
 //
 // Every instance gets its history, as Create and Change write it. It is
 // set-based SQL, a few statements whatever the volume (seconds at ×10).
 // It runs once per database: when the national data is there already it
 // adds nothing (whatever the scale) and returns 0. Otherwise it returns
 // how many service instances it added, continuity services included.
-func SeedNational(ctx context.Context, tx pgx.Tx, now time.Time, files fs.FS, scale int) (int, error) {
+func SeedNational(ctx context.Context, tx pgx.Tx, now time.Time, files fs.FS, scale int, orders SyntheticOrders) (int, error) {
 	if scale < 1 {
 		return 0, fmt.Errorf("national data: scale %d: it must be 1 or more", scale)
 	}
@@ -172,37 +180,48 @@ func SeedNational(ctx context.Context, tx pgx.Tx, now time.Time, files fs.FS, sc
 	}
 
 	// The synthetic copy: one completed order per CCG and supplier holds
-	// the copies of its instances.
+	// the copies of its instances; the order package writes the orders.
+	rows, err := tx.Query(ctx, `SELECT DISTINCT ccg_code, supplier_id FROM service_instances WHERE order_id IS NULL ORDER BY 1, 2`)
+	if err != nil {
+		return 0, fmt.Errorf("national data: synthetic copy: %w", err)
+	}
+	var ccgs, suppliers []string
+	var ccg, supplier string
+	if _, err := pgx.ForEachRow(rows, []any{&ccg, &supplier}, func() error {
+		ccgs, suppliers = append(ccgs, ccg), append(suppliers, supplier)
+		return nil
+	}); err != nil {
+		return 0, fmt.Errorf("national data: synthetic copy: %w", err)
+	}
+	orderIDs, err := orders(ctx, tx, now, yearStart, ccgs, suppliers)
+	if err != nil {
+		return 0, fmt.Errorf("national data: synthetic copy: %w", err)
+	}
 	var copies int
 	err = tx.QueryRow(ctx, `
 		WITH src AS (
 			SELECT * FROM service_instances WHERE order_id IS NULL
 		), orders_made AS (
-			INSERT INTO orders (order_number, revision, ccg_code, supplier_id, description, commencement_date,
-				initial_period_months, maximum_term_months, status, completed_at, created_at)
-			SELECT nextval('order_numbers'), 1, ccg_code, supplier_id, 'Synthetic copy of the national data (benchmark volume)',
-			       $1::date, 12, 36, 'completed', $2, $2
-			FROM (SELECT DISTINCT ccg_code, supplier_id FROM src) cs
-			RETURNING id, ccg_code, supplier_id
+			SELECT * FROM unnest($4::bigint[], $5::text[], $6::text[]) AS o(id, ccg_code, supplier_id)
 		), ins AS (
 			INSERT INTO service_instances (ccg_code, practice_code, catalogue_item_id, supplier_id, order_id,
 				unit_price, pricing_unit, time_unit, quantity_rule, quantity, planned_m1, actual_m1, m2, cessation_date, state, created_at)
 			SELECT s.ccg_code, s.practice_code, s.catalogue_item_id, s.supplier_id, o.id,
 			       s.unit_price, s.pricing_unit, s.time_unit, s.quantity_rule, s.quantity, s.planned_m1, s.actual_m1, s.m2,
-			       s.cessation_date, s.state, $2
+			       s.cessation_date, s.state, $1
 			FROM src s
 			JOIN orders_made o ON o.ccg_code = s.ccg_code AND o.supplier_id = s.supplier_id
-			CROSS JOIN generate_series(1, $3::int - 1) AS copy(n)
+			CROSS JOIN generate_series(1, $2::int - 1) AS copy(n)
 			ORDER BY copy.n, s.id
 			RETURNING id, state, planned_m1, actual_m1, m2, cessation_date, quantity
 		), hist AS (
 			INSERT INTO service_instance_history (instance_id, at, change, after)
-			SELECT id, $2, $4, jsonb_strip_nulls(jsonb_build_object('state', state,
+			SELECT id, $1, $3, jsonb_strip_nulls(jsonb_build_object('state', state,
 			           'planned_m1', to_char(planned_m1, 'YYYY-MM-DD'), 'actual_m1', to_char(actual_m1, 'YYYY-MM-DD'),
 			           'm2', to_char(m2, 'YYYY-MM-DD'), 'cessation', to_char(cessation_date, 'YYYY-MM-DD'), 'quantity', quantity))
 			FROM ins
 		)
-		SELECT count(*) FROM ins`, yearStart, now, scale, nationalCopy).Scan(&copies)
+		SELECT count(*) FROM ins`, now, scale, nationalCopy, orderIDs, ccgs, suppliers).Scan(&copies)
 	if err != nil {
 		return 0, fmt.Errorf("national data: synthetic copy ×%d: %w", scale, err)
 	}

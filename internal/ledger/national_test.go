@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"ccgtracker/internal/ledger"
+	"ccgtracker/internal/order"
 	"ccgtracker/internal/org"
 	"ccgtracker/internal/paging"
 	"ccgtracker/internal/postgres"
@@ -21,7 +22,7 @@ func seedNational(t *testing.T, pool *pgxpool.Pool, scale int) int {
 	var added int
 	err := postgres.Tx(context.Background(), pool, func(tx pgx.Tx) error {
 		var err error
-		added, err = ledger.SeedNational(context.Background(), tx, now, refdata.FS(), scale)
+		added, err = ledger.SeedNational(context.Background(), tx, now, refdata.FS(), scale, order.SeedNationalOrders)
 		return err
 	})
 	if err != nil {

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"ccgtracker/internal/apperr"
 	"ccgtracker/internal/audit"
@@ -32,12 +31,13 @@ type Details struct {
 	MaximumTerm   int
 }
 
-// Field names of the details form, used as the keys of field errors.
+// The fields of Details by meaning, the keys of field errors (the views
+// map them to their inputs).
 const (
 	FieldCCG           = "ccg"
 	FieldSupplier      = "supplier"
 	FieldDescription   = "description"
-	FieldCommencement  = "commencement-day"
+	FieldCommencement  = "commencement"
 	FieldInitialPeriod = "initial-period"
 	FieldMaximumTerm   = "maximum-term"
 )
@@ -98,17 +98,27 @@ func (d *Details) Validate(now time.Time) map[string]string {
 	return errs
 }
 
+// Check is Validate as the domain's verdict on a new order's details: an
+// Invalid error with every problem, or nil.
+func (d *Details) Check(now time.Time) error {
+	if errs := d.Validate(now); len(errs) > 0 {
+		return invalid("The order could not be created", errs)
+	}
+	return nil
+}
+
 func invalid(msg string, fields map[string]string) error {
 	return &apperr.Error{Code: apperr.Invalid, Message: msg, Fields: fields}
 }
 
 // Create starts a new order, revision 01, in progress. A buyer may create
 // orders only for their own CCG (the scope); a reviewer for any.
-func Create(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int64, scope org.Scope, d Details) (Order, error) {
+func (s *Store) Create(ctx context.Context, a org.Actor, d Details) (Order, error) {
+	now := s.now()
 	var o Order
-	err := postgres.Tx(ctx, pool, func(tx pgx.Tx) error {
+	err := postgres.Tx(ctx, s.pool, func(tx pgx.Tx) error {
 		var err error
-		o, err = CreateTx(ctx, tx, now, actorID, scope, d)
+		o, err = CreateTx(ctx, tx, now, a, d)
 		return err
 	})
 	return o, err
@@ -116,9 +126,9 @@ func Create(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int
 
 // CreateTx is Create inside the caller's transaction, for a change that
 // creates an order as part of itself (a procurement's award).
-func CreateTx(ctx context.Context, tx pgx.Tx, now time.Time, actorID *int64, scope org.Scope, d Details) (Order, error) {
+func CreateTx(ctx context.Context, tx pgx.Tx, now time.Time, a org.Actor, d Details) (Order, error) {
 	errs := d.Validate(now)
-	if d.CCGCode != "" && !scope.Allows(d.CCGCode) {
+	if d.CCGCode != "" && !a.Scope.Allows(d.CCGCode) {
 		errs[FieldCCG] = "Select a CCG you order for"
 	}
 	if len(errs) > 0 {
@@ -133,13 +143,13 @@ func CreateTx(ctx context.Context, tx pgx.Tx, now time.Time, actorID *int64, sco
 			initial_period_months, maximum_term_months, created_by, created_at)
 		VALUES (nextval('order_numbers'), 1, $1, $2, $3, $4, $5, $6, $7, $8)
 		RETURNING call_off_id`,
-		d.CCGCode, d.SupplierID, d.Description, d.Commencement, d.InitialPeriod, d.MaximumTerm, actorID, now).Scan(&callOff)
+		d.CCGCode, d.SupplierID, d.Description, d.Commencement, d.InitialPeriod, d.MaximumTerm, a.ID, now).Scan(&callOff)
 	if err != nil {
 		return Order{}, fmt.Errorf("create order: %w", err)
 	}
 	if err := audit.Record(ctx, tx, audit.Event{
 		At:         now,
-		By:         actorID,
+		By:         a.ID,
 		Action:     "order.create",
 		EntityType: "order",
 		EntityID:   callOff,
@@ -147,7 +157,7 @@ func CreateTx(ctx context.Context, tx pgx.Tx, now time.Time, actorID *int64, sco
 	}); err != nil {
 		return Order{}, err
 	}
-	return Get(ctx, tx, scope, callOff)
+	return Get(ctx, tx, a.Scope, callOff)
 }
 
 func checkSupplierAndCCG(ctx context.Context, tx pgx.Tx, d Details) error {
@@ -180,8 +190,9 @@ func detailsView(d Details) map[string]any {
 
 // UpdateDetails changes the details of an order that is in progress and is
 // not an amendment. version is the version the person saw.
-func UpdateDetails(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int64, scope org.Scope, callOffID string, version int, d Details) error {
-	return edit(ctx, pool, now, scope, callOffID, version, func(tx pgx.Tx, o Order) error {
+func (s *Store) UpdateDetails(ctx context.Context, a org.Actor, callOffID string, version int, d Details) error {
+	now := s.now()
+	return s.edit(ctx, a.Scope, callOffID, version, func(tx pgx.Tx, o Order) error {
 		if o.IsAmendment() {
 			return apperr.New(apperr.Invalid, "An amendment cannot change the order's details: it may only add recipients or Additional Services.")
 		}
@@ -211,7 +222,7 @@ func UpdateDetails(ctx context.Context, pool *pgxpool.Pool, now time.Time, actor
 		before := detailsView(Details{CCGCode: o.CCGCode, SupplierID: o.SupplierID, Description: o.Description, Commencement: o.Commencement, InitialPeriod: o.InitialPeriod, MaximumTerm: o.MaximumTerm})
 		return audit.Record(ctx, tx, audit.Event{
 			At:         now,
-			By:         actorID,
+			By:         a.ID,
 			Action:     "order.update",
 			EntityType: "order",
 			EntityID:   callOffID,
@@ -224,8 +235,8 @@ func UpdateDetails(ctx context.Context, pool *pgxpool.Pool, now time.Time, actor
 // edit runs fn on an in-progress revision, locked, after checking that
 // nobody changed it since version; the version then moves on, all in one
 // transaction with whatever fn writes.
-func edit(ctx context.Context, pool *pgxpool.Pool, now time.Time, scope org.Scope, callOffID string, version int, fn func(pgx.Tx, Order) error) error {
-	return postgres.Tx(ctx, pool, func(tx pgx.Tx) error {
+func (s *Store) edit(ctx context.Context, scope org.Scope, callOffID string, version int, fn func(pgx.Tx, Order) error) error {
+	return postgres.Tx(ctx, s.pool, func(tx pgx.Tx) error {
 		return editTx(ctx, tx, scope, callOffID, version, fn)
 	})
 }

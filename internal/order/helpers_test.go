@@ -10,39 +10,33 @@ import (
 	"ccgtracker/internal/dates"
 	"ccgtracker/internal/order"
 	"ccgtracker/internal/org"
-	"ccgtracker/internal/postgres/pgtest"
 	"ccgtracker/internal/testkit"
 )
 
-// now is the day the tests stand on.
-var now = time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
-
 var ctx = context.Background()
 
-// fixture is a database with a user and an order being built in it.
+// fixture is testkit's database, where Bea Buyer builds an order on a
+// clock standing at testkit.OrderDay.
 type fixture struct {
-	t     *testing.T
+	t *testing.T
+	testkit.Buying
 	pool  *pgxpool.Pool
-	actor *int64
+	actor org.Actor
 	scope org.Scope
 }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	pool := pgtest.New(t)
-	id := testkit.Buyer(t, pool, "16C")
-	return &fixture{t: t, pool: pool, actor: &id, scope: org.OnlyCCG("16C")}
+	b := testkit.NewBuying(t)
+	return &fixture{t: t, Buying: b, pool: b.Pool, actor: b.Actor, scope: b.Actor.Scope}
 }
 
 // details is a valid order of EMIS Health for 16C starting 1 December 2026.
-func details() order.Details {
-	return order.Details{CCGCode: "16C", SupplierID: "10000", Description: "Emis Web GP for Stockton",
-		Commencement: dates.Date(2026, 12, 1), InitialPeriod: 12, MaximumTerm: 36}
-}
+func details() order.Details { return testkit.OrderDetails() }
 
 func (f *fixture) create(d order.Details) order.Order {
 	f.t.Helper()
-	o, err := order.Create(ctx, f.pool, now, f.actor, f.scope, d)
+	o, err := f.Orders.Create(ctx, f.actor, d)
 	if err != nil {
 		f.t.Fatalf("create order: %v", err)
 	}
@@ -61,7 +55,7 @@ func (f *fixture) get(callOff string) order.Order {
 func (f *fixture) addItem(callOff, itemID string) order.Order {
 	f.t.Helper()
 	o := f.get(callOff)
-	if err := order.AddItem(ctx, f.pool, now, f.actor, f.scope, callOff, o.Version, itemID); err != nil {
+	if _, err := f.Orders.AddItem(ctx, f.actor, callOff, o.Version, itemID); err != nil {
 		f.t.Fatalf("add %s: %v", itemID, err)
 	}
 	return f.get(callOff)
@@ -81,14 +75,14 @@ func (f *fixture) item(o order.Order, catalogueID string) order.Item {
 func (f *fixture) fund(callOff, catalogueID string) {
 	f.t.Helper()
 	o := f.get(callOff)
-	if err := order.SetFunding(ctx, f.pool, now, f.actor, f.scope, callOff, o.Version, f.item(o, catalogueID).ID, 1); err != nil {
+	if err := f.Orders.SetFunding(ctx, f.actor, callOff, o.Version, f.item(o, catalogueID).ID, 1); err != nil {
 		f.t.Fatalf("fund %s: %v", catalogueID, err)
 	}
 }
 
 func (f *fixture) recipients(callOff, catalogueID string, in ...order.RecipientInput) error {
 	o := f.get(callOff)
-	return order.SaveRecipients(ctx, f.pool, now, f.actor, f.scope, callOff, o.Version, f.item(o, catalogueID).ID, in)
+	return f.Orders.SaveRecipients(ctx, f.actor, callOff, o.Version, f.item(o, catalogueID).ID, in)
 }
 
 func at(practice string, y int, m time.Month, d int) order.RecipientInput {

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"ccgtracker/internal/apperr"
 	"ccgtracker/internal/audit"
@@ -64,16 +63,23 @@ func Orderables(ctx context.Context, db postgres.Querier, o Order) ([]Orderable,
 // AddItem adds a catalogue item of the order's supplier, snapshotting its
 // price: later catalogue changes never touch the order. An Additional
 // Service needs its solution on the order first; an amendment may add
-// only Additional Services.
-func AddItem(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int64, scope org.Scope, callOffID string, version int, itemID string) error {
-	return postgres.Tx(ctx, pool, func(tx pgx.Tx) error {
-		return AddItemTx(ctx, tx, now, actorID, scope, callOffID, version, itemID)
+// only Additional Services. It returns the item as it is on the order.
+func (s *Store) AddItem(ctx context.Context, a org.Actor, callOffID string, version int, itemID string) (Item, error) {
+	now := s.now()
+	var added Item
+	err := postgres.Tx(ctx, s.pool, func(tx pgx.Tx) error {
+		var err error
+		added, err = AddItemTx(ctx, tx, now, a, callOffID, version, itemID)
+		return err
 	})
+	return added, err
 }
 
-// AddItemTx is AddItem inside the caller's transaction.
-func AddItemTx(ctx context.Context, tx pgx.Tx, now time.Time, actorID *int64, scope org.Scope, callOffID string, version int, itemID string) error {
-	return editTx(ctx, tx, scope, callOffID, version, func(tx pgx.Tx, o Order) error {
+// AddItemTx is AddItem inside the caller's transaction, for a change that
+// adds an item as part of itself (a procurement's award).
+func AddItemTx(ctx context.Context, tx pgx.Tx, now time.Time, a org.Actor, callOffID string, version int, itemID string) (Item, error) {
+	var added Item
+	err := editTx(ctx, tx, a.Scope, callOffID, version, func(tx pgx.Tx, o Order) error {
 		if itemID == "" {
 			return apperr.Invalidf(FieldItem, "Select a catalogue item to add")
 		}
@@ -103,22 +109,30 @@ func AddItemTx(ctx context.Context, tx pgx.Tx, now time.Time, actorID *int64, sc
 		if p.TimeUnit != "" {
 			timeUnit = &p.TimeUnit
 		}
-		if _, err := tx.Exec(ctx, `
+		added = Item{CatalogueItemID: itemID, Name: d.Name, Kind: d.Kind, ParentID: d.ParentID, UnitPrice: p.Price,
+			PricingUnit: p.Unit, PricingUnitDescription: p.UnitDescription, TimeUnit: p.TimeUnit,
+			ProvisioningType: p.ProvisioningType, AddedInRevision: o.Revision}
+		if err := tx.QueryRow(ctx, `
 			INSERT INTO order_items (order_id, catalogue_item_id, price_id, unit_price, pricing_unit, pricing_unit_description,
 				time_unit, provisioning_type, added_in_revision)
-			VALUES ($1, $2, $3, $4::numeric, $5, $6, $7, $8, $9)`,
-			o.ID, itemID, p.ID, p.Price.Decimal(), p.Unit, p.UnitDescription, timeUnit, p.ProvisioningType, o.Revision); err != nil {
+			VALUES ($1, $2, $3, $4::numeric, $5, $6, $7, $8, $9)
+			RETURNING id`,
+			o.ID, itemID, p.ID, p.Price.Decimal(), p.Unit, p.UnitDescription, timeUnit, p.ProvisioningType, o.Revision).Scan(&added.ID); err != nil {
 			return fmt.Errorf("add %s to %s: %w", itemID, callOffID, err)
 		}
 		return audit.Record(ctx, tx, audit.Event{
 			At:         now,
-			By:         actorID,
+			By:         a.ID,
 			Action:     "order.add_item",
 			EntityType: "order",
 			EntityID:   callOffID,
 			After:      map[string]any{"item": itemID, "unit_price": p.Price.Decimal(), "per": p.Per()},
 		})
 	})
+	if err != nil {
+		return Item{}, err
+	}
+	return added, nil
 }
 
 func hasItem(o Order, catalogueItemID string) bool {
@@ -143,8 +157,9 @@ func itemOf(o Order, orderItemID int64) (Item, bool) {
 // RemoveItem takes an item, with its recipients, off an order in progress.
 // An amendment cannot remove what an earlier revision ordered, nor a
 // solution whose Additional Services are still on the order.
-func RemoveItem(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int64, scope org.Scope, callOffID string, version int, orderItemID int64) error {
-	return edit(ctx, pool, now, scope, callOffID, version, func(tx pgx.Tx, o Order) error {
+func (s *Store) RemoveItem(ctx context.Context, a org.Actor, callOffID string, version int, orderItemID int64) error {
+	now := s.now()
+	return s.edit(ctx, a.Scope, callOffID, version, func(tx pgx.Tx, o Order) error {
 		it, ok := itemOf(o, orderItemID)
 		if !ok {
 			return apperr.New(apperr.NotFound, "That item is not on order %s.", callOffID)
@@ -162,7 +177,7 @@ func RemoveItem(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID 
 		}
 		return audit.Record(ctx, tx, audit.Event{
 			At:         now,
-			By:         actorID,
+			By:         a.ID,
 			Action:     "order.remove_item",
 			EntityType: "order",
 			EntityID:   callOffID,
@@ -172,8 +187,9 @@ func RemoveItem(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID 
 }
 
 // SetFunding records how an item is funded (Central, Local, ...).
-func SetFunding(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int64, scope org.Scope, callOffID string, version int, orderItemID int64, fundingTypeID int) error {
-	return edit(ctx, pool, now, scope, callOffID, version, func(tx pgx.Tx, o Order) error {
+func (s *Store) SetFunding(ctx context.Context, a org.Actor, callOffID string, version int, orderItemID int64, fundingTypeID int) error {
+	now := s.now()
+	return s.edit(ctx, a.Scope, callOffID, version, func(tx pgx.Tx, o Order) error {
 		it, ok := itemOf(o, orderItemID)
 		if !ok {
 			return apperr.New(apperr.NotFound, "That item is not on order %s.", callOffID)
@@ -191,7 +207,7 @@ func SetFunding(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID 
 		}
 		return audit.Record(ctx, tx, audit.Event{
 			At:         now,
-			By:         actorID,
+			By:         a.ID,
 			Action:     "order.set_funding",
 			EntityType: "order",
 			EntityID:   callOffID,

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"ccgtracker/internal/apperr"
 	"ccgtracker/internal/audit"
@@ -66,9 +65,10 @@ func plural(n int, word string) string {
 // planned service instance per item × recipient that this revision added,
 // and supersedes the revision it amends, in one transaction. Two people
 // completing at once: the second is told the order changed.
-func Complete(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int64, scope org.Scope, callOffID string, version int) error {
-	return postgres.Tx(ctx, pool, func(tx pgx.Tx) error {
-		o, err := lock(ctx, tx, scope, callOffID)
+func (s *Store) Complete(ctx context.Context, a org.Actor, callOffID string, version int) error {
+	now := s.now()
+	return postgres.Tx(ctx, s.pool, func(tx pgx.Tx) error {
+		o, err := lock(ctx, tx, a.Scope, callOffID)
 		if err != nil {
 			return err
 		}
@@ -102,7 +102,7 @@ func Complete(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *i
 		}
 		if _, err := tx.Exec(ctx, `
 			UPDATE orders SET status = 'completed', completed_by = $2, completed_at = $3, version = version + 1
-			WHERE id = $1`, o.ID, actorID, now); err != nil {
+			WHERE id = $1`, o.ID, a.ID, now); err != nil {
 			return fmt.Errorf("complete %s: %w", callOffID, err)
 		}
 		var fresh []ledger.NewInstance
@@ -122,13 +122,13 @@ func Complete(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *i
 				})
 			}
 		}
-		if _, err := ledger.CreateTx(ctx, tx, now, org.Actor{ID: actorID, Scope: scope}, "order "+callOffID+" completed", fresh); err != nil {
+		if _, err := ledger.CreateTx(ctx, tx, now, a, "order "+callOffID+" completed", fresh); err != nil {
 			return err
 		}
 		_, total := OrderCost(o)
 		return audit.Record(ctx, tx, audit.Event{
 			At:         now,
-			By:         actorID,
+			By:         a.ID,
 			Action:     "order.complete",
 			EntityType: "order",
 			EntityID:   callOffID,
@@ -141,10 +141,11 @@ func Complete(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *i
 // Amend starts the next revision of a completed order: a copy of it, in
 // progress, to which recipients and Additional Services may be added.
 // It returns the new revision's call-off ID.
-func Amend(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int64, scope org.Scope, callOffID string, version int) (string, error) {
+func (s *Store) Amend(ctx context.Context, a org.Actor, callOffID string, version int) (string, error) {
+	now := s.now()
 	var next string
-	err := postgres.Tx(ctx, pool, func(tx pgx.Tx) error {
-		o, err := lock(ctx, tx, scope, callOffID)
+	err := postgres.Tx(ctx, s.pool, func(tx pgx.Tx) error {
+		o, err := lock(ctx, tx, a.Scope, callOffID)
 		if err != nil {
 			return err
 		}
@@ -161,7 +162,7 @@ func Amend(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int6
 			SELECT order_number, revision + 1, ccg_code, supplier_id, description, commencement_date,
 				initial_period_months, maximum_term_months, $2, $3
 			FROM orders WHERE id = $1
-			RETURNING id, call_off_id`, o.ID, actorID, now).Scan(&newID, &next)
+			RETURNING id, call_off_id`, o.ID, a.ID, now).Scan(&newID, &next)
 		if postgres.IsUniqueViolation(err) {
 			return apperr.New(apperr.Conflict, "An amendment of this order is already in progress.")
 		}
@@ -190,7 +191,7 @@ func Amend(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int6
 		}
 		return audit.Record(ctx, tx, audit.Event{
 			At:         now,
-			By:         actorID,
+			By:         a.ID,
 			Action:     "order.amend",
 			EntityType: "order",
 			EntityID:   next,
@@ -200,15 +201,23 @@ func Amend(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int6
 	return next, err
 }
 
-// Field names of the termination form.
+// The fields of a termination by meaning, the keys of field errors.
 const (
 	FieldReason          = "reason"
-	FieldTerminationDate = "termination-day"
+	FieldTerminationDate = "termination"
 )
 
 // CheckTermination says what is wrong with a termination's reason and
-// date (a zero date is not checked: the form reports it).
-func CheckTermination(reason string, date time.Time, now time.Time) map[string]string {
+// date, as an Invalid error (nil: nothing); a zero date is not checked,
+// as the form reports it.
+func CheckTermination(reason string, date time.Time, now time.Time) error {
+	if errs := terminationProblems(reason, date, now); len(errs) > 0 {
+		return invalid("The order could not be terminated", errs)
+	}
+	return nil
+}
+
+func terminationProblems(reason string, date time.Time, now time.Time) map[string]string {
 	errs := map[string]string{}
 	reason = strings.TrimSpace(reason)
 	if reason == "" {
@@ -225,17 +234,18 @@ func CheckTermination(reason string, date time.Time, now time.Time) map[string]s
 // Terminate ends the order in force on a future date, for a reason. Its
 // service instances get that date as their cessation date; they cease
 // (or, never live, are cancelled) when the date comes.
-func Terminate(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int64, scope org.Scope, callOffID string, version int, reason string, date time.Time) error {
+func (s *Store) Terminate(ctx context.Context, a org.Actor, callOffID string, version int, reason string, date time.Time) error {
+	now := s.now()
 	reason = strings.TrimSpace(reason)
-	errs := CheckTermination(reason, date, now)
+	errs := terminationProblems(reason, date, now)
 	if date.IsZero() {
 		errs[FieldTerminationDate] = "Enter the termination date"
 	}
 	if len(errs) > 0 {
 		return invalid("The order could not be terminated", errs)
 	}
-	return postgres.Tx(ctx, pool, func(tx pgx.Tx) error {
-		o, err := lock(ctx, tx, scope, callOffID)
+	return postgres.Tx(ctx, s.pool, func(tx pgx.Tx) error {
+		o, err := lock(ctx, tx, a.Scope, callOffID)
 		if err != nil {
 			return err
 		}
@@ -259,7 +269,7 @@ func Terminate(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *
 		if _, err := tx.Exec(ctx, `
 			UPDATE orders SET status = 'terminated', termination_reason = $2, termination_date = $3, terminated_by = $4,
 				terminated_at = $5, version = version + 1
-			WHERE id = $1`, o.ID, reason, date, actorID, now); err != nil {
+			WHERE id = $1`, o.ID, reason, date, a.ID, now); err != nil {
 			return fmt.Errorf("terminate %s: %w", callOffID, err)
 		}
 		rows, err := tx.Query(ctx, `
@@ -275,7 +285,7 @@ func Terminate(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *
 			return err
 		}
 		for _, id := range ids {
-			if _, err := ledger.ChangeTx(ctx, tx, now, org.Actor{ID: actorID, Scope: scope}, id, "order "+callOffID+" terminated", nil, func(i *ledger.Instance) error {
+			if _, err := ledger.ChangeTx(ctx, tx, now, a, id, "order "+callOffID+" terminated", nil, func(i *ledger.Instance) error {
 				if i.ActualM1 != nil && date.Before(*i.ActualM1) {
 					return invalid("The order could not be terminated", map[string]string{FieldTerminationDate: fmt.Sprintf(
 						"Termination date must be on or after %s, when %s went live at %s", dates.Long(*i.ActualM1), i.ItemName, i.PracticeName)})
@@ -289,7 +299,7 @@ func Terminate(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *
 		}
 		return audit.Record(ctx, tx, audit.Event{
 			At:         now,
-			By:         actorID,
+			By:         a.ID,
 			Action:     "order.terminate",
 			EntityType: "order",
 			EntityID:   callOffID,

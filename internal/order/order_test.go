@@ -45,12 +45,14 @@ func TestCreateValidation(t *testing.T) {
 		{"ErrCCGOutsideScope", func(d *order.Details) { d.CCGCode = "03Q" }, order.FieldCCG},
 	}
 	for _, c := range cases {
-		d := details()
-		c.edit(&d)
-		_, err := order.Create(ctx, f.pool, now, f.actor, f.scope, d)
-		if !apperr.Is(err, apperr.Invalid) || fieldsOf(err)[c.field] == "" {
-			t.Errorf("%s: err = %v, want an Invalid error on %s", c.name, err, c.field)
-		}
+		t.Run(c.name, func(t *testing.T) {
+			d := details()
+			c.edit(&d)
+			_, err := f.Orders.Create(ctx, f.actor, d)
+			if !apperr.Is(err, apperr.Invalid) || fieldsOf(err)[c.field] == "" {
+				t.Errorf("%s: err = %v, want an Invalid error on %s", c.name, err, c.field)
+			}
+		})
 	}
 	var n int
 	if err := f.pool.QueryRow(ctx, `SELECT count(*) FROM orders`).Scan(&n); err != nil || n != 0 {
@@ -101,19 +103,21 @@ func TestAddItemRules(t *testing.T) {
 		{"ErrAdditionalWithoutSolution", "10000-001A001"},
 	}
 	for _, c := range cases {
-		err := order.AddItem(ctx, f.pool, now, f.actor, f.scope, id, f.get(id).Version, c.item)
-		if !apperr.Is(err, apperr.Invalid) || fieldsOf(err)[order.FieldItem] == "" {
-			t.Errorf("%s: %v", c.name, err)
-		}
+		t.Run(c.name, func(t *testing.T) {
+			_, err := f.Orders.AddItem(ctx, f.actor, id, f.get(id).Version, c.item)
+			if !apperr.Is(err, apperr.Invalid) || fieldsOf(err)[order.FieldItem] == "" {
+				t.Errorf("%s: %v", c.name, err)
+			}
+		})
 	}
 	f.addItem(id, "10000-001")
 	f.addItem(id, "10000-001A001") // now its solution is there
-	if err := order.AddItem(ctx, f.pool, now, f.actor, f.scope, id, f.get(id).Version, "10000-001"); !apperr.Is(err, apperr.Invalid) {
+	if _, err := f.Orders.AddItem(ctx, f.actor, id, f.get(id).Version, "10000-001"); !apperr.Is(err, apperr.Invalid) {
 		t.Errorf("ErrItemTwice: %v", err)
 	}
 	// A solution with its additional service still on the order stays.
 	o = f.get(id)
-	if err := order.RemoveItem(ctx, f.pool, now, f.actor, f.scope, id, o.Version, f.item(o, "10000-001").ID); !apperr.Is(err, apperr.Invalid) {
+	if err := f.Orders.RemoveItem(ctx, f.actor, id, o.Version, f.item(o, "10000-001").ID); !apperr.Is(err, apperr.Invalid) {
 		t.Errorf("ErrSolutionHasAdditional: %v", err)
 	}
 }
@@ -142,15 +146,17 @@ func TestRecipientRules(t *testing.T) {
 		{"ErrDeliveryAfterEnd", []order.RecipientInput{at("A81001", 2029, 12, 1)}, order.FieldDelivery("A81001")},
 	}
 	for _, c := range cases {
-		// A good recipient beside the bad one: nothing may be saved.
-		in := append([]order.RecipientInput{at("A81002", 2027, 1, 1)}, c.in...)
-		err := f.recipients(id, "10000-001", in...)
-		if !apperr.Is(err, apperr.Invalid) || fieldsOf(err)[c.field] == "" {
-			t.Errorf("%s: err = %v, want an error on %s", c.name, err, c.field)
-		}
-		if n := len(f.item(f.get(id), "10000-001").Recipients); n != 0 {
-			t.Errorf("%s: %d recipients saved half-way", c.name, n)
-		}
+		t.Run(c.name, func(t *testing.T) {
+			// A good recipient beside the bad one: nothing may be saved.
+			in := append([]order.RecipientInput{at("A81002", 2027, 1, 1)}, c.in...)
+			err := f.recipients(id, "10000-001", in...)
+			if !apperr.Is(err, apperr.Invalid) || fieldsOf(err)[c.field] == "" {
+				t.Errorf("%s: err = %v, want an error on %s", c.name, err, c.field)
+			}
+			if n := len(f.item(f.get(id), "10000-001").Recipients); n != 0 {
+				t.Errorf("%s: %d recipients saved half-way", c.name, n)
+			}
+		})
 	}
 
 	// Per-patient quantities default to the list size; the last day of the term is allowed.
@@ -225,12 +231,12 @@ func TestCompleteCreatesPlannedServiceInstances(t *testing.T) {
 	f.addItem(id, "10000-001")
 
 	// Incomplete sections are named.
-	err := order.Complete(ctx, f.pool, now, f.actor, f.scope, id, f.get(id).Version)
+	err := f.Orders.Complete(ctx, f.actor, id, f.get(id).Version)
 	if !apperr.Is(err, apperr.Invalid) || !strings.Contains(apperr.MessageOf(err), "funded") || !strings.Contains(apperr.MessageOf(err), "practices") {
 		t.Errorf("ErrIncomplete: %v", err)
 	}
 	o = f.readyOrder()
-	if err := order.Complete(ctx, f.pool, now, f.actor, f.scope, o.CallOffID(), o.Version); err != nil {
+	if err := f.Orders.Complete(ctx, f.actor, o.CallOffID(), o.Version); err != nil {
 		t.Fatal(err)
 	}
 	done := f.get(o.CallOffID())
@@ -251,7 +257,7 @@ func TestCompleteCreatesPlannedServiceInstances(t *testing.T) {
 	}
 
 	// Completed is read-only.
-	err = order.AddItem(ctx, f.pool, now, f.actor, f.scope, done.CallOffID(), done.Version, "10000-001A001")
+	_, err = f.Orders.AddItem(ctx, f.actor, done.CallOffID(), done.Version, "10000-001A001")
 	if !apperr.Is(err, apperr.Conflict) {
 		t.Errorf("adding to a completed order: %v", err)
 	}
@@ -268,7 +274,7 @@ func TestStaleVersionIsRefused(t *testing.T) {
 	o := f.create(details())
 	stale := o.Version
 	f.addItem(o.CallOffID(), "10000-001")
-	err := order.AddItem(ctx, f.pool, now, f.actor, f.scope, o.CallOffID(), stale, "10000-S-002")
+	_, err := f.Orders.AddItem(ctx, f.actor, o.CallOffID(), stale, "10000-S-002")
 	if !apperr.Is(err, apperr.Conflict) || !strings.Contains(apperr.MessageOf(err), "changed by someone else") {
 		t.Errorf("stale version: %v", err)
 	}
@@ -290,7 +296,7 @@ func TestConcurrentCompletionsOneWins(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = order.Complete(ctx, f.pool, now, f.actor, f.scope, o.CallOffID(), o.Version)
+			errs[i] = f.Orders.Complete(ctx, f.actor, o.CallOffID(), o.Version)
 		}()
 	}
 	wg.Wait()
@@ -316,16 +322,16 @@ func TestAmendmentAddsOnly(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	o := f.readyOrder()
-	if err := order.Complete(ctx, f.pool, now, f.actor, f.scope, o.CallOffID(), o.Version); err != nil {
+	if err := f.Orders.Complete(ctx, f.actor, o.CallOffID(), o.Version); err != nil {
 		t.Fatal(err)
 	}
 	done := f.get(o.CallOffID())
-	next, err := order.Amend(ctx, f.pool, now, f.actor, f.scope, done.CallOffID(), done.Version)
+	next, err := f.Orders.Amend(ctx, f.actor, done.CallOffID(), done.Version)
 	if err != nil || next != "C010001-02" {
 		t.Fatalf("amend: %q %v", next, err)
 	}
 	// A second amendment while one is in progress is refused.
-	if _, err := order.Amend(ctx, f.pool, now, f.actor, f.scope, done.CallOffID(), f.get(done.CallOffID()).Version); !apperr.Is(err, apperr.Conflict) {
+	if _, err := f.Orders.Amend(ctx, f.actor, done.CallOffID(), f.get(done.CallOffID()).Version); !apperr.Is(err, apperr.Conflict) {
 		t.Errorf("second amendment: %v", err)
 	}
 	am := f.get(next)
@@ -333,17 +339,17 @@ func TestAmendmentAddsOnly(t *testing.T) {
 		t.Fatalf("amendment copy: %+v", am)
 	}
 	// Only Additional Services may be added, and earlier recipients stay.
-	if err := order.AddItem(ctx, f.pool, now, f.actor, f.scope, next, am.Version, "10000-S-002"); !apperr.Is(err, apperr.Invalid) {
+	if _, err := f.Orders.AddItem(ctx, f.actor, next, am.Version, "10000-S-002"); !apperr.Is(err, apperr.Invalid) {
 		t.Errorf("ErrAmendmentAddsSolutionOrAssociated: %v", err)
 	}
 	if err := f.recipients(next, "10000-001", at("A81001", 2027, 3, 1)); !apperr.Is(err, apperr.Invalid) {
 		t.Errorf("ErrRecipientFromEarlierRevision: %v", err)
 	}
-	if err := order.UpdateDetails(ctx, f.pool, now, f.actor, f.scope, next, f.get(next).Version, details()); !apperr.Is(err, apperr.Invalid) {
+	if err := f.Orders.UpdateDetails(ctx, f.actor, next, f.get(next).Version, details()); !apperr.Is(err, apperr.Invalid) {
 		t.Errorf("ErrAmendmentChangesDetails: %v", err)
 	}
 	am = f.get(next)
-	if err := order.RemoveItem(ctx, f.pool, now, f.actor, f.scope, next, am.Version, am.Items[0].ID); !apperr.Is(err, apperr.Invalid) {
+	if err := f.Orders.RemoveItem(ctx, f.actor, next, am.Version, am.Items[0].ID); !apperr.Is(err, apperr.Invalid) {
 		t.Errorf("ErrAmendmentRemovesEarlierItem: %v", err)
 	}
 	if err := f.recipients(next, "10000-001", at("A81005", 2027, 3, 1)); err != nil {
@@ -354,7 +360,7 @@ func TestAmendmentAddsOnly(t *testing.T) {
 	if err := f.recipients(next, "10000-001A001", at("A81001", 2027, 3, 1)); err != nil {
 		t.Fatal(err)
 	}
-	if err := order.Complete(ctx, f.pool, now, f.actor, f.scope, next, f.get(next).Version); err != nil {
+	if err := f.Orders.Complete(ctx, f.actor, next, f.get(next).Version); err != nil {
 		t.Fatal(err)
 	}
 	if st := f.get(done.CallOffID()).Status; st != order.Superseded {
@@ -375,7 +381,7 @@ func TestTerminationSetsCessationDates(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	o := f.readyOrder()
-	if err := order.Complete(ctx, f.pool, now, f.actor, f.scope, o.CallOffID(), o.Version); err != nil {
+	if err := f.Orders.Complete(ctx, f.actor, o.CallOffID(), o.Version); err != nil {
 		t.Fatal(err)
 	}
 	o = f.get(o.CallOffID())
@@ -390,14 +396,16 @@ func TestTerminationSetsCessationDates(t *testing.T) {
 		{"ErrTerminationAfterEnd", "Practice merger", func() (int, int, int) { return 2029, 12, 1 }, order.FieldTerminationDate},
 	}
 	for _, c := range cases {
-		y, m, d := c.date()
-		err := order.Terminate(ctx, f.pool, now, f.actor, f.scope, o.CallOffID(), o.Version, c.reason, dates.Date(y, gotime.Month(m), d))
-		if !apperr.Is(err, apperr.Invalid) || fieldsOf(err)[c.field] == "" {
-			t.Errorf("%s: %v", c.name, err)
-		}
+		t.Run(c.name, func(t *testing.T) {
+			y, m, d := c.date()
+			err := f.Orders.Terminate(ctx, f.actor, o.CallOffID(), o.Version, c.reason, dates.Date(y, gotime.Month(m), d))
+			if !apperr.Is(err, apperr.Invalid) || fieldsOf(err)[c.field] == "" {
+				t.Errorf("%s: %v", c.name, err)
+			}
+		})
 	}
 	end := dates.Date(2027, 6, 1)
-	if err := order.Terminate(ctx, f.pool, now, f.actor, f.scope, o.CallOffID(), o.Version, "Practices merged", end); err != nil {
+	if err := f.Orders.Terminate(ctx, f.actor, o.CallOffID(), o.Version, "Practices merged", end); err != nil {
 		t.Fatal(err)
 	}
 	got := f.get(o.CallOffID())
@@ -418,7 +426,7 @@ func TestBuyerCannotReadAnotherCCGsOrder(t *testing.T) {
 		if _, err := order.Get(ctx, f.pool, scope, o.CallOffID()); !apperr.Is(err, apperr.NotFound) {
 			t.Errorf("Get in scope %+v: %v", scope, err)
 		}
-		if err := order.AddItem(ctx, f.pool, now, f.actor, scope, o.CallOffID(), o.Version, "10000-001"); !apperr.Is(err, apperr.NotFound) {
+		if _, err := f.Orders.AddItem(ctx, f.As(scope), o.CallOffID(), o.Version, "10000-001"); !apperr.Is(err, apperr.NotFound) {
 			t.Errorf("AddItem in scope %+v: %v", scope, err)
 		}
 		res, err := order.List(ctx, f.pool, scope, order.Filter{}, paging.Page{Number: 1, Size: 10})
@@ -493,12 +501,12 @@ func TestTerminationAndAmendmentDoNotOverlap(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	must(order.Complete(ctx, f.pool, now, f.actor, f.scope, o.CallOffID(), o.Version))
+	must(f.Orders.Complete(ctx, f.actor, o.CallOffID(), o.Version))
 	o = f.get(o.CallOffID())
-	next, err := order.Amend(ctx, f.pool, now, f.actor, f.scope, o.CallOffID(), o.Version)
+	next, err := f.Orders.Amend(ctx, f.actor, o.CallOffID(), o.Version)
 	must(err)
 	o = f.get(o.CallOffID())
-	if err := order.Terminate(ctx, f.pool, now, f.actor, f.scope, o.CallOffID(), o.Version, "Merged", dates.Date(2027, 6, 1)); !apperr.Is(err, apperr.Conflict) {
+	if err := f.Orders.Terminate(ctx, f.actor, o.CallOffID(), o.Version, "Merged", dates.Date(2027, 6, 1)); !apperr.Is(err, apperr.Conflict) {
 		t.Errorf("ErrTerminateWhileAmending: %v", err)
 	}
 	// Had it been terminated by hand, completing the amendment is refused.
@@ -506,7 +514,7 @@ func TestTerminationAndAmendmentDoNotOverlap(t *testing.T) {
 		t.Fatal(err)
 	}
 	must(f.recipients(next, "10000-001", at("A81005", 2027, 3, 1)))
-	if err := order.Complete(ctx, f.pool, now, f.actor, f.scope, next, f.get(next).Version); !apperr.Is(err, apperr.Conflict) {
+	if err := f.Orders.Complete(ctx, f.actor, next, f.get(next).Version); !apperr.Is(err, apperr.Conflict) {
 		t.Errorf("ErrCompleteAmendmentOfTerminated: %v", err)
 	}
 }

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"ccgtracker/internal/apperr"
 	"ccgtracker/internal/audit"
@@ -28,9 +27,8 @@ const FieldPractices = "practices"
 // FieldQuantity and FieldDelivery are the keys of one recipient's fields.
 func FieldQuantity(practice string) string { return "quantity-" + practice }
 
-// FieldDelivery is the key of a recipient's planned delivery date (the
-// date input's day field, which the error summary links to).
-func FieldDelivery(practice string) string { return "delivery-" + practice + "-day" }
+// FieldDelivery is the key of a recipient's planned delivery date.
+func FieldDelivery(practice string) string { return "delivery-" + practice }
 
 // MaxQuantity bounds a quantity to catch a slip of the keyboard.
 const MaxQuantity = 10_000_000
@@ -68,8 +66,9 @@ func practicesByCode(ctx context.Context, db postgres.Querier, codes []string) (
 // each with its quantity and planned delivery date, replacing what this
 // revision had. Practices ordered in an earlier revision stay as they were.
 // Every problem is reported and nothing is saved unless all is well.
-func SaveRecipients(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int64, scope org.Scope, callOffID string, version int, orderItemID int64, inputs []RecipientInput) error {
-	return edit(ctx, pool, now, scope, callOffID, version, func(tx pgx.Tx, o Order) error {
+func (s *Store) SaveRecipients(ctx context.Context, a org.Actor, callOffID string, version int, orderItemID int64, inputs []RecipientInput) error {
+	now := s.now()
+	return s.edit(ctx, a.Scope, callOffID, version, func(tx pgx.Tx, o Order) error {
 		it, ok := itemOf(o, orderItemID)
 		if !ok {
 			return apperr.New(apperr.NotFound, "That item is not on order %s.", callOffID)
@@ -94,7 +93,7 @@ func SaveRecipients(ctx context.Context, pool *pgxpool.Pool, now time.Time, acto
 		}
 		return audit.Record(ctx, tx, audit.Event{
 			At:         now,
-			By:         actorID,
+			By:         a.ID,
 			Action:     "order.set_recipients",
 			EntityType: "order",
 			EntityID:   callOffID,
@@ -210,15 +209,22 @@ func countAdded(it Item, revision int) int {
 }
 
 // CheckRecipients says what is wrong with recipients for an item without
-// saving anything, so a form with problems of its own (a date that does
-// not exist) can still show every other problem at once.
-func CheckRecipients(ctx context.Context, db postgres.Querier, o Order, orderItemID int64, inputs []RecipientInput) (map[string]string, error) {
+// saving anything (an Invalid error, or nil), so a form with problems of
+// its own (a date that does not exist) can still show every other problem
+// at once.
+func CheckRecipients(ctx context.Context, db postgres.Querier, o Order, orderItemID int64, inputs []RecipientInput) error {
 	it, ok := itemOf(o, orderItemID)
 	if !ok {
-		return nil, apperr.New(apperr.NotFound, "That item is not on order %s.", o.CallOffID())
+		return apperr.New(apperr.NotFound, "That item is not on order %s.", o.CallOffID())
 	}
 	_, errs, err := checkRecipients(ctx, db, o, it, inputs)
-	return errs, err
+	if err != nil {
+		return err
+	}
+	if len(errs) > 0 {
+		return invalid("The service recipients could not be saved", errs)
+	}
+	return nil
 }
 
 func checkRecipients(ctx context.Context, db postgres.Querier, o Order, it Item, inputs []RecipientInput) ([]recipientRow, map[string]string, error) {

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"ccgtracker/internal/apperr"
 	"ccgtracker/internal/dates"
@@ -99,15 +98,18 @@ func checkAward(ctx context.Context, db postgres.Querier, now time.Time, p Procu
 // CCG with the winning solution's supplier, pre-filled with the
 // description, commencement date, initial period and maximum term, adds
 // the solution to it, links it to the procurement and completes the step.
-// It returns the order's call-off ID.
+// It returns what it made: the order's call-off ID and the solution it
+// orders.
 //
 // It is one transaction, with the procurement locked: the order, its
 // item, the link, the step and every audit record commit together or not
 // at all. A second award of the same version (a double click, a colleague)
 // waits for the lock, then finds the version moved on and is refused.
-func Award(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int64, scope org.Scope, id int64, version int, in AwardInput) (string, error) {
+func (s *Store) Award(ctx context.Context, a org.Actor, id int64, version int, in AwardInput) (Awarded, error) {
+	now := s.now()
 	var callOff string
-	err := edit(ctx, pool, scope, id, version, func(tx pgx.Tx, p Procurement) error {
+	var won Solution
+	err := s.edit(ctx, a.Scope, id, version, func(tx pgx.Tx, p Procurement) error {
 		if err := p.checkOpen(StepAward); err != nil {
 			return err
 		}
@@ -115,29 +117,36 @@ func Award(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int6
 		if err != nil {
 			return err
 		}
-		o, err := order.CreateTx(ctx, tx, now, actorID, scope, d)
+		o, err := order.CreateTx(ctx, tx, now, a, d)
 		if err != nil {
 			return orderRefused(err, p, winner)
 		}
-		callOff = o.CallOffID()
-		if err := order.AddItemTx(ctx, tx, now, actorID, scope, callOff, o.Version, winner.ItemID); err != nil {
+		callOff, won = o.CallOffID(), winner
+		if _, err := order.AddItemTx(ctx, tx, now, a, callOff, o.Version, winner.ItemID); err != nil {
 			return orderRefused(err, p, winner)
 		}
 		if _, err := tx.Exec(ctx, `UPDATE procurements SET order_id = $2 WHERE id = $1`, id, o.ID); err != nil {
 			return fmt.Errorf("link order %s to procurement %d: %w", callOff, id, err)
 		}
-		if err := setStep(ctx, tx, now, actorID, id, StepAward, Completed); err != nil {
+		if err := setStep(ctx, tx, now, a.ID, id, StepAward, Completed); err != nil {
 			return err
 		}
-		return record(ctx, tx, now, actorID, "procurement.award", id, nil, map[string]any{
+		return record(ctx, tx, now, a.ID, "procurement.award", id, nil, map[string]any{
 			"order": callOff, "item": winner.ItemID, "supplier": winner.SupplierID,
 			"commencement": d.Commencement.Format(time.DateOnly), "initial_period": d.InitialPeriod, "maximum_term": d.MaximumTerm,
 		})
 	})
 	if err != nil {
-		return "", err
+		return Awarded{}, err
 	}
-	return callOff, nil
+	return Awarded{CallOffID: callOff, Winner: won}, nil
+}
+
+// Awarded is what an award made: the call-off order, and the solution it
+// orders.
+type Awarded struct {
+	CallOffID string
+	Winner    Solution
 }
 
 // orderRefused puts the order package's refusal of the award's order into
@@ -170,8 +179,9 @@ func orderRefused(err error, p Procurement, winner Solution) error {
 
 // CompleteManage completes Manage your contract, once the award's order is
 // completed: its services are then on the tracker.
-func CompleteManage(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int64, scope org.Scope, id int64, version int) error {
-	return edit(ctx, pool, scope, id, version, func(tx pgx.Tx, p Procurement) error {
+func (s *Store) CompleteManage(ctx context.Context, a org.Actor, id int64, version int) error {
+	now := s.now()
+	return s.edit(ctx, a.Scope, id, version, func(tx pgx.Tx, p Procurement) error {
 		if err := p.checkOpen(StepManage); err != nil {
 			return err
 		}
@@ -179,10 +189,10 @@ func CompleteManage(ctx context.Context, pool *pgxpool.Pool, now time.Time, acto
 			return &apperr.Error{Code: apperr.Conflict, Err: ErrOrderInProgress,
 				Message: fmt.Sprintf("Complete order %s before %s.", p.CallOffID, StepManage.Name())}
 		}
-		if err := setStep(ctx, tx, now, actorID, id, StepManage, Completed); err != nil {
+		if err := setStep(ctx, tx, now, a.ID, id, StepManage, Completed); err != nil {
 			return err
 		}
-		return record(ctx, tx, now, actorID, "procurement.manage", id, nil,
+		return record(ctx, tx, now, a.ID, "procurement.manage", id, nil,
 			map[string]any{"order": p.LatestCallOffID, "order_status": p.OrderStatus, "on": dates.Today(now).Format(time.DateOnly)})
 	})
 }

@@ -6,10 +6,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"ccgtracker/internal/org"
 )
@@ -28,8 +26,9 @@ type ScoreInput struct {
 // complete also completes the step, which needs every solution scored
 // against every criterion. Saving without completing leaves the step (or
 // sets it back) not started. Nothing is saved if anything is wrong.
-func SaveScores(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int64, scope org.Scope, id int64, version int, scores []ScoreInput, complete bool) error {
-	return edit(ctx, pool, scope, id, version, func(tx pgx.Tx, p Procurement) error {
+func (s *Store) SaveScores(ctx context.Context, a org.Actor, id int64, version int, scores []ScoreInput, complete bool) error {
+	now := s.now()
+	return s.edit(ctx, a.Scope, id, version, func(tx pgx.Tx, p Procurement) error {
 		if err := p.checkOpen(StepEvaluate); err != nil {
 			return err
 		}
@@ -105,14 +104,14 @@ func SaveScores(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID 
 		if complete {
 			status = Completed
 		}
-		if err := setStep(ctx, tx, now, actorID, id, StepEvaluate, status); err != nil {
+		if err := setStep(ctx, tx, now, a.ID, id, StepEvaluate, status); err != nil {
 			return err
 		}
 		action := "procurement.scores"
 		if complete {
 			action = "procurement.evaluate"
 		}
-		return record(ctx, tx, now, actorID, action, id, scoresView(p, p.Scores), scoresView(p, after))
+		return record(ctx, tx, now, a.ID, action, id, scoresView(p, p.Scores), scoresView(p, after))
 	})
 }
 

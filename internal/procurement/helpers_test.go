@@ -5,41 +5,39 @@ import (
 	"errors"
 	"strconv"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"ccgtracker/internal/apperr"
-	"ccgtracker/internal/dates"
 	"ccgtracker/internal/org"
-	"ccgtracker/internal/postgres/pgtest"
 	"ccgtracker/internal/procurement"
 	"ccgtracker/internal/testkit"
 )
 
 // now is the day the tests stand on.
-var now = time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
+var now = testkit.OrderDay
 
 var ctx = context.Background()
 
-// fixture is a database with a buyer of 16C working on procurements.
+// fixture is testkit's database, where Bea Buyer, a buyer of 16C, works
+// on procurements on a clock standing at testkit.OrderDay.
 type fixture struct {
-	t     *testing.T
+	t *testing.T
+	testkit.Buying
 	pool  *pgxpool.Pool
-	actor *int64
+	actor org.Actor
 	scope org.Scope
 }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	pool := pgtest.New(t)
-	id := testkit.Buyer(t, pool, "16C")
-	return &fixture{t: t, pool: pool, actor: &id, scope: org.OnlyCCG("16C")}
+	b := testkit.NewBuying(t)
+	return &fixture{t: t, Buying: b, pool: b.Pool, actor: b.Actor, scope: b.Actor.Scope}
 }
 
 func (f *fixture) create(name string) procurement.Procurement {
 	f.t.Helper()
-	p, err := procurement.Create(ctx, f.pool, now, f.actor, f.scope, "16C", name)
+	p, err := f.Procurements.Create(ctx, f.actor, "16C", name)
 	if err != nil {
 		f.t.Fatalf("create procurement: %v", err)
 	}
@@ -66,7 +64,7 @@ func criteria(nameWeight ...string) []procurement.CriterionInput {
 
 func (f *fixture) prepare(id int64, proc procurement.Procedure, nameWeight ...string) {
 	f.t.Helper()
-	err := procurement.Prepare(ctx, f.pool, now, f.actor, f.scope, id, f.get(id).Version,
+	err := f.Procurements.Prepare(ctx, f.actor, id, f.get(id).Version,
 		procurement.PrepareInput{Procedure: proc, Criteria: criteria(nameWeight...)})
 	if err != nil {
 		f.t.Fatalf("prepare: %v", err)
@@ -76,7 +74,7 @@ func (f *fixture) prepare(id int64, proc procurement.Procedure, nameWeight ...st
 func (f *fixture) shortlist(id int64, items ...string) {
 	f.t.Helper()
 	for _, it := range items {
-		if err := procurement.AddToShortlist(ctx, f.pool, now, f.actor, f.scope, id, f.get(id).Version, it); err != nil {
+		if err := errOf(f.Procurements.AddToShortlist(ctx, f.actor, id, f.get(id).Version, it)); err != nil {
 			f.t.Fatalf("shortlist %s: %v", it, err)
 		}
 	}
@@ -84,7 +82,7 @@ func (f *fixture) shortlist(id int64, items ...string) {
 
 func (f *fixture) completeReview(id int64) {
 	f.t.Helper()
-	if err := procurement.CompleteReview(ctx, f.pool, now, f.actor, f.scope, id, f.get(id).Version); err != nil {
+	if err := f.Procurements.CompleteReview(ctx, f.actor, id, f.get(id).Version); err != nil {
 		f.t.Fatalf("complete review: %v", err)
 	}
 }
@@ -98,13 +96,14 @@ func (f *fixture) scores(id int64, complete bool, byItem map[string][]int) error
 			in = append(in, procurement.ScoreInput{ItemID: item, CriterionID: p.Criteria[i].ID, Score: strconv.Itoa(s)})
 		}
 	}
-	return procurement.SaveScores(ctx, f.pool, now, f.actor, f.scope, id, p.Version, in, complete)
+	return f.Procurements.SaveScores(ctx, f.actor, id, p.Version, in, complete)
 }
 
-// award is a valid award of the item from 1 December 2026, 12 months
-// initially and 36 at most.
+// award is a valid award of the item, on the term of testkit's order
+// details: from 1 December 2026, 12 months initially and 36 at most.
 func award(item string) procurement.AwardInput {
-	return procurement.AwardInput{ItemID: item, Commencement: dates.Date(2026, 12, 1), InitialPeriod: 12, MaximumTerm: 36}
+	d := testkit.OrderDetails()
+	return procurement.AwardInput{ItemID: item, Commencement: d.Commencement, InitialPeriod: d.InitialPeriod, MaximumTerm: d.MaximumTerm}
 }
 
 func (f *fixture) count(table string) int {
@@ -133,6 +132,9 @@ func (f *fixture) auditActions(id int64) []string {
 	}
 	return out
 }
+
+// errOf is the error of a command that also returns what it did.
+func errOf[T any](_ T, err error) error { return err }
 
 func fieldsOf(err error) map[string]string {
 	var e *apperr.Error

@@ -5,10 +5,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"ccgtracker/internal/org"
 )
@@ -95,9 +93,10 @@ func CheckPrepare(in PrepareInput) ([]Criterion, map[string]string) {
 // completes the Prepare step. It may be saved again until Review Catalogue
 // Solutions is completed. A Direct Award marks Evaluate skipped; another
 // procedure brings it back.
-func Prepare(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int64, scope org.Scope, id int64, version int, in PrepareInput) error {
+func (s *Store) Prepare(ctx context.Context, a org.Actor, id int64, version int, in PrepareInput) error {
+	now := s.now()
 	criteria, errs := CheckPrepare(in)
-	return edit(ctx, pool, scope, id, version, func(tx pgx.Tx, p Procurement) error {
+	return s.edit(ctx, a.Scope, id, version, func(tx pgx.Tx, p Procurement) error {
 		if err := p.checkOpen(StepPrepare); err != nil {
 			return err
 		}
@@ -110,22 +109,22 @@ func Prepare(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *in
 		if err := saveCriteria(ctx, tx, p, criteria); err != nil {
 			return err
 		}
-		if err := setStep(ctx, tx, now, actorID, id, StepPrepare, Completed); err != nil {
+		if err := setStep(ctx, tx, now, a.ID, id, StepPrepare, Completed); err != nil {
 			return err
 		}
 		// A Direct Award has nothing to evaluate; changing away from one
 		// brings the step back.
 		switch {
 		case in.Procedure == DirectAward:
-			if err := setStep(ctx, tx, now, actorID, id, StepEvaluate, Skipped); err != nil {
+			if err := setStep(ctx, tx, now, a.ID, id, StepEvaluate, Skipped); err != nil {
 				return err
 			}
 		case p.State(StepEvaluate).Status == Skipped:
-			if err := setStep(ctx, tx, now, actorID, id, StepEvaluate, NotStarted); err != nil {
+			if err := setStep(ctx, tx, now, a.ID, id, StepEvaluate, NotStarted); err != nil {
 				return err
 			}
 		}
-		return record(ctx, tx, now, actorID, "procurement.prepare", id,
+		return record(ctx, tx, now, a.ID, "procurement.prepare", id,
 			prepareView(p.Procedure, p.Criteria), prepareView(in.Procedure, criteria))
 	})
 }

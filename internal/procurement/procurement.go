@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"ccgtracker/internal/apperr"
 	"ccgtracker/internal/audit"
@@ -180,9 +179,6 @@ type ScoreKey struct {
 	CriterionID int64
 }
 
-// Path is the procurement's page.
-func (p Procurement) Path() string { return "/procurements/" + strconv.FormatInt(p.ID, 10) }
-
 // OrderSigned reports whether the linked order has been completed (it may
 // since have been amended or terminated).
 func (p Procurement) OrderSigned() bool {
@@ -328,7 +324,8 @@ func List(ctx context.Context, db postgres.Querier, scope org.Scope, page paging
 
 // Create starts a procurement for a CCG, every step not started. A buyer
 // may start one only for their own CCG (the scope); a reviewer for any.
-func Create(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int64, scope org.Scope, ccgCode, name string) (Procurement, error) {
+func (s *Store) Create(ctx context.Context, a org.Actor, ccgCode, name string) (Procurement, error) {
+	now := s.now()
 	name = strings.TrimSpace(name)
 	ccgCode = strings.ToUpper(strings.TrimSpace(ccgCode))
 	errs := map[string]string{}
@@ -341,14 +338,14 @@ func Create(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int
 	switch {
 	case ccgCode == "":
 		errs[FieldCCG] = "Select the CCG the procurement is for"
-	case !scope.Allows(ccgCode):
+	case !a.Scope.Allows(ccgCode):
 		errs[FieldCCG] = "Select a CCG you procure for"
 	}
 	if len(errs) > 0 {
 		return Procurement{}, invalid("The procurement could not be started", errs)
 	}
 	var id int64
-	err := postgres.Tx(ctx, pool, func(tx pgx.Tx) error {
+	err := postgres.Tx(ctx, s.pool, func(tx pgx.Tx) error {
 		var ok bool
 		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM ccgs WHERE code = $1 AND active)`, ccgCode).Scan(&ok); err != nil {
 			return fmt.Errorf("check CCG: %w", err)
@@ -358,7 +355,7 @@ func Create(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int
 		}
 		if err := tx.QueryRow(ctx, `
 			INSERT INTO procurements (ccg_code, name, created_by, created_at) VALUES ($1, $2, $3, $4) RETURNING id`,
-			ccgCode, name, actorID, now).Scan(&id); err != nil {
+			ccgCode, name, a.ID, now).Scan(&id); err != nil {
 			return fmt.Errorf("create procurement: %w", err)
 		}
 		if _, err := tx.Exec(ctx, `
@@ -367,7 +364,7 @@ func Create(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int
 		}
 		return audit.Record(ctx, tx, audit.Event{
 			At:         now,
-			By:         actorID,
+			By:         a.ID,
 			Action:     "procurement.create",
 			EntityType: entityType,
 			EntityID:   strconv.FormatInt(id, 10),
@@ -377,14 +374,14 @@ func Create(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int
 	if err != nil {
 		return Procurement{}, err
 	}
-	return Get(ctx, pool, scope, id)
+	return Get(ctx, s.pool, a.Scope, id)
 }
 
 // edit runs fn on the procurement, locked, after checking that nobody
 // changed it since version; the version then moves on, all in one
 // transaction with whatever fn writes and audits.
-func edit(ctx context.Context, pool *pgxpool.Pool, scope org.Scope, id int64, version int, fn func(pgx.Tx, Procurement) error) error {
-	return postgres.Tx(ctx, pool, func(tx pgx.Tx) error {
+func (s *Store) edit(ctx context.Context, scope org.Scope, id int64, version int, fn func(pgx.Tx, Procurement) error) error {
+	return postgres.Tx(ctx, s.pool, func(tx pgx.Tx) error {
 		p, err := lock(ctx, tx, scope, id)
 		if err != nil {
 			return err

@@ -31,8 +31,10 @@ func TestCreateRules(t *testing.T) {
 		{"ErrCCGUnknown", "99Z", "GP IT", org.AllCCGs(), procurement.FieldCCG},
 	}
 	for _, c := range cases {
-		_, err := procurement.Create(ctx, f.pool, now, f.actor, c.scope, c.ccg, c.title)
-		wantField(t, c.name, err, c.field)
+		t.Run(c.name, func(t *testing.T) {
+			_, err := f.Procurements.Create(ctx, f.As(c.scope), c.ccg, c.title)
+			wantField(t, c.name, err, c.field)
+		})
 	}
 	if n := f.count("procurements"); n != 0 {
 		t.Errorf("refused procurements stored: %d", n)
@@ -82,11 +84,13 @@ func TestPrepareRules(t *testing.T) {
 		{"ErrTooManyCriteria", fc, criteria("a", "9", "b", "9", "c", "9", "d", "9", "e", "9", "f", "9", "g", "9", "h", "9", "i", "9", "j", "9", "k", "10"), procurement.FieldCriteria},
 	}
 	for _, c := range cases {
-		err := procurement.Prepare(ctx, f.pool, now, f.actor, f.scope, p.ID, p.Version, procurement.PrepareInput{Procedure: c.proc, Criteria: c.rows})
-		wantField(t, c.name, err, c.field)
+		t.Run(c.name, func(t *testing.T) {
+			err := f.Procurements.Prepare(ctx, f.actor, p.ID, p.Version, procurement.PrepareInput{Procedure: c.proc, Criteria: c.rows})
+			wantField(t, c.name, err, c.field)
+		})
 	}
 	// The sum is only complained of once every weight is a number.
-	err := procurement.Prepare(ctx, f.pool, now, f.actor, f.scope, p.ID, p.Version,
+	err := f.Procurements.Prepare(ctx, f.actor, p.ID, p.Version,
 		procurement.PrepareInput{Procedure: fc, Criteria: criteria("Functionality", "x", "Price", "30")})
 	if _, ok := fieldsOf(err)[procurement.FieldCriteria]; ok {
 		t.Errorf("a sum reported beside a weight that is not a number: %v", fieldsOf(err))
@@ -96,7 +100,7 @@ func TestPrepareRules(t *testing.T) {
 	}
 
 	// Blank rows are ignored; the weights make exactly 100.
-	err = procurement.Prepare(ctx, f.pool, now, f.actor, f.scope, p.ID, p.Version, procurement.PrepareInput{Procedure: fc,
+	err = f.Procurements.Prepare(ctx, f.actor, p.ID, p.Version, procurement.PrepareInput{Procedure: fc,
 		Criteria: []procurement.CriterionInput{{Row: 1, Name: "Functionality", Weight: "50"}, {Row: 2}, {Row: 3, Name: "Price", Weight: " 30 "}, {Row: 4, Name: "Support", Weight: "20"}}})
 	if err != nil {
 		t.Fatal(err)
@@ -136,18 +140,20 @@ func TestStepOrder(t *testing.T) {
 		name string
 		err  error
 	}{
-		{"ErrStepBeforePrevious/shortlist", procurement.AddToShortlist(ctx, f.pool, now, f.actor, f.scope, p.ID, v, "10000-001")},
-		{"ErrStepBeforePrevious/review", procurement.CompleteReview(ctx, f.pool, now, f.actor, f.scope, p.ID, v)},
-		{"ErrStepBeforePrevious/evaluate", procurement.SaveScores(ctx, f.pool, now, f.actor, f.scope, p.ID, v, nil, false)},
-		{"ErrStepBeforePrevious/manage", procurement.CompleteManage(ctx, f.pool, now, f.actor, f.scope, p.ID, v)},
+		{"ErrStepBeforePrevious/shortlist", errOf(f.Procurements.AddToShortlist(ctx, f.actor, p.ID, v, "10000-001"))},
+		{"ErrStepBeforePrevious/review", f.Procurements.CompleteReview(ctx, f.actor, p.ID, v)},
+		{"ErrStepBeforePrevious/evaluate", f.Procurements.SaveScores(ctx, f.actor, p.ID, v, nil, false)},
+		{"ErrStepBeforePrevious/manage", f.Procurements.CompleteManage(ctx, f.actor, p.ID, v)},
 	}
-	_, err := procurement.Award(ctx, f.pool, now, f.actor, f.scope, p.ID, v, award("10000-001"))
+	_, err := f.Procurements.Award(ctx, f.actor, p.ID, v, award("10000-001"))
 	checks = append(checks, struct {
 		name string
 		err  error
 	}{"ErrStepBeforePrevious/award", err})
 	for _, c := range checks {
-		wantCause(t, c.name, c.err, procurement.ErrStepOrder, apperr.Conflict)
+		t.Run(c.name, func(t *testing.T) {
+			wantCause(t, c.name, c.err, procurement.ErrStepOrder, apperr.Conflict)
+		})
 	}
 
 	f.prepare(p.ID, procurement.FurtherCompetitionOn, "Functionality", "100")
@@ -155,23 +161,23 @@ func TestStepOrder(t *testing.T) {
 	// Scores before the shortlist is complete; an award before Evaluate.
 	wantCause(t, "ErrStepBeforePrevious/scores", f.scores(p.ID, false, map[string][]int{"10000-001": {50}}), procurement.ErrStepOrder, apperr.Conflict)
 	f.completeReview(p.ID)
-	_, err = procurement.Award(ctx, f.pool, now, f.actor, f.scope, p.ID, f.get(p.ID).Version, award("10000-001"))
+	_, err = f.Procurements.Award(ctx, f.actor, p.ID, f.get(p.ID).Version, award("10000-001"))
 	wantCause(t, "ErrStepBeforePrevious/award-before-evaluate", err, procurement.ErrStepOrder, apperr.Conflict)
 	if n := f.count("orders"); n != 0 {
 		t.Errorf("%d orders created by a refused award", n)
 	}
 
 	// ErrStepClosed: Prepare cannot change under a completed shortlist.
-	err = procurement.Prepare(ctx, f.pool, now, f.actor, f.scope, p.ID, f.get(p.ID).Version,
+	err = f.Procurements.Prepare(ctx, f.actor, p.ID, f.get(p.ID).Version,
 		procurement.PrepareInput{Procedure: procurement.DirectAward, Criteria: criteria("Functionality", "100")})
 	wantCause(t, "ErrStepClosed/prepare", err, procurement.ErrStepClosed, apperr.Conflict)
 	if err := f.scores(p.ID, true, map[string][]int{"10000-001": {50}}); err != nil {
 		t.Fatal(err)
 	}
 	// ... nor the shortlist under a completed evaluation.
-	err = procurement.AddToShortlist(ctx, f.pool, now, f.actor, f.scope, p.ID, f.get(p.ID).Version, "10052-002")
+	err = errOf(f.Procurements.AddToShortlist(ctx, f.actor, p.ID, f.get(p.ID).Version, "10052-002"))
 	wantCause(t, "ErrStepClosed/shortlist", err, procurement.ErrStepClosed, apperr.Conflict)
-	err = procurement.RemoveFromShortlist(ctx, f.pool, now, f.actor, f.scope, p.ID, f.get(p.ID).Version, "10000-001")
+	err = errOf(f.Procurements.RemoveFromShortlist(ctx, f.actor, p.ID, f.get(p.ID).Version, "10000-001"))
 	wantCause(t, "ErrStepClosed/unshortlist", err, procurement.ErrStepClosed, apperr.Conflict)
 }
 
@@ -180,7 +186,7 @@ func TestShortlistRules(t *testing.T) {
 	f := newFixture(t)
 	p := f.create("Online consultation")
 	f.prepare(p.ID, procurement.FurtherCompetitionOn, "Functionality", "100")
-	wantField(t, "ErrShortlistEmpty", procurement.CompleteReview(ctx, f.pool, now, f.actor, f.scope, p.ID, f.get(p.ID).Version), procurement.FieldItem)
+	wantField(t, "ErrShortlistEmpty", f.Procurements.CompleteReview(ctx, f.actor, p.ID, f.get(p.ID).Version), procurement.FieldItem)
 	cases := []struct{ name, item string }{
 		{"ErrShortlistMissing", ""},
 		{"ErrShortlistUnknown", "99999-999"},
@@ -189,11 +195,13 @@ func TestShortlistRules(t *testing.T) {
 		{"ErrShortlistNotOrderable", "10011-003"},             // unpublished, no price
 	}
 	for _, c := range cases {
-		err := procurement.AddToShortlist(ctx, f.pool, now, f.actor, f.scope, p.ID, f.get(p.ID).Version, c.item)
-		wantField(t, c.name, err, procurement.FieldItem)
+		t.Run(c.name, func(t *testing.T) {
+			err := errOf(f.Procurements.AddToShortlist(ctx, f.actor, p.ID, f.get(p.ID).Version, c.item))
+			wantField(t, c.name, err, procurement.FieldItem)
+		})
 	}
 	f.shortlist(p.ID, "10052-002", "10000-001")
-	err := procurement.AddToShortlist(ctx, f.pool, now, f.actor, f.scope, p.ID, f.get(p.ID).Version, "10000-001")
+	err := errOf(f.Procurements.AddToShortlist(ctx, f.actor, p.ID, f.get(p.ID).Version, "10000-001"))
 	wantField(t, "ErrShortlistTwice", err, procurement.FieldItem)
 	got := f.get(p.ID)
 	if len(got.Shortlist) != 2 || got.Shortlist[0].ItemID != "10000-001" || got.Shortlist[0].SupplierName == "" {
@@ -221,14 +229,14 @@ func TestShortlistRules(t *testing.T) {
 
 	// Completing, then changing the shortlist, reopens the step.
 	f.completeReview(p.ID)
-	if err := procurement.RemoveFromShortlist(ctx, f.pool, now, f.actor, f.scope, p.ID, f.get(p.ID).Version, "10052-002"); err != nil {
+	if err := errOf(f.Procurements.RemoveFromShortlist(ctx, f.actor, p.ID, f.get(p.ID).Version, "10052-002")); err != nil {
 		t.Fatal(err)
 	}
 	got = f.get(p.ID)
 	if len(got.Shortlist) != 1 || got.State(procurement.StepReview).Status != procurement.NotStarted {
 		t.Errorf("after removing: %+v %s", got.Shortlist, got.State(procurement.StepReview).Status)
 	}
-	err = procurement.RemoveFromShortlist(ctx, f.pool, now, f.actor, f.scope, p.ID, got.Version, "10052-002")
+	err = errOf(f.Procurements.RemoveFromShortlist(ctx, f.actor, p.ID, got.Version, "10052-002"))
 	wantField(t, "ErrRemoveNotShortlisted", err, procurement.FieldItem)
 	want := []string{"procurement.create", "procurement.prepare", "procurement.shortlist_add", "procurement.shortlist_add", "procurement.review", "procurement.shortlist_remove"}
 	if a := f.auditActions(p.ID); !slices.Equal(a, want) {
@@ -249,12 +257,12 @@ func TestDirectAwardSkipsEvaluate(t *testing.T) {
 	if got.State(procurement.StepEvaluate).Status != procurement.Skipped || got.Needs(procurement.StepAward) != procurement.StepReview {
 		t.Errorf("direct award: evaluate %s, award needs %s", got.State(procurement.StepEvaluate).Status, got.Needs(procurement.StepAward))
 	}
-	err := procurement.CompleteReview(ctx, f.pool, now, f.actor, f.scope, p.ID, got.Version)
+	err := f.Procurements.CompleteReview(ctx, f.actor, p.ID, got.Version)
 	wantField(t, "ErrDirectAwardShortlistNotOne/two", err, procurement.FieldItem)
-	if err := procurement.RemoveFromShortlist(ctx, f.pool, now, f.actor, f.scope, p.ID, got.Version, "10052-002"); err != nil {
+	if err := errOf(f.Procurements.RemoveFromShortlist(ctx, f.actor, p.ID, got.Version, "10052-002")); err != nil {
 		t.Fatal(err)
 	}
-	err = procurement.AddToShortlist(ctx, f.pool, now, f.actor, f.scope, p.ID, f.get(p.ID).Version, "10052-002")
+	err = errOf(f.Procurements.AddToShortlist(ctx, f.actor, p.ID, f.get(p.ID).Version, "10052-002"))
 	wantField(t, "ErrDirectAwardShortlistNotOne/add", err, procurement.FieldItem)
 	f.completeReview(p.ID)
 	wantCause(t, "ErrEvaluateSkipped", f.scores(p.ID, true, map[string][]int{"10000-001": {80}}), procurement.ErrStepSkipped, apperr.Conflict)
@@ -264,7 +272,8 @@ func TestDirectAwardSkipsEvaluate(t *testing.T) {
 	if w := procurement.DefaultWinner(got); w != "10000-001" {
 		t.Errorf("default winner %q", w)
 	}
-	callOff, err := procurement.Award(ctx, f.pool, now, f.actor, f.scope, p.ID, got.Version, award("10000-001"))
+	awarded, err := f.Procurements.Award(ctx, f.actor, p.ID, got.Version, award("10000-001"))
+	callOff := awarded.CallOffID
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -286,10 +295,10 @@ func TestDirectAwardSkipsEvaluate(t *testing.T) {
 	}
 
 	// Manage your contract waits for the order to be completed.
-	err = procurement.CompleteManage(ctx, f.pool, now, f.actor, f.scope, p.ID, got.Version)
+	err = f.Procurements.CompleteManage(ctx, f.actor, p.ID, got.Version)
 	wantCause(t, "ErrManageBeforeOrderCompleted", err, procurement.ErrOrderInProgress, apperr.Conflict)
 	f.completeOrder(callOff)
-	if err := procurement.CompleteManage(ctx, f.pool, now, f.actor, f.scope, p.ID, f.get(p.ID).Version); err != nil {
+	if err := f.Procurements.CompleteManage(ctx, f.actor, p.ID, f.get(p.ID).Version); err != nil {
 		t.Fatal(err)
 	}
 	got = f.get(p.ID)
@@ -297,7 +306,7 @@ func TestDirectAwardSkipsEvaluate(t *testing.T) {
 		t.Errorf("managed: %+v", got)
 	}
 	// The award is final.
-	_, err = procurement.Award(ctx, f.pool, now, f.actor, f.scope, p.ID, got.Version, award("10000-001"))
+	_, err = f.Procurements.Award(ctx, f.actor, p.ID, got.Version, award("10000-001"))
 	wantCause(t, "ErrAwardTwice", err, procurement.ErrStepClosed, apperr.Conflict)
 	want := []string{"procurement.create", "procurement.prepare", "procurement.shortlist_add", "procurement.shortlist_add",
 		"procurement.prepare", "procurement.shortlist_remove", "procurement.review", "procurement.award", "procurement.manage"}
@@ -318,16 +327,16 @@ func (f *fixture) completeOrder(callOff string) {
 		return o
 	}
 	for _, it := range get().Items {
-		if err := order.SetFunding(ctx, f.pool, now, f.actor, f.scope, callOff, get().Version, it.ID, 1); err != nil {
+		if err := f.Orders.SetFunding(ctx, f.actor, callOff, get().Version, it.ID, 1); err != nil {
 			f.t.Fatal(err)
 		}
 		d := dates.Date(2027, 1, 4)
-		if err := order.SaveRecipients(ctx, f.pool, now, f.actor, f.scope, callOff, get().Version, it.ID,
+		if err := f.Orders.SaveRecipients(ctx, f.actor, callOff, get().Version, it.ID,
 			[]order.RecipientInput{{Practice: "A81001", PlannedDelivery: &d}}); err != nil {
 			f.t.Fatal(err)
 		}
 	}
-	if err := order.Complete(ctx, f.pool, now, f.actor, f.scope, callOff, get().Version); err != nil {
+	if err := f.Orders.Complete(ctx, f.actor, callOff, get().Version); err != nil {
 		f.t.Fatal(err)
 	}
 }
@@ -367,15 +376,17 @@ func TestEvaluateScoresAndRanking(t *testing.T) {
 		{"ErrScoreNotWholeNumber/text", "good"},
 	}
 	for _, c := range cases {
-		in := []procurement.ScoreInput{{ItemID: "10000-001", CriterionID: fn, Score: "80"}, {ItemID: "10052-002", CriterionID: price, Score: c.score}}
-		err := procurement.SaveScores(ctx, f.pool, now, f.actor, f.scope, p.ID, p.Version, in, false)
-		wantField(t, c.name, err, procurement.FieldScore("10052-002", price))
+		t.Run(c.name, func(t *testing.T) {
+			in := []procurement.ScoreInput{{ItemID: "10000-001", CriterionID: fn, Score: "80"}, {ItemID: "10052-002", CriterionID: price, Score: c.score}}
+			err := f.Procurements.SaveScores(ctx, f.actor, p.ID, p.Version, in, false)
+			wantField(t, c.name, err, procurement.FieldScore("10052-002", price))
+		})
 	}
 	if got := f.get(p.ID); len(got.Scores) != 0 || got.Version != p.Version {
 		t.Errorf("refused scores saved: %v", got.Scores)
 	}
 	// A score for a solution not on the shortlist: the form is out of date.
-	err := procurement.SaveScores(ctx, f.pool, now, f.actor, f.scope, p.ID, p.Version,
+	err := f.Procurements.SaveScores(ctx, f.actor, p.ID, p.Version,
 		[]procurement.ScoreInput{{ItemID: "10030-001", CriterionID: fn, Score: "50"}}, false)
 	wantCause(t, "ErrScoreNotShortlisted", err, procurement.ErrChanged, apperr.Conflict)
 
@@ -394,7 +405,7 @@ func TestEvaluateScoresAndRanking(t *testing.T) {
 		t.Errorf("scores after a refused completion: %v", got.Scores)
 	}
 	// A blank clears a score.
-	if err := procurement.SaveScores(ctx, f.pool, now, f.actor, f.scope, p.ID, got.Version,
+	if err := f.Procurements.SaveScores(ctx, f.actor, p.ID, got.Version,
 		[]procurement.ScoreInput{{ItemID: "10000-001", CriterionID: fn, Score: " "}}, false); err != nil {
 		t.Fatal(err)
 	}
@@ -461,17 +472,20 @@ func TestAwardCreatesTheOrder(t *testing.T) {
 		{"ErrAwardMaximumTermOver36", func(in *procurement.AwardInput) { in.MaximumTerm = 48 }, procurement.FieldMaximumTerm},
 	}
 	for _, c := range cases {
-		in := award("10052-002")
-		c.edit(&in)
-		_, err := procurement.Award(ctx, f.pool, now, f.actor, f.scope, p.ID, p.Version, in)
-		wantField(t, c.name, err, c.field)
+		t.Run(c.name, func(t *testing.T) {
+			in := award("10052-002")
+			c.edit(&in)
+			_, err := f.Procurements.Award(ctx, f.actor, p.ID, p.Version, in)
+			wantField(t, c.name, err, c.field)
+		})
 	}
 	if n := f.count("orders"); n != 0 || f.get(p.ID).Version != p.Version {
 		t.Errorf("a refused award left %d orders or moved the version", n)
 	}
 
 	// The winner need not be the top-ranked.
-	callOff, err := procurement.Award(ctx, f.pool, now, f.actor, f.scope, p.ID, p.Version, award("10000-001"))
+	awarded, err := f.Procurements.Award(ctx, f.actor, p.ID, p.Version, award("10000-001"))
+	callOff := awarded.CallOffID
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -534,7 +548,7 @@ func TestAwardFailingHalfWayLeavesNothing(t *testing.T) {
 	exec(`CREATE FUNCTION delete_prices() RETURNS trigger LANGUAGE plpgsql AS $$
 		BEGIN DELETE FROM catalogue_prices WHERE item_id = '10052-002'; RETURN NULL; END $$`)
 	exec(`CREATE TRIGGER delete_prices AFTER INSERT ON orders FOR EACH ROW EXECUTE FUNCTION delete_prices()`)
-	_, err := procurement.Award(ctx, f.pool, now, f.actor, f.scope, p.ID, p.Version, award("10052-002"))
+	_, err := f.Procurements.Award(ctx, f.actor, p.ID, p.Version, award("10052-002"))
 	wantField(t, "ErrAwardPriceGone", err, procurement.FieldWinner)
 	if msg := fieldsOf(err)[procurement.FieldWinner]; !strings.Contains(msg, "SystmOne GP has no price in the catalogue") {
 		t.Errorf("ErrAwardPriceGone: %q", msg)
@@ -547,7 +561,7 @@ func TestAwardFailingHalfWayLeavesNothing(t *testing.T) {
 	exec(`CREATE FUNCTION refuse_award() RETURNS trigger LANGUAGE plpgsql AS $$
 		BEGIN IF NEW.action = 'procurement.award' THEN RAISE EXCEPTION 'audit log unavailable'; END IF; RETURN NEW; END $$`)
 	exec(`CREATE TRIGGER refuse_award BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION refuse_award()`)
-	_, err = procurement.Award(ctx, f.pool, now, f.actor, f.scope, p.ID, p.Version, award("10052-002"))
+	_, err = f.Procurements.Award(ctx, f.actor, p.ID, p.Version, award("10052-002"))
 	if err == nil || !strings.Contains(err.Error(), "audit log unavailable") {
 		t.Errorf("award with the audit log failing: %v", err)
 	}
@@ -555,7 +569,8 @@ func TestAwardFailingHalfWayLeavesNothing(t *testing.T) {
 	exec(`DROP TRIGGER refuse_award ON audit_log`)
 
 	// Tried again, it goes through in full: one order, with the solution.
-	callOff, err := procurement.Award(ctx, f.pool, now, f.actor, f.scope, p.ID, p.Version, award("10052-002"))
+	awarded, err := f.Procurements.Award(ctx, f.actor, p.ID, p.Version, award("10052-002"))
+	callOff := awarded.CallOffID
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -580,13 +595,13 @@ func TestStaleVersionRefused(t *testing.T) {
 	f := newFixture(t)
 	p := f.create("Two people")
 	in := procurement.PrepareInput{Procedure: procurement.FurtherCompetitionOn, Criteria: criteria("Functionality", "100")}
-	if err := procurement.Prepare(ctx, f.pool, now, f.actor, f.scope, p.ID, p.Version, in); err != nil {
+	if err := f.Procurements.Prepare(ctx, f.actor, p.ID, p.Version, in); err != nil {
 		t.Fatal(err)
 	}
 	// The same version again: someone saved in between.
-	err := procurement.Prepare(ctx, f.pool, now, f.actor, f.scope, p.ID, p.Version, in)
+	err := f.Procurements.Prepare(ctx, f.actor, p.ID, p.Version, in)
 	wantCause(t, "ErrStaleVersion/prepare", err, procurement.ErrChanged, apperr.Conflict)
-	err = procurement.AddToShortlist(ctx, f.pool, now, f.actor, f.scope, p.ID, p.Version, "10000-001")
+	err = errOf(f.Procurements.AddToShortlist(ctx, f.actor, p.ID, p.Version, "10000-001"))
 	wantCause(t, "ErrStaleVersion/shortlist", err, procurement.ErrChanged, apperr.Conflict)
 
 	// Two people shortlisting at once from the same page: exactly one wins.
@@ -597,7 +612,7 @@ func TestStaleVersionRefused(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = procurement.AddToShortlist(ctx, f.pool, now, f.actor, f.scope, p.ID, v, item)
+			errs[i] = errOf(f.Procurements.AddToShortlist(ctx, f.actor, p.ID, v, item))
 		}()
 	}
 	wg.Wait()
@@ -614,7 +629,7 @@ func TestStaleVersionRefused(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, errs[i] = procurement.Award(ctx, f.pool, now, f.actor, f.scope, e.ID, e.Version, award("10052-002"))
+			_, errs[i] = f.Procurements.Award(ctx, f.actor, e.ID, e.Version, award("10052-002"))
 		}()
 	}
 	wg.Wait()
@@ -644,15 +659,15 @@ func TestOtherCCGRefused(t *testing.T) {
 	}
 	_, err := procurement.Get(ctx, f.pool, other, p.ID)
 	notFound("get", err)
-	notFound("prepare", procurement.Prepare(ctx, f.pool, now, f.actor, other, p.ID, p.Version,
+	notFound("prepare", f.Procurements.Prepare(ctx, f.As(other), p.ID, p.Version,
 		procurement.PrepareInput{Procedure: procurement.DirectAward, Criteria: criteria("x", "100")}))
-	notFound("shortlist", procurement.AddToShortlist(ctx, f.pool, now, f.actor, other, p.ID, p.Version, "10000-002"))
-	notFound("unshortlist", procurement.RemoveFromShortlist(ctx, f.pool, now, f.actor, other, p.ID, p.Version, "10000-001"))
-	notFound("review", procurement.CompleteReview(ctx, f.pool, now, f.actor, other, p.ID, p.Version))
-	notFound("scores", procurement.SaveScores(ctx, f.pool, now, f.actor, other, p.ID, p.Version, nil, true))
-	_, err = procurement.Award(ctx, f.pool, now, f.actor, other, p.ID, p.Version, award("10052-002"))
+	notFound("shortlist", errOf(f.Procurements.AddToShortlist(ctx, f.As(other), p.ID, p.Version, "10000-002")))
+	notFound("unshortlist", errOf(f.Procurements.RemoveFromShortlist(ctx, f.As(other), p.ID, p.Version, "10000-001")))
+	notFound("review", f.Procurements.CompleteReview(ctx, f.As(other), p.ID, p.Version))
+	notFound("scores", f.Procurements.SaveScores(ctx, f.As(other), p.ID, p.Version, nil, true))
+	_, err = f.Procurements.Award(ctx, f.As(other), p.ID, p.Version, award("10052-002"))
 	notFound("award", err)
-	notFound("manage", procurement.CompleteManage(ctx, f.pool, now, f.actor, other, p.ID, p.Version))
+	notFound("manage", f.Procurements.CompleteManage(ctx, f.As(other), p.ID, p.Version))
 	if n := f.count("orders"); n != 0 {
 		t.Errorf("%d orders made for another CCG's buyer", n)
 	}

@@ -3,10 +3,8 @@ package procurement
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"ccgtracker/internal/apperr"
 	"ccgtracker/internal/org"
@@ -40,12 +38,14 @@ func Candidates(ctx context.Context, db postgres.Querier, p Procurement, query s
 	return out, nil
 }
 
-// AddToShortlist puts a Catalogue Solution on the shortlist. It needs
-// Prepare completed; a Direct Award shortlists exactly one solution. A
-// completed Review Catalogue Solutions is reopened: the changed shortlist
-// must be completed again.
-func AddToShortlist(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int64, scope org.Scope, id int64, version int, itemID string) error {
-	return edit(ctx, pool, scope, id, version, func(tx pgx.Tx, p Procurement) error {
+// AddToShortlist puts a Catalogue Solution on the shortlist, and returns
+// it. It needs Prepare completed; a Direct Award shortlists exactly one
+// solution. A completed Review Catalogue Solutions is reopened: the
+// changed shortlist must be completed again.
+func (s *Store) AddToShortlist(ctx context.Context, a org.Actor, id int64, version int, itemID string) (Solution, error) {
+	now := s.now()
+	var added Solution
+	err := s.edit(ctx, a.Scope, id, version, func(tx pgx.Tx, p Procurement) error {
 		if err := p.checkOpen(StepReview); err != nil {
 			return err
 		}
@@ -77,18 +77,23 @@ func AddToShortlist(ctx context.Context, pool *pgxpool.Pool, now time.Time, acto
 		if err := reopen(ctx, tx, now, p, StepReview); err != nil {
 			return err
 		}
-		return record(ctx, tx, now, actorID, "procurement.shortlist_add", id, nil, map[string]any{"item": itemID})
+		added = Solution{ItemID: itemID, Name: d.Name, SupplierID: d.SupplierID, SupplierName: d.SupplierName}
+		return record(ctx, tx, now, a.ID, "procurement.shortlist_add", id, nil, map[string]any{"item": itemID})
 	})
+	return added, err
 }
 
 // RemoveFromShortlist takes a solution off the shortlist, with its scores,
-// and reopens a completed Review Catalogue Solutions.
-func RemoveFromShortlist(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int64, scope org.Scope, id int64, version int, itemID string) error {
-	return edit(ctx, pool, scope, id, version, func(tx pgx.Tx, p Procurement) error {
+// and reopens a completed Review Catalogue Solutions. It returns the
+// solution it took off.
+func (s *Store) RemoveFromShortlist(ctx context.Context, a org.Actor, id int64, version int, itemID string) (Solution, error) {
+	now := s.now()
+	var removed Solution
+	err := s.edit(ctx, a.Scope, id, version, func(tx pgx.Tx, p Procurement) error {
 		if err := p.checkOpen(StepReview); err != nil {
 			return err
 		}
-		s, on := p.Solution(itemID)
+		sl, on := p.Solution(itemID)
 		if !on {
 			return apperr.Invalidf(FieldItem, "That solution is not on the shortlist")
 		}
@@ -101,8 +106,10 @@ func RemoveFromShortlist(ctx context.Context, pool *pgxpool.Pool, now time.Time,
 		if err := reopen(ctx, tx, now, p, StepReview); err != nil {
 			return err
 		}
-		return record(ctx, tx, now, actorID, "procurement.shortlist_remove", id, map[string]any{"item": s.ItemID}, nil)
+		removed = sl
+		return record(ctx, tx, now, a.ID, "procurement.shortlist_remove", id, map[string]any{"item": sl.ItemID}, nil)
 	})
+	return removed, err
 }
 
 // CheckShortlist says what stops the shortlist from completing Review
@@ -119,8 +126,9 @@ func CheckShortlist(p Procurement) string {
 
 // CompleteReview completes Review Catalogue Solutions: at least one
 // solution shortlisted, exactly one for a Direct Award.
-func CompleteReview(ctx context.Context, pool *pgxpool.Pool, now time.Time, actorID *int64, scope org.Scope, id int64, version int) error {
-	return edit(ctx, pool, scope, id, version, func(tx pgx.Tx, p Procurement) error {
+func (s *Store) CompleteReview(ctx context.Context, a org.Actor, id int64, version int) error {
+	now := s.now()
+	return s.edit(ctx, a.Scope, id, version, func(tx pgx.Tx, p Procurement) error {
 		if err := p.checkOpen(StepReview); err != nil {
 			return err
 		}
@@ -130,13 +138,13 @@ func CompleteReview(ctx context.Context, pool *pgxpool.Pool, now time.Time, acto
 		if msg := CheckShortlist(p); msg != "" {
 			return apperr.Invalidf(FieldItem, "%s", msg)
 		}
-		if err := setStep(ctx, tx, now, actorID, id, StepReview, Completed); err != nil {
+		if err := setStep(ctx, tx, now, a.ID, id, StepReview, Completed); err != nil {
 			return err
 		}
 		ids := make([]string, len(p.Shortlist))
 		for i, s := range p.Shortlist {
 			ids[i] = s.ItemID
 		}
-		return record(ctx, tx, now, actorID, "procurement.review", id, nil, map[string]any{"shortlist": ids})
+		return record(ctx, tx, now, a.ID, "procurement.review", id, nil, map[string]any{"shortlist": ids})
 	})
 }

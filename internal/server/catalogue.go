@@ -22,7 +22,7 @@ func itemRow(it org.Item) views.ItemRow {
 // catalogueList is the searchable catalogue.
 func (s *Server) catalogueList(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	f := org.ItemFilter{Query: strings.TrimSpace(q.Get("q")), Kind: q.Get("kind"), Supplier: q.Get("supplier")}
+	f := org.ItemFilter{Query: strings.TrimSpace(q.Get(views.CatalogueQueryInput)), Kind: q.Get(views.CatalogueKindInput), Supplier: q.Get(views.CatalogueSupplierInput)}
 	res, err := org.SearchItems(r.Context(), s.pool, f, paging.Parse(q.Get("page"), pageSize))
 	if err != nil {
 		return err
@@ -43,9 +43,15 @@ func (s *Server) catalogueList(w http.ResponseWriter, r *http.Request) error {
 	for i, it := range res.Rows {
 		rows[i] = itemRow(it)
 	}
-	form := views.Form{Values: map[string]string{"q": f.Query, "kind": f.Kind, "supplier": f.Supplier}}
-	s.render(w, r, http.StatusOK, views.CatalogueList(s.page(r, "Buying Catalogue"), rows,
-		pager(res, "/catalogue", url.Values{"q": {f.Query}, "kind": {f.Kind}, "supplier": {f.Supplier}}), form, kinds, supplierOptions))
+	form := views.Form{Values: map[string]string{views.CatalogueQueryInput: f.Query, views.CatalogueKindInput: f.Kind, views.CatalogueSupplierInput: f.Supplier}}
+	s.render(w, r, http.StatusOK, views.CatalogueList(views.CatalogueListPage{
+		Page:      s.page(r, "Buying Catalogue"),
+		Rows:      rows,
+		Pager:     pager(res, "/catalogue", url.Values{views.CatalogueQueryInput: {f.Query}, views.CatalogueKindInput: {f.Kind}, views.CatalogueSupplierInput: {f.Supplier}}),
+		Form:      form,
+		Kinds:     kinds,
+		Suppliers: supplierOptions,
+	}))
 	return nil
 }
 
@@ -67,7 +73,9 @@ func (s *Server) catalogueShow(w http.ResponseWriter, r *http.Request) error {
 	for _, a := range d.Additional {
 		v.Additional = append(v.Additional, itemRow(a))
 	}
-	s.render(w, r, http.StatusOK, views.CatalogueItem(s.page(r, d.Name,
-		views.Link{Label: "Catalogue", Href: "/catalogue"}), v))
+	s.render(w, r, http.StatusOK, views.CatalogueItem(views.CatalogueItemPage{
+		Page: s.page(r, d.Name, views.Link{Label: "Catalogue", Href: "/catalogue"}),
+		Item: v,
+	}))
 	return nil
 }

@@ -9,7 +9,6 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"ccgtracker/internal/apperr"
-	"ccgtracker/internal/dates"
 	"ccgtracker/internal/order"
 	"ccgtracker/internal/org"
 	"ccgtracker/web/views"
@@ -40,38 +39,32 @@ func (s *Server) renderItemNew(w http.ResponseWriter, r *http.Request, o order.O
 	if err != nil {
 		return err
 	}
-	s.render(w, r, status, views.OrderItemNew(s.orderPage(r, o, "Add a catalogue item"), v, f, rows))
+	s.render(w, r, status, views.OrderItemNew(views.OrderItemNewPage{
+		Page:  s.orderPage(r, o, "Add a catalogue item"),
+		Order: v,
+		Form:  f,
+		Items: rows,
+	}))
 	return nil
 }
 
 // orderItemAdd adds the chosen item, snapshotting its price.
 func (s *Server) orderItemAdd(w http.ResponseWriter, r *http.Request) error {
-	if err := r.ParseForm(); err != nil {
-		return apperr.New(apperr.Invalid, "The form could not be read")
-	}
 	u := currentUser(r)
 	o, err := s.loadOrder(r)
 	if err != nil {
 		return err
 	}
-	err = order.AddItem(r.Context(), s.pool, s.now(), &u.ID, u.Scope(), o.CallOffID(), version(r), r.PostForm.Get("item"))
+	item := readForm(r).text(views.OrderItemInput)
+	added, err := s.orders.AddItem(r.Context(), u.Actor(), o.CallOffID(), version(r), item)
 	if f, ok := formOf(err, r.PostForm, order.FieldItem); ok {
 		return s.renderItemNew(w, r, o, http.StatusBadRequest, f)
 	}
 	if err != nil {
 		return err
 	}
-	added, err := s.loadOrder(r)
-	if err != nil {
-		return err
-	}
-	for _, it := range added.Items {
-		if it.CatalogueItemID == r.PostForm.Get("item") {
-			s.flash(r.Context(), it.Name+" added. Choose how it is funded and which practices receive it.")
-			return redirect(w, r, itemPath(added, it))
-		}
-	}
-	return redirect(w, r, "/orders/"+o.CallOffID())
+	s.flash(r.Context(), added.Name+" added. Choose how it is funded and which practices receive it.")
+	return redirect(w, r, itemPath(o, added))
 }
 
 func itemPath(o order.Order, it order.Item) string {
@@ -104,7 +97,7 @@ func (s *Server) orderItemShow(w http.ResponseWriter, r *http.Request) error {
 	}
 	f := views.Form{Values: map[string]string{}}
 	if it.FundingTypeID != nil {
-		f.Values["funding"] = strconv.Itoa(*it.FundingTypeID)
+		f.Values[views.OrderFundingInput] = strconv.Itoa(*it.FundingTypeID)
 	}
 	return s.renderItem(w, r, o, it, http.StatusOK, f, nil, nil)
 }
@@ -158,25 +151,40 @@ func (s *Server) renderItem(w http.ResponseWriter, r *http.Request, o order.Orde
 	for i, msg := range uploadProblems {
 		problems[i] = views.UploadProblem{Message: msg}
 	}
-	s.render(w, r, status, views.OrderItemPage(s.orderPage(r, o, it.Name), v, iv, f, funding, choices, problems))
+	s.render(w, r, status, views.OrderItemPage(views.OrderItemShowPage{
+		Page:           s.orderPage(r, o, it.Name),
+		Order:          v,
+		Item:           iv,
+		Form:           f,
+		Funding:        funding,
+		Practices:      choices,
+		UploadProblems: problems,
+	}))
 	return nil
+}
+
+// parseFundingForm reads the funding type chosen for it.
+func parseFundingForm(f *form, it order.Item) int {
+	funding, err := strconv.Atoi(f.text(views.OrderFundingInput))
+	if err != nil {
+		f.problem(order.FieldFunding, "Select how "+it.Name+" is funded")
+	}
+	return funding
 }
 
 // orderItemFunding saves how an item is funded.
 func (s *Server) orderItemFunding(w http.ResponseWriter, r *http.Request) error {
-	if err := r.ParseForm(); err != nil {
-		return apperr.New(apperr.Invalid, "The form could not be read")
-	}
 	u := currentUser(r)
 	o, it, err := s.loadItem(r)
 	if err != nil {
 		return err
 	}
-	funding, convErr := strconv.Atoi(r.PostForm.Get("funding"))
-	if convErr != nil {
-		err = apperr.Invalidf(order.FieldFunding, "Select how %s is funded", it.Name)
+	form := readForm(r)
+	funding := parseFundingForm(form, it)
+	if form.ok() {
+		err = s.orders.SetFunding(r.Context(), u.Actor(), o.CallOffID(), version(r), it.ID, funding)
 	} else {
-		err = order.SetFunding(r.Context(), s.pool, s.now(), &u.ID, u.Scope(), o.CallOffID(), version(r), it.ID, funding)
+		err = form.check(nil)
 	}
 	if f, ok := formOf(err, r.PostForm, order.FieldFunding); ok {
 		return s.renderItem(w, r, o, it, http.StatusBadRequest, f, nil, nil)
@@ -204,16 +212,14 @@ func keptRecipients(o order.Order, it order.Item) map[string]order.RecipientInpu
 // orderItemPractices saves the practices ticked (or every practice), then
 // goes on to their quantities and dates.
 func (s *Server) orderItemPractices(w http.ResponseWriter, r *http.Request) error {
-	if err := r.ParseForm(); err != nil {
-		return apperr.New(apperr.Invalid, "The form could not be read")
-	}
 	u := currentUser(r)
 	o, it, err := s.loadItem(r)
 	if err != nil {
 		return err
 	}
-	codes := r.PostForm["practice"]
-	if r.PostForm.Get("action") == "all" {
+	form := readForm(r)
+	codes := form.values[inputPractice]
+	if form.text(inputAction) == actionAll {
 		all, err := org.PracticesOf(r.Context(), s.pool, u.Scope(), o.CCGCode)
 		if err != nil {
 			return err
@@ -240,7 +246,7 @@ func (s *Server) orderItemPractices(w http.ResponseWriter, r *http.Request) erro
 		}
 		inputs = append(inputs, in)
 	}
-	err = order.SaveRecipients(r.Context(), s.pool, s.now(), &u.ID, u.Scope(), o.CallOffID(), version(r), it.ID, inputs)
+	err = s.orders.SaveRecipients(r.Context(), u.Actor(), o.CallOffID(), version(r), it.ID, inputs)
 	if f, ok := formOf(err, r.PostForm, order.FieldPractices); ok {
 		return s.renderItem(w, r, o, it, http.StatusBadRequest, practicesOnly(f), picked, nil)
 	}
@@ -315,7 +321,7 @@ func (s *Server) orderItemUpload(w http.ResponseWriter, r *http.Request) error {
 			kept[c] = order.RecipientInput{}
 		}
 	}
-	err = order.SaveRecipients(r.Context(), s.pool, s.now(), &u.ID, u.Scope(), o.CallOffID(), version(r), it.ID, inputs)
+	err = s.orders.SaveRecipients(r.Context(), u.Actor(), o.CallOffID(), version(r), it.ID, inputs)
 	if f, ok := formOf(err, nil, order.FieldPractices); ok {
 		var msgs []string
 		for _, e := range f.Errors {
@@ -341,11 +347,11 @@ func (s *Server) orderRecipientsEdit(w http.ResponseWriter, r *http.Request) err
 		if rc.AddedInRevision != o.Revision {
 			continue
 		}
-		f.Values["quantity-"+rc.PracticeCode] = strconv.Itoa(rc.Quantity)
+		f.Values[inputQuantity(rc.PracticeCode)] = strconv.Itoa(rc.Quantity)
 		if d := rc.PlannedDelivery; d != nil {
-			f.Values["delivery-"+rc.PracticeCode+"-day"] = strconv.Itoa(d.Day())
-			f.Values["delivery-"+rc.PracticeCode+"-month"] = strconv.Itoa(int(d.Month()))
-			f.Values["delivery-"+rc.PracticeCode+"-year"] = strconv.Itoa(d.Year())
+			f.Values[inputDelivery(rc.PracticeCode)+"-day"] = strconv.Itoa(d.Day())
+			f.Values[inputDelivery(rc.PracticeCode)+"-month"] = strconv.Itoa(int(d.Month()))
+			f.Values[inputDelivery(rc.PracticeCode)+"-year"] = strconv.Itoa(d.Year())
 		}
 	}
 	return s.renderRecipients(w, r, o, it, http.StatusOK, f)
@@ -370,74 +376,86 @@ func (s *Server) renderRecipients(w http.ResponseWriter, r *http.Request, o orde
 	if err != nil {
 		return err
 	}
-	s.render(w, r, status, views.OrderRecipients(s.orderPage(r, o, "Quantities and planned delivery dates"), v, iv, f, rows, it.PerPatient()))
+	s.render(w, r, status, views.OrderRecipients(views.OrderRecipientsPage{
+		Page:       s.orderPage(r, o, "Quantities and planned delivery dates"),
+		Order:      v,
+		Item:       iv,
+		Form:       f,
+		Rows:       rows,
+		PerPatient: it.PerPatient(),
+	}))
 	return nil
 }
 
-// orderRecipientsSave saves quantities and dates; "Apply to all" sets one
-// date on every practice first.
-func (s *Server) orderRecipientsSave(w http.ResponseWriter, r *http.Request) error {
-	if err := r.ParseForm(); err != nil {
-		return apperr.New(apperr.Invalid, "The form could not be read")
-	}
-	u := currentUser(r)
-	o, it, err := s.loadItem(r)
-	if err != nil {
-		return err
-	}
-	form := r.PostForm
-	formErrs := map[string]string{}
-	applyAll := form.Get("action") == "apply-all"
-	var inputs []order.RecipientInput
-	var fields []string
-	if applyAll {
-		d, msg := dates.Parse("Date to apply to every practice", form.Get("all-day"), form.Get("all-month"), form.Get("all-year"))
-		if msg != "" {
-			formErrs["all-day"] = msg
-		} else {
+// The inputs of the recipients form: "Apply to all"'s date, and each
+// practice's quantity and planned delivery date.
+const (
+	inputAllDate  = views.OrderAllDatesInput
+	fieldAllDate  = views.OrderAllDatesInput // the form's own field: the domain never sees it
+	actionApply   = "apply-all"
+	inputAction   = "action"
+	inputPractice = "practice"
+	actionAll     = "all"
+)
+
+func inputQuantity(practice string) string { return views.OrderQuantityInput(practice) }
+func inputDelivery(practice string) string { return views.OrderDeliveryInput(practice) }
+
+// parseRecipientsForm reads the quantity and planned delivery date of each
+// practice this revision added to it. "Apply to all" first sets its date
+// on every one of them (in the form, so the page shows it if refused).
+func parseRecipientsForm(f *form, o order.Order, it order.Item) []order.RecipientInput {
+	if f.text(inputAction) == actionApply {
+		d := f.date(inputAllDate, fieldAllDate, "Date to apply to every practice")
+		if f.ok() {
 			for _, rc := range it.Recipients {
 				if rc.AddedInRevision == o.Revision {
-					form.Set("delivery-"+rc.PracticeCode+"-day", strconv.Itoa(d.Day()))
-					form.Set("delivery-"+rc.PracticeCode+"-month", strconv.Itoa(int(d.Month())))
-					form.Set("delivery-"+rc.PracticeCode+"-year", strconv.Itoa(d.Year()))
+					name := inputDelivery(rc.PracticeCode)
+					f.values.Set(name+"-day", strconv.Itoa(d.Day()))
+					f.values.Set(name+"-month", strconv.Itoa(int(d.Month())))
+					f.values.Set(name+"-year", strconv.Itoa(d.Year()))
 				}
 			}
 		}
 	}
+	var inputs []order.RecipientInput
 	for _, rc := range it.Recipients {
 		if rc.AddedInRevision != o.Revision {
 			continue
 		}
 		code := rc.PracticeCode
-		fields = append(fields, order.FieldQuantity(code), order.FieldDelivery(code))
 		in := order.RecipientInput{Practice: code}
-		q := wholeNumber(form.Get("quantity-"+code), order.FieldQuantity(code), "Quantity for "+rc.PracticeName, formErrs)
+		q := f.whole(inputQuantity(code), order.FieldQuantity(code), "Quantity for "+rc.PracticeName)
 		in.Quantity = &q
-		day, month, year := form.Get("delivery-"+code+"-day"), form.Get("delivery-"+code+"-month"), form.Get("delivery-"+code+"-year")
-		if day+month+year != "" {
-			d, msg := dates.Parse("Planned delivery date for "+rc.PracticeName, day, month, year)
-			if msg != "" {
-				formErrs[order.FieldDelivery(code)] = msg
-			} else {
-				in.PlannedDelivery = &d
-			}
+		if d := f.optionalDate(inputDelivery(code), order.FieldDelivery(code), "Planned delivery date for "+rc.PracticeName); !d.IsZero() {
+			in.PlannedDelivery = &d
 		}
 		inputs = append(inputs, in)
 	}
-	if len(formErrs) == 0 {
-		err = order.SaveRecipients(r.Context(), s.pool, s.now(), &u.ID, u.Scope(), o.CallOffID(), version(r), it.ID, inputs)
+	return inputs
+}
+
+// orderRecipientsSave saves quantities and dates; "Apply to all" sets one
+// date on every practice first.
+func (s *Server) orderRecipientsSave(w http.ResponseWriter, r *http.Request) error {
+	u := currentUser(r)
+	o, it, err := s.loadItem(r)
+	if err != nil {
+		return err
+	}
+	form := readForm(r)
+	inputs := parseRecipientsForm(form, o, it)
+	fields := []string{fieldAllDate}
+	for _, in := range inputs {
+		fields = append(fields, order.FieldQuantity(in.Practice), order.FieldDelivery(in.Practice))
+	}
+	if form.ok() {
+		err = s.orders.SaveRecipients(r.Context(), u.Actor(), o.CallOffID(), version(r), it.ID, inputs)
 	} else {
 		// The form's own problems, and every other the domain finds.
-		domainErrs, cerr := order.CheckRecipients(r.Context(), s.pool, o, it.ID, inputs)
-		if cerr != nil {
-			return cerr
-		}
-		for k, v := range formErrs {
-			domainErrs[k] = v
-		}
-		err = &apperr.Error{Code: apperr.Invalid, Message: "The quantities and dates could not be saved", Fields: domainErrs}
+		err = form.check(order.CheckRecipients(r.Context(), s.pool, o, it.ID, inputs))
 	}
-	if f, ok := formOf(err, form, append([]string{"all-day"}, fields...)...); ok {
+	if f, ok := orderFormOf(err, r.PostForm, fields...); ok {
 		return s.renderRecipients(w, r, o, it, http.StatusBadRequest, f)
 	}
 	if err != nil {
@@ -449,15 +467,12 @@ func (s *Server) orderRecipientsSave(w http.ResponseWriter, r *http.Request) err
 
 // orderItemDelete removes an item from an order in progress.
 func (s *Server) orderItemDelete(w http.ResponseWriter, r *http.Request) error {
-	if err := r.ParseForm(); err != nil {
-		return apperr.New(apperr.Invalid, "The form could not be read")
-	}
 	u := currentUser(r)
 	o, it, err := s.loadItem(r)
 	if err != nil {
 		return err
 	}
-	err = order.RemoveItem(r.Context(), s.pool, s.now(), &u.ID, u.Scope(), o.CallOffID(), version(r), it.ID)
+	err = s.orders.RemoveItem(r.Context(), u.Actor(), o.CallOffID(), version(r), it.ID)
 	if apperr.Is(err, apperr.Invalid) {
 		return s.renderOrder(w, r, o, http.StatusBadRequest, views.Form{Errors: []views.FieldError{{Field: "items", Message: apperr.MessageOf(err)}}})
 	}

@@ -14,15 +14,12 @@ import (
 // orderComplete signs the order; a refusal (incomplete, or changed by
 // someone else) shows the order as it is now with the reason.
 func (s *Server) orderComplete(w http.ResponseWriter, r *http.Request) error {
-	if err := r.ParseForm(); err != nil {
-		return apperr.New(apperr.Invalid, "The form could not be read")
-	}
 	u := currentUser(r)
 	o, err := s.loadOrder(r)
 	if err != nil {
 		return err
 	}
-	err = order.Complete(r.Context(), s.pool, s.now(), &u.ID, u.Scope(), o.CallOffID(), version(r))
+	err = s.orders.Complete(r.Context(), u.Actor(), o.CallOffID(), version(r))
 	if code := apperr.CodeOf(err); code == apperr.Invalid || code == apperr.Conflict {
 		status := http.StatusBadRequest
 		if code == apperr.Conflict {
@@ -39,15 +36,12 @@ func (s *Server) orderComplete(w http.ResponseWriter, r *http.Request) error {
 
 // orderAmend starts the next revision and opens it.
 func (s *Server) orderAmend(w http.ResponseWriter, r *http.Request) error {
-	if err := r.ParseForm(); err != nil {
-		return apperr.New(apperr.Invalid, "The form could not be read")
-	}
 	u := currentUser(r)
 	o, err := s.loadOrder(r)
 	if err != nil {
 		return err
 	}
-	next, err := order.Amend(r.Context(), s.pool, s.now(), &u.ID, u.Scope(), o.CallOffID(), version(r))
+	next, err := s.orders.Amend(r.Context(), u.Actor(), o.CallOffID(), version(r))
 	if apperr.Is(err, apperr.Conflict) {
 		return s.renderOrder(w, r, o, http.StatusConflict, views.Form{Errors: []views.FieldError{{Field: "maincontent", Message: apperr.MessageOf(err)}}})
 	}
@@ -75,36 +69,55 @@ func (s *Server) renderTerminate(w http.ResponseWriter, r *http.Request, o order
 	if err != nil {
 		return err
 	}
-	s.render(w, r, status, views.OrderTerminate(s.orderPage(r, o, "Terminate the order"), v, f))
+	s.render(w, r, status, views.OrderTerminate(views.OrderTerminatePage{
+		Page:  s.orderPage(r, o, "Terminate the order"),
+		Order: v,
+		Form:  f,
+	}))
 	return nil
+}
+
+// terminationForm is what the termination form says: why, and from when.
+type terminationForm struct {
+	Reason string
+	Date   time.Time
+}
+
+// The termination form's inputs: the reason, and the date.
+const (
+	inputReason          = views.OrderReasonInput
+	inputTerminationDate = views.OrderTerminationInput
+)
+
+func parseTerminationForm(f *form) terminationForm {
+	return terminationForm{
+		Reason: f.values.Get(inputReason),
+		Date:   f.date(inputTerminationDate, order.FieldTerminationDate, "Termination date"),
+	}
 }
 
 // orderTerminate ends the order on a future date.
 func (s *Server) orderTerminate(w http.ResponseWriter, r *http.Request) error {
-	if err := r.ParseForm(); err != nil {
-		return apperr.New(apperr.Invalid, "The form could not be read")
-	}
 	u := currentUser(r)
 	o, err := s.loadOrder(r)
 	if err != nil {
 		return err
 	}
-	f := r.PostForm
-	date, msg := dates.Parse("Termination date", f.Get("termination-day"), f.Get("termination-month"), f.Get("termination-year"))
-	if msg != "" {
-		errs := order.CheckTermination(f.Get("reason"), time.Time{}, s.now())
-		errs[order.FieldTerminationDate] = msg
-		err = &apperr.Error{Code: apperr.Invalid, Message: "The order could not be terminated", Fields: errs}
+	f := readForm(r)
+	t := parseTerminationForm(f)
+	if f.ok() {
+		err = s.orders.Terminate(r.Context(), u.Actor(), o.CallOffID(), version(r), t.Reason, t.Date)
 	} else {
-		err = order.Terminate(r.Context(), s.pool, s.now(), &u.ID, u.Scope(), o.CallOffID(), version(r), f.Get("reason"), date)
+		// The reason is checked too, so every problem shows at once.
+		err = f.check(order.CheckTermination(t.Reason, time.Time{}, s.now()))
 	}
-	if form, ok := formOf(err, f, order.FieldReason, order.FieldTerminationDate); ok {
+	if form, ok := orderFormOf(err, r.PostForm, order.FieldReason, order.FieldTerminationDate); ok {
 		return s.renderTerminate(w, r, o, http.StatusBadRequest, form)
 	}
 	if err != nil {
 		return err
 	}
-	s.flash(r.Context(), "Order "+o.CallOffID()+" is terminated from "+dates.Long(date)+".")
+	s.flash(r.Context(), "Order "+o.CallOffID()+" is terminated from "+dates.Long(t.Date)+".")
 	return redirect(w, r, "/orders/"+o.CallOffID())
 }
 
@@ -118,7 +131,10 @@ func (s *Server) orderSummary(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.render(w, r, http.StatusOK, views.OrderSummary(s.orderPage(r, o, "Order "+o.CallOffID()+" summary"), v))
+	s.render(w, r, http.StatusOK, views.OrderSummary(views.OrderSummaryPage{
+		Page:  s.orderPage(r, o, "Order "+o.CallOffID()+" summary"),
+		Order: v,
+	}))
 	return nil
 }
 

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -10,7 +9,6 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
-	"ccgtracker/internal/apperr"
 	"ccgtracker/internal/auth"
 	"ccgtracker/internal/dates"
 	"ccgtracker/internal/ledger"
@@ -29,23 +27,25 @@ var (
 
 var orderCrumbs = []views.Link{{Label: "Dashboard", Href: "/"}, {Label: "Orders", Href: "/orders"}}
 
-func statusTag(s order.Status) string {
+// statusTone is what an order's status tag says: under way, in force,
+// ended early, or (superseded) no longer in force.
+func statusTone(s order.Status) views.Tone {
 	switch s {
 	case order.InProgress:
-		return "nhsuk-tag--blue"
+		return views.ToneProgress
 	case order.Completed:
-		return "nhsuk-tag--green"
+		return views.ToneGood
 	case order.Terminated:
-		return "nhsuk-tag--red"
+		return views.ToneBad
 	}
-	return "nhsuk-tag--grey"
+	return views.ToneNeutral
 }
 
 // orderList is the searchable list of orders in the user's scope.
 func (s *Server) orderList(w http.ResponseWriter, r *http.Request) error {
 	u := currentUser(r)
 	q := r.URL.Query()
-	f := order.Filter{Query: strings.TrimSpace(q.Get("q")), Status: order.Status(q.Get("status"))}
+	f := order.Filter{Query: strings.TrimSpace(q.Get(views.OrderQueryInput)), Status: order.Status(q.Get(views.OrderStatusInput))}
 	res, err := order.List(r.Context(), s.pool, u.Scope(), f, paging.Parse(q.Get("page"), pageSize))
 	if err != nil {
 		return err
@@ -54,7 +54,7 @@ func (s *Server) orderList(w http.ResponseWriter, r *http.Request) error {
 	for i, o := range res.Rows {
 		rows[i] = views.OrderRow{
 			CallOffID: o.CallOffID(), Description: o.Description, CCG: o.CCGName, Supplier: o.SupplierName,
-			Status: o.Status.Name(), StatusTag: statusTag(o.Status), Commencement: dates.Long(o.Commencement),
+			Status: o.Status.Name(), StatusTone: statusTone(o.Status), Commencement: dates.Long(o.Commencement),
 			Items: o.ItemCount, Recipients: o.RecipientCount,
 		}
 	}
@@ -62,9 +62,15 @@ func (s *Server) orderList(w http.ResponseWriter, r *http.Request) error {
 	for _, st := range []order.Status{order.InProgress, order.Completed, order.Terminated} {
 		statuses = append(statuses, views.Option{Value: string(st), Label: st.Name()})
 	}
-	form := views.Form{Values: map[string]string{"q": f.Query, "status": string(f.Status)}}
-	s.render(w, r, http.StatusOK, views.OrderList(s.page(r, "Call-off orders"), rows,
-		pager(res, "/orders", url.Values{"q": {f.Query}, "status": {string(f.Status)}}), form, statuses, orderWriters.allows(u)))
+	form := views.Form{Values: map[string]string{views.OrderQueryInput: f.Query, views.OrderStatusInput: string(f.Status)}}
+	s.render(w, r, http.StatusOK, views.OrderList(views.OrderListPage{
+		Page:      s.page(r, "Call-off orders"),
+		Rows:      rows,
+		Pager:     pager(res, "/orders", url.Values{views.OrderQueryInput: {f.Query}, views.OrderStatusInput: {string(f.Status)}}),
+		Form:      form,
+		Statuses:  statuses,
+		CanCreate: orderWriters.allows(u),
+	}))
 	return nil
 }
 
@@ -95,8 +101,34 @@ func (s *Server) orderNew(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.render(w, r, http.StatusOK, views.OrderDetailsForm(s.page(r, "Create an order", orderCrumbs...), views.Form{}, "/orders", 0, ccgs, suppliers, false))
+	s.render(w, r, http.StatusOK, views.OrderDetailsForm(views.OrderDetailsFormPage{
+		Page:      s.page(r, "Create an order", orderCrumbs...),
+		Action:    "/orders",
+		CCGs:      ccgs,
+		Suppliers: suppliers,
+	}))
 	return nil
+}
+
+// The details form's inputs, as the view names them.
+const (
+	inputCCG           = views.OrderCCGInput
+	inputSupplier      = views.OrderSupplierInput
+	inputDescription   = views.OrderDescriptionInput
+	inputCommencement  = views.OrderCommencementInput
+	inputInitialPeriod = views.OrderInitialPeriodInput
+	inputMaximumTerm   = views.OrderMaximumTermInput
+)
+
+// orderFormOf is formOf for the order forms (and the award's, which asks
+// for an order's term): each problem, named by meaning, is shown at its
+// input (a date's day part).
+func orderFormOf(err error, values url.Values, fields ...string) (views.Form, bool) {
+	f, ok := formOf(err, values, fields...)
+	for i := range f.Errors {
+		f.Errors[i].Field = views.OrderInputID(f.Errors[i].Field)
+	}
+	return f, ok
 }
 
 // parseDetails reads the details form; f keeps what is wrong with the
@@ -104,75 +136,45 @@ func (s *Server) orderNew(w http.ResponseWriter, r *http.Request) error {
 func parseDetails(f *form, ccg string) order.Details {
 	return order.Details{
 		CCGCode:       ccg,
-		SupplierID:    f.values.Get("supplier"),
-		Description:   f.values.Get("description"),
-		Commencement:  f.date("commencement", order.FieldCommencement, "Commencement date"),
-		InitialPeriod: f.whole("initial-period", order.FieldInitialPeriod, "Initial period"),
-		MaximumTerm:   f.whole("maximum-term", order.FieldMaximumTerm, "Maximum term"),
+		SupplierID:    f.values.Get(inputSupplier),
+		Description:   f.values.Get(inputDescription),
+		Commencement:  f.date(inputCommencement, order.FieldCommencement, "Commencement date"),
+		InitialPeriod: f.whole(inputInitialPeriod, order.FieldInitialPeriod, "Initial period"),
+		MaximumTerm:   f.whole(inputMaximumTerm, order.FieldMaximumTerm, "Maximum term"),
 	}
 }
 
-// wholeNumber reads a count typed into a form, noting a problem in errs.
-func wholeNumber(s, field, label string, errs map[string]string) int {
-	s = strings.TrimSpace(strings.ReplaceAll(s, ",", ""))
-	if s == "" {
-		errs[field] = "Enter the " + strings.ToLower(label)
-		return 0
-	}
-	n, err := strconv.Atoi(s)
-	if err != nil {
-		errs[field] = label + " must be a whole number, like 12"
-		return 0
-	}
-	return n
-}
-
-// mergeErrors returns err with the form's own problems added, so the
-// person sees every problem at once.
-func mergeErrors(err error, formErrs map[string]string, msg string) error {
-	if len(formErrs) == 0 {
-		return err
-	}
-	e := &apperr.Error{Code: apperr.Invalid, Message: msg, Fields: map[string]string{}}
-	var ae *apperr.Error
-	if errors.As(err, &ae) && ae.Code == apperr.Invalid {
-		for k, v := range ae.Fields {
-			e.Fields[k] = v
-		}
-	} else if err != nil {
-		return err
-	}
-	for k, v := range formErrs {
-		e.Fields[k] = v
-	}
-	return e
-}
-
-var detailsOrder = []string{"ccg", "supplier", "description", order.FieldCommencement, order.FieldInitialPeriod, order.FieldMaximumTerm}
+var detailsOrder = []string{order.FieldCCG, order.FieldSupplier, order.FieldDescription, order.FieldCommencement, order.FieldInitialPeriod, order.FieldMaximumTerm}
 
 // orderCreate starts an order, or shows the form again with what is wrong.
 func (s *Server) orderCreate(w http.ResponseWriter, r *http.Request) error {
 	u := currentUser(r)
-	ccg := r.PostForm.Get("ccg")
+	form := readForm(r)
+	ccg := form.values.Get(inputCCG)
 	if u.Role == auth.Buyer {
 		ccg = u.CCGCode // a buyer orders for their own CCG, whatever the form says
 	}
-	form := readForm(r)
 	d := parseDetails(form, ccg)
 	var o order.Order
 	var err error
 	if !form.ok() {
 		// Validate the rest too, so every problem shows at once.
-		err = form.check(&apperr.Error{Code: apperr.Invalid, Message: "The order could not be created", Fields: d.Validate(s.now())})
+		err = form.check(d.Check(s.now()))
 	} else {
-		o, err = order.Create(r.Context(), s.pool, s.now(), &u.ID, u.Scope(), d)
+		o, err = s.orders.Create(r.Context(), u.Actor(), d)
 	}
-	if f, ok := formOf(err, r.PostForm, detailsOrder...); ok {
+	if f, ok := orderFormOf(err, r.PostForm, detailsOrder...); ok {
 		ccgs, suppliers, oerr := s.orderFormOptions(r)
 		if oerr != nil {
 			return oerr
 		}
-		s.render(w, r, http.StatusBadRequest, views.OrderDetailsForm(s.page(r, "Create an order", orderCrumbs...), f, "/orders", 0, ccgs, suppliers, false))
+		s.render(w, r, http.StatusBadRequest, views.OrderDetailsForm(views.OrderDetailsFormPage{
+			Page:      s.page(r, "Create an order", orderCrumbs...),
+			Form:      f,
+			Action:    "/orders",
+			CCGs:      ccgs,
+			Suppliers: suppliers,
+		}))
 		return nil
 	}
 	if err != nil {
@@ -191,7 +193,7 @@ func (s *Server) loadOrder(r *http.Request) (order.Order, error) {
 func (s *Server) orderView(r *http.Request, o order.Order) (views.OrderView, error) {
 	u := currentUser(r)
 	v := views.OrderView{
-		CallOffID: o.CallOffID(), Status: o.Status.Name(), StatusTag: statusTag(o.Status), CCGCode: o.CCGCode, CCGName: o.CCGName,
+		CallOffID: o.CallOffID(), Status: o.Status.Name(), StatusTone: statusTone(o.Status), CCGCode: o.CCGCode, CCGName: o.CCGName,
 		SupplierID: o.SupplierID, SupplierName: o.SupplierName, Description: o.Description,
 		Commencement: dates.Long(o.Commencement), EndDate: dates.Long(o.EndDate()),
 		InitialPeriod: o.InitialPeriod, MaximumTerm: o.MaximumTerm, Version: o.Version,
@@ -292,7 +294,11 @@ func (s *Server) renderOrder(w http.ResponseWriter, r *http.Request, o order.Ord
 	if err != nil {
 		return err
 	}
-	s.render(w, r, status, views.OrderPage(s.page(r, "Order "+o.CallOffID(), orderCrumbs...), v, f))
+	s.render(w, r, status, views.OrderPage(views.OrderShowPage{
+		Page:  s.page(r, "Order "+o.CallOffID(), orderCrumbs...),
+		Order: v,
+		Form:  f,
+	}))
 	return nil
 }
 
@@ -316,12 +322,19 @@ func (s *Server) orderDetailsEdit(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	f := views.Form{Values: map[string]string{
-		"supplier": o.SupplierID, "description": o.Description,
-		"commencement-day": strconv.Itoa(o.Commencement.Day()), "commencement-month": strconv.Itoa(int(o.Commencement.Month())),
-		"commencement-year": strconv.Itoa(o.Commencement.Year()),
-		"initial-period":    strconv.Itoa(o.InitialPeriod), "maximum-term": strconv.Itoa(o.MaximumTerm),
+		inputSupplier: o.SupplierID, inputDescription: o.Description,
+		inputCommencement + "-day": strconv.Itoa(o.Commencement.Day()), inputCommencement + "-month": strconv.Itoa(int(o.Commencement.Month())),
+		inputCommencement + "-year": strconv.Itoa(o.Commencement.Year()),
+		inputInitialPeriod:          strconv.Itoa(o.InitialPeriod), inputMaximumTerm: strconv.Itoa(o.MaximumTerm),
 	}}
-	s.render(w, r, http.StatusOK, views.OrderDetailsForm(s.orderPage(r, o, "Order details"), f, "/orders/"+o.CallOffID()+"/details", o.Version, nil, suppliers, len(o.Items) > 0))
+	s.render(w, r, http.StatusOK, views.OrderDetailsForm(views.OrderDetailsFormPage{
+		Page:           s.orderPage(r, o, "Order details"),
+		Form:           f,
+		Action:         "/orders/" + o.CallOffID() + "/details",
+		Version:        o.Version,
+		Suppliers:      suppliers,
+		SupplierLocked: len(o.Items) > 0,
+	}))
 	return nil
 }
 
@@ -335,16 +348,23 @@ func (s *Server) orderDetailsUpdate(w http.ResponseWriter, r *http.Request) erro
 	form := readForm(r)
 	d := parseDetails(form, o.CCGCode)
 	if form.ok() {
-		err = order.UpdateDetails(r.Context(), s.pool, s.now(), &u.ID, u.Scope(), o.CallOffID(), version(r), d)
+		err = s.orders.UpdateDetails(r.Context(), u.Actor(), o.CallOffID(), version(r), d)
 	} else {
 		err = form.check(nil)
 	}
-	if f, ok := formOf(err, r.PostForm, detailsOrder...); ok {
+	if f, ok := orderFormOf(err, r.PostForm, detailsOrder...); ok {
 		_, suppliers, oerr := s.orderFormOptions(r)
 		if oerr != nil {
 			return oerr
 		}
-		s.render(w, r, http.StatusBadRequest, views.OrderDetailsForm(s.orderPage(r, o, "Order details"), f, "/orders/"+o.CallOffID()+"/details", version(r), nil, suppliers, len(o.Items) > 0))
+		s.render(w, r, http.StatusBadRequest, views.OrderDetailsForm(views.OrderDetailsFormPage{
+			Page:           s.orderPage(r, o, "Order details"),
+			Form:           f,
+			Action:         "/orders/" + o.CallOffID() + "/details",
+			Version:        version(r),
+			Suppliers:      suppliers,
+			SupplierLocked: len(o.Items) > 0,
+		}))
 		return nil
 	}
 	if err != nil {

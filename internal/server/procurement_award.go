@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"net/http"
 
-	"ccgtracker/internal/apperr"
-	"ccgtracker/internal/dates"
 	"ccgtracker/internal/ledger"
 	"ccgtracker/internal/order"
 	"ccgtracker/internal/procurement"
@@ -39,8 +37,14 @@ func (s *Server) renderAward(w http.ResponseWriter, r *http.Request, p procureme
 	if p.Procedure != procurement.DirectAward {
 		ranking = rankRows(p)
 	}
-	s.render(w, r, status, views.ProcurementAward(s.procurementPage(r, p, "Call-off order form and contract award"), v, f,
-		winnerOptions(p), ranking, closedReason(p, procurement.StepAward)))
+	s.render(w, r, status, views.ProcurementAward(views.ProcurementAwardPage{
+		Page:        s.procurementPage(r, p, "Call-off order form and contract award"),
+		Procurement: v,
+		Form:        f,
+		Winners:     winnerOptions(p),
+		Ranking:     ranking,
+		Closed:      closedReason(p, procurement.StepAward),
+	}))
 	return nil
 }
 
@@ -51,48 +55,45 @@ func (s *Server) procurementAwardForm(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
-	return s.renderAward(w, r, p, http.StatusOK, views.Form{Values: map[string]string{procurement.FieldWinner: procurement.DefaultWinner(p)}})
+	return s.renderAward(w, r, p, http.StatusOK, views.Form{Values: map[string]string{views.ProcurementWinnerInput: procurement.DefaultWinner(p)}})
+}
+
+// parseAwardForm reads the winner and the order's term; the term's inputs
+// are those of the order details form.
+func parseAwardForm(f *form) procurement.AwardInput {
+	return procurement.AwardInput{
+		ItemID:        f.values.Get(views.ProcurementWinnerInput),
+		Commencement:  f.date(inputCommencement, procurement.FieldCommencement, "Commencement date"),
+		InitialPeriod: f.whole(inputInitialPeriod, procurement.FieldInitialPeriod, "Initial period"),
+		MaximumTerm:   f.whole(inputMaximumTerm, procurement.FieldMaximumTerm, "Maximum term"),
+	}
 }
 
 // procurementAward awards the contract: the order is created, pre-filled,
 // and the buyer goes on to it to add its practices.
 func (s *Server) procurementAward(w http.ResponseWriter, r *http.Request) error {
-	if err := r.ParseForm(); err != nil {
-		return apperr.New(apperr.Invalid, "The form could not be read")
-	}
 	u := currentUser(r)
 	p, err := s.loadProcurement(r)
 	if err != nil {
 		return err
 	}
-	form := r.PostForm
-	formErrs := map[string]string{}
-	in := procurement.AwardInput{ItemID: form.Get(procurement.FieldWinner)}
-	var msg string
-	if in.Commencement, msg = dates.Parse("Commencement date", form.Get("commencement-day"), form.Get("commencement-month"), form.Get("commencement-year")); msg != "" {
-		formErrs[procurement.FieldCommencement] = msg
-	}
-	in.InitialPeriod = wholeNumber(form.Get(procurement.FieldInitialPeriod), procurement.FieldInitialPeriod, "Initial period", formErrs)
-	in.MaximumTerm = wholeNumber(form.Get(procurement.FieldMaximumTerm), procurement.FieldMaximumTerm, "Maximum term", formErrs)
-	var callOff string
-	if len(formErrs) > 0 {
-		// Check the rest too, so every problem shows at once; nothing is written.
-		err = mergeErrors(procurement.CheckAward(r.Context(), s.pool, s.now(), p, in), formErrs, "The contract could not be awarded")
+	form := readForm(r)
+	in := parseAwardForm(form)
+	var awarded procurement.Awarded
+	if form.ok() {
+		awarded, err = s.procurements.Award(r.Context(), u.Actor(), p.ID, version(r), in)
 	} else {
-		callOff, err = procurement.Award(r.Context(), s.pool, s.now(), &u.ID, u.Scope(), p.ID, version(r), in)
+		// Check the rest too, so every problem shows at once; nothing is written.
+		err = form.check(procurement.CheckAward(r.Context(), s.pool, s.now(), p, in))
 	}
-	if f, ok := formOf(err, form, awardFields...); ok {
+	if f, ok := orderFormOf(err, r.PostForm, awardFields...); ok {
 		return s.renderAward(w, r, p, http.StatusBadRequest, f)
 	}
 	if err != nil {
 		return err
 	}
-	name := in.ItemID
-	if sl, ok := p.Solution(in.ItemID); ok {
-		name = sl.Name
-	}
-	s.flash(r.Context(), "The contract is awarded: order "+callOff+" for "+name+" is created. Add the practices that receive it, then complete it.")
-	return redirect(w, r, "/orders/"+callOff)
+	s.flash(r.Context(), "The contract is awarded: order "+awarded.CallOffID+" for "+awarded.Winner.Name+" is created. Add the practices that receive it, then complete it.")
+	return redirect(w, r, "/orders/"+awarded.CallOffID)
 }
 
 // procurementManagePage is Manage your contract: the order and, once it is
@@ -122,24 +123,26 @@ func (s *Server) procurementManagePage(w http.ResponseWriter, r *http.Request) e
 	}
 	v := s.procurementView(r, p)
 	canComplete := v.CanEdit && p.OrderSigned() && p.CheckChange(procurement.StepManage) == nil
-	s.render(w, r, http.StatusOK, views.ProcurementManage(s.procurementPage(r, p, "Manage your contract"), v, rows,
-		canComplete, p.State(procurement.StepManage).Status == procurement.Completed))
+	s.render(w, r, http.StatusOK, views.ProcurementManage(views.ProcurementManagePage{
+		Page:        s.procurementPage(r, p, "Manage your contract"),
+		Procurement: v,
+		Services:    rows,
+		CanComplete: canComplete,
+		Completed:   p.State(procurement.StepManage).Status == procurement.Completed,
+	}))
 	return nil
 }
 
 // procurementManage completes Manage your contract, once the order is.
 func (s *Server) procurementManage(w http.ResponseWriter, r *http.Request) error {
-	if err := r.ParseForm(); err != nil {
-		return apperr.New(apperr.Invalid, "The form could not be read")
-	}
 	u := currentUser(r)
 	p, err := s.loadProcurement(r)
 	if err != nil {
 		return err
 	}
-	if err := procurement.CompleteManage(r.Context(), s.pool, s.now(), &u.ID, u.Scope(), p.ID, version(r)); err != nil {
+	if err := s.procurements.CompleteManage(r.Context(), u.Actor(), p.ID, version(r)); err != nil {
 		return err
 	}
 	s.flash(r.Context(), "Manage your contract is completed: the procurement is finished.")
-	return redirect(w, r, p.Path())
+	return redirect(w, r, procurementPath(p))
 }

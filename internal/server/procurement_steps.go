@@ -6,9 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"ccgtracker/internal/apperr"
 	"ccgtracker/internal/auth"
-	"ccgtracker/internal/org"
 	"ccgtracker/internal/paging"
 	"ccgtracker/internal/procurement"
 	"ccgtracker/web/views"
@@ -50,48 +48,64 @@ func (s *Server) procurementPrepareForm(w http.ResponseWriter, r *http.Request) 
 	if err != nil {
 		return err
 	}
-	f := views.Form{Values: map[string]string{procurement.FieldProcedure: string(p.Procedure)}}
+	f := views.Form{Values: map[string]string{views.ProcurementProcedureInput: string(p.Procedure)}}
 	for i, c := range p.Criteria {
 		f.Values[procurement.FieldCriterionName(i+1)] = c.Name
 		f.Values[procurement.FieldCriterionWeight(i+1)] = strconv.Itoa(c.Weight)
 	}
-	s.render(w, r, http.StatusOK, views.ProcurementPrepare(s.procurementPage(r, p, "Prepare"), s.procurementView(r, p), f,
-		procedureOptions(), criterionRows(len(p.Criteria)), closedReason(p, procurement.StepPrepare)))
+	s.render(w, r, http.StatusOK, views.ProcurementPrepare(views.ProcurementPreparePage{
+		Page:        s.procurementPage(r, p, "Prepare"),
+		Procurement: s.procurementView(r, p),
+		Form:        f,
+		Procedures:  procedureOptions(),
+		Rows:        criterionRows(len(p.Criteria)),
+		Closed:      closedReason(p, procurement.StepPrepare),
+	}))
 	return nil
 }
 
-// procurementPrepare saves the procedure and criteria, completing Prepare.
-func (s *Server) procurementPrepare(w http.ResponseWriter, r *http.Request) error {
-	if err := r.ParseForm(); err != nil {
-		return apperr.New(apperr.Invalid, "The form could not be read")
-	}
-	u := currentUser(r)
-	p, err := s.loadProcurement(r)
-	if err != nil {
-		return err
-	}
-	in := procurement.PrepareInput{Procedure: procurement.Procedure(r.PostForm.Get(procurement.FieldProcedure))}
+// parsePrepareForm reads the procedure and every row of criteria, and
+// how many rows are filled in (the last row with anything in it).
+func parsePrepareForm(f *form) (procurement.PrepareInput, int) {
+	in := procurement.PrepareInput{Procedure: procurement.Procedure(f.values.Get(views.ProcurementProcedureInput))}
 	filled := 0
 	for n := 1; n <= procurement.MaxCriteria; n++ {
-		c := procurement.CriterionInput{Row: n, Name: r.PostForm.Get(procurement.FieldCriterionName(n)), Weight: r.PostForm.Get(procurement.FieldCriterionWeight(n))}
+		c := procurement.CriterionInput{Row: n, Name: f.values.Get(procurement.FieldCriterionName(n)), Weight: f.values.Get(procurement.FieldCriterionWeight(n))}
 		if strings.TrimSpace(c.Name+c.Weight) != "" {
 			filled = n
 		}
 		in.Criteria = append(in.Criteria, c)
 	}
-	err = procurement.Prepare(r.Context(), s.pool, s.now(), &u.ID, u.Scope(), p.ID, version(r), in)
+	return in, filled
+}
+
+// procurementPrepare saves the procedure and criteria, completing Prepare.
+func (s *Server) procurementPrepare(w http.ResponseWriter, r *http.Request) error {
+	u := currentUser(r)
+	p, err := s.loadProcurement(r)
+	if err != nil {
+		return err
+	}
+	in, filled := parsePrepareForm(readForm(r))
+	err = s.procurements.Prepare(r.Context(), u.Actor(), p.ID, version(r), in)
 	if f, ok := formOf(err, r.PostForm, prepareFields()...); ok {
 		v := s.procurementView(r, p)
 		v.Version = version(r)
-		s.render(w, r, http.StatusBadRequest, views.ProcurementPrepare(s.procurementPage(r, p, "Prepare"), v, f,
-			procedureOptions(), criterionRows(filled), closedReason(p, procurement.StepPrepare)))
+		s.render(w, r, http.StatusBadRequest, views.ProcurementPrepare(views.ProcurementPreparePage{
+			Page:        s.procurementPage(r, p, "Prepare"),
+			Procurement: v,
+			Form:        f,
+			Procedures:  procedureOptions(),
+			Rows:        criterionRows(filled),
+			Closed:      closedReason(p, procurement.StepPrepare),
+		}))
 		return nil
 	}
 	if err != nil {
 		return err
 	}
 	s.flash(r.Context(), "Prepare is completed. Next, shortlist Catalogue Solutions.")
-	return redirect(w, r, p.Path())
+	return redirect(w, r, procurementPath(p))
 }
 
 // procurementShortlist is Review Catalogue Solutions: the shortlist and a
@@ -114,24 +128,29 @@ func (s *Server) renderShortlist(w http.ResponseWriter, r *http.Request, p procu
 		rows[i] = views.CandidateRow{ID: c.ID, Name: c.Name, Supplier: c.SupplierName, Shortlisted: c.Shortlisted, Orderable: c.Orderable()}
 	}
 	v := s.procurementView(r, p)
-	s.render(w, r, status, views.ProcurementShortlist(s.procurementPage(r, p, "Review Catalogue Solutions"), v, f, q, rows,
-		pager(res, p.Path()+"/shortlist", url.Values{"q": {q}}), procurement.CheckShortlist(p),
-		closedReason(p, procurement.StepReview), p.State(procurement.StepReview).Status == procurement.Completed))
+	s.render(w, r, status, views.ProcurementShortlist(views.ProcurementShortlistPage{
+		Page:        s.procurementPage(r, p, "Review Catalogue Solutions"),
+		Procurement: v,
+		Form:        f,
+		Query:       q,
+		Found:       rows,
+		Pager:       pager(res, procurementPath(p)+"/shortlist", url.Values{"q": {q}}),
+		Problem:     procurement.CheckShortlist(p),
+		Closed:      closedReason(p, procurement.StepReview),
+		Completed:   p.State(procurement.StepReview).Status == procurement.Completed,
+	}))
 	return nil
 }
 
 // shortlistChange runs one change of the shortlist (add, remove,
 // complete): a refusal shows the shortlist again with the problem.
 func (s *Server) shortlistChange(w http.ResponseWriter, r *http.Request, change func(procurement.Procurement, *auth.User) (string, string, error)) error {
-	if err := r.ParseForm(); err != nil {
-		return apperr.New(apperr.Invalid, "The form could not be read")
-	}
 	u := currentUser(r)
 	p, err := s.loadProcurement(r)
 	if err != nil {
 		return err
 	}
-	q := strings.TrimSpace(r.PostForm.Get("q"))
+	q := readForm(r).text(inputQuery)
 	msg, to, err := change(p, u)
 	if f, ok := formOf(err, r.PostForm, procurement.FieldItem); ok {
 		return s.renderShortlist(w, r, p, http.StatusBadRequest, f, q, "")
@@ -141,7 +160,7 @@ func (s *Server) shortlistChange(w http.ResponseWriter, r *http.Request, change 
 	}
 	s.flash(r.Context(), msg)
 	if to == "" {
-		to = p.Path() + "/shortlist"
+		to = procurementPath(p) + "/shortlist"
 		if q != "" {
 			to += "?q=" + url.QueryEscape(q)
 		}
@@ -152,40 +171,30 @@ func (s *Server) shortlistChange(w http.ResponseWriter, r *http.Request, change 
 // procurementShortlistAdd puts a Catalogue Solution on the shortlist.
 func (s *Server) procurementShortlistAdd(w http.ResponseWriter, r *http.Request) error {
 	return s.shortlistChange(w, r, func(p procurement.Procurement, u *auth.User) (string, string, error) {
-		item := r.PostForm.Get("item")
-		if err := procurement.AddToShortlist(r.Context(), s.pool, s.now(), &u.ID, u.Scope(), p.ID, version(r), item); err != nil {
-			return "", "", err
-		}
-		name := item
-		if d, err := org.GetItem(r.Context(), s.pool, item); err == nil {
-			name = d.Name
-		}
-		return name + " is shortlisted.", "", nil
+		item := readForm(r).values.Get(views.ProcurementItemInput)
+		added, err := s.procurements.AddToShortlist(r.Context(), u.Actor(), p.ID, version(r), item)
+		return added.Name + " is shortlisted.", "", err
 	})
 }
 
 // procurementShortlistRemove takes a solution off the shortlist.
 func (s *Server) procurementShortlistRemove(w http.ResponseWriter, r *http.Request) error {
 	return s.shortlistChange(w, r, func(p procurement.Procurement, u *auth.User) (string, string, error) {
-		item := r.PostForm.Get("item")
-		name := item
-		if sl, ok := p.Solution(item); ok {
-			name = sl.Name
-		}
-		err := procurement.RemoveFromShortlist(r.Context(), s.pool, s.now(), &u.ID, u.Scope(), p.ID, version(r), item)
-		return name + " is off the shortlist.", "", err
+		item := readForm(r).values.Get(views.ProcurementItemInput)
+		removed, err := s.procurements.RemoveFromShortlist(r.Context(), u.Actor(), p.ID, version(r), item)
+		return removed.Name + " is off the shortlist.", "", err
 	})
 }
 
 // procurementReviewComplete completes Review Catalogue Solutions.
 func (s *Server) procurementReviewComplete(w http.ResponseWriter, r *http.Request) error {
 	return s.shortlistChange(w, r, func(p procurement.Procurement, u *auth.User) (string, string, error) {
-		err := procurement.CompleteReview(r.Context(), s.pool, s.now(), &u.ID, u.Scope(), p.ID, version(r))
+		err := s.procurements.CompleteReview(r.Context(), u.Actor(), p.ID, version(r))
 		next := "Next, score the solutions."
 		if p.Procedure == procurement.DirectAward {
 			next = "Next, award the contract."
 		}
-		return "The shortlist is completed. " + next, p.Path(), err
+		return "The shortlist is completed. " + next, procurementPath(p), err
 	})
 }
 
@@ -225,40 +234,62 @@ func (s *Server) procurementEvaluateForm(w http.ResponseWriter, r *http.Request)
 		f.Values[procurement.FieldScore(k.ItemID, k.CriterionID)] = strconv.Itoa(v)
 	}
 	rows, _ := scoreRows(p)
-	s.render(w, r, http.StatusOK, views.ProcurementEvaluate(s.procurementPage(r, p, "Evaluate"), s.procurementView(r, p), f,
-		rows, rankRows(p), closedReason(p, procurement.StepEvaluate)))
+	s.render(w, r, http.StatusOK, views.ProcurementEvaluate(views.ProcurementEvaluatePage{
+		Page:        s.procurementPage(r, p, "Evaluate"),
+		Procurement: s.procurementView(r, p),
+		Form:        f,
+		Rows:        rows,
+		Ranking:     rankRows(p),
+		Closed:      closedReason(p, procurement.StepEvaluate),
+	}))
 	return nil
 }
+
+// parseScoresForm reads the score of each shortlisted solution against
+// each criterion, and whether the person asked to complete Evaluate.
+func parseScoresForm(f *form, p procurement.Procurement) ([]procurement.ScoreInput, bool) {
+	var in []procurement.ScoreInput
+	for _, sl := range p.Shortlist {
+		for _, c := range p.Criteria {
+			field := procurement.FieldScore(sl.ItemID, c.ID)
+			// Only the cells the form had: a missing one is not a blank.
+			if _, ok := f.values[field]; ok {
+				in = append(in, procurement.ScoreInput{ItemID: sl.ItemID, CriterionID: c.ID, Score: f.values.Get(field)})
+			}
+		}
+	}
+	return in, f.values.Get(inputAction) == actionComplete
+}
+
+// The Evaluate form's button that completes the step, and the shortlist's
+// search box.
+const (
+	actionComplete = "complete"
+	inputQuery     = "q"
+)
 
 // procurementEvaluate saves the scores (action save), or saves them and
 // completes Evaluate (action complete).
 func (s *Server) procurementEvaluate(w http.ResponseWriter, r *http.Request) error {
-	if err := r.ParseForm(); err != nil {
-		return apperr.New(apperr.Invalid, "The form could not be read")
-	}
 	u := currentUser(r)
 	p, err := s.loadProcurement(r)
 	if err != nil {
 		return err
 	}
 	rows, fields := scoreRows(p)
-	var in []procurement.ScoreInput
-	for _, sl := range p.Shortlist {
-		for _, c := range p.Criteria {
-			field := procurement.FieldScore(sl.ItemID, c.ID)
-			// Only the cells the form had: a missing one is not a blank.
-			if _, ok := r.PostForm[field]; ok {
-				in = append(in, procurement.ScoreInput{ItemID: sl.ItemID, CriterionID: c.ID, Score: r.PostForm.Get(field)})
-			}
-		}
-	}
-	complete := r.PostForm.Get("action") == "complete"
-	err = procurement.SaveScores(r.Context(), s.pool, s.now(), &u.ID, u.Scope(), p.ID, version(r), in, complete)
+	in, complete := parseScoresForm(readForm(r), p)
+	err = s.procurements.SaveScores(r.Context(), u.Actor(), p.ID, version(r), in, complete)
 	if f, ok := formOf(err, r.PostForm, fields...); ok {
 		v := s.procurementView(r, p)
 		v.Version = version(r)
-		s.render(w, r, http.StatusBadRequest, views.ProcurementEvaluate(s.procurementPage(r, p, "Evaluate"), v, f,
-			rows, rankRows(p), closedReason(p, procurement.StepEvaluate)))
+		s.render(w, r, http.StatusBadRequest, views.ProcurementEvaluate(views.ProcurementEvaluatePage{
+			Page:        s.procurementPage(r, p, "Evaluate"),
+			Procurement: v,
+			Form:        f,
+			Rows:        rows,
+			Ranking:     rankRows(p),
+			Closed:      closedReason(p, procurement.StepEvaluate),
+		}))
 		return nil
 	}
 	if err != nil {
@@ -266,8 +297,8 @@ func (s *Server) procurementEvaluate(w http.ResponseWriter, r *http.Request) err
 	}
 	if complete {
 		s.flash(r.Context(), "Evaluate is completed. Next, award the contract.")
-		return redirect(w, r, p.Path())
+		return redirect(w, r, procurementPath(p))
 	}
 	s.flash(r.Context(), "The scores are saved.")
-	return redirect(w, r, p.Path()+"/evaluate")
+	return redirect(w, r, procurementPath(p)+"/evaluate")
 }

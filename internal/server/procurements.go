@@ -27,6 +27,11 @@ var (
 
 var procurementCrumbs = []views.Link{{Label: "Dashboard", Href: "/"}, {Label: "Procurements", Href: "/procurements"}}
 
+// procurementPath is the procurement's page.
+func procurementPath(p procurement.Procurement) string {
+	return "/procurements/" + strconv.FormatInt(p.ID, 10)
+}
+
 // procurementList lists the procurements in the user's scope.
 func (s *Server) procurementList(w http.ResponseWriter, r *http.Request) error {
 	u := currentUser(r)
@@ -43,8 +48,12 @@ func (s *Server) procurementList(w http.ResponseWriter, r *http.Request) error {
 		rows[i] = views.ProcurementRow{Href: "/procurements/" + strconv.FormatInt(p.ID, 10), Name: p.Name,
 			CCG: p.CCGName + " (" + p.CCGCode + ")", Procedure: p.Procedure.Name(), NextStep: next}
 	}
-	s.render(w, r, http.StatusOK, views.ProcurementList(s.page(r, "Procurements", views.Link{Label: "Dashboard", Href: "/"}), rows,
-		pager(res, "/procurements", url.Values{}), procurementWriters.allows(u)))
+	s.render(w, r, http.StatusOK, views.ProcurementList(views.ProcurementListPage{
+		Page:      s.page(r, "Procurements", views.Link{Label: "Dashboard", Href: "/"}),
+		Rows:      rows,
+		Pager:     pager(res, "/procurements", url.Values{}),
+		CanCreate: procurementWriters.allows(u),
+	}))
 	return nil
 }
 
@@ -68,21 +77,23 @@ func (s *Server) renderProcurementNew(w http.ResponseWriter, r *http.Request, st
 	if err != nil {
 		return err
 	}
-	s.render(w, r, status, views.ProcurementNew(s.page(r, "Start a procurement", procurementCrumbs...), f, ccgs))
+	s.render(w, r, status, views.ProcurementNew(views.ProcurementNewPage{
+		Page: s.page(r, "Start a procurement", procurementCrumbs...),
+		Form: f,
+		CCGs: ccgs,
+	}))
 	return nil
 }
 
 // procurementCreate starts a procurement.
 func (s *Server) procurementCreate(w http.ResponseWriter, r *http.Request) error {
-	if err := r.ParseForm(); err != nil {
-		return apperr.New(apperr.Invalid, "The form could not be read")
-	}
 	u := currentUser(r)
-	ccg := r.PostForm.Get("ccg")
+	form := readForm(r)
+	ccg := form.values.Get(views.ProcurementCCGInput)
 	if u.Role == auth.Buyer {
 		ccg = u.CCGCode // a buyer procures for their own CCG, whatever the form says
 	}
-	p, err := procurement.Create(r.Context(), s.pool, s.now(), &u.ID, u.Scope(), ccg, r.PostForm.Get("name"))
+	p, err := s.procurements.Create(r.Context(), u.Actor(), ccg, form.values.Get(views.ProcurementNameInput))
 	if f, ok := formOf(err, r.PostForm, procurement.FieldCCG, procurement.FieldName); ok {
 		return s.renderProcurementNew(w, r, http.StatusBadRequest, f)
 	}
@@ -90,7 +101,7 @@ func (s *Server) procurementCreate(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	s.flash(r.Context(), "Procurement started. Begin with Prepare.")
-	return redirect(w, r, p.Path())
+	return redirect(w, r, procurementPath(p))
 }
 
 // loadProcurement reads the procurement of the URL in the user's scope:
@@ -112,13 +123,16 @@ var stepPaths = map[procurement.Step]string{
 	procurement.StepManage:   "/manage",
 }
 
-// Task list tags, as the design system's task list uses them.
+// atTimeStamp is how the task list says when a step was completed.
+const atTimeStamp = "2 January 2006 at 15:04"
+
+// The task list's tones, as the design system's task list uses them: a
+// finished step reads as plain text (one that cannot start yet, muted),
+// one to do is blue, one begun aqua green.
 const (
-	tagDone     = "nhsuk-tag--no-colour nhsuk-tag--no-border nhsuk-u-font-weight-normal"
-	tagCannot   = tagDone + " nhsuk-u-secondary-text-colour"
-	tagToDo     = "nhsuk-tag--blue"
-	tagStarted  = "nhsuk-tag--aqua-green"
-	atTimeStamp = "2 January 2006 at 15:04"
+	toneDone    = views.ToneDone
+	toneToDo    = views.ToneProgress
+	toneStarted = views.ToneStarted
 )
 
 // started reports whether work on a step not yet completed has begun.
@@ -135,7 +149,7 @@ func started(p procurement.Procurement, st procurement.Step) bool {
 // procurementView fills what every procurement page shows.
 func (s *Server) procurementView(r *http.Request, p procurement.Procurement) views.ProcurementView {
 	v := views.ProcurementView{
-		ID: p.ID, Path: p.Path(), Name: p.Name, CCGCode: p.CCGCode, CCGName: p.CCGName, Procedure: p.Procedure.Name(),
+		ID: p.ID, Path: procurementPath(p), Name: p.Name, CCGCode: p.CCGCode, CCGName: p.CCGName, Procedure: p.Procedure.Name(),
 		Version: p.Version, CanEdit: procurementWriters.allows(currentUser(r)),
 		CallOffID: p.CallOffID, LatestCallOffID: p.LatestCallOffID, OrderStatus: p.LatestOrderStatus.Name(), OrderSigned: p.OrderSigned(),
 		Awarded: p.State(procurement.StepAward).Status == procurement.Completed,
@@ -144,23 +158,23 @@ func (s *Server) procurementView(r *http.Request, p procurement.Procurement) vie
 		v.Winner = w.Name + " (" + w.SupplierName + ")"
 	}
 	for _, st := range p.Steps {
-		t := views.TaskView{Key: string(st.Step), Name: st.Step.Name(), Href: p.Path() + stepPaths[st.Step]}
+		t := views.TaskView{Key: string(st.Step), Name: st.Step.Name(), Href: procurementPath(p) + stepPaths[st.Step]}
 		switch {
 		case st.Status == procurement.Completed:
-			t.Status, t.TagClass = "Completed", tagDone
+			t.Status, t.Tone = "Completed", toneDone
 			if st.CompletedAt != nil {
 				t.Hint = "Completed by " + st.CompletedBy + " on " + st.CompletedAt.In(dates.London).Format(atTimeStamp)
 			}
 		case st.Status == procurement.Skipped:
-			t.Status, t.TagClass, t.Href = "Skipped", tagDone, ""
+			t.Status, t.Tone, t.Href = "Skipped", toneDone, ""
 			t.Hint = "A Direct Award skips this step"
 		case !p.CanStart(st.Step):
-			t.Status, t.TagClass, t.Href = "Cannot start yet", tagCannot, ""
+			t.Status, t.Tone, t.Muted, t.Href = "Cannot start yet", toneDone, true, ""
 			t.Hint = "Complete " + p.Needs(st.Step).Name() + " first"
 		case started(p, st.Step):
-			t.Status, t.TagClass = "In progress", tagStarted
+			t.Status, t.Tone = "In progress", toneStarted
 		default:
-			t.Status, t.TagClass = "Not started", tagToDo
+			t.Status, t.Tone = "Not started", toneToDo
 		}
 		v.Steps = append(v.Steps, t)
 	}
@@ -176,7 +190,7 @@ func (s *Server) procurementView(r *http.Request, p procurement.Procurement) vie
 // procurementPage is the page of a step, with breadcrumbs back to the
 // procurement.
 func (s *Server) procurementPage(r *http.Request, p procurement.Procurement, title string) views.Page {
-	return s.page(r, title, append(append([]views.Link{}, procurementCrumbs...), views.Link{Label: p.Name, Href: p.Path()})...)
+	return s.page(r, title, append(append([]views.Link{}, procurementCrumbs...), views.Link{Label: p.Name, Href: procurementPath(p)})...)
 }
 
 // closedReason is why a step cannot change now, "" when it can.
@@ -193,7 +207,10 @@ func (s *Server) procurementShow(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.render(w, r, http.StatusOK, views.ProcurementPage(s.page(r, p.Name, procurementCrumbs...), s.procurementView(r, p)))
+	s.render(w, r, http.StatusOK, views.ProcurementPage(views.ProcurementShowPage{
+		Page:        s.page(r, p.Name, procurementCrumbs...),
+		Procurement: s.procurementView(r, p),
+	}))
 	return nil
 }
 

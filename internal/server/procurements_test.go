@@ -192,7 +192,7 @@ func TestBuyerRunsAProcurementToItsOrder(t *testing.T) {
 // date, and signs it, as the order pages would.
 func completeOrder(t *testing.T, app *testApp, callOff string) {
 	t.Helper()
-	ctx, scope, now := context.Background(), org.OnlyCCG("16C"), app.clock()
+	ctx, scope := context.Background(), org.OnlyCCG("16C")
 	get := func() order.Order {
 		o, err := order.Get(ctx, app.pool, scope, callOff)
 		if err != nil {
@@ -201,15 +201,15 @@ func completeOrder(t *testing.T, app *testApp, callOff string) {
 		return o
 	}
 	it := get().Items[0]
-	if err := order.SetFunding(ctx, app.pool, now, nil, scope, callOff, get().Version, it.ID, 1); err != nil {
+	if err := app.srv.orders.SetFunding(ctx, org.Actor{Scope: scope}, callOff, get().Version, it.ID, 1); err != nil {
 		t.Fatal(err)
 	}
 	day := dates.Date(2027, 1, 4)
-	if err := order.SaveRecipients(ctx, app.pool, now, nil, scope, callOff, get().Version, it.ID,
+	if err := app.srv.orders.SaveRecipients(ctx, org.Actor{Scope: scope}, callOff, get().Version, it.ID,
 		[]order.RecipientInput{{Practice: "A81001", PlannedDelivery: &day}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := order.Complete(ctx, app.pool, now, nil, scope, callOff, get().Version); err != nil {
+	if err := app.srv.orders.Complete(ctx, org.Actor{Scope: scope}, callOff, get().Version); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -120,26 +120,26 @@ func TestReconciliationPageFollowsEveryLedgerChange(t *testing.T) {
 	})
 
 	step("an order's completion", false, func() error {
-		o, err := order.Create(ctx, app.pool, app.now, &buyer, scope, order.Details{CCGCode: "16C", SupplierID: "10000",
+		o, err := app.srv.orders.Create(ctx, org.UserActor(buyer, scope), order.Details{CCGCode: "16C", SupplierID: "10000",
 			Description: "Consultations", Commencement: dates.Date(2026, 11, 1), InitialPeriod: 12, MaximumTerm: 36})
 		if err != nil {
 			return err
 		}
 		callOff = o.CallOffID()
-		if err := order.AddItem(ctx, app.pool, app.now, &buyer, scope, callOff, o.Version, "10000-002"); err != nil {
+		if _, err := app.srv.orders.AddItem(ctx, org.UserActor(buyer, scope), callOff, o.Version, "10000-002"); err != nil {
 			return err
 		}
 		if o, err = order.Get(ctx, app.pool, scope, callOff); err != nil {
 			return err
 		}
-		if err := order.SetFunding(ctx, app.pool, app.now, &buyer, scope, callOff, o.Version, o.Items[0].ID, 1); err != nil {
+		if err := app.srv.orders.SetFunding(ctx, org.UserActor(buyer, scope), callOff, o.Version, o.Items[0].ID, 1); err != nil {
 			return err
 		}
 		if o, err = order.Get(ctx, app.pool, scope, callOff); err != nil {
 			return err
 		}
 		planned := dates.Date(2026, 11, 2)
-		if err := order.SaveRecipients(ctx, app.pool, app.now, &buyer, scope, callOff, o.Version, o.Items[0].ID,
+		if err := app.srv.orders.SaveRecipients(ctx, org.UserActor(buyer, scope), callOff, o.Version, o.Items[0].ID,
 			[]order.RecipientInput{{Practice: "A81002", PlannedDelivery: &planned}}); err != nil {
 			return err
 		}
@@ -148,7 +148,7 @@ func TestReconciliationPageFollowsEveryLedgerChange(t *testing.T) {
 		}
 		// Completion plans the services: none is live, so no line moves,
 		// but the version must (the cache cannot tell what a change did).
-		return order.Complete(ctx, app.pool, app.now, &buyer, scope, callOff, o.Version)
+		return app.srv.orders.Complete(ctx, org.UserActor(buyer, scope), callOff, o.Version)
 	})
 
 	// The order's service goes live on 2 November, as a return would say.
@@ -161,7 +161,7 @@ func TestReconciliationPageFollowsEveryLedgerChange(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		return order.Terminate(ctx, app.pool, app.now, &buyer, scope, callOff, o.Version, "Practice merged", dates.Date(2026, 11, 28))
+		return app.srv.orders.Terminate(ctx, org.UserActor(buyer, scope), callOff, o.Version, "Practice merged", dates.Date(2026, 11, 28))
 	})
 
 	step("a continuity agreement change", true, func() error {

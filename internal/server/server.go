@@ -20,7 +20,9 @@ import (
 	"ccgtracker/internal/config"
 	"ccgtracker/internal/ledger"
 	"ccgtracker/internal/nightly"
+	"ccgtracker/internal/order"
 	"ccgtracker/internal/org"
+	"ccgtracker/internal/procurement"
 	"ccgtracker/internal/tracker"
 	"ccgtracker/web"
 )
@@ -29,12 +31,6 @@ import (
 type Server struct {
 	cfg      config.Config
 	pool     *pgxpool.Pool
-	billing  *billing.Service // reconciliation, computed once per input version, and closing months
-	ledger   *ledger.Store    // the service ledger's and agreements' commands
-	tracker  *tracker.Store   // the returns' commands
-	nightly  *nightly.Store   // the night's run, for "Run now"
-	users    *auth.Store      // the users, their links and sign-ins
-	orgs     *org.Store       // CCGs' due days, the ODS and list-size imports
 	log      *slog.Logger
 	sessions *scs.SessionManager
 	static   fs.FS
@@ -47,6 +43,16 @@ type Server struct {
 	pageAccess map[string]access
 	// downloads holds a token for each download streaming (stream.go).
 	downloads chan struct{}
+
+	// The domain packages' commands, each store on the server's clock.
+	billing      *billing.Service // reconciliation, computed once per input version, and closing months
+	ledger       *ledger.Store    // the service ledger's and agreements' commands
+	tracker      *tracker.Store   // the returns' commands
+	nightly      *nightly.Store   // the night's run, for "Run now"
+	users        *auth.Store      // the users, their links and sign-ins
+	orgs         *org.Store       // CCGs' due days, the ODS and list-size imports
+	orders       *order.Store     // call-off orders, their items and recipients
+	procurements *procurement.Store
 }
 
 // Option changes a default of New, for tests.
@@ -86,6 +92,8 @@ func New(cfg config.Config, pool *pgxpool.Pool, log *slog.Logger, opts ...Option
 	s.nightly = nightly.NewStore(pool, clock)
 	s.users = auth.NewStore(pool, clock)
 	s.orgs = org.NewStore(pool, clock)
+	s.orders = order.NewStore(pool, clock)
+	s.procurements = procurement.NewStore(pool, clock)
 	s.downloads = make(chan struct{}, downloadSlots(int(pool.Config().MaxConns)))
 	// Expired sessions are deleted by the housekeeping of `tracker serve`.
 	// The store records each session's user, so a change to a user can

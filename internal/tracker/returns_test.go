@@ -59,22 +59,24 @@ func newFixture(t *testing.T) *fixture {
 	// An order of Anywhere Consult from 1 October 2026 for 24 months,
 	// planned at three practices from 1 November.
 	orderNow := time.Date(2026, 10, 1, 9, 0, 0, 0, time.UTC)
-	o, err := order.Create(ctx, pool, orderNow, f.buyer, f.scope, order.Details{CCGCode: "16C", SupplierID: "10000",
+	orders := order.NewStore(pool, func() time.Time { return orderNow })
+	o, err := orders.Create(ctx, org.Actor{ID: f.buyer, Scope: f.scope}, order.Details{CCGCode: "16C", SupplierID: "10000",
 		Description: "Anywhere Consult", Commencement: dates.Date(2026, 10, 1), InitialPeriod: 12, MaximumTerm: 24})
 	must(t, err)
 	id1 := o.CallOffID()
-	must(t, order.AddItem(ctx, pool, orderNow, f.buyer, f.scope, id1, o.Version, "10000-002"))
+	_, err = orders.AddItem(ctx, org.Actor{ID: f.buyer, Scope: f.scope}, id1, o.Version, "10000-002")
+	must(t, err)
 	o, _ = order.Get(ctx, pool, f.scope, id1)
-	must(t, order.SetFunding(ctx, pool, orderNow, f.buyer, f.scope, id1, o.Version, o.Items[0].ID, 1))
+	must(t, orders.SetFunding(ctx, org.Actor{ID: f.buyer, Scope: f.scope}, id1, o.Version, o.Items[0].ID, 1))
 	o, _ = order.Get(ctx, pool, f.scope, id1)
 	nov1 := dates.Date(2026, 11, 1)
 	var in []order.RecipientInput
 	for _, code := range []string{"A81001", "A81002", "A81004"} {
 		in = append(in, order.RecipientInput{Practice: code, PlannedDelivery: &nov1})
 	}
-	must(t, order.SaveRecipients(ctx, pool, orderNow, f.buyer, f.scope, id1, o.Version, o.Items[0].ID, in))
+	must(t, orders.SaveRecipients(ctx, org.Actor{ID: f.buyer, Scope: f.scope}, id1, o.Version, o.Items[0].ID, in))
 	o, _ = order.Get(ctx, pool, f.scope, id1)
-	must(t, order.Complete(ctx, pool, orderNow, f.buyer, f.scope, id1, o.Version))
+	must(t, orders.Complete(ctx, org.Actor{ID: f.buyer, Scope: f.scope}, id1, o.Version))
 	rows, err := pool.Query(ctx, `SELECT 'SI' || id || '-' || practice_code FROM service_instances WHERE order_id IS NOT NULL ORDER BY practice_code`)
 	must(t, err)
 	f.planned, err = pgx.CollectRows(rows, pgx.RowTo[string])
