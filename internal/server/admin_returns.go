@@ -121,8 +121,10 @@ func (s *Server) adminReturnsIssue(w http.ResponseWriter, r *http.Request) error
 			return err
 		}
 		if pv.Past {
-			s.render(w, r, http.StatusOK, views.AdminReturnsConfirm(s.page(r, "Issue the returns for "+p.Name(), views.Link{Label: "Issue monthly returns", Href: "/admin/returns"}),
-				views.IssueConfirmView{Period: p.String(), PeriodName: p.Name(), Issue: pv.Issue, Late: pv.Late}))
+			s.render(w, r, http.StatusOK, views.AdminReturnsConfirm(views.IssueConfirmView{
+				Page:   s.page(r, "Issue the returns for "+p.Name(), views.Link{Label: "Issue monthly returns", Href: "/admin/returns"}),
+				Period: p.String(), PeriodName: p.Name(), Issue: pv.Issue, Late: pv.Late,
+			}))
 			return nil
 		}
 	}

@@ -247,7 +247,3 @@ func returnTone(st tracker.Status) views.Tone {
 	}
 	return views.ToneNeutral
 }
-
-// returnTag is returnTone's tag classes, for the pages still on
-// views.StatusTag.
-func returnTag(st tracker.Status) string { return returnTone(st).Class() }

@@ -187,5 +187,5 @@ func setPasswordPath(token string) string { return "/set-password/" + token }
 // expired and used links all read the same.
 func (s *Server) linkNotValid(w http.ResponseWriter, r *http.Request) {
 	const heading = "This link cannot be used"
-	s.render(w, r, http.StatusNotFound, views.ErrorPage(s.page(r, heading), heading, apperr.MessageOf(auth.ErrLinkNotValid)))
+	s.render(w, r, http.StatusNotFound, views.ErrorPage(views.ErrorView{Page: s.page(r, heading), Heading: heading, Message: apperr.MessageOf(auth.ErrLinkNotValid)}))
 }

@@ -47,8 +47,8 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		s.log.WarnContext(r.Context(), "database unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
 		w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds))
 		heading = "Sorry, the service is unavailable"
-		s.render(w, r, http.StatusServiceUnavailable, views.ErrorPage(s.page(r, heading), heading,
-			"The service is very busy or cannot reach its database just now. Try again in a minute. Nothing you sent has been saved unless the page told you it was."))
+		s.render(w, r, http.StatusServiceUnavailable, views.ErrorPage(views.ErrorView{Page: s.page(r, heading), Heading: heading,
+			Message: "The service is very busy or cannot reach its database just now. Try again in a minute. Nothing you sent has been saved unless the page told you it was."}))
 		return
 	}
 	switch code {
@@ -71,7 +71,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if status != http.StatusInternalServerError {
 		s.log.InfoContext(r.Context(), "request refused", "status", status, "path", r.URL.Path, "reason", err.Error())
 	}
-	s.render(w, r, status, views.ErrorPage(s.page(r, heading), heading, message))
+	s.render(w, r, status, views.ErrorPage(views.ErrorView{Page: s.page(r, heading), Heading: heading, Message: message}))
 }
 
 // render writes a component with a status. Pages are never cached: they

@@ -225,3 +225,10 @@ func (t Tone) Class() string {
 	}
 	return "nhsuk-tag--grey"
 }
+
+// ErrorView is a page that says why a request could not be answered: not
+// found, not allowed, busy, or broken (with the reference to quote).
+type ErrorView struct {
+	Page             Page
+	Heading, Message string
+}
