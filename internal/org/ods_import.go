@@ -242,8 +242,9 @@ func (e *ODSFileError) Unwrap() error {
 
 // ODSFollowUp is work that must commit with an ODS import, on what it
 // changed: the tracker's proposals to the CCGs (internal/tracker), which
-// this package cannot import.
-type ODSFollowUp func(ctx context.Context, tx pgx.Tx, importID int64, report ODSReport) error
+// this package cannot import. It returns counts of what it did, which the
+// import adds to its history (org is the one writer of imports).
+type ODSFollowUp func(ctx context.Context, tx pgx.Tx, importID int64, report ODSReport) (map[string]int, error)
 
 // ImportODS updates practices from an ODS practice file (epraccur). A file
 // with any bad row changes nothing and returns an *ODSFileError. Otherwise,
@@ -282,8 +283,15 @@ func (s *Store) ImportODS(ctx context.Context, a Actor, fileName string, r io.Re
 			map[string]any{"inserted": inserted, "updated": updated}).Scan(&importID); err != nil {
 			return fmt.Errorf("record the import: %w", err)
 		}
-		if then != nil {
-			return then(ctx, tx, importID, report)
+		if then == nil {
+			return nil
+		}
+		more, err := then(ctx, tx, importID, report)
+		if err != nil || len(more) == 0 {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE imports SET counts = counts || $2 WHERE id = $1`, importID, more); err != nil {
+			return fmt.Errorf("record the follow-up's counts: %w", err)
 		}
 		return nil
 	})

@@ -109,14 +109,11 @@ func (p Proposal) Words() string {
 func (s *Store) ImportODS(ctx context.Context, a org.Actor, fileName string, r io.Reader) (org.ODSReport, int64, int, error) {
 	now := s.now()
 	made := 0
-	rep, id, err := org.NewStore(s.pool, func() time.Time { return now }).ImportODS(ctx, a, fileName, r, func(ctx context.Context, tx pgx.Tx, importID int64, rep org.ODSReport) error {
+	rep, id, err := org.NewStore(s.pool, func() time.Time { return now }).ImportODS(ctx, a, fileName, r, func(ctx context.Context, tx pgx.Tx, importID int64, rep org.ODSReport) (map[string]int, error) {
 		var err error
-		if made, err = propose(ctx, tx, now, a, importID, rep); err != nil {
-			return err
-		}
+		made, err = propose(ctx, tx, now, a, importID, rep)
 		// The history of imports counts the proposals it made too.
-		_, err = tx.Exec(ctx, `UPDATE imports SET counts = counts || jsonb_build_object('proposals', $2::int) WHERE id = $1`, importID, made)
-		return err
+		return map[string]int{"proposals": made}, err
 	})
 	return rep, id, made, err
 }
