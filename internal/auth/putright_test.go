@@ -226,7 +226,7 @@ func TestPasswordLinkIsEmailedInItsTransaction(t *testing.T) {
 	must(t, err)
 	b, err := users.CreateUser(ctx, org.System(), auth.NewUser{Email: "b@example.nhs.uk", Name: "Bea", Role: auth.Buyer, CCGCode: "16C"})
 	must(t, err)
-	token, err := users.IssuePasswordLink(ctx, admin.Actor(), b.ID, setPasswordPage)
+	token, err := users.IssuePasswordLink(ctx, admin.Actor(), b.ID)
 	must(t, err)
 	var to, path, body string
 	var userID int64
@@ -240,7 +240,7 @@ func TestPasswordLinkIsEmailedInItsTransaction(t *testing.T) {
 	}
 	// A refused link (deactivated user) queues nothing.
 	must(t, users.Deactivate(ctx, admin.Actor(), b.ID))
-	if _, err := users.IssuePasswordLink(ctx, admin.Actor(), b.ID, setPasswordPage); !apperr.Is(err, apperr.Invalid) {
+	if _, err := users.IssuePasswordLink(ctx, admin.Actor(), b.ID); !apperr.Is(err, apperr.Invalid) {
 		t.Errorf("link for a deactivated user: %v", err)
 	}
 	var n int
@@ -249,10 +249,6 @@ func TestPasswordLinkIsEmailedInItsTransaction(t *testing.T) {
 		t.Errorf("%d messages, want the one link", n)
 	}
 }
-
-// setPasswordPage is the server's set-password page, where the emailed
-// link goes.
-func setPasswordPage(token string) string { return "/set-password/" + token }
 
 func must(t *testing.T, err error) {
 	t.Helper()

@@ -13,6 +13,7 @@ import (
 	"ccgtracker/internal/apperr"
 	"ccgtracker/internal/audit"
 	"ccgtracker/internal/dates"
+	"ccgtracker/internal/links"
 	"ccgtracker/internal/org"
 	"ccgtracker/internal/outbox"
 	"ccgtracker/internal/postgres"
@@ -35,10 +36,8 @@ func hashToken(token string) []byte {
 //
 // The link is also emailed to the user through the outbox, queued in the
 // same transaction (a link that could not be stored is never sent); the
-// admin still sees it once, to pass on if the email does not arrive. The
-// email links to page(token), the page where the token is used: auth
-// knows the token, the server knows its address.
-func (s *Store) IssuePasswordLink(ctx context.Context, a org.Actor, userID int64, page func(token string) string) (string, error) {
+// admin still sees it once, to pass on if the email does not arrive.
+func (s *Store) IssuePasswordLink(ctx context.Context, a org.Actor, userID int64) (string, error) {
 	now := s.now()
 	raw := make([]byte, 32)
 	if _, err := rand.Read(raw); err != nil {
@@ -70,7 +69,7 @@ func (s *Store) IssuePasswordLink(ctx context.Context, a org.Actor, userID int64
 			Body: fmt.Sprintf("Dear %s,\n\nAn administrator has given you an account on the CCG Order Tracker (%s). "+
 				"Use this link to set your password. It works once, until %s (London time); if it has expired, ask an administrator for a new one.",
 				u.Name, u.Role.Name(), now.Add(PasswordLinkLifetime).In(dates.London).Format("15:04 on 2 January 2006")),
-			Path: page(token),
+			Path: links.SetPassword(token),
 		}); err != nil {
 			return err
 		}

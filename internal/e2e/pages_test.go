@@ -404,7 +404,7 @@ func pageFixtures(t *testing.T, pool *pgxpool.Pool) (map[string][]string, sweepO
 		t.Fatalf("%q is no service reference", live)
 	}
 	service = id
-	token, err := auth.NewStore(pool, testkit.NewClock(now).Now).IssuePasswordLink(ctx, org.UserActor(adminID, org.AllCCGs()), otherBuyerID, func(token string) string { return "/set-password/" + token })
+	token, err := auth.NewStore(pool, testkit.NewClock(now).Now).IssuePasswordLink(ctx, org.UserActor(adminID, org.AllCCGs()), otherBuyerID)
 	must(err)
 	// The month before last, issued and now late everywhere, and the
 	// nightly job run: its record on the jobs page, reminders in the

@@ -19,6 +19,7 @@ import (
 	"ccgtracker/internal/auth"
 	"ccgtracker/internal/dates"
 	"ccgtracker/internal/ledger"
+	"ccgtracker/internal/links"
 	"ccgtracker/internal/org"
 	"ccgtracker/internal/outbox"
 	"ccgtracker/internal/postgres"
@@ -171,7 +172,7 @@ func queueReminders(ctx context.Context, tx pgx.Tx, now, day time.Time) (int, er
 		}
 		key := fmt.Sprintf("%s:%d:%d:%s", kind, r.ReturnID, r.UserID, day.Format(time.DateOnly))
 		ok, err := outbox.Enqueue(ctx, tx, now, outbox.Message{Key: key, Kind: kind, UserID: r.UserID, To: r.Email,
-			Subject: subject, Body: body, Path: "/ccgs/" + r.CCGCode + "/returns/" + p.String()})
+			Subject: subject, Body: body, Path: links.Return(r.CCGCode, p.String())})
 		if err != nil {
 			return 0, err
 		}
@@ -202,7 +203,7 @@ func queueReminders(ctx context.Context, tx pgx.Tx, now, day time.Time) (int, er
 	body := "These returns are past their due date and not submitted:\n\n" + strings.Join(lines, "\n")
 	for _, rv := range reviewers {
 		ok, err := outbox.Enqueue(ctx, tx, now, outbox.Message{Key: fmt.Sprintf("late_digest:%d:%s", rv.ID, day.Format(time.DateOnly)),
-			Kind: outbox.LateDigest, UserID: rv.ID, To: rv.Email, Subject: subject, Body: body, Path: "/returns"})
+			Kind: outbox.LateDigest, UserID: rv.ID, To: rv.Email, Subject: subject, Body: body, Path: links.ReviewQueue()})
 		if err != nil {
 			return 0, err
 		}

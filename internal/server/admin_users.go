@@ -14,6 +14,7 @@ import (
 	"ccgtracker/internal/audit"
 	"ccgtracker/internal/auth"
 	"ccgtracker/internal/dates"
+	"ccgtracker/internal/links"
 	"ccgtracker/internal/org"
 	"ccgtracker/internal/paging"
 	"ccgtracker/web/views"
@@ -184,11 +185,11 @@ func (s *Server) adminPasswordLink(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	token, err := s.users.IssuePasswordLink(r.Context(), currentUser(r).Actor(), id, setPasswordPath)
+	token, err := s.users.IssuePasswordLink(r.Context(), currentUser(r).Actor(), id)
 	if err != nil {
 		return err
 	}
-	return s.renderAdminUser(w, r, s.cfg.BaseURL.String()+setPasswordPath(token))
+	return s.renderAdminUser(w, r, s.cfg.BaseURL.String()+links.SetPassword(token))
 }
 
 // adminEditUser shows the form that changes a user's name, role and CCG.

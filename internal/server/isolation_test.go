@@ -161,7 +161,7 @@ func newSweepFixture(t *testing.T, app *returnApp, buyer03Q, buyer16C *client) *
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f.token, err = users.IssuePasswordLink(ctx, org.UserActor(admin, org.AllCCGs()), u.ID, setPasswordPath); err != nil {
+	if f.token, err = users.IssuePasswordLink(ctx, org.UserActor(admin, org.AllCCGs()), u.ID); err != nil {
 		t.Fatal(err)
 	}
 	f.secrets = []string{sweepMarker, ccgName, practiceName}

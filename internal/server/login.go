@@ -12,6 +12,7 @@ import (
 
 	"ccgtracker/internal/apperr"
 	"ccgtracker/internal/auth"
+	"ccgtracker/internal/links"
 	"ccgtracker/web/views"
 )
 
@@ -131,7 +132,7 @@ func (s *Server) setPasswordPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.render(w, r, http.StatusOK, views.SetPassword(views.SetPasswordPage{Page: s.page(r, "Set your password"), Email: u.Email, Action: setPasswordPath(token)}))
+	s.render(w, r, http.StatusOK, views.SetPassword(views.SetPasswordPage{Page: s.page(r, "Set your password"), Email: u.Email, Action: links.SetPassword(token)}))
 	return nil
 }
 
@@ -165,7 +166,7 @@ func (s *Server) setPassword(w http.ResponseWriter, r *http.Request) error {
 			return lerr
 		}
 		f.Values = map[string]string{}
-		s.render(w, r, http.StatusBadRequest, views.SetPassword(views.SetPasswordPage{Page: s.page(r, "Set your password"), Form: f, Email: linkUser.Email, Action: setPasswordPath(token)}))
+		s.render(w, r, http.StatusBadRequest, views.SetPassword(views.SetPasswordPage{Page: s.page(r, "Set your password"), Form: f, Email: linkUser.Email, Action: links.SetPassword(token)}))
 		return nil
 	}
 	if err != nil {
@@ -177,11 +178,6 @@ func (s *Server) setPassword(w http.ResponseWriter, r *http.Request) error {
 	s.flash(r.Context(), "Your password is set. You are signed in.")
 	return redirect(w, r, "/")
 }
-
-// setPasswordPath is the page of a set-password link (the route table's
-// /set-password/{token}), the address the admin is shown and the form
-// posts to.
-func setPasswordPath(token string) string { return "/set-password/" + token }
 
 // linkNotValid says why a set-password link cannot be used (404): unknown,
 // expired and used links all read the same.

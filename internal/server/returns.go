@@ -13,6 +13,7 @@ import (
 	"ccgtracker/internal/auth"
 	"ccgtracker/internal/dates"
 	"ccgtracker/internal/ledger"
+	"ccgtracker/internal/links"
 	"ccgtracker/internal/tracker"
 	"ccgtracker/web/views"
 )
@@ -41,7 +42,7 @@ var (
 func correctsName(c string) string { return tracker.CorrectsName(c) }
 
 func returnHref(ret tracker.Return) string {
-	return "/ccgs/" + ret.CCGCode + "/returns/" + ret.Period.String()
+	return links.Return(ret.CCGCode, ret.Period.String())
 }
 
 // loadReturn reads the return the URL names, in the user's scope: another

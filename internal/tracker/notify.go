@@ -10,6 +10,7 @@ import (
 
 	"ccgtracker/internal/auth"
 	"ccgtracker/internal/dates"
+	"ccgtracker/internal/links"
 	"ccgtracker/internal/outbox"
 )
 
@@ -18,7 +19,7 @@ import (
 // and the version the change made, so a message is queued once per event.
 
 // returnPath is the return's page, which the messages link to.
-func returnPath(r Return) string { return "/ccgs/" + r.CCGCode + "/returns/" + r.Period.String() }
+func returnPath(r Return) string { return links.Return(r.CCGCode, r.Period.String()) }
 
 // lineWords describes a change line as a buyer reads it.
 func lineWords(l Line) string {
