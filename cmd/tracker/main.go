@@ -376,9 +376,9 @@ func importFile(ctx context.Context, pool *pgxpool.Pool, args []string, stdout i
 		fmt.Fprint(stdout, report.Summary())
 		return nil
 	}
-	by := org.ImportedBy{FileName: filepath.Base(args[1])}
+	name := filepath.Base(args[1]) // the history of imports names the file
 	if args[0] == "list-sizes" {
-		report, err := org.NewStore(pool, time.Now).ImportListSizes(ctx, org.System(), by.FileName, f)
+		report, err := org.NewStore(pool, time.Now).ImportListSizes(ctx, org.System(), name, f)
 		if err != nil {
 			return err
 		}
@@ -386,7 +386,7 @@ func importFile(ctx context.Context, pool *pgxpool.Pool, args []string, stdout i
 		return nil
 	}
 	// Through the tracker: the import's changes become the CCGs' proposals.
-	report, _, proposals, err := tracker.NewStore(pool, time.Now).ImportODS(ctx, org.System(), filepath.Base(args[1]), f)
+	report, _, proposals, err := tracker.NewStore(pool, time.Now).ImportODS(ctx, org.System(), name, f)
 	if err != nil {
 		return err
 	}

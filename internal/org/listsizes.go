@@ -265,13 +265,6 @@ func (r ListSizeReport) Summary() string {
 	return b.String()
 }
 
-// ImportedBy is who ran an import and on which file, as
-// tracker.ImportODS is told it; the Store's imports take the Actor and
-// the file's name.
-type ImportedBy struct {
-	ActorID  *int64 // nil: the command line
-	FileName string
-}
 
 // listSizeLock serialises list-size imports: each compares the file with
 // the extracts as they are.
