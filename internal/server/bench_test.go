@@ -39,7 +39,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"ccgtracker/internal/auth"
@@ -80,12 +79,7 @@ func benchReconciliation(b *testing.B, dbURL string, first time.Time) {
 		b.Fatal(err)
 	}
 	defer pool.Close()
-	if err := postgres.Tx(ctx, pool, func(tx pgx.Tx) error {
-		_, err := auth.SeedDemoUsers(ctx, tx, time.Now())
-		return err
-	}); err != nil {
-		b.Fatal(err)
-	}
+	testkit.DemoUsers(b, pool)
 	ts := httptest.NewUnstartedServer(nil)
 	cfg, err := config.Load(func(k string) string {
 		if k == "BASE_URL" {

@@ -15,14 +15,13 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"ccgtracker/internal/auth"
 	"ccgtracker/internal/config"
 	"ccgtracker/internal/dates"
-	"ccgtracker/internal/postgres"
 	"ccgtracker/internal/postgres/pgtest"
+	"ccgtracker/internal/testkit"
 )
 
 // testApp is a running server on a fresh database with the demo users.
@@ -54,13 +53,7 @@ func newTestAppOn(t *testing.T, pool *pgxpool.Pool, env map[string]string, opts 
 // by listen (nil: as it is), to shape its sockets.
 func newTestAppListening(t *testing.T, pool *pgxpool.Pool, listen func(net.Listener) net.Listener, env map[string]string, opts ...Option) *testApp {
 	t.Helper()
-	ctx := context.Background()
-	if err := postgres.Tx(ctx, pool, func(tx pgx.Tx) error {
-		_, err := auth.SeedDemoUsers(ctx, tx, time.Now())
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
+	testkit.DemoUsers(t, pool)
 	a := &testApp{t: t, pool: pool, now: time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)}
 	a.ts = httptest.NewUnstartedServer(nil)
 	if env == nil {
