@@ -126,33 +126,11 @@ func (s *Server) renderAgreement(w http.ResponseWriter, r *http.Request, status 
 	return nil
 }
 
-// fieldInput is the input of a form that a problem with a domain's field
-// (by meaning) is shown beside, and the error summary links to.
-type fieldInput struct{ field, input string }
-
-// refusedForm is the form shown again with what is wrong (formOf), each
-// problem keyed by its field's input, in the order of inputs.
-func refusedForm(err error, values url.Values, inputs []fieldInput) (views.Form, bool) {
-	order := make([]string, len(inputs))
-	for i, fi := range inputs {
-		order[i] = fi.field
-	}
-	f, ok := formOf(err, values, order...)
-	for i, e := range f.Errors {
-		for _, fi := range inputs {
-			if e.Field == fi.field {
-				f.Errors[i].Field = fi.input
-			}
-		}
-	}
-	return f, ok
-}
-
 // addServiceInputs are the add-a-service form's inputs, by field.
-var addServiceInputs = []fieldInput{
-	{ledger.FieldPractice, views.AddServicePracticeInput},
-	{ledger.FieldItem, views.AddServiceItemInput},
-	{ledger.FieldStart, views.DateFieldID(views.AddServiceStartInput)},
+var addServiceInputs = inputs{
+	ledger.FieldPractice: views.AddServicePracticeInput,
+	ledger.FieldItem:     views.AddServiceItemInput,
+	ledger.FieldStart:    views.DateInputID(views.AddServiceStartInput),
 }
 
 // parseAddServiceForm reads the form adding a service to an agreement; a
@@ -166,9 +144,9 @@ func parseAddServiceForm(f *form) ledger.AgreementService {
 }
 
 // cancellationInputs are the cancellation form's inputs, by field.
-var cancellationInputs = []fieldInput{
-	{ledger.FieldCancelPractice, views.CancelPracticeInput},
-	{ledger.FieldCancelDate, views.DateFieldID(views.CancelDateInput)},
+var cancellationInputs = inputs{
+	ledger.FieldCancelPractice: views.CancelPracticeInput,
+	ledger.FieldCancelDate:     views.DateInputID(views.CancelDateInput),
 }
 
 // parseCancellationForm reads the form recording a practice's
@@ -190,7 +168,7 @@ func (s *Server) agreementAddService(w http.ResponseWriter, r *http.Request) err
 	f := readForm(r)
 	inst, err := s.ledger.AddAgreementService(r.Context(), u.Actor(), c.Code, a.ID, parseAddServiceForm(f))
 	err = f.check(err)
-	if f, ok := refusedForm(err, r.PostForm, addServiceInputs); ok {
+	if f, ok := formAt(err, r.PostForm, addServiceInputs.of, ledger.FieldPractice, ledger.FieldItem, ledger.FieldStart); ok {
 		return s.renderAgreement(w, r, http.StatusBadRequest, f, views.Form{})
 	}
 	if err != nil {
@@ -211,7 +189,7 @@ func (s *Server) agreementCancel(w http.ResponseWriter, r *http.Request) error {
 	cancellation := parseCancellationForm(f)
 	n, err := s.ledger.RecordAgreementCancellation(r.Context(), u.Actor(), c.Code, a.ID, cancellation)
 	err = f.check(err)
-	if f, ok := refusedForm(err, r.PostForm, cancellationInputs); ok {
+	if f, ok := formAt(err, r.PostForm, cancellationInputs.of, ledger.FieldCancelPractice, ledger.FieldCancelDate); ok {
 		return s.renderAgreement(w, r, http.StatusBadRequest, views.Form{}, f)
 	}
 	if err != nil {

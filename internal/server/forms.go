@@ -10,6 +10,7 @@ import (
 
 	"ccgtracker/internal/apperr"
 	"ccgtracker/internal/dates"
+	"ccgtracker/web/views"
 )
 
 // form is the one shape every POST handler reads its fields through. The
@@ -111,4 +112,26 @@ func (f *form) check(err error) error {
 		out.Message = f.problems[f.order[0]]
 	}
 	return out
+}
+
+// formAt is formOf with each problem moved from its field, named by
+// meaning as the domain names it, to the input it is shown beside and the
+// error summary links to: input(field), such as a date's day box.
+func formAt(err error, values url.Values, input func(field string) string, order ...string) (views.Form, bool) {
+	out, ok := formOf(err, values, order...)
+	for i := range out.Errors {
+		out.Errors[i].Field = input(out.Errors[i].Field)
+	}
+	return out, ok
+}
+
+// inputs maps a form's fields to their inputs, for formAt; a field not
+// listed is its own input.
+type inputs map[string]string
+
+func (in inputs) of(field string) string {
+	if id, ok := in[field]; ok {
+		return id
+	}
+	return field
 }

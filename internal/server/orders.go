@@ -120,15 +120,10 @@ const (
 	inputMaximumTerm   = views.OrderMaximumTermInput
 )
 
-// orderFormOf is formOf for the order forms (and the award's, which asks
-// for an order's term): each problem, named by meaning, is shown at its
-// input (a date's day part).
+// orderFormOf is formAt for the order forms (and the award's, which asks
+// for an order's term): a date's problem is shown at its day box.
 func orderFormOf(err error, values url.Values, fields ...string) (views.Form, bool) {
-	f, ok := formOf(err, values, fields...)
-	for i := range f.Errors {
-		f.Errors[i].Field = views.OrderInputID(f.Errors[i].Field)
-	}
-	return f, ok
+	return formAt(err, values, views.OrderInputID, fields...)
 }
 
 // parseDetails reads the details form; f keeps what is wrong with the

@@ -81,7 +81,7 @@ func dateFilledIn(p tracker.Proposal) views.Form {
 
 // proposalInputs are the inputs of the proposal's forms that the domain's
 // fields (by meaning) are shown beside.
-var proposalInputs = map[string]string{
+var proposalInputs = inputs{
 	tracker.ProposalFieldKind:   views.ProposalKindInput,
 	tracker.ProposalFieldTarget: views.ProposalTargetInput,
 	tracker.ProposalFieldDate:   views.DateInputID(views.ProposalDateInput),
@@ -92,13 +92,7 @@ var proposalInputs = map[string]string{
 // of err, in the order of fields, each beside its input; ok is false when
 // err is not about the input.
 func proposalRefused(err error, f *form, fields ...string) (views.Form, bool) {
-	out, ok := formOf(f.check(err), f.values, fields...)
-	for i, e := range out.Errors {
-		if input, known := proposalInputs[e.Field]; known {
-			out.Errors[i].Field = input
-		}
-	}
-	return out, ok
+	return formAt(f.check(err), f.values, proposalInputs.of, fields...)
 }
 
 // parseProposalAnswer reads the form reporting a proposal on the return.

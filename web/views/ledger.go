@@ -2,7 +2,7 @@ package views
 
 // The inputs of an agreement's forms: adding a service, and recording a
 // practice's cancellation. A date is a DateField of that name, whose
-// problems are shown at its day input (DateFieldID).
+// problems are shown at its day input (DateInputID).
 const (
 	AddServicePracticeInput = "practice"
 	AddServiceItemInput     = "item"
@@ -16,10 +16,6 @@ const (
 	LedgerPracticeFilter = "practice"
 	LedgerStateFilter    = "state"
 )
-
-// DateFieldID is the input of DateField name that a problem with the date
-// is shown beside and the error summary links to: its day.
-func DateFieldID(name string) string { return name + "-day" }
 
 // AgreementListPage is a CCG's continuity agreements.
 type AgreementListPage struct {

@@ -232,3 +232,7 @@ type ErrorView struct {
 	Page             Page
 	Heading, Message string
 }
+
+// DateInputID is the id of DateField name's first box (name-day), where a
+// problem with the date is shown and the error summary links.
+func DateInputID(name string) string { return name + "-day" }

@@ -126,10 +126,6 @@ func PendingDateInput(id int64) string { return PendingFormID(id) + "-date" }
 // confirmation.
 func IsPendingInput(input string) bool { return strings.HasPrefix(input, pendingPrefix) }
 
-// DateInputID is the id of a date input's first part (name-day), where a
-// problem with the date is shown and the error summary links.
-func DateInputID(name string) string { return name + "-day" }
-
 // The inputs of a return's page that the handlers read or point at.
 const (
 	// ReturnStatusID is the return's status at the top of its pages: a
