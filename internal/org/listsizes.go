@@ -265,7 +265,6 @@ func (r ListSizeReport) Summary() string {
 	return b.String()
 }
 
-
 // listSizeLock serialises list-size imports: each compares the file with
 // the extracts as they are.
 const listSizeLock = 7_700_000_013
