@@ -87,7 +87,7 @@ func parseIssueForm(f *form) issueForm {
 	if !ok {
 		f.problem(views.PeriodInput, "Enter the month as year and month, like 2026-11")
 	}
-	return issueForm{period: p, confirmed: f.values.Get("confirm") == "yes"}
+	return issueForm{period: p, confirmed: f.values.Get(views.IssueConfirmInput) == "yes"}
 }
 
 // issueRefused shows the issuing form again when err (with what the form

@@ -31,7 +31,7 @@ func ccgRow(c org.CCG) views.CCGRow {
 func (s *Server) ccgList(w http.ResponseWriter, r *http.Request) error {
 	u := currentUser(r)
 	q := r.URL.Query()
-	filter := org.CCGFilter{Query: strings.TrimSpace(q.Get("q")), Region: q.Get("region")}
+	filter := org.CCGFilter{Query: strings.TrimSpace(q.Get(views.CCGQueryInput)), Region: q.Get(views.RegionInput)}
 	res, err := org.SearchCCGs(r.Context(), s.pool, u.Scope(), filter, paging.Parse(q.Get("page"), pageSize))
 	if err != nil {
 		return err
@@ -49,7 +49,7 @@ func (s *Server) ccgList(w http.ResponseWriter, r *http.Request) error {
 		rows[i] = ccgRow(c)
 	}
 	s.render(w, r, http.StatusOK, views.CCGList(views.CCGListPage{
-		Page: s.page(r, "CCGs"), Rows: rows, Pager: pager(res, "/ccgs", url.Values{"q": {filter.Query}, "region": {filter.Region}}),
+		Page: s.page(r, "CCGs"), Rows: rows, Pager: pager(res, "/ccgs", url.Values{views.CCGQueryInput: {filter.Query}, views.RegionInput: {filter.Region}}),
 		Query: filter.Query, Region: filter.Region, Regions: options,
 	}))
 	return nil
@@ -63,7 +63,7 @@ func (s *Server) ccgShow(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	q := r.URL.Query()
-	query := strings.TrimSpace(q.Get("q"))
+	query := strings.TrimSpace(q.Get(views.CCGQueryInput))
 	res, err := org.ListPractices(r.Context(), s.pool, u.Scope(), c.Code, query, paging.Parse(q.Get("page"), pageSize))
 	if err != nil {
 		return err
@@ -87,7 +87,7 @@ func (s *Server) ccgShow(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	s.render(w, r, http.StatusOK, views.CCGShow(views.CCGShowPage{
-		Page: s.page(r, c.Name, crumbs...), CCG: ccgRow(c), Practices: rows, Pager: pager(res, "/ccgs/"+c.Code, url.Values{"q": {query}}),
+		Page: s.page(r, c.Name, crumbs...), CCG: ccgRow(c), Practices: rows, Pager: pager(res, "/ccgs/"+c.Code, url.Values{views.CCGQueryInput: {query}}),
 		Query: query, CanSetDueDay: u.Role == auth.Admin, Late: late,
 	}))
 	return nil

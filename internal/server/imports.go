@@ -143,7 +143,7 @@ func importFile(w http.ResponseWriter, r *http.Request) (io.ReadCloser, string, 
 		}
 		return nil, "", "The file could not be read: choose the CSV file and upload it again"
 	}
-	file, header, err := r.FormFile("file")
+	file, header, err := r.FormFile(views.UploadFileInput)
 	if err != nil {
 		return nil, "", "Choose the CSV file to import"
 	}

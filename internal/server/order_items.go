@@ -293,7 +293,7 @@ func (s *Server) orderItemUpload(w http.ResponseWriter, r *http.Request) error {
 	// The middleware's copy of the request hides this form from the
 	// server's own clean-up: remove any temporary file here.
 	defer r.MultipartForm.RemoveAll() //nolint:errcheck
-	file, _, err := r.FormFile("file")
+	file, _, err := r.FormFile(views.UploadFileInput)
 	if err != nil {
 		return s.renderItem(w, r, o, it, http.StatusBadRequest, views.Form{}, nil, []string{"Choose a CSV file to upload"})
 	}
@@ -392,10 +392,10 @@ func (s *Server) renderRecipients(w http.ResponseWriter, r *http.Request, o orde
 const (
 	inputAllDate  = views.OrderAllDatesInput
 	fieldAllDate  = views.OrderAllDatesInput // the form's own field: the domain never sees it
-	actionApply   = "apply-all"
-	inputAction   = "action"
-	inputPractice = "practice"
-	actionAll     = "all"
+	actionApply   = views.OrderActionApplyAll
+	inputAction   = views.OrderActionInput
+	inputPractice = views.OrderPracticeInput
+	actionAll     = views.OrderActionAll
 )
 
 func inputQuantity(practice string) string { return views.OrderQuantityInput(practice) }

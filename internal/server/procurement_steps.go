@@ -115,7 +115,7 @@ func (s *Server) procurementShortlist(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
-	return s.renderShortlist(w, r, p, http.StatusOK, views.Form{}, strings.TrimSpace(r.URL.Query().Get("q")), r.URL.Query().Get("page"))
+	return s.renderShortlist(w, r, p, http.StatusOK, views.Form{}, strings.TrimSpace(r.URL.Query().Get(inputQuery)), r.URL.Query().Get("page"))
 }
 
 func (s *Server) renderShortlist(w http.ResponseWriter, r *http.Request, p procurement.Procurement, status int, f views.Form, q, page string) error {
@@ -134,7 +134,7 @@ func (s *Server) renderShortlist(w http.ResponseWriter, r *http.Request, p procu
 		Form:        f,
 		Query:       q,
 		Found:       rows,
-		Pager:       pager(res, procurementPath(p)+"/shortlist", url.Values{"q": {q}}),
+		Pager:       pager(res, procurementPath(p)+"/shortlist", url.Values{inputQuery: {q}}),
 		Problem:     procurement.CheckShortlist(p),
 		Closed:      closedReason(p, procurement.StepReview),
 		Completed:   p.State(procurement.StepReview).Status == procurement.Completed,
@@ -258,14 +258,14 @@ func parseScoresForm(f *form, p procurement.Procurement) ([]procurement.ScoreInp
 			}
 		}
 	}
-	return in, f.values.Get(inputAction) == actionComplete
+	return in, f.values.Get(views.ProcurementActionInput) == actionComplete
 }
 
 // The Evaluate form's button that completes the step, and the shortlist's
 // search box.
 const (
-	actionComplete = "complete"
-	inputQuery     = "q"
+	actionComplete = views.ProcurementActionComplete
+	inputQuery     = views.ProcurementQueryInput
 )
 
 // procurementEvaluate saves the scores (action save), or saves them and

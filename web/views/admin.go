@@ -81,6 +81,10 @@ type AdminOutboxPage struct {
 	SMTPConfigured bool
 }
 
+// CCGQueryInput is the search box of the CCG list and of a CCG's
+// practices; the list's region filter is RegionInput.
+const CCGQueryInput = "q"
+
 // CCGListPage is the searchable, paged list of CCGs.
 type CCGListPage struct {
 	Page    Page

@@ -27,6 +27,16 @@ const (
 	OrderFundingInput       = "funding"
 	OrderPracticesField     = "practices"
 	OrderReasonInput        = "reason"
+	OrderPracticeInput      = "practice" // each practice ticked to receive an item
+)
+
+// The recipients forms' buttons: OrderActionInput says which was pressed.
+const (
+	OrderActionInput    = "action"
+	OrderActionSelected = "selected"  // continue with the practices ticked
+	OrderActionAll      = "all"       // every practice of the CCG
+	OrderActionApplyAll = "apply-all" // "Apply to all"'s date to every practice
+	OrderActionSave     = "save"
 )
 
 // OrderQuantityInput is the quantity input of a practice.

@@ -10,6 +10,11 @@ const (
 	ProcurementCriteriaField  = "criteria"
 	ProcurementItemInput      = "item"
 	ProcurementWinnerInput    = "winner"
+	ProcurementQueryInput     = "q" // the shortlist's search of the catalogue
+	// The Evaluate form's buttons: save for later, or save and complete.
+	ProcurementActionInput    = "action"
+	ProcurementActionSave     = "save"
+	ProcurementActionComplete = "complete"
 )
 
 // ProcurementListPage is the list of procurements.

@@ -144,9 +144,12 @@ const (
 // form, shared by the handlers and the forms.
 const (
 	PeriodInput = "period" // a month, as 2026-11
-	RegionInput = "region"
-	StatusInput = "status"
-	SortInput   = "sort"
+	// IssueConfirmInput is "yes" when the admin has confirmed issuing a
+	// past month's returns.
+	IssueConfirmInput = "confirm"
+	RegionInput       = "region"
+	StatusInput       = "status"
+	SortInput         = "sort"
 )
 
 // LineCommentInput is the reviewer's comment on the line id.
