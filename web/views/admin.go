@@ -83,7 +83,7 @@ type AdminOutboxPage struct {
 
 // CCGQueryInput is the search box of the CCG list and of a CCG's
 // practices; the list's region filter is RegionInput.
-const CCGQueryInput = "q"
+const CCGQueryInput = SearchQueryInput
 
 // CCGListPage is the searchable, paged list of CCGs.
 type CCGListPage struct {

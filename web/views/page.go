@@ -236,3 +236,7 @@ type ErrorView struct {
 // DateInputID is the id of DateField name's first box (name-day), where a
 // problem with the date is shown and the error summary links.
 func DateInputID(name string) string { return name + "-day" }
+
+// SearchQueryInput is SearchBox's input: a page's search is read by it
+// (CCGQueryInput and ProcurementQueryInput are this one).
+const SearchQueryInput = "q"

@@ -10,7 +10,7 @@ const (
 	ProcurementCriteriaField  = "criteria"
 	ProcurementItemInput      = "item"
 	ProcurementWinnerInput    = "winner"
-	ProcurementQueryInput     = "q" // the shortlist's search of the catalogue
+	ProcurementQueryInput     = SearchQueryInput // the shortlist's search of the catalogue
 	// The Evaluate form's buttons: save for later, or save and complete.
 	ProcurementActionInput    = "action"
 	ProcurementActionSave     = "save"
