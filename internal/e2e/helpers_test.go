@@ -94,29 +94,6 @@ func newAppWithServer(t *testing.T, env map[string]string, opts ...server.Option
 	return base, pool, srv
 }
 
-// testClock is a clock that moves only when the test moves it, for
-// server.WithClock: the server's requests may read it from any goroutine.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newTestClock(start time.Time) *testClock { return &testClock{now: start} }
-
-// Now is the clock's time, for server.WithClock(c.Now).
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-// advance moves the clock on by d.
-func (c *testClock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // syncBuffer is a bytes.Buffer that the server's goroutines can share.
 type syncBuffer struct {
 	mu  sync.Mutex

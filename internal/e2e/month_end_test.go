@@ -9,6 +9,7 @@ import (
 	"ccgtracker/internal/dates"
 	"ccgtracker/internal/org"
 	"ccgtracker/internal/server"
+	"ccgtracker/internal/testkit"
 	"ccgtracker/internal/tracker"
 )
 
@@ -22,7 +23,7 @@ func TestReturnSentOnceItsMonthHasEnded(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	period := tracker.PeriodOf(dates.Today(time.Now())).Prev()
-	clock := newTestClock(time.Date(period.First().Year(), period.First().Month(), 20, 10, 0, 0, 0, dates.London))
+	clock := testkit.NewClock(time.Date(period.First().Year(), period.First().Month(), 20, 10, 0, 0, 0, dates.London))
 	base, pool := newAppWithPool(t, nil, server.WithClock(clock.Now))
 	planned, _ := scene(t, ctx, pool, period)
 	returnPath := "/ccgs/16C/returns/" + period.String()
@@ -54,7 +55,7 @@ func TestReturnSentOnceItsMonthHasEnded(t *testing.T) {
 	// On the 1st of the next month, London time, it can be sent. The
 	// weeks in between outlast the session, so the buyer signs in again.
 	next := period.Next().First()
-	clock.advance(time.Date(next.Year(), next.Month(), 1, 9, 0, 0, 0, dates.London).Sub(clock.Now()))
+	clock.Set(time.Date(next.Year(), next.Month(), 1, 9, 0, 0, 0, dates.London))
 	if got := dates.Today(clock.Now()); !got.Equal(period.Next().First()) {
 		t.Fatalf("the clock stands on %s", got)
 	}

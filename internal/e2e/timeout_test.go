@@ -16,6 +16,7 @@ import (
 
 	"ccgtracker/internal/auth"
 	"ccgtracker/internal/server"
+	"ccgtracker/internal/testkit"
 )
 
 // TestSessionTimeoutWarning checks WCAG 2.2.1 Timing Adjustable: before the
@@ -117,7 +118,7 @@ func TestSessionTimeoutSignsOut(t *testing.T) {
 type virtualTime struct {
 	t     *testing.T
 	ctx   context.Context
-	clock *testClock
+	clock *testkit.Clock
 
 	// The tab's events, in the order Chrome sent them (chromedp.Listen).
 	navigated chan *cdp.Frame
@@ -142,7 +143,7 @@ func newVirtualTimeApp(t *testing.T) (*virtualTime, string) {
 	// Whole seconds, as the session keeps its seen time.
 	vt := &virtualTime{
 		t:         t,
-		clock:     newTestClock(time.Now().Truncate(time.Second)),
+		clock:     testkit.NewClock(time.Now().Truncate(time.Second)),
 		navigated: make(chan *cdp.Frame, 64),
 		requested: make(chan string, 64),
 		loaded:    make(chan struct{}, 64),
@@ -199,7 +200,7 @@ func send[T any](c chan T, v T) {
 // timer that has run out never meets a session that has not.
 func (vt *virtualTime) run(policy emulation.VirtualTimePolicy, d time.Duration) {
 	vt.t.Helper()
-	vt.clock.advance(d)
+	vt.clock.Add(d)
 	budget := float64(d.Milliseconds())
 	if _, err := chromedp.Call(vt.ctx, emulation.SetVirtualTimePolicy, emulation.SetVirtualTimePolicyParams{
 		Policy: policy,

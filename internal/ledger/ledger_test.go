@@ -174,16 +174,25 @@ func TestChange(t *testing.T) {
 	}
 }
 
-func TestList(t *testing.T) {
-	t.Parallel()
-	pool := pgtest.New(t)
-	ctx := context.Background()
-	first := newOrder(t, pool, 10001, 1, "16C", "10000")
-	second := newOrder(t, pool, 10002, 1, "16C", "10000")
+// listScene is the ledger the list tests read: three planned services in
+// 16C from two orders (two practices, two items), one in 03Q, and a
+// continuity service of A81004 (16C). It returns the two 16C orders' ids.
+func listScene(t *testing.T, pool *pgxpool.Pool) (first, second int64) {
+	t.Helper()
+	first = newOrder(t, pool, 10001, 1, "16C", "10000")
+	second = newOrder(t, pool, 10002, 1, "16C", "10000")
 	m1 := day("2027-01-01")
 	create(t, pool, nil, "c", planned("16C", practice16C, emisWeb, "10000", first, m1), planned("16C", practice16C2, emisWeb, "10000", first, m1),
 		planned("16C", practice16C, emisArrivals, "10000", second, m1), planned("03Q", practice03Q, emisWeb, "10000", newOrder(t, pool, 10003, 1, "03Q", "10000"), m1))
 	mustImport(t, pool, "practice,supplier,item,start_date\nA81004,10052,10052-002,2020-01-01\n")
+	return first, second
+}
+
+func TestList(t *testing.T) {
+	t.Parallel()
+	pool := pgtest.New(t)
+	ctx := context.Background()
+	first, second := listScene(t, pool)
 
 	list := func(t *testing.T, scope org.Scope, ccg string, f ledger.Filter, page paging.Page) paging.Result[ledger.Instance] {
 		t.Helper()

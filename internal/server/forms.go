@@ -135,3 +135,22 @@ func (in inputs) of(field string) string {
 	}
 	return field
 }
+
+// formValues is what was typed into a form, to show it again.
+func formValues(values url.Values) map[string]string {
+	out := make(map[string]string, len(values))
+	for k := range values {
+		out[k] = values.Get(k)
+	}
+	return out
+}
+
+// refusedStatus is the status of a page shown again because err refused
+// what was sent: 409 when what it would change changed meanwhile (a
+// stale version), else 400.
+func refusedStatus(err error) int {
+	if apperr.CodeOf(err) == apperr.Conflict {
+		return http.StatusConflict
+	}
+	return http.StatusBadRequest
+}

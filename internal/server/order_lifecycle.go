@@ -21,11 +21,7 @@ func (s *Server) orderComplete(w http.ResponseWriter, r *http.Request) error {
 	}
 	err = s.orders.Complete(r.Context(), u.Actor(), o.CallOffID(), version(r))
 	if code := apperr.CodeOf(err); code == apperr.Invalid || code == apperr.Conflict {
-		status := http.StatusBadRequest
-		if code == apperr.Conflict {
-			status = http.StatusConflict
-		}
-		return s.renderOrder(w, r, o, status, views.Form{Errors: []views.FieldError{{Field: "maincontent", Message: apperr.MessageOf(err)}}})
+		return s.renderOrder(w, r, o, refusedStatus(err), views.Form{Errors: []views.FieldError{{Field: "maincontent", Message: apperr.MessageOf(err)}}})
 	}
 	if err != nil {
 		return err

@@ -63,11 +63,7 @@ func (s *Server) reconciliationClose(w http.ResponseWriter, r *http.Request) err
 	u := currentUser(r)
 	n, err := s.billing.Close(r.Context(), u.Actor(), p.First())
 	if code := apperr.CodeOf(err); err != nil && (code == apperr.Invalid || code == apperr.Conflict) {
-		status := http.StatusBadRequest
-		if code == apperr.Conflict {
-			status = http.StatusConflict
-		}
-		return s.renderClose(w, r, p, status, apperr.MessageOf(err))
+		return s.renderClose(w, r, p, refusedStatus(err), apperr.MessageOf(err))
 	}
 	if err != nil {
 		return err

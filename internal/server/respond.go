@@ -151,10 +151,7 @@ func formOf(err error, values url.Values, order ...string) (views.Form, bool) {
 	if !errors.As(err, &e) || (e.Code != apperr.Invalid && len(e.Fields) == 0) {
 		return views.Form{}, false
 	}
-	f := views.Form{Values: map[string]string{}}
-	for k := range values {
-		f.Values[k] = values.Get(k)
-	}
+	f := views.Form{Values: formValues(values)}
 	seen := map[string]bool{}
 	for _, field := range order {
 		if msg, ok := e.Fields[field]; ok {

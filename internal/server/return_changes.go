@@ -93,9 +93,5 @@ func removalRefused(err error) (views.Form, int, bool) {
 	for _, m := range e.Fields {
 		msg = m // what removing it would break
 	}
-	status := http.StatusBadRequest
-	if e.Code == apperr.Conflict {
-		status = http.StatusConflict
-	}
-	return views.Form{Errors: []views.FieldError{{Field: views.ReturnStatusID, Message: msg}}}, status, true
+	return views.Form{Errors: []views.FieldError{{Field: views.ReturnStatusID, Message: msg}}}, refusedStatus(err), true
 }

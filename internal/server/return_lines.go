@@ -116,10 +116,7 @@ func (lf lineForm) inputOf(field string, dateOnly bool) string {
 // the domain's, merged by check), each beside its input, in the form's
 // order.
 func (lf lineForm) shown(err error, dateOnly bool) views.Form {
-	out := views.Form{Values: map[string]string{}}
-	for k := range lf.f.values {
-		out.Values[k] = lf.f.values.Get(k)
-	}
+	out := views.Form{Values: formValues(lf.f.values)}
 	// What was read is shown in the chosen kind's own inputs, though it
 	// came in a shared one.
 	if k := lf.line.Kind; k.Valid() {
@@ -161,12 +158,8 @@ func (lf lineForm) refusal(err error, dateOnly bool) (views.Form, int, bool) {
 		return lf.shown(lf.f.check(err), dateOnly), http.StatusBadRequest, true
 	}
 	form := lf.shown(lf.f.check(nil), dateOnly)
-	status := http.StatusBadRequest
-	if e.Code == apperr.Conflict {
-		status = http.StatusConflict
-	}
 	form.Errors = append([]views.FieldError{{Field: views.ReturnStatusID, Message: e.Message}}, form.Errors...)
-	return form, status, true
+	return form, refusedStatus(err), true
 }
 
 // checkWithoutDate finds, when the form's date could not be read, every

@@ -44,10 +44,7 @@ func confirmationShown(f *form, err error, id int64) (views.Form, bool) {
 	if !errors.As(err, &e) || e.Code != apperr.Invalid || len(e.Fields) == 0 {
 		return views.Form{}, false
 	}
-	out := views.Form{Values: map[string]string{}}
-	for k := range f.values {
-		out.Values[k] = f.values.Get(k)
-	}
+	out := views.Form{Values: formValues(f.values)}
 	for _, field := range lineFieldOrder {
 		if msg, ok := e.Fields[field]; ok {
 			input := views.PendingFormID(id)

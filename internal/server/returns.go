@@ -140,6 +140,7 @@ func (s *Server) newServiceNames(r *http.Request, lines []tracker.Line) (map[int
 func (s *Server) returnView(r *http.Request, ret tracker.Return) (views.ReturnView, error) {
 	u := currentUser(r)
 	v := views.ReturnView{
+		AuditID:   ret.AuditID(),
 		ReturnRow: returnRow(ret, s.now()), Version: ret.Version, NilReturn: ret.NilReturn,
 		ReviewComment: ret.ReviewComment, ReviewedBy: ret.ReviewedBy,
 		CanEdit:    u.Role == auth.Buyer && ret.Editable,
@@ -197,15 +198,8 @@ func refusal(err error, f *form, fields ...string) (views.Form, int, bool) {
 		out, _ := formOf(err, f.values, fields...)
 		return out, http.StatusBadRequest, true
 	}
-	out := views.Form{Values: map[string]string{}}
-	for k := range f.values {
-		out.Values[k] = f.values.Get(k)
-	}
-	out.Errors = []views.FieldError{{Field: views.ReturnStatusID, Message: e.Message}}
-	if e.Code == apperr.Conflict {
-		return out, http.StatusConflict, true
-	}
-	return out, http.StatusBadRequest, true
+	out := views.Form{Values: formValues(f.values), Errors: []views.FieldError{{Field: views.ReturnStatusID, Message: e.Message}}}
+	return out, refusedStatus(err), true
 }
 
 // returnShownAgain is the return's page as the return is now, with a

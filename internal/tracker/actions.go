@@ -202,7 +202,7 @@ func (s *Store) Submit(ctx context.Context, a org.Actor, ccgCode string, p Perio
 			By:         a.ID,
 			Action:     "return.submit",
 			EntityType: "return",
-			EntityID:   r.CCGCode + "/" + p.String(),
+			EntityID:   r.AuditID(),
 			Before:     map[string]any{"status": r.Status},
 			After:      map[string]any{"status": Submitted, "nil_return": nilReturn, "lines": len(r.Lines), "days_late": r.DaysLate(now)},
 		})
@@ -250,7 +250,7 @@ func (s *Store) ReturnToCCG(ctx context.Context, a org.Actor, ccgCode string, p 
 			By:         a.ID,
 			Action:     "return.return",
 			EntityType: "return",
-			EntityID:   r.CCGCode + "/" + p.String(),
+			EntityID:   r.AuditID(),
 			After:      map[string]any{"comment": comment},
 		})
 	})
@@ -342,7 +342,7 @@ func (s *Store) Accept(ctx context.Context, a org.Actor, ccgCode string, p Perio
 			By:         a.ID,
 			Action:     "return.accept",
 			EntityType: "return",
-			EntityID:   r.CCGCode + "/" + p.String(),
+			EntityID:   r.AuditID(),
 			Before:     map[string]any{"status": r.Status},
 			After:      map[string]any{"status": Accepted, "services_changed": done.Services},
 		})

@@ -300,7 +300,7 @@ func (a *amendment) blame(other LineInput) int {
 // save writes the amendment: removals, edits, then new lines, each with
 // its audit record.
 func (a *amendment) save(ctx context.Context, tx pgx.Tx, now time.Time, by org.Actor) error {
-	what := a.ret.CCGCode + "/" + a.ret.Period.String()
+	what := a.ret.AuditID()
 	old := map[int64]Line{}
 	for _, l := range a.ret.Lines {
 		old[l.ID] = l
@@ -388,7 +388,7 @@ func insertLine(ctx context.Context, tx pgx.Tx, now time.Time, a org.Actor, r Re
 		By:         a.ID,
 		Action:     "return.add_line",
 		EntityType: "return",
-		EntityID:   r.CCGCode + "/" + r.Period.String(),
+		EntityID:   r.AuditID(),
 		After:      lineView(in),
 	})
 }

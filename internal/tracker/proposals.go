@@ -439,7 +439,7 @@ func decide(ctx context.Context, tx pgx.Tx, now time.Time, a org.Actor, r Return
 		return fmt.Errorf("decide proposal %d: %w", prop.ID, err)
 	}
 	after["outcome"] = outcome
-	after["return"] = r.CCGCode + "/" + r.Period.String()
+	after["return"] = r.AuditID()
 	return audit.Record(ctx, tx, audit.Event{
 		At:         now,
 		By:         a.ID,

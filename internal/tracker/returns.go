@@ -38,6 +38,10 @@ type Return struct {
 	Lines         []Line
 }
 
+// AuditID is how the audit log names the return: its CCG and month
+// (16C/2026-11), the entity of every change to it and its lines.
+func (r Return) AuditID() string { return r.CCGCode + "/" + r.Period.String() }
+
 // DaysLate is how late the return was submitted, or is at now.
 func (r Return) DaysLate(now time.Time) int {
 	return daysLate(r.Deadline, r.DueDate, r.SubmittedAt, now)

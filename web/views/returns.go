@@ -34,6 +34,8 @@ type ReturnView struct {
 	ReturnRow
 	Version   int
 	NilReturn bool
+	// AuditID names the return in the audit log (tracker.Return.AuditID).
+	AuditID string
 	// The reviewer's word when the return was sent back.
 	ReviewComment, ReviewedBy, ReviewedAt string
 	ShowReview                            bool

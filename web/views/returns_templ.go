@@ -2421,7 +2421,7 @@ func ReturnPage(v ReturnShowPage) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = HistoryLink(v.Page, "return", v.Return.CCGCode+"/"+v.Return.Period).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = HistoryLink(v.Page, "return", v.Return.AuditID).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
