@@ -60,7 +60,18 @@ func TestAdminSetsDueDayAndIssuesReturns(t *testing.T) {
 	app := newTestApp(t, nil)
 	admin := app.client()
 	admin.signIn("admin@example.nhs.uk")
-	resp := admin.post("/admin/ccgs/16C", url.Values{"due-day": {"31"}})
+	// Not a number: the form's own word, beside the input; nothing saved.
+	resp := admin.post("/admin/ccgs/16C", url.Values{"due-day": {"3rd"}})
+	wantStatus(t, resp, http.StatusBadRequest)
+	if page := doc(t, resp); !strings.Contains(page.Find(".nhsuk-error-summary").Text(), "must be a number from 1 to 28") ||
+		page.Find(`.nhsuk-error-summary a[href="#due-day"]`).Length() != 1 {
+		t.Error("a due day that is not a number was not explained at its input")
+	}
+	var override *int
+	if err := app.pool.QueryRow(context.Background(), `SELECT due_day FROM ccgs WHERE code = '16C'`).Scan(&override); err != nil || override != nil {
+		t.Errorf("a due day that is not a number was saved: %v %v", override, err)
+	}
+	resp = admin.post("/admin/ccgs/16C", url.Values{"due-day": {"31"}})
 	wantStatus(t, resp, http.StatusBadRequest)
 	if !strings.Contains(doc(t, resp).Find(".nhsuk-error-summary").Text(), "from 1 to 28") {
 		t.Error("a due day of 31 was not explained")
